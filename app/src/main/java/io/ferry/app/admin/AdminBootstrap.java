@@ -1,0 +1,90 @@
+package io.ferry.app.admin;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.stereotype.Component;
+
+import io.ferry.app.config.AdminProperties;
+import io.ferry.app.config.NodeProperties;
+
+/**
+ * Creates the {@code admin} user on the first start of a new installation: with {@code ferry.admin.password}
+ * ({@code FERRY_ADMIN_PASSWORD}) if given, else with a generated password that is logged once and written to
+ * {@code <data-dir>/initial-admin-password}. Does nothing once an {@code admin} user exists.
+ */
+@Component
+class AdminBootstrap implements SmartInitializingSingleton {
+
+    static final String ADMIN = "admin";
+    static final String PASSWORD_FILE = "initial-admin-password";
+    private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    private static final Logger log = LoggerFactory.getLogger(AdminBootstrap.class);
+
+    private final AdminUserRepository admins;
+    private final PasswordEncoder encoder;
+    private final AdminProperties properties;
+    private final NodeProperties node;
+
+    AdminBootstrap(AdminUserRepository admins, PasswordEncoder encoder, AdminProperties properties,
+            NodeProperties node) {
+        this.admins = admins;
+        this.encoder = encoder;
+        this.properties = properties;
+        this.node = node;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        if (admins.existsByUsername(ADMIN)) {
+            return;
+        }
+        boolean generated = properties.password() == null || properties.password().isBlank();
+        String password = generated ? generate() : properties.password();
+        try {
+            admins.saveAndFlush(new AdminUser(ADMIN, encoder.encode(password), AdminUser.ROLE_ADMIN));
+        } catch (DataIntegrityViolationException e) {
+            log.info("Another node created the admin user first");
+            return;
+        }
+        if (generated) {
+            Path file = node.dataDir().resolve(PASSWORD_FILE);
+            write(file, password);
+            log.warn("Created the administrator 'admin' with the generated password {} (also in {}). "
+                    + "It is shown only this once.", password, file.toAbsolutePath().normalize());
+        } else {
+            log.info("Created the administrator 'admin' with the password from ferry.admin.password");
+        }
+    }
+
+    private static String generate() {
+        SecureRandom random = new SecureRandom();
+        StringBuilder password = new StringBuilder(24);
+        for (int i = 0; i < 24; i++) {
+            password.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+        }
+        return password.toString();
+    }
+
+    private static void write(Path file, String password) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, password + "\n", StandardCharsets.UTF_8, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + file, e);
+        }
+    }
+}

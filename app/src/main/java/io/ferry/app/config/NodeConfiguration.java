@@ -1,0 +1,73 @@
+package io.ferry.app.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
+import org.springframework.security.crypto.password.DelegatingPasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+import io.ferry.cluster.ClusterNode;
+import io.ferry.cluster.ClusterSettings;
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.sftp.HostKeyStore;
+import io.ferry.transfer.sftp.SftpProperties;
+import io.ferry.transfer.sftp.SftpServer;
+
+/** The wiring of a transfer node: storage, cluster member, secrets and the SFTP listener. */
+@Configuration(proxyBeanMethods = false)
+class NodeConfiguration {
+
+    @Bean
+    StorageRoot storageRoot(NodeProperties node, StorageProperties storage) {
+        Path root = storage.root() != null ? storage.root() : node.dataDir().resolve("storage");
+        return new StorageRoot(root);
+    }
+
+    @Bean
+    MasterKey masterKey(NodeProperties node, SecurityProperties security) {
+        if (security.masterKey() != null && !security.masterKey().isBlank()) {
+            return MasterKey.fromBase64(security.masterKey());
+        }
+        Path file = security.masterKeyFile() != null ? security.masterKeyFile() : node.dataDir().resolve("master.key");
+        return MasterKey.fromFile(file);
+    }
+
+    @Bean(destroyMethod = "close")
+    ClusterNode clusterNode(ClusterProperties cluster) {
+        String nodeId = cluster.nodeId() == null || cluster.nodeId().isBlank() ? hostName() : cluster.nodeId();
+        return new ClusterNode(new ClusterSettings(cluster.name(), nodeId, cluster.bindAddress(), cluster.port(),
+                cluster.members()));
+    }
+
+    /** Argon2id for new hashes; bcrypt hashes (imported accounts) still verify. */
+    @Bean
+    PasswordEncoder passwordEncoder() {
+        DelegatingPasswordEncoder encoder = new DelegatingPasswordEncoder("argon2", Map.of(
+                "argon2", Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8(),
+                "bcrypt", new BCryptPasswordEncoder()));
+        return encoder;
+    }
+
+    @Bean
+    SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster) {
+        return new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId());
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "ferry-node";
+        }
+    }
+}

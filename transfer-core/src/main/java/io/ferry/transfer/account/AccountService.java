@@ -1,0 +1,186 @@
+package io.ferry.transfer.account;
+
+import java.security.PublicKey;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import io.ferry.storage.StorageRoot;
+
+/**
+ * Accounts and their keys: the one place that creates, changes and authenticates them, for every protocol and for
+ * the REST API.
+ */
+@Service
+public class AccountService {
+
+    /** Usernames: letters, digits and {@code . _ - @}, starting with a letter or digit, at most 64 characters. */
+    public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
+    public static final int MIN_PASSWORD_LENGTH = 8;
+    public static final int MAX_PASSWORD_LENGTH = 1024;
+
+    /** What an administrator gives to create an account; a null home means the username, null permissions all. */
+    public record NewAccount(String username, String password, String home, Set<Permission> permissions,
+            Boolean enabled) {
+    }
+
+    /** A partial update: null fields are left as they are. */
+    public record AccountChanges(String password, String home, Set<Permission> permissions, Boolean enabled) {
+    }
+
+    private final AccountRepository accounts;
+    private final AccountKeyRepository keys;
+    private final PasswordEncoder passwordEncoder;
+    /** Compared against when the user does not exist, so timing tells nothing about which usernames exist. */
+    private final String dummyHash;
+
+    AccountService(AccountRepository accounts, AccountKeyRepository keys, PasswordEncoder passwordEncoder) {
+        this.accounts = accounts;
+        this.keys = keys;
+        this.passwordEncoder = passwordEncoder;
+        this.dummyHash = passwordEncoder.encode("ferry-timing-equaliser");
+    }
+
+    @Transactional
+    public Account create(NewAccount request) {
+        String username = request.username();
+        if (username == null || !USERNAME.matcher(username).matches()) {
+            throw new IllegalArgumentException("username must be 1-64 characters: letters, digits, '.', '_', '-', '@',"
+                    + " starting with a letter or digit");
+        }
+        String home = StorageRoot.normalizeHome(request.home() == null ? username : request.home());
+        String hash = request.password() == null ? null : hash(request.password());
+        Set<Permission> permissions = request.permissions() == null ? Permission.ALL : request.permissions();
+        if (accounts.existsByUsername(username)) {
+            throw new AccountConflictException("account '" + username + "' already exists");
+        }
+        try {
+            return accounts.saveAndFlush(new Account(username, hash, home, permissions,
+                    request.enabled() == null || request.enabled()));
+        } catch (DataIntegrityViolationException e) {
+            throw new AccountConflictException("account '" + username + "' already exists");
+        }
+    }
+
+    @Transactional(readOnly = true)
+    public Optional<Account> find(String username) {
+        return username == null ? Optional.empty() : accounts.findByUsername(username);
+    }
+
+    @Transactional(readOnly = true)
+    public Account get(String username) {
+        return find(username).orElseThrow(() -> new AccountNotFoundException("account '" + username + "' not found"));
+    }
+
+    @Transactional(readOnly = true)
+    public Page<Account> list(String search, Pageable pageable) {
+        if (search == null || search.isBlank()) {
+            return accounts.findAll(pageable);
+        }
+        return accounts.findByUsernameContainingIgnoreCase(search.trim(), pageable);
+    }
+
+    @Transactional
+    public Account update(String username, AccountChanges changes) {
+        Account account = get(username);
+        if (changes.password() != null) {
+            account.setPasswordHash(hash(changes.password()));
+        }
+        if (changes.home() != null) {
+            account.setHome(StorageRoot.normalizeHome(changes.home()));
+        }
+        if (changes.permissions() != null) {
+            account.setPermissions(changes.permissions());
+        }
+        if (changes.enabled() != null) {
+            account.setEnabled(changes.enabled());
+        }
+        return accounts.saveAndFlush(account);
+    }
+
+    /** Deletes the account and its keys. Its files stay on the storage, for an administrator to archive or remove. */
+    @Transactional
+    public void delete(String username) {
+        Account account = get(username);
+        keys.deleteByAccountId(account.getId());
+        accounts.delete(account);
+    }
+
+    @Transactional
+    public AccountKey addKey(String username, String authorizedKeysLine) {
+        Account account = get(username);
+        PublicKeys.Parsed parsed = PublicKeys.parse(authorizedKeysLine);
+        if (keys.existsByAccountIdAndFingerprint(account.getId(), parsed.fingerprint())) {
+            throw new AccountConflictException("key " + parsed.fingerprint() + " is already registered for '"
+                    + username + "'");
+        }
+        try {
+            return keys.saveAndFlush(new AccountKey(account.getId(), parsed.type(), parsed.canonical(),
+                    parsed.fingerprint(), parsed.comment()));
+        } catch (DataIntegrityViolationException e) {
+            throw new AccountConflictException("key " + parsed.fingerprint() + " is already registered for '"
+                    + username + "'");
+        }
+    }
+
+    @Transactional(readOnly = true)
+    public List<AccountKey> keys(String username) {
+        return keys.findByAccountIdOrderById(get(username).getId());
+    }
+
+    @Transactional
+    public void removeKey(String username, long keyId) {
+        Account account = get(username);
+        AccountKey key = keys.findById(keyId)
+                .filter(k -> k.getAccountId().equals(account.getId()))
+                .orElseThrow(() -> new AccountNotFoundException("key " + keyId + " of '" + username + "' not found"));
+        keys.delete(key);
+    }
+
+    /**
+     * Checks a password login. Unknown users, disabled accounts, key-only accounts and wrong passwords are all
+     * simply empty, after the same amount of hashing work.
+     */
+    @Transactional(readOnly = true)
+    public Optional<Account> authenticate(String username, String password) {
+        Optional<Account> account = find(username);
+        String hash = account.filter(Account::hasPassword).map(Account::getPasswordHash).orElse(dummyHash);
+        boolean matches = password != null && password.length() <= MAX_PASSWORD_LENGTH
+                && passwordEncoder.matches(password, hash);
+        return account.filter(a -> matches && a.hasPassword() && a.isEnabled());
+    }
+
+    /** Checks a public-key login against the account's registered keys. */
+    @Transactional(readOnly = true)
+    public Optional<Account> authenticate(String username, PublicKey offered) {
+        Optional<Account> account = find(username).filter(Account::isEnabled);
+        if (account.isEmpty() || offered == null) {
+            return Optional.empty();
+        }
+        String fingerprint = KeyUtils.getFingerPrint(offered);
+        for (AccountKey key : keys.findByAccountIdOrderById(account.get().getId())) {
+            if (key.getFingerprint().equals(fingerprint)
+                    && KeyUtils.compareKeys(PublicKeys.decode(key.getPublicKey()), offered)) {
+                return account;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private String hash(String password) {
+        if (password.length() < MIN_PASSWORD_LENGTH || password.length() > MAX_PASSWORD_LENGTH) {
+            throw new IllegalArgumentException("password must be " + MIN_PASSWORD_LENGTH + "-" + MAX_PASSWORD_LENGTH
+                    + " characters");
+        }
+        return passwordEncoder.encode(password);
+    }
+}

@@ -1,0 +1,6 @@
+package io.ferry.transfer.log;
+
+/** Seen from Ferry: an upload is a partner sending a file to us. */
+public enum Direction {
+    UPLOAD, DOWNLOAD
+}

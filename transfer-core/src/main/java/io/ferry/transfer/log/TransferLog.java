@@ -1,0 +1,55 @@
+package io.ferry.transfer.log;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.persistence.criteria.Predicate;
+
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.data.jpa.domain.Specification;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The transfer log: every upload and download attempt of every protocol, one row each. A row is committed before
+ * {@link #record(TransferRecord)} returns, so a protocol that acknowledges a transfer after this call never
+ * acknowledges one the log could lose.
+ */
+@Service
+public class TransferLog {
+
+    private final TransferRecordRepository records;
+
+    TransferLog(TransferRecordRepository records) {
+        this.records = records;
+    }
+
+    /** Inserts and commits the row in its own transaction. */
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    public TransferRecord record(TransferRecord record) {
+        return records.save(record);
+    }
+
+    @Transactional(readOnly = true)
+    public Page<TransferRecord> search(TransferQuery query, Pageable pageable) {
+        Specification<TransferRecord> spec = (root, q, cb) -> {
+            List<Predicate> where = new ArrayList<>();
+            if (query.account() != null) {
+                where.add(cb.equal(root.get("account"), query.account()));
+            }
+            if (query.outcome() != null) {
+                where.add(cb.equal(root.get("outcome"), query.outcome()));
+            }
+            if (query.from() != null) {
+                where.add(cb.greaterThanOrEqualTo(root.get("startedAt"), query.from()));
+            }
+            if (query.to() != null) {
+                where.add(cb.lessThan(root.get("startedAt"), query.to()));
+            }
+            return cb.and(where.toArray(Predicate[]::new));
+        };
+        return records.findAll(spec, pageable);
+    }
+}

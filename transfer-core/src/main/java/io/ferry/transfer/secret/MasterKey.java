@@ -1,0 +1,136 @@
+package io.ferry.transfer.secret;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key that encrypts the secrets Ferry keeps in the database (SSH host keys now; TLS keys and partner credentials
+ * later). It never lives in the database: it comes from configuration or from a key file in the data directory,
+ * so a stolen database dump reveals no secret. Every node of a cluster must be given the same key.
+ *
+ * <p>Sealed values are {@code version(1) || nonce(12) || AES-256-GCM(ciphertext || tag(16))}, and each sealed value
+ * is stored beside the {@link #id()} of the key that sealed it, so keys can be rotated.
+ */
+public final class MasterKey {
+
+    private static final Logger log = LoggerFactory.getLogger(MasterKey.class);
+    private static final byte FORMAT_VERSION = 1;
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+
+    private final SecretKeySpec key;
+    private final String id;
+    private final SecureRandom random = new SecureRandom();
+
+    private MasterKey(byte[] raw) {
+        if (raw.length != 32) {
+            throw new IllegalArgumentException("the master key must be 32 bytes (base64 of 32 random bytes), was "
+                    + raw.length + " bytes");
+        }
+        this.key = new SecretKeySpec(raw, "AES");
+        this.id = keyId(raw);
+    }
+
+    /** A key given in configuration, base64 of 32 bytes. */
+    public static MasterKey fromBase64(String base64) {
+        try {
+            return new MasterKey(Base64.getDecoder().decode(base64.trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ferry.security.master-key is not valid: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the key file, or creates it (owner-only permissions) with a fresh random key when it does not exist.
+     */
+    public static MasterKey fromFile(Path file) {
+        try {
+            if (Files.exists(file)) {
+                return fromBase64(Files.readString(file, StandardCharsets.US_ASCII));
+            }
+            byte[] raw = new byte[32];
+            new SecureRandom().nextBytes(raw);
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tmp, Base64.getEncoder().encodeToString(raw) + "\n", StandardCharsets.US_ASCII,
+                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+            Files.move(tmp, file);
+            log.warn("Generated a new master key in {}. Back it up: without it the secrets in the database "
+                    + "cannot be read. Every node of a cluster needs the same key.", file);
+            return new MasterKey(raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read or create the master key file " + file, e);
+        }
+    }
+
+    /** A short, non-secret identifier of this key (first 8 bytes of SHA-256 of a derived value, hex). */
+    public String id() {
+        return id;
+    }
+
+    public byte[] seal(byte[] plaintext) {
+        try {
+            byte[] nonce = new byte[NONCE_BYTES];
+            random.nextBytes(nonce);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            cipher.updateAAD(new byte[] {FORMAT_VERSION});
+            byte[] sealed = cipher.doFinal(plaintext);
+            byte[] out = new byte[1 + NONCE_BYTES + sealed.length];
+            out[0] = FORMAT_VERSION;
+            System.arraycopy(nonce, 0, out, 1, NONCE_BYTES);
+            System.arraycopy(sealed, 0, out, 1 + NONCE_BYTES, sealed.length);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available", e);
+        }
+    }
+
+    /**
+     * @throws IllegalStateException if the value was not sealed by this key or was altered
+     */
+    public byte[] open(byte[] sealed) {
+        if (sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != FORMAT_VERSION) {
+            throw new IllegalStateException("sealed secret has an unknown format");
+        }
+        try {
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE_BYTES));
+            cipher.updateAAD(new byte[] {FORMAT_VERSION});
+            return cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("a secret in the database cannot be decrypted with master key " + id
+                    + ": wrong master key, or the value was altered", e);
+        }
+    }
+
+    private static String keyId(byte[] raw) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update("ferry-master-key-id".getBytes(StandardCharsets.US_ASCII));
+            byte[] digest = sha.digest(raw);
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

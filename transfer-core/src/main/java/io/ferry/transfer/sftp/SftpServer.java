@@ -1,0 +1,107 @@
+package io.ferry.transfer.sftp;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.forward.RejectAllForwardingFilter;
+import org.apache.sshd.sftp.SftpModuleProperties;
+import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.log.TransferLog;
+
+/**
+ * The SFTP listener: an Apache MINA SSHD server that offers only the {@code sftp} subsystem (no shell, no exec, no
+ * forwarding), authenticates against Ferry's accounts and jails each session in its account's home.
+ */
+public final class SftpServer implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(SftpServer.class);
+
+    private final SftpProperties properties;
+    private final SshServer server;
+
+    public SftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts, StorageRoot storage,
+            TransferLog transferLog, String nodeId) {
+        this.properties = properties;
+        this.server = SshServer.setUpDefaultServer();
+        server.setHost(properties.bindAddress());
+        server.setPort(properties.port());
+        server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys.loadOrCreate()));
+        AlgorithmPolicy.apply(properties, server);
+
+        SftpAuthenticator authenticator = new SftpAuthenticator(accounts, storage);
+        server.setPasswordAuthenticator(authenticator);
+        server.setPublickeyAuthenticator(authenticator);
+        server.setHostBasedAuthenticator(null);
+        server.setGSSAuthenticator(null);
+        server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
+        server.setShellFactory(null);
+        server.setCommandFactory(null);
+        server.setFileSystemFactory(new JailFileSystemFactory());
+        server.addSessionListener(new SftpSessions());
+
+        SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
+                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, nodeId))
+                .build();
+        sftp.addSftpEventListener(new SftpSessionListener());
+        server.setSubsystemFactories(List.of(sftp));
+
+        CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "Ferry");
+        CoreModuleProperties.IDLE_TIMEOUT.set(server, nonNegative(properties.idleTimeout()));
+        CoreModuleProperties.AUTH_TIMEOUT.set(server, properties.authTimeout());
+        CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, properties.maxAuthAttempts());
+        CoreModuleProperties.WINDOW_SIZE.set(server, properties.windowSize().toBytes());
+        CoreModuleProperties.TCP_NODELAY.set(server, true);
+        SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(server, properties.maxReadPacket());
+    }
+
+    private static Duration nonNegative(Duration d) {
+        return d.isNegative() ? Duration.ZERO : d;
+    }
+
+    @Override
+    public void start() {
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start SFTP on " + properties.bindAddress() + ":"
+                    + properties.port(), e);
+        }
+        log.info("SFTP listening on {}:{}", properties.bindAddress(), port());
+    }
+
+    @Override
+    public void stop() {
+        try {
+            server.stop(false);
+        } catch (IOException e) {
+            log.warn("SFTP listener did not stop cleanly", e);
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return server.isStarted();
+    }
+
+    /** The bound port (the real one when configured as 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Starts after the web server, stops before the database goes away. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 1000;
+    }
+}

@@ -1,0 +1,90 @@
+package io.ferry.transfer.sftp;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionContext;
+import org.apache.sshd.common.session.SessionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import io.ferry.storage.Jail;
+import io.ferry.transfer.account.Account;
+
+/**
+ * What Ferry keeps on an SSH session: its id, the client address, and once authenticated the account and its jail.
+ * Also puts them in the logging MDC ({@code protocol}, {@code session}, {@code client}, {@code account}) on the
+ * threads that work for the session.
+ */
+final class SftpSessions implements SessionListener {
+
+    static final String PROTOCOL = "sftp";
+    static final AttributeKey<String> SESSION_ID = new AttributeKey<>();
+    static final AttributeKey<Account> ACCOUNT = new AttributeKey<>();
+    static final AttributeKey<Jail> JAIL = new AttributeKey<>();
+
+    private static final Logger log = LoggerFactory.getLogger(SftpSessions.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @Override
+    public void sessionCreated(Session session) {
+        byte[] id = new byte[6];
+        RANDOM.nextBytes(id);
+        session.setAttribute(SESSION_ID, HexFormat.of().formatHex(id));
+        withMdc(session, () -> log.info("Connection from {}", clientAddress(session)));
+    }
+
+    @Override
+    public void sessionClosed(Session session) {
+        withMdc(session, () -> log.info("Session closed"));
+    }
+
+    static String sessionId(SessionContext session) {
+        String id = session.getAttribute(SESSION_ID);
+        return id == null ? "-" : id;
+    }
+
+    static String clientAddress(SessionContext session) {
+        SocketAddress address = session.getRemoteAddress();
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+        }
+        return String.valueOf(address);
+    }
+
+    /** Sets the MDC of the current thread for this session; the SFTP subsystem thread keeps it for its lifetime. */
+    static void putMdc(SessionContext session) {
+        MDC.put("protocol", PROTOCOL);
+        MDC.put("session", sessionId(session));
+        MDC.put("client", clientAddress(session));
+        Account account = session.getAttribute(ACCOUNT);
+        String username = account != null ? account.getUsername() : session.getUsername();
+        if (username != null) {
+            MDC.put("account", username);
+        } else {
+            MDC.remove("account");
+        }
+    }
+
+    static void clearMdc() {
+        MDC.remove("protocol");
+        MDC.remove("session");
+        MDC.remove("client");
+        MDC.remove("account");
+    }
+
+    /** Runs with the session's MDC on a shared I/O thread, and leaves that thread's MDC clean. */
+    static void withMdc(SessionContext session, Runnable action) {
+        putMdc(session);
+        try {
+            action.run();
+        } finally {
+            clearMdc();
+        }
+    }
+}
