@@ -103,7 +103,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         }
         boolean clientClosed = Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
         TransferTracker tracker = transfer.tracker();
-        String error = clientClosed ? null : "connection closed before the file was closed";
+        String error = null;
         String sha256 = null;
         IOException failure = null;
         try {
@@ -113,16 +113,22 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             sha256 = tracker.sha256(transfer.file());
         } catch (IOException e) {
             failure = e;
-            error = "storage error: " + e.getMessage();
+            error = "storage error: " + describe(e);
         } finally {
             try {
                 transfer.close();
             } catch (IOException e) {
                 if (failure == null) {
                     failure = e;
-                    error = "storage error on close: " + e.getMessage();
+                    error = "storage error on close: " + describe(e);
                 }
             }
+        }
+        if (!clientClosed) {
+            // The session ended with the file open (its thread may have been interrupted, closing the channel):
+            // nobody is left to tell, and the cause that matters is the lost connection.
+            error = "connection closed before the file was closed";
+            failure = null;
         }
         ServerSession session = subsystem.getServerSession();
         Account account = session.getAttribute(SftpSessions.ACCOUNT);
@@ -216,6 +222,10 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     public void setFileAccessControl(SftpSubsystemProxy subsystem, Path file, List<AclEntry> acl,
             LinkOption... options) {
         log.debug("Ignoring an ACL change of {}", virtual(file));
+    }
+
+    private static String describe(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     private static void require(Account account, Permission permission, Path path) throws AccessDeniedException {

@@ -8,6 +8,7 @@ import org.apache.sshd.common.file.FileSystemFactory;
 import org.apache.sshd.common.session.SessionContext;
 
 import io.ferry.storage.Jail;
+import io.ferry.transfer.account.Account;
 
 /** Gives each authenticated session its account's jailed file system; {@code /} is the account's home. */
 final class JailFileSystemFactory implements FileSystemFactory {
@@ -25,7 +26,9 @@ final class JailFileSystemFactory implements FileSystemFactory {
 
     private static Jail jail(SessionContext session) throws IOException {
         Jail jail = session.getAttribute(SftpSessions.JAIL);
-        if (jail == null) {
+        Account account = session.getAttribute(SftpSessions.ACCOUNT);
+        // The attributes are set by the last accepted authentication step; they must be the authenticated user's.
+        if (jail == null || account == null || !account.getUsername().equals(session.getUsername())) {
             throw new IOException("session is not authenticated");
         }
         return jail;

@@ -59,6 +59,11 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
                     session.getUsername()));
             return false;
         }
+        Account known = session.getAttribute(SftpSessions.ACCOUNT);
+        if (known != null && known.getUsername().equals(account.get().getUsername())) {
+            // Public-key auth asks twice (RFC 4252 section 7: the key check, then the signature).
+            return true;
+        }
         Jail jail;
         try {
             jail = storage.jail(account.get().getHome());

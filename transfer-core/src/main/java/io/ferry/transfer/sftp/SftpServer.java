@@ -71,6 +71,10 @@ public final class SftpServer implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (!properties.enabled()) {
+            log.info("SFTP is disabled (ferry.sftp.enabled=false)");
+            return;
+        }
         try {
             server.start();
         } catch (IOException e) {

@@ -1,0 +1,94 @@
+package io.ferry.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.sftp.SftpServer;
+
+/**
+ * A whole transfer node on ephemeral ports, on the real MySQL-compatible server of {@link TestDatabase}. Every
+ * subclass shares the one Spring context (same configuration), so the node starts once per test run.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+        "ferry.sftp.port=0",
+        "ferry.sftp.bind-address=127.0.0.1",
+        "ferry.admin.password=" + NodeIT.ADMIN_PASSWORD,
+        "ferry.cluster.name=ferry-it",
+        "ferry.cluster.node-id=it-node"})
+abstract class NodeIT {
+
+    static final String ADMIN_PASSWORD = "it-admin-secret";
+    static final Path DATA_DIR = createDataDir();
+    private static final AtomicInteger USERS = new AtomicInteger();
+
+    @Autowired
+    SftpServer sftpServer;
+
+    @Autowired
+    StorageRoot storage;
+
+    @Value("${local.server.port}")
+    int httpPort;
+
+    static SftpClients clients;
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry registry) {
+        TestDatabase.Server db = TestDatabase.get();
+        registry.add("spring.datasource.url", db::url);
+        registry.add("spring.datasource.username", db::username);
+        registry.add("spring.datasource.password", db::password);
+        registry.add("ferry.data-dir", DATA_DIR::toString);
+    }
+
+    @BeforeAll
+    static void startClients() {
+        clients = new SftpClients();
+    }
+
+    @AfterAll
+    static void stopClients() {
+        clients.close();
+    }
+
+    Api admin() {
+        return new Api(httpPort, "admin", ADMIN_PASSWORD);
+    }
+
+    int sftpPort() {
+        return sftpServer.port();
+    }
+
+    /** A username no other test uses. */
+    static String uniqueUser(String prefix) {
+        return prefix + "-" + USERS.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
+    }
+
+    /** The account's home on disk. */
+    Path home(String username) {
+        return storage.path().resolve(username);
+    }
+
+    private static Path createDataDir() {
+        try {
+            Path dir = Files.createTempDirectory("ferry-it-");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

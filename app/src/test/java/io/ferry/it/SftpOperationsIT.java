@@ -1,0 +1,349 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshException;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClient.Attributes;
+import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
+import org.apache.sshd.sftp.client.SftpClient.DirEntry;
+import org.apache.sshd.sftp.client.SftpClient.OpenMode;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
+import org.junit.jupiter.api.Test;
+
+import tools.jackson.databind.JsonNode;
+
+/** Every SFTP operation of a partner, with Apache MINA's SSH client against the running node. */
+class SftpOperationsIT extends NodeIT {
+
+    private static final String PASSWORD = "partner-password";
+
+    @Test
+    void passwordAndPublicKeyLoginsShouldOpenTheHome() throws Exception {
+        String user = uniqueUser("login");
+        admin().createAccount(user, PASSWORD);
+        KeyPair key = KeyUtils.generateKeyPair("ssh-ed25519", 256);
+        admin().addKey(user, PublicKeyEntry.toString(key.getPublic()));
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            assertThat(sftp.canonicalPath(".")).isEqualTo("/");
+        }
+        try (ClientSession session = clients.login(sftpPort(), user, key);
+                SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+            write(sftp, "/by-key.txt", "hello".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(Files.readString(home(user).resolve("by-key.txt"))).isEqualTo("hello");
+    }
+
+    @Test
+    void wrongCredentialsShouldFailAlikeWhetherOrNotTheUserExists() throws Exception {
+        String user = uniqueUser("creds");
+        admin().createAccount(user, PASSWORD);
+        String disabled = uniqueUser("disabled");
+        admin().createAccount(disabled, PASSWORD);
+        assertThat(admin().patch("/api/v1/accounts/" + disabled, "{\"enabled\":false}").status()).isEqualTo(200);
+        KeyPair unregistered = KeyUtils.generateKeyPair("ssh-ed25519", 256);
+
+        List<String> failures = new ArrayList<>();
+        failures.add(loginFailure(() -> clients.login(sftpPort(), user, "wrong-password")));
+        failures.add(loginFailure(() -> clients.login(sftpPort(), "no-such-" + user, PASSWORD)));
+        failures.add(loginFailure(() -> clients.login(sftpPort(), disabled, PASSWORD)));
+        failures.add(loginFailure(() -> clients.login(sftpPort(), user, unregistered)));
+        assertThat(failures).allSatisfy(message -> assertThat(message).isEqualTo(failures.get(0)));
+    }
+
+    @Test
+    void uploadAndDownloadShouldRoundTripAndBeLoggedWithTheirChecksum() throws Exception {
+        String user = uniqueUser("xfer");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = random(3 * 1024 * 1024 + 17);
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            sftp.mkdir("/in");
+            write(sftp, "/in/orders.edi", data);
+            assertThat(read(sftp, "/in/orders.edi")).isEqualTo(data);
+        }
+        assertThat(Files.readAllBytes(home(user).resolve("in/orders.edi"))).isEqualTo(data);
+
+        JsonNode rows = transfers(user, 2);
+        JsonNode download = rows.get(0);
+        JsonNode upload = rows.get(1);
+        assertThat(upload.get("direction").asString()).isEqualTo("upload");
+        assertThat(upload.get("status").asString()).isEqualTo("success");
+        assertThat(upload.get("path").asString()).isEqualTo("/in/orders.edi");
+        assertThat(upload.get("bytes").asLong()).isEqualTo(data.length);
+        assertThat(upload.get("sha256").asString()).isEqualTo(sha256(data));
+        assertThat(upload.get("protocol").asString()).isEqualTo("sftp");
+        assertThat(upload.get("node").asString()).isEqualTo("it-node");
+        assertThat(upload.get("clientAddress").asString()).isEqualTo("127.0.0.1");
+        assertThat(upload.get("sessionId").asString()).isNotBlank();
+        assertThat(download.get("direction").asString()).isEqualTo("download");
+        assertThat(download.get("sha256").asString()).isEqualTo(sha256(data));
+        assertThat(download.get("bytes").asLong()).isEqualTo(data.length);
+    }
+
+    @Test
+    void listStatRenameMkdirRmdirAndRemoveShouldWork() throws Exception {
+        String user = uniqueUser("ops");
+        admin().createAccount(user, PASSWORD);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            sftp.mkdir("/outbound");
+            write(sftp, "/outbound/a.txt", "aaa".getBytes(StandardCharsets.UTF_8));
+            write(sftp, "/outbound/b.txt", "bbbb".getBytes(StandardCharsets.UTF_8));
+
+            assertThat(list(sftp, "/outbound")).contains("a.txt", "b.txt");
+            Attributes stat = sftp.stat("/outbound/b.txt");
+            assertThat(stat.getSize()).isEqualTo(4);
+            assertThat(stat.isRegularFile()).isTrue();
+
+            sftp.rename("/outbound/a.txt", "/outbound/renamed.txt");
+            assertThat(sftp.stat("/outbound/renamed.txt").getSize()).isEqualTo(3);
+            assertThatThrownBy(() -> sftp.stat("/outbound/a.txt"))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_NO_SUCH_FILE));
+
+            sftp.remove("/outbound/renamed.txt");
+            sftp.remove("/outbound/b.txt");
+            sftp.rmdir("/outbound");
+        }
+        assertThat(home(user).resolve("outbound")).doesNotExist();
+    }
+
+    @Test
+    void setstatShouldChangeFileTimes() throws Exception {
+        String user = uniqueUser("times");
+        admin().createAccount(user, PASSWORD);
+        FileTime past = FileTime.from(1_600_000_000L, TimeUnit.SECONDS);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            write(sftp, "/stamped.txt", "x".getBytes(StandardCharsets.UTF_8));
+            Attributes attributes = new Attributes();
+            attributes.modifyTime(past);
+            attributes.accessTime(past);
+            sftp.setStat("/stamped.txt", attributes);
+            assertThat(sftp.stat("/stamped.txt").getModifyTime().to(TimeUnit.SECONDS)).isEqualTo(1_600_000_000L);
+        }
+        assertThat(Files.getLastModifiedTime(home(user).resolve("stamped.txt")).to(TimeUnit.SECONDS))
+                .isEqualTo(1_600_000_000L);
+    }
+
+    @Test
+    void droppedUploadShouldBeLoggedAsFailedAndResumable() throws Exception {
+        String user = uniqueUser("resume");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = random(2 * 1024 * 1024);
+        int firstPart = 1024 * 1024;
+
+        ClientSession dropped = clients.login(sftpPort(), user, PASSWORD);
+        SftpClient first = SftpClientFactory.instance().createSftpClient(dropped);
+        CloseableHandle handle = first.open("/big.bin", EnumSet.of(OpenMode.Write, OpenMode.Create));
+        first.write(handle, 0, data, 0, firstPart);
+        dropped.close(true); // the connection dies with the file still open
+
+        JsonNode failed = await().atMost(Duration.ofSeconds(20)).until(() -> transfers(user, -1), r -> r.size() == 1)
+                .get(0);
+        assertThat(failed.get("status").asString()).isEqualTo("failed");
+        assertThat(failed.get("error").asString()).contains("connection closed");
+        assertThat(failed.get("bytes").asLong()).isEqualTo(firstPart);
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            long have = sftp.stat("/big.bin").getSize();
+            assertThat(have).isEqualTo(firstPart);
+            // what `reput` does: open without truncating, append the rest
+            try (CloseableHandle rest = sftp.open("/big.bin", EnumSet.of(OpenMode.Write, OpenMode.Append))) {
+                sftp.write(rest, have, data, (int) have, data.length - (int) have);
+            }
+        }
+        assertThat(Files.readAllBytes(home(user).resolve("big.bin"))).isEqualTo(data);
+        JsonNode resumed = transfers(user, 2).get(0);
+        assertThat(resumed.get("status").asString()).isEqualTo("success");
+        assertThat(resumed.get("startOffset").asLong()).isEqualTo(firstPart);
+        assertThat(resumed.get("bytes").asLong()).isEqualTo(data.length - firstPart);
+        assertThat(resumed.get("sha256").asString()).isEqualTo(sha256(java.util.Arrays.copyOfRange(data, firstPart,
+                data.length)));
+    }
+
+    @Test
+    void downloadShouldResumeAtAnOffset() throws Exception {
+        String user = uniqueUser("reget");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = random(512 * 1024);
+        Files.createDirectories(home(user));
+        Files.write(home(user).resolve("report.csv"), data);
+        int offset = 200_000;
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD);
+                CloseableHandle handle = sftp.open("/report.csv", EnumSet.of(OpenMode.Read))) {
+            ByteArrayOutputStream tail = new ByteArrayOutputStream();
+            byte[] buffer = new byte[32 * 1024];
+            long position = offset;
+            int n;
+            while ((n = sftp.read(handle, position, buffer, 0, buffer.length)) > 0) {
+                tail.write(buffer, 0, n);
+                position += n;
+            }
+            assertThat(tail.toByteArray()).isEqualTo(java.util.Arrays.copyOfRange(data, offset, data.length));
+        }
+        JsonNode row = transfers(user, 1).get(0);
+        assertThat(row.get("direction").asString()).isEqualTo("download");
+        assertThat(row.get("startOffset").asLong()).isEqualTo(offset);
+        assertThat(row.get("bytes").asLong()).isEqualTo(data.length - offset);
+    }
+
+    @Test
+    void refusedOperationsShouldAnswerPermissionDeniedAndChangeNothing() throws Exception {
+        String reader = uniqueUser("reader");
+        admin().createAccount(reader, PASSWORD, "list", "read");
+        Files.createDirectories(home(reader).resolve("dir"));
+        Files.writeString(home(reader).resolve("keep.txt"), "keep");
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), reader, PASSWORD)) {
+            assertDenied(() -> write(sftp, "/new.txt", "x".getBytes(StandardCharsets.UTF_8)));
+            assertDenied(() -> write(sftp, "/keep.txt", "overwrite".getBytes(StandardCharsets.UTF_8)));
+            assertDenied(() -> sftp.mkdir("/made"));
+            assertDenied(() -> sftp.remove("/keep.txt"));
+            assertDenied(() -> sftp.rmdir("/dir"));
+            assertDenied(() -> sftp.rename("/keep.txt", "/moved.txt"));
+            Attributes attributes = new Attributes();
+            attributes.modifyTime(FileTime.from(1, TimeUnit.SECONDS));
+            assertDenied(() -> sftp.setStat("/keep.txt", attributes));
+            assertDenied(() -> sftp.symLink("/link", "/keep.txt"));
+            assertThat(read(sftp, "/keep.txt")).isEqualTo("keep".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(home(reader).resolve("new.txt")).doesNotExist();
+        assertThat(home(reader).resolve("made")).doesNotExist();
+        assertThat(home(reader).resolve("moved.txt")).doesNotExist();
+        assertThat(home(reader).resolve("link")).doesNotExist();
+        assertThat(home(reader).resolve("dir")).isDirectory();
+        assertThat(Files.readString(home(reader).resolve("keep.txt"))).isEqualTo("keep");
+
+        String dropbox = uniqueUser("dropbox");
+        admin().createAccount(dropbox, PASSWORD, "write");
+        Files.createDirectories(home(dropbox));
+        Files.writeString(home(dropbox).resolve("secret.txt"), "secret");
+        try (SftpClient sftp = clients.sftp(sftpPort(), dropbox, PASSWORD)) {
+            write(sftp, "/upload.txt", "in".getBytes(StandardCharsets.UTF_8));
+            assertDenied(() -> read(sftp, "/secret.txt"));
+            assertDenied(() -> list(sftp, "/"));
+        }
+        assertThat(Files.readString(home(dropbox).resolve("upload.txt"))).isEqualTo("in");
+    }
+
+    @Test
+    void pathsShouldNeverLeaveTheHome() throws Exception {
+        String victim = uniqueUser("victim");
+        admin().createAccount(victim, PASSWORD);
+        Files.createDirectories(home(victim));
+        Files.writeString(home(victim).resolve("private.txt"), "victim's");
+        String attacker = uniqueUser("attacker");
+        admin().createAccount(attacker, PASSWORD);
+        Files.createDirectories(home(attacker));
+        // a link someone else left on the storage, pointing into another home
+        Files.createSymbolicLink(home(attacker).resolve("shortcut"), home(victim));
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), attacker, PASSWORD)) {
+            for (String path : List.of("/../" + victim + "/private.txt", "../../" + victim + "/private.txt",
+                    storage.path().resolve(victim).resolve("private.txt").toString(),
+                    "/%2e%2e/" + victim + "/private.txt", "..\\" + victim + "\\private.txt")) {
+                assertThatThrownBy(() -> read(sftp, path)).as(path).isInstanceOf(SftpException.class);
+            }
+            assertDenied(() -> read(sftp, "/shortcut/private.txt"));
+            assertDenied(() -> write(sftp, "/shortcut/planted.txt", "x".getBytes(StandardCharsets.UTF_8)));
+            assertDenied(() -> list(sftp, "/shortcut"));
+            assertThat(sftp.canonicalPath("/../../..")).isEqualTo("/");
+
+            write(sftp, "/../../escaped.txt", "stays home".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(home(attacker).resolve("escaped.txt")).hasContent("stays home");
+        assertThat(storage.path().resolve("escaped.txt")).doesNotExist();
+        assertThat(storage.path().getParent().resolve("escaped.txt")).doesNotExist();
+        assertThat(home(victim).resolve("planted.txt")).doesNotExist();
+    }
+
+    private JsonNode transfers(String user, int expected) {
+        JsonNode items = admin().get("/api/v1/transfers?account=" + user).json().get("items");
+        if (expected >= 0) {
+            assertThat(items.size()).isEqualTo(expected);
+        }
+        return items;
+    }
+
+    private static void assertDenied(ThrowingRunnable action) {
+        assertThatThrownBy(action::run).isInstanceOfSatisfying(SftpException.class,
+                e -> assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_PERMISSION_DENIED));
+    }
+
+    private static String loginFailure(ThrowingRunnable login) {
+        try {
+            login.run();
+        } catch (SshException e) {
+            return e.getClass().getName() + ": " + e.getMessage();
+        } catch (Exception e) {
+            return e.getClass().getName() + ": " + e.getMessage();
+        }
+        throw new AssertionError("login should have failed");
+    }
+
+    static void write(SftpClient sftp, String path, byte[] data) throws IOException {
+        try (OutputStream out = sftp.write(path)) {
+            out.write(data);
+        }
+    }
+
+    /** Lists a directory: the server opens it on the first read, so this iterates to the end. */
+    static List<String> list(SftpClient sftp, String path) throws IOException {
+        List<String> names = new ArrayList<>();
+        try {
+            for (DirEntry entry : sftp.readDir(path)) {
+                names.add(entry.getFilename());
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return names;
+    }
+
+    static byte[] read(SftpClient sftp, String path) throws IOException {
+        try (InputStream in = sftp.read(path)) {
+            return in.readAllBytes();
+        }
+    }
+
+    static byte[] random(int size) {
+        byte[] data = new byte[size];
+        new Random(size).nextBytes(data);
+        return data;
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
