@@ -1,0 +1,125 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
+
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import io.ferry.FerryApplication;
+import io.ferry.cluster.ClusterNode;
+import io.ferry.transfer.sftp.SftpServer;
+
+/**
+ * The first-run experience: {@code java -jar ferry-app.jar} with nothing configured but ports, on the embedded H2
+ * database, then a restart on the same data directory.
+ */
+class EmbeddedDefaultsIT {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void firstStartShouldCreateEverythingUnderTheDataDirAndRestartsShouldKeepIt() throws Exception {
+        KeyPair partnerKey = KeyUtils.generateKeyPair("ssh-ed25519", 256);
+        PublicKey firstHostKey;
+        String password;
+        try (ConfigurableApplicationContext node = start()) {
+            Path passwordFile = dataDir.resolve("initial-admin-password");
+            assertThat(passwordFile).exists();
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)))
+                    .isEqualTo("rw-------");
+            password = Files.readString(passwordFile).trim();
+            assertThat(password).hasSizeGreaterThanOrEqualTo(20);
+            assertThat(dataDir.resolve("master.key")).exists();
+            assertThat(dataDir.resolve("db")).isDirectoryContaining(p -> p.toString().endsWith(".mv.db"));
+            assertThat(dataDir.resolve("storage")).isDirectory();
+            assertThat(node.getBean(ClusterNode.class).memberNodeIds()).hasSize(1);
+            assertThat(node.getBean(DataSource.class).getConnection().getMetaData().getURL()).startsWith("jdbc:h2:");
+
+            Api api = new Api(httpPort(node), "admin", password);
+            api.createAccount("acme", "acme-password");
+            api.addKey("acme", PublicKeyEntry.toString(partnerKey.getPublic()));
+
+            AtomicReference<PublicKey> hostKey = new AtomicReference<>();
+            upload(node, partnerKey, hostKey, "/hello.txt", "first run");
+            firstHostKey = hostKey.get();
+            assertThat(api.get("/api/v1/transfers?account=acme").json().get("totalItems").asLong()).isEqualTo(1);
+
+            List<String> sealed = new JdbcTemplate(node.getBean(DataSource.class))
+                    .queryForList("SELECT sealed_key FROM host_keys", String.class);
+            assertThat(sealed).hasSize(2).allSatisfy(value -> assertThat(
+                    new String(Base64.getDecoder().decode(value), StandardCharsets.ISO_8859_1))
+                    .doesNotContain("OPENSSH").doesNotContain("openssh-key-v1"));
+        }
+        assertThat(dataDir.resolve("storage/acme/hello.txt")).hasContent("first run");
+
+        try (ConfigurableApplicationContext node = start()) {
+            assertThat(Files.readString(dataDir.resolve("initial-admin-password")).trim()).isEqualTo(password);
+            Api api = new Api(httpPort(node), "admin", password);
+            assertThat(api.get("/api/v1/accounts/acme").status()).isEqualTo(200);
+            AtomicReference<PublicKey> hostKey = new AtomicReference<>();
+            upload(node, partnerKey, hostKey, "/again.txt", "second run");
+            assertThat(KeyUtils.compareKeys(hostKey.get(), firstHostKey)).as("same host key after a restart").isTrue();
+            assertThat(api.get("/api/v1/transfers?account=acme").json().get("totalItems").asLong()).isEqualTo(2);
+        }
+
+        byte[] otherKey = new byte[32];
+        new SecureRandom().nextBytes(otherKey);
+        assertThatThrownBy(() -> start("--ferry.security.master-key=" + Base64.getEncoder().encodeToString(otherKey)))
+                .hasStackTraceContaining("master key");
+    }
+
+    private ConfigurableApplicationContext start(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("--ferry.data-dir=" + dataDir, "--server.port=0",
+                "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1", "--ferry.cluster.name=ferry-embedded-it"));
+        args.addAll(List.of(extra));
+        return new SpringApplicationBuilder(FerryApplication.class).run(args.toArray(String[]::new));
+    }
+
+    private static int httpPort(ConfigurableApplicationContext node) {
+        return Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
+    }
+
+    private static void upload(ConfigurableApplicationContext node, KeyPair key, AtomicReference<PublicKey> hostKey,
+            String path, String content) throws Exception {
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier((session, address, serverKey) -> {
+            hostKey.set(serverKey);
+            return true;
+        });
+        client.start();
+        try (ClientSession session = client.connect("acme", "127.0.0.1", node.getBean(SftpServer.class).port())
+                .verify(SftpClients.TIMEOUT).getSession()) {
+            session.addPublicKeyIdentity(key);
+            session.auth().verify(SftpClients.TIMEOUT);
+            try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+                SftpOperationsIT.write(sftp, path, content.getBytes(StandardCharsets.UTF_8));
+            }
+        } finally {
+            client.stop();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import tools.jackson.databind.JsonNode;
+
+/** The stock OpenSSH {@code sftp} client, as partners run it, against the node. */
+class OpenSshSftpIT extends NodeIT {
+
+    @TempDir
+    static Path keys;
+
+    @TempDir
+    Path local;
+
+    static OpenSshClient openssh;
+
+    @BeforeAll
+    static void keygen() throws Exception {
+        openssh = new OpenSshClient(keys);
+    }
+
+    private String partner(String... permissions) throws Exception {
+        String user = uniqueUser("openssh");
+        admin().createAccount(user, "partner-password", permissions);
+        admin().addKey(user, openssh.publicKey());
+        return user;
+    }
+
+    @Test
+    void batchSessionShouldDoEveryEverydayOperation() throws Exception {
+        String user = partner();
+        byte[] data = SftpOperationsIT.random(1_500_000);
+        Files.write(local.resolve("invoice.xml"), data);
+
+        OpenSshClient.Result result = openssh.batch(sftpPort(), user, local,
+                "mkdir inbox",
+                "cd inbox",
+                "put invoice.xml",
+                "ls -l",
+                "rename invoice.xml invoice-1.xml",
+                "chmod 600 invoice-1.xml",
+                "get invoice-1.xml copy.xml",
+                "put invoice.xml spare.xml",
+                "rm spare.xml",
+                "mkdir empty",
+                "rmdir empty",
+                "pwd");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.stdout()).contains("invoice.xml").contains("Remote working directory: /inbox");
+        assertThat(Files.readAllBytes(local.resolve("copy.xml"))).isEqualTo(data);
+        assertThat(Files.readAllBytes(home(user).resolve("inbox/invoice-1.xml"))).isEqualTo(data);
+        assertThat(home(user).resolve("inbox/spare.xml")).doesNotExist();
+        assertThat(home(user).resolve("inbox/empty")).doesNotExist();
+    }
+
+    @Test
+    void reputAndRegetShouldResumeInterruptedTransfers() throws Exception {
+        String user = partner();
+        byte[] data = SftpOperationsIT.random(2_000_000);
+        int half = 700_000;
+        Files.write(local.resolve("upload.bin"), data);
+        Files.createDirectories(home(user));
+        Files.write(home(user).resolve("upload.bin"), Arrays.copyOf(data, half));
+        Files.write(home(user).resolve("download.bin"), data);
+        Files.write(local.resolve("download.bin"), Arrays.copyOf(data, half));
+
+        OpenSshClient.Result result = openssh.batch(sftpPort(), user, local, "reput upload.bin", "reget download.bin");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(Files.readAllBytes(home(user).resolve("upload.bin"))).isEqualTo(data);
+        assertThat(Files.readAllBytes(local.resolve("download.bin"))).isEqualTo(data);
+
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + user).json().get("items");
+        JsonNode download = rows.get(0);
+        JsonNode upload = rows.get(1);
+        assertThat(upload.get("direction").asString()).isEqualTo("upload");
+        assertThat(upload.get("startOffset").asLong()).isEqualTo(half);
+        assertThat(upload.get("bytes").asLong()).isEqualTo(data.length - half);
+        assertThat(download.get("direction").asString()).isEqualTo("download");
+        assertThat(download.get("startOffset").asLong()).isEqualTo(half);
+    }
+
+    @Test
+    void refusalsShouldReachTheClientAsPermissionDenied() throws Exception {
+        String user = partner("list", "read");
+        Files.writeString(local.resolve("attempt.txt"), "nope");
+        OpenSshClient.Result put = openssh.batch(sftpPort(), user, local, "put attempt.txt");
+        assertThat(put.exitCode()).isNotZero();
+        assertThat(put.stderr()).contains("Permission denied");
+        OpenSshClient.Result mkdir = openssh.batch(sftpPort(), user, local, "mkdir made");
+        assertThat(mkdir.exitCode()).isNotZero();
+        assertThat(mkdir.stderr()).contains("Permission denied");
+        assertThat(home(user).resolve("attempt.txt")).doesNotExist();
+        assertThat(home(user).resolve("made")).doesNotExist();
+    }
+
+    @Test
+    void traversalShouldStayInTheHome() throws Exception {
+        String victim = partner();
+        Files.createDirectories(home(victim));
+        Files.writeString(home(victim).resolve("private.txt"), "victim's");
+        String user = partner();
+
+        OpenSshClient.Result get = openssh.batch(sftpPort(), user, local, "get ../" + victim + "/private.txt stolen");
+        assertThat(get.exitCode()).isNotZero();
+        assertThat(local.resolve("stolen")).doesNotExist();
+
+        OpenSshClient.Result cd = openssh.batch(sftpPort(), user, local, "cd ../../..", "pwd");
+        assertThat(cd.exitCode()).as(cd.output()).isZero();
+        assertThat(cd.stdout()).contains("Remote working directory: /");
+        assertThat(cd.stdout()).doesNotContain(storage.path().toString());
+    }
+
+    @Test
+    void passwordLoginShouldWorkAndWrongPasswordsShouldNot() throws Exception {
+        String user = partner();
+        Files.writeString(local.resolve("note.txt"), "by password", StandardCharsets.UTF_8);
+        OpenSshClient.Result ok = openssh.batchWithPassword(sftpPort(), user, "partner-password", local,
+                "put note.txt");
+        assertThat(ok.exitCode()).as(ok.output()).isZero();
+        assertThat(home(user).resolve("note.txt")).hasContent("by password");
+
+        OpenSshClient.Result wrong = openssh.batchWithPassword(sftpPort(), user, "not-the-password", local, "ls");
+        assertThat(wrong.exitCode()).isNotZero();
+        assertThat(wrong.stderr()).contains("Permission denied");
+    }
+}
