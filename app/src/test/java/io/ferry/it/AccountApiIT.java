@@ -7,10 +7,15 @@ import java.security.KeyPair;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import tools.jackson.databind.JsonNode;
 
 class AccountApiIT extends NodeIT {
+
+    @Autowired
+    JdbcTemplate jdbc;
 
     @Test
     void accountShouldBeCreatedReadUpdatedAndDeleted() {
@@ -24,6 +29,8 @@ class AccountApiIT extends NodeIT {
         assertThat(body.get("permissions").toString()).isEqualTo("[\"list\",\"read\"]");
         assertThat(body.get("hasPassword").asBoolean()).isTrue();
         assertThat(body.has("passwordHash")).isFalse();
+        assertThat(jdbc.queryForObject("SELECT password_hash FROM accounts WHERE username = ?", String.class, user))
+                .as("stored as an Argon2id hash").startsWith("{argon2}$argon2id$");
 
         Api.Response got = admin().get("/api/v1/accounts/" + user);
         assertThat(got.status()).isEqualTo(200);

@@ -16,7 +16,7 @@ import org.apache.sshd.server.SshServer;
 /**
  * Which SSH algorithms the server offers (RFC 4253 section 7.1). Only modern ones by default: no SHA-1, no CBC, no
  * RC4, no 3DES, no DSA. ChaCha20-Poly1305 is supported but not offered by default: OpenSSH clients prefer it and
- * MINA's pure-Java implementation moves files at half the speed of AES-GCM (see docs/adr/0003).
+ * MINA's pure-Java implementation moves files at half the speed of AES-GCM (see docs/adr/0002).
  */
 final class AlgorithmPolicy {
 
