@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
@@ -29,21 +30,17 @@ final class SftpClients implements AutoCloseable {
     }
 
     ClientSession login(int port, String username, String password) throws IOException {
-        ClientSession session = client.connect(username, "127.0.0.1", port).verify(TIMEOUT).getSession();
-        try {
-            session.addPasswordIdentity(password);
-            session.auth().verify(TIMEOUT);
-            return session;
-        } catch (IOException | RuntimeException e) {
-            session.close(true);
-            throw e;
-        }
+        return login(port, username, session -> session.addPasswordIdentity(password));
     }
 
     ClientSession login(int port, String username, KeyPair key) throws IOException {
+        return login(port, username, session -> session.addPublicKeyIdentity(key));
+    }
+
+    private ClientSession login(int port, String username, Consumer<ClientSession> identity) throws IOException {
         ClientSession session = client.connect(username, "127.0.0.1", port).verify(TIMEOUT).getSession();
         try {
-            session.addPublicKeyIdentity(key);
+            identity.accept(session);
             session.auth().verify(TIMEOUT);
             return session;
         } catch (IOException | RuntimeException e) {
