@@ -16,6 +16,8 @@ import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Map;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -32,6 +34,7 @@ import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
 import org.apache.sshd.sftp.client.SftpClient.DirEntry;
 import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.client.extensions.CheckFileNameExtension;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import org.junit.jupiter.api.Test;
@@ -149,6 +152,28 @@ class SftpOperationsIT extends NodeIT {
         }
         assertThat(Files.getLastModifiedTime(home(user).resolve("stamped.txt")).to(TimeUnit.SECONDS))
                 .isEqualTo(1_600_000_000L);
+    }
+
+    @Test
+    void checkFileExtensionShouldAnswerTheSha256AndSetstatShouldTruncate() throws Exception {
+        String user = uniqueUser("hash");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = random(300_000);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            write(sftp, "/hash-me.bin", data);
+            CheckFileNameExtension checkFile = sftp.getExtension(CheckFileNameExtension.class);
+            Map.Entry<String, Collection<byte[]>> answer = checkFile.checkFileName("/hash-me.bin", List.of("sha256"),
+                    0L, 0L, 0);
+            assertThat(answer.getKey()).isEqualTo("sha256");
+            assertThat(HexFormat.of().formatHex(answer.getValue().iterator().next())).isEqualTo(sha256(data));
+
+            Attributes truncate = new Attributes();
+            truncate.setSize(1000);
+            sftp.setStat("/hash-me.bin", truncate);
+            assertThat(sftp.stat("/hash-me.bin").getSize()).isEqualTo(1000);
+        }
+        // hashing and truncating are not transfers: only the upload and nothing else is in the log
+        assertThat(transfers(user, 1).get(0).get("direction").asString()).isEqualTo("upload");
     }
 
     @Test

@@ -84,7 +84,8 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         }
         SeekableByteChannel channel = SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle,
                 options, attrs);
-        if (!(channel instanceof FileChannel fileChannel)) {
+        // No handle: the subsystem's own use (check-file hashing, a size change by SETSTAT), not a transfer.
+        if (fileHandle == null || !(channel instanceof FileChannel fileChannel)) {
             return channel;
         }
         return new TransferChannel(fileChannel, new TransferTracker(write ? Direction.UPLOAD : Direction.DOWNLOAD),
