@@ -19,7 +19,7 @@ import org.apache.sshd.common.file.root.RootedFileSystemProvider;
  * placed in the home by another system that points outside it is refused, whether it is the last segment or a
  * directory on the way.
  */
-public final class Jail {
+final class Jail {
 
     private final Path home;
 
@@ -28,7 +28,7 @@ public final class Jail {
     }
 
     /** The real directory on the storage root (for operators and logs; never shown to a client). */
-    public Path home() {
+    Path home() {
         return home;
     }
 
@@ -36,7 +36,7 @@ public final class Jail {
      * Opens a new view of the account's files; paths in it are virtual, {@code /} being the home. The caller closes it
      * (closing it touches no file).
      */
-    public FileSystem openFileSystem() throws IOException {
+    FileSystem openFileSystem() throws IOException {
         return new RootedFileSystemProvider().newFileSystem(home, Collections.emptyMap());
     }
 
@@ -45,7 +45,7 @@ public final class Jail {
      *
      * @throws AccessDeniedException if the path, once normalised, would leave the home
      */
-    public Path toLocal(Path virtual) throws AccessDeniedException {
+    Path toLocal(Path virtual) throws AccessDeniedException {
         Path absolute = virtual.toAbsolutePath().normalize();
         Path local = home;
         for (Path name : absolute) {
@@ -66,7 +66,7 @@ public final class Jail {
      * @return the real path on disk
      * @throws AccessDeniedException when the path leaves the home
      */
-    public Path checkInside(Path virtual) throws IOException {
+    Path checkInside(Path virtual) throws IOException {
         Path local = toLocal(virtual);
         Path existing = local;
         while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {

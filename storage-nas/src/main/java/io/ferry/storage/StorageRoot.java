@@ -5,37 +5,68 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
  * The shared storage directory (the NAS mount in a cluster, a local directory on a single node) under which every
- * account has its home. Hands out a {@link Jail} per account; nothing a protocol does reaches outside it.
+ * account has its home. Opens each account's {@link FileStore}; nothing a protocol does reaches outside it.
  */
 public final class StorageRoot {
 
     private final Path root;
+    private final StorageKeys keys;
+    private final boolean encrypt;
+    private final UsageTracker usage;
+    private final StorageHealth health;
+
+    /** Plain files, quotas rescanned every 5 minutes, no free-space minimum. */
+    public StorageRoot(Path root) {
+        this(root, null, false, Duration.ofMinutes(5), "node", 0);
+    }
 
     /**
-     * @param root the storage root; created if missing. Symbolic links in the root's own path are resolved once here,
-     *             so containment checks compare real paths.
+     * @param root         the storage root; created if missing. Links in its own path are resolved once here, so
+     *                     containment checks compare real paths.
+     * @param keys         storage keys, or null when none are configured
+     * @param encrypt      write new files encrypted (needs keys)
+     * @param usageRescan  how old an account's usage figures may get before its home is scanned again
+     * @param nodeId       names this node's health probe file
+     * @param minFreeBytes free space below which the storage counts as unavailable; 0 disables the check
      */
-    public StorageRoot(Path root) {
+    public StorageRoot(Path root, StorageKeys keys, boolean encrypt, Duration usageRescan, String nodeId,
+            long minFreeBytes) {
         Objects.requireNonNull(root, "root");
+        if (encrypt && keys == null) {
+            throw new IllegalArgumentException("encryption at rest needs storage keys");
+        }
         try {
             Files.createDirectories(root);
             this.root = root.toRealPath();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create or open the storage root " + root, e);
         }
+        this.keys = keys;
+        this.encrypt = encrypt;
+        this.usage = new UsageTracker(usageRescan);
+        this.health = new StorageHealth(this.root, nodeId, minFreeBytes);
     }
 
     public Path path() {
         return root;
     }
 
+    public boolean encrypts() {
+        return encrypt;
+    }
+
+    public StorageHealth health() {
+        return health;
+    }
+
     /**
      * Validates a home directory as configured for an account: a relative path of plain names, no {@code ..}, no
-     * absolute path, no empty or NUL-containing segment.
+     * absolute path, no empty or NUL-containing segment, no name reserved for Ferry.
      *
      * @return the normalised form, segments joined with {@code /}
      * @throws IllegalArgumentException with a message fit for an API client when the home is not acceptable
@@ -56,6 +87,10 @@ public final class StorageRoot {
                     || segment.length() > 255) {
                 throw new IllegalArgumentException("home must not contain '..', backslashes, NUL or over-long names");
             }
+            if (PendingUploads.isReserved(segment)) {
+                throw new IllegalArgumentException("home must not use names starting with "
+                        + PendingUploads.RESERVED_PREFIX);
+            }
             if (normalized.length() > 0) {
                 normalized.append('/');
             }
@@ -64,15 +99,24 @@ public final class StorageRoot {
         if (normalized.length() == 0) {
             throw new IllegalArgumentException("home must name a directory below the storage root");
         }
+        if (normalized.length() > 512) {
+            throw new IllegalArgumentException("home must be at most 512 characters");
+        }
         return normalized.toString();
     }
 
     /**
-     * Opens the jail of one account, creating its home directory when it does not exist yet.
+     * Opens an account's files, creating its home directory when it does not exist yet.
      *
-     * @param home a home as accepted by {@link #normalizeHome(String)}
+     * @param home  a home as accepted by {@link #normalizeHome(String)}
+     * @param quota the account's limits
      */
-    public Jail jail(String home) throws IOException {
+    public FileStore open(String home, Quota quota) throws IOException {
+        health.check();
+        return new NasFileStore(jail(home), keys, encrypt, quota, usage, health);
+    }
+
+    Jail jail(String home) throws IOException {
         String normalized = normalizeHome(home);
         Path dir;
         try {

@@ -42,7 +42,8 @@ class AccountController {
     @PostMapping
     ResponseEntity<AccountView> create(@RequestBody CreateAccount body) {
         Account account = accounts.create(new NewAccount(body.username(), body.password(), body.home(),
-                body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled()));
+                body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled(),
+                body.quotaBytes(), body.quotaFiles()));
         return ResponseEntity.created(URI.create("/api/v1/accounts/" + account.getUsername()))
                 .body(AccountView.of(account));
     }
@@ -62,7 +63,8 @@ class AccountController {
     @PatchMapping("/{username}")
     AccountView update(@PathVariable String username, @RequestBody UpdateAccount body) {
         return AccountView.of(accounts.update(username, new AccountChanges(body.password(), body.home(),
-                body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled())));
+                body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled(),
+                body.quotaBytes(), body.quotaFiles())));
     }
 
     /** Same partial update as PATCH, for clients that only speak PUT. */

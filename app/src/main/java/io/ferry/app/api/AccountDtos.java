@@ -14,20 +14,23 @@ final class AccountDtos {
     }
 
     /** {@code POST /api/v1/accounts}. */
-    record CreateAccount(String username, String password, String home, List<String> permissions, Boolean enabled) {
+    record CreateAccount(String username, String password, String home, List<String> permissions, Boolean enabled,
+            Long quotaBytes, Long quotaFiles) {
     }
 
     /** {@code PATCH /api/v1/accounts/{username}}: absent fields stay as they are. */
-    record UpdateAccount(String password, String home, List<String> permissions, Boolean enabled) {
+    record UpdateAccount(String password, String home, List<String> permissions, Boolean enabled, Long quotaBytes,
+            Long quotaFiles) {
     }
 
     record AccountView(String username, String home, List<String> permissions, boolean enabled, boolean hasPassword,
-            Instant createdAt, Instant updatedAt) {
+            long quotaBytes, long quotaFiles, Instant createdAt, Instant updatedAt) {
 
         static AccountView of(Account account) {
             return new AccountView(account.getUsername(), account.getHome(),
                     account.getPermissions().stream().sorted().map(Permission::key).toList(), account.isEnabled(),
-                    account.hasPassword(), account.getCreatedAt(), account.getUpdatedAt());
+                    account.hasPassword(), account.getQuotaBytes(), account.getQuotaFiles(), account.getCreatedAt(),
+                    account.getUpdatedAt());
         }
     }
 

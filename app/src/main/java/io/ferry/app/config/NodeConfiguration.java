@@ -27,12 +27,6 @@ import io.ferry.transfer.sftp.SftpServer;
 class NodeConfiguration {
 
     @Bean
-    StorageRoot storageRoot(NodeProperties node, StorageProperties storage) {
-        Path root = storage.root() != null ? storage.root() : node.dataDir().resolve("storage");
-        return new StorageRoot(root);
-    }
-
-    @Bean
     MasterKey masterKey(NodeProperties node, SecurityProperties security) {
         if (security.masterKey() != null && !security.masterKey().isBlank()) {
             return MasterKey.fromBase64(security.masterKey());

@@ -38,6 +38,12 @@ public class Account {
     @Column(nullable = false)
     private boolean enabled;
 
+    @Column(name = "quota_bytes", nullable = false)
+    private long quotaBytes;
+
+    @Column(name = "quota_files", nullable = false)
+    private long quotaFiles;
+
     @Column(name = "created_at", nullable = false, updatable = false)
     private Instant createdAt;
 
@@ -91,6 +97,32 @@ public class Account {
 
     public boolean isEnabled() {
         return enabled;
+    }
+
+    /** Bytes the account may store; 0 is unlimited. */
+    public long getQuotaBytes() {
+        return quotaBytes;
+    }
+
+    /** Files the account may keep; 0 is unlimited. */
+    public long getQuotaFiles() {
+        return quotaFiles;
+    }
+
+    void setQuota(Long bytes, Long files) {
+        if (bytes != null) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("quotaBytes must be 0 (unlimited) or more");
+            }
+            this.quotaBytes = bytes;
+        }
+        if (files != null) {
+            if (files < 0) {
+                throw new IllegalArgumentException("quotaFiles must be 0 (unlimited) or more");
+            }
+            this.quotaFiles = files;
+        }
+        touch();
     }
 
     public Instant getCreatedAt() {

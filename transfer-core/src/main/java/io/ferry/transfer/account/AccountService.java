@@ -30,11 +30,12 @@ public class AccountService {
 
     /** What an administrator gives to create an account; a null home means the username, null permissions all. */
     public record NewAccount(String username, String password, String home, Set<Permission> permissions,
-            Boolean enabled) {
+            Boolean enabled, Long quotaBytes, Long quotaFiles) {
     }
 
     /** A partial update: null fields are left as they are. */
-    public record AccountChanges(String password, String home, Set<Permission> permissions, Boolean enabled) {
+    public record AccountChanges(String password, String home, Set<Permission> permissions, Boolean enabled,
+            Long quotaBytes, Long quotaFiles) {
     }
 
     private final AccountRepository accounts;
@@ -63,9 +64,10 @@ public class AccountService {
         if (accounts.existsByUsername(username)) {
             throw new AccountConflictException("account '" + username + "' already exists");
         }
+        Account account = new Account(username, hash, home, permissions, request.enabled() == null || request.enabled());
+        account.setQuota(request.quotaBytes(), request.quotaFiles());
         try {
-            return accounts.saveAndFlush(new Account(username, hash, home, permissions,
-                    request.enabled() == null || request.enabled()));
+            return accounts.saveAndFlush(account);
         } catch (DataIntegrityViolationException e) {
             throw new AccountConflictException("account '" + username + "' already exists");
         }
@@ -103,6 +105,9 @@ public class AccountService {
         }
         if (changes.enabled() != null) {
             account.setEnabled(changes.enabled());
+        }
+        if (changes.quotaBytes() != null || changes.quotaFiles() != null) {
+            account.setQuota(changes.quotaBytes(), changes.quotaFiles());
         }
         return accounts.saveAndFlush(account);
     }
@@ -150,9 +155,9 @@ public class AccountService {
      * Checks a password login. Unknown users, disabled accounts, key-only accounts and wrong passwords are all
      * simply empty, after the same amount of hashing work.
      */
-    @Transactional(readOnly = true)
     public Optional<Account> authenticate(String username, String password) {
-        Optional<Account> account = find(username);
+        // Looked up in its own short transaction; the deliberately slow hash runs outside any transaction.
+        Optional<Account> account = find(username).filter(a -> a.getUsername().equals(username));
         String hash = account.filter(Account::hasPassword).map(Account::getPasswordHash).orElse(dummyHash);
         boolean matches = password != null && password.length() <= MAX_PASSWORD_LENGTH
                 && passwordEncoder.matches(password, hash);
@@ -160,14 +165,15 @@ public class AccountService {
     }
 
     /** Checks a public-key login against the account's registered keys. */
-    @Transactional(readOnly = true)
     public Optional<Account> authenticate(String username, PublicKey offered) {
-        Optional<Account> account = find(username).filter(Account::isEnabled);
+        Optional<Account> account = find(username).filter(a -> a.getUsername().equals(username))
+                .filter(Account::isEnabled);
         if (account.isEmpty() || offered == null) {
             return Optional.empty();
         }
         String fingerprint = KeyUtils.getFingerPrint(offered);
         for (AccountKey key : keys.findByAccountIdOrderById(account.get().getId())) {
+            // the fingerprint (SHA-256 of the key blob) selects; comparing the decoded keys confirms
             if (key.getFingerprint().equals(fingerprint)
                     && KeyUtils.compareKeys(PublicKeys.decode(key.getPublicKey()), offered)) {
                 return account;

@@ -37,9 +37,16 @@ final class PublicKeys {
             if (key == null) {
                 throw new IllegalArgumentException("publicKey has an unsupported key type '" + entry.getKeyType() + "'");
             }
-            String comment = entry.getComment();
-            return new Parsed(key, KeyUtils.getKeyType(key), PublicKeyEntry.toString(key), KeyUtils.getFingerPrint(key),
-                    comment == null || comment.isBlank() ? null : comment.trim());
+            String comment = entry.getComment() == null || entry.getComment().isBlank() ? null
+                    : entry.getComment().trim();
+            if (comment != null && comment.length() > 255) {
+                comment = comment.substring(0, 255);
+            }
+            String canonical = PublicKeyEntry.toString(key);
+            if (canonical.length() > 4096) {
+                throw new IllegalArgumentException("publicKey is too long (at most 4096 characters)");
+            }
+            return new Parsed(key, KeyUtils.getKeyType(key), canonical, KeyUtils.getFingerPrint(key), comment);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("publicKey is not a valid OpenSSH public key: " + e.getMessage(), e);
         } catch (Exception e) {

@@ -2,7 +2,7 @@ package io.ferry.transfer.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -79,9 +79,9 @@ public final class TransferTracker {
     /**
      * The SHA-256 (hex) of the bytes from {@link #startOffset()} to the end of what was moved.
      *
-     * @param file the file as it is now, used only when the transfer was not sequential
+     * @param file the file's content (readable, positionable), used only when the transfer was not sequential
      */
-    public String sha256(FileChannel file) throws IOException {
+    public String sha256(SeekableByteChannel file) throws IOException {
         if (sequential) {
             try {
                 return HexFormat.of().formatHex(((MessageDigest) digest.clone()).digest());
@@ -99,7 +99,8 @@ public final class TransferTracker {
         long position = startOffset();
         while (position < endOffset) {
             buffer.clear().limit((int) Math.min(buffer.capacity(), endOffset - position));
-            int read = file.read(buffer, position);
+            file.position(position);
+            int read = file.read(buffer);
             if (read < 0) {
                 break;
             }

@@ -2,15 +2,17 @@ package io.ferry.transfer.sftp;
 
 import java.io.IOException;
 import java.nio.channels.Channel;
-import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.AclEntry;
 import java.nio.file.attribute.FileAttribute;
@@ -18,10 +20,14 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.Principal;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NavigableMap;
+import java.util.NoSuchElementException;
 import java.util.Set;
 
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.util.io.IoUtils;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.sftp.server.DirectoryHandle;
 import org.apache.sshd.sftp.server.FileHandle;
@@ -30,8 +36,10 @@ import org.apache.sshd.sftp.server.SftpSubsystemProxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.ferry.storage.Jail;
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Account;
+import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.Outcome;
@@ -40,9 +48,11 @@ import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;
 
 /**
- * Every file-system operation of an SFTP session passes here (draft-ietf-secsh-filexfer-02): the jail check on each
- * path, the account's permissions before anything on disk changes, and the transfer log around each opened file.
- * An upload's close is answered only after its bytes are forced to stable storage and its log row is committed.
+ * Maps SFTP (draft-ietf-secsh-filexfer-02) onto the storage SPI: every path a client names passes
+ * {@link FileStore#resolve(Path)}; the account's permissions are checked before anything on disk changes; file
+ * content goes through {@link FileStore#openRead(Path)} and {@link FileStore#openUpload(Path, boolean, boolean)};
+ * sizes are the storage's plaintext sizes; and each opened file is one transfer-log row. An upload's close is
+ * answered only after it is complete on stable storage and its row is committed.
  */
 final class FerrySftpAccessor implements SftpFileSystemAccessor {
 
@@ -50,12 +60,15 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     static final AttributeKey<Boolean> CLIENT_CLOSED = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(FerrySftpAccessor.class);
+    private static final Set<String> TIME_ATTRIBUTES = Set.of("lastModifiedTime", "lastAccessTime", "creationTime");
 
     private final TransferLog transferLog;
+    private final AccountService accounts;
     private final String nodeId;
 
-    FerrySftpAccessor(TransferLog transferLog, String nodeId) {
+    FerrySftpAccessor(TransferLog transferLog, AccountService accounts, String nodeId) {
         this.transferLog = transferLog;
+        this.accounts = accounts;
         this.nodeId = nodeId;
     }
 
@@ -65,96 +78,137 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         if (remotePath.indexOf('\0') >= 0) {
             throw new InvalidPathException(remotePath, "NUL in path");
         }
-        Path path = SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir, remotePath);
-        jail(subsystem).checkInside(path);
-        return path;
+        return store(subsystem).resolve(SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir,
+                remotePath));
     }
 
     @Override
     public SeekableByteChannel openFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
             Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
         Account account = account(subsystem);
+        FileStore store = store(subsystem);
         boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
-        boolean read = options.contains(StandardOpenOption.READ) || !write;
+        if (fileHandle == null) {
+            // The subsystem's own use, not a transfer: hashing for check-file, or a size change by SETSTAT.
+            if (write) {
+                throw new UnsupportedOperationException("changing a file's size is not supported");
+            }
+            require(account, Permission.READ, file);
+            return store.openRead(file);
+        }
         if (write) {
             require(account, Permission.WRITE, file);
+            Upload upload = store.openUpload(file, options.contains(StandardOpenOption.TRUNCATE_EXISTING),
+                    options.contains(StandardOpenOption.CREATE_NEW));
+            return new TransferChannel(upload, new TransferTracker(Direction.UPLOAD), clientPath(file));
         }
-        if (read) {
-            require(account, Permission.READ, file);
-        }
-        SeekableByteChannel channel = SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle,
-                options, attrs);
-        // No handle: the subsystem's own use (check-file hashing, a size change by SETSTAT), not a transfer.
-        if (fileHandle == null || !(channel instanceof FileChannel fileChannel)) {
-            return channel;
-        }
-        return new TransferChannel(fileChannel, new TransferTracker(write ? Direction.UPLOAD : Direction.DOWNLOAD),
-                virtual(file));
+        require(account, Permission.READ, file);
+        return new TransferChannel(store.openRead(file), new TransferTracker(Direction.DOWNLOAD), clientPath(file));
     }
 
     @Override
     public void closeFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
             Channel channel, Set<? extends OpenOption> options) throws IOException {
         if (!(channel instanceof TransferChannel transfer)) {
-            SftpFileSystemAccessor.super.closeFile(subsystem, fileHandle, file, handle, channel, options);
+            if (channel != null) {
+                channel.close();
+            }
             return;
         }
-        if (!transfer.isOpen()) {
+        if (!transfer.markRecorded()) {
             return;
         }
-        boolean clientClosed = Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
+        boolean clientClosed = fileHandle != null && Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
+        // The session may be ending with this thread interrupted (which closes file channels): finish the
+        // bookkeeping regardless, and restore the interrupt afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            finish(subsystem.getServerSession(), transfer, clientClosed);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void finish(ServerSession session, TransferChannel transfer, boolean clientClosed) throws IOException {
         TransferTracker tracker = transfer.tracker();
+        Upload upload = transfer.upload();
         String error = null;
         String sha256 = null;
         IOException failure = null;
         try {
-            if (tracker.direction() == Direction.UPLOAD) {
-                transfer.file().force(true);
+            if (upload != null && clientClosed) {
+                upload.complete();
             }
-            sha256 = tracker.sha256(transfer.file());
-        } catch (IOException e) {
-            failure = e;
+            sha256 = tracker.sha256(transfer.inner());
+        } catch (IOException | RuntimeException e) {
+            failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
             error = "storage error: " + describe(e);
         } finally {
             try {
-                transfer.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                    error = "storage error on close: " + describe(e);
+                if (upload != null) {
+                    upload.abandon(); // no-op after complete(); keeps an interrupted upload resumable
+                } else {
+                    transfer.close();
                 }
+            } catch (IOException | RuntimeException e) {
+                log.warn("Closing {} failed: {}", transfer.path(), describe(e));
             }
         }
         if (!clientClosed) {
-            // The session ended with the file open (its thread may have been interrupted, closing the channel):
-            // nobody is left to tell, and the cause that matters is the lost connection.
+            // nobody is left to tell; the cause that matters is the lost connection
             error = "connection closed before the file was closed";
             failure = null;
         }
-        ServerSession session = subsystem.getServerSession();
-        Account account = session.getAttribute(SftpSessions.ACCOUNT);
+        SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
         transferLog.record(new TransferRecord(nodeId, SftpSessions.PROTOCOL, SftpSessions.sessionId(session),
-                account == null ? String.valueOf(session.getUsername()) : account.getUsername(), transfer.path(),
+                account == null ? String.valueOf(session.getUsername()) : account.username(), transfer.path(),
                 tracker.direction(), tracker.startOffset(), tracker.bytes(), sha256, tracker.startedAt(),
                 Instant.now(), outcome, error, SftpSessions.clientAddress(session)));
+        String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
         if (outcome == Outcome.SUCCESS) {
-            log.info("{} {} ({} bytes from offset {}, sha256 {})", tracker.direction() == Direction.UPLOAD
-                    ? "Uploaded" : "Downloaded", transfer.path(), tracker.bytes(), tracker.startOffset(), sha256);
+            log.info("{}ed {} ({} bytes from offset {}, sha256 {})", verb, transfer.path(), tracker.bytes(),
+                    tracker.startOffset(), sha256);
         } else {
-            log.warn("{} of {} failed after {} bytes: {}", tracker.direction() == Direction.UPLOAD
-                    ? "Upload" : "Download", transfer.path(), tracker.bytes(), error);
+            log.warn("{} of {} failed after {} bytes: {}", verb, transfer.path(), tracker.bytes(), error);
         }
         if (failure != null) {
             throw failure;
         }
     }
 
+    /** {@code fsync@openssh.com}: uploads are forced to disk when they complete; asking earlier is fine too. */
+    @Override
+    public void syncFileData(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
+            Channel channel) {
+        log.debug("fsync requested for {}: done when the upload completes", clientPath(file));
+    }
+
+    @Override
+    public FileLock tryLock(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
+            Channel channel, long position, long size, boolean shared) {
+        throw new UnsupportedOperationException("byte-range locks are not supported");
+    }
+
     @Override
     public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
             String handle, LinkOption... linkOptions) throws IOException {
         require(account(subsystem), Permission.LIST, dir);
-        return SftpFileSystemAccessor.super.openDirectory(subsystem, dirHandle, dir, handle, linkOptions);
+        FileStore store = store(subsystem);
+        return new ListedOnly(Files.newDirectoryStream(dir), store);
+    }
+
+    /** Sizes as the client must see them: plaintext bytes of encrypted files, the resumable size of an upload. */
+    @Override
+    public NavigableMap<String, Object> resolveReportedFileAttributes(SftpSubsystemProxy subsystem, Path file,
+            int flags, NavigableMap<String, Object> attrs, LinkOption... options) throws IOException {
+        Object regular = attrs.get(IoUtils.REGFILE_VIEW_ATTR);
+        if (Boolean.TRUE.equals(regular) && attrs.containsKey(IoUtils.SIZE_VIEW_ATTR)) {
+            attrs.put(IoUtils.SIZE_VIEW_ATTR, store(subsystem).size(file));
+        }
+        return attrs;
     }
 
     @Override
@@ -166,93 +220,151 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     @Override
     public void removeFile(SftpSubsystemProxy subsystem, Path path, boolean isDirectory) throws IOException {
         require(account(subsystem), Permission.DELETE, path);
-        SftpFileSystemAccessor.super.removeFile(subsystem, path, isDirectory);
+        store(subsystem).delete(path);
     }
 
+    /** Replacing an existing file (posix-rename, or RENAME with overwrite) also needs the write permission. */
     @Override
     public void renameFile(SftpSubsystemProxy subsystem, Path oldPath, Path newPath, Collection<CopyOption> opts)
             throws IOException {
-        require(account(subsystem), Permission.RENAME, oldPath);
-        SftpFileSystemAccessor.super.renameFile(subsystem, oldPath, newPath, opts);
+        Account account = account(subsystem);
+        require(account, Permission.RENAME, oldPath);
+        if (opts.contains(StandardCopyOption.REPLACE_EXISTING) && Files.exists(newPath, LinkOption.NOFOLLOW_LINKS)) {
+            require(account, Permission.WRITE, newPath);
+        }
+        store(subsystem).rename(oldPath, newPath, opts.toArray(CopyOption[]::new));
     }
 
+    /** Copies would bypass uploads, quotas and the transfer log. */
     @Override
-    public void copyFile(SftpSubsystemProxy subsystem, Path src, Path dst, Collection<CopyOption> opts)
-            throws IOException {
-        Account account = account(subsystem);
-        require(account, Permission.READ, src);
-        require(account, Permission.WRITE, dst);
-        SftpFileSystemAccessor.super.copyFile(subsystem, src, dst, opts);
+    public void copyFile(SftpSubsystemProxy subsystem, Path src, Path dst, Collection<CopyOption> opts) {
+        throw new UnsupportedOperationException("copy-file is not supported");
     }
 
     /** Links could point anywhere on the storage; partners may not create them. */
     @Override
     public void createLink(SftpSubsystemProxy subsystem, Path link, Path existing, boolean symLink)
             throws IOException {
-        throw new AccessDeniedException(virtual(link), null, "links are not allowed");
+        throw new AccessDeniedException(clientPath(link), null, "links are not allowed");
     }
 
-    /** Times and size: allowed with the write permission. */
+    /**
+     * File times need the write permission. Anything else a client may send with SETSTAT (mode, uid/gid, owner,
+     * ACL) belongs to the storage: accepted and not applied.
+     */
     @Override
     public void setFileAttribute(SftpSubsystemProxy subsystem, Path file, String view, String attribute, Object value,
             LinkOption... options) throws IOException {
+        if (!TIME_ATTRIBUTES.contains(attribute)) {
+            log.debug("Ignoring a change of {} on {}", attribute, clientPath(file));
+            return;
+        }
         require(account(subsystem), Permission.WRITE, file);
         SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options);
     }
 
-    /** Modes, owners and ACLs belong to the storage, not to partners: accepted and not applied. */
     @Override
     public void setFilePermissions(SftpSubsystemProxy subsystem, Path file, Set<PosixFilePermission> perms,
             LinkOption... options) {
-        log.debug("Ignoring a permission change of {}", virtual(file));
+        log.debug("Ignoring a permission change of {}", clientPath(file));
     }
 
     @Override
-    public void setFileOwner(SftpSubsystemProxy subsystem, Path file, Principal value,
-            LinkOption... options) {
-        log.debug("Ignoring an owner change of {}", virtual(file));
+    public void setFileOwner(SftpSubsystemProxy subsystem, Path file, Principal value, LinkOption... options) {
+        log.debug("Ignoring an owner change of {}", clientPath(file));
     }
 
     @Override
-    public void setGroupOwner(SftpSubsystemProxy subsystem, Path file, Principal value,
-            LinkOption... options) {
-        log.debug("Ignoring a group change of {}", virtual(file));
+    public void setGroupOwner(SftpSubsystemProxy subsystem, Path file, Principal value, LinkOption... options) {
+        log.debug("Ignoring a group change of {}", clientPath(file));
     }
 
     @Override
     public void setFileAccessControl(SftpSubsystemProxy subsystem, Path file, List<AclEntry> acl,
             LinkOption... options) {
-        log.debug("Ignoring an ACL change of {}", virtual(file));
+        log.debug("Ignoring an ACL change of {}", clientPath(file));
     }
 
-    private static String describe(IOException e) {
+    private static String describe(Exception e) {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     private static void require(Account account, Permission permission, Path path) throws AccessDeniedException {
         if (!account.may(permission)) {
-            log.info("Refused: no {} permission for {}", permission.key(), virtual(path));
-            throw new AccessDeniedException(virtual(path), null, "no " + permission.key() + " permission");
+            log.info("Refused: no {} permission for {}", permission.key(), clientPath(path));
+            throw new AccessDeniedException(clientPath(path), null, "no " + permission.key() + " permission");
         }
     }
 
-    private static String virtual(Path path) {
-        return path.toAbsolutePath().normalize().toString();
+    /** The path as the client named it: a pending upload's stored name maps back to the file's. */
+    private static String clientPath(Path path) {
+        String virtual = path.toAbsolutePath().normalize().toString();
+        String name = path.getFileName() == null ? "" : path.getFileName().toString();
+        if (name.startsWith(".ferry-part-")) {
+            return virtual.substring(0, virtual.length() - name.length()) + name.substring(".ferry-part-".length());
+        }
+        return virtual;
     }
 
-    private static Account account(SftpSubsystemProxy subsystem) throws AccessDeniedException {
-        Account account = subsystem.getServerSession().getAttribute(SftpSessions.ACCOUNT);
+    private Account account(SftpSubsystemProxy subsystem) throws IOException {
+        ServerSession session = subsystem.getServerSession();
+        return sessionAccount(session).current(accounts, session);
+    }
+
+    private static FileStore store(SftpSubsystemProxy subsystem) throws AccessDeniedException {
+        return sessionAccount(subsystem.getServerSession()).store();
+    }
+
+    private static SessionAccount sessionAccount(ServerSession session) throws AccessDeniedException {
+        SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         if (account == null) {
             throw new AccessDeniedException("/", null, "not authenticated");
         }
         return account;
     }
 
-    private static Jail jail(SftpSubsystemProxy subsystem) throws AccessDeniedException {
-        Jail jail = subsystem.getServerSession().getAttribute(SftpSessions.JAIL);
-        if (jail == null) {
-            throw new AccessDeniedException("/", null, "not authenticated");
+    /** A directory listing without the entries the storage keeps to itself. */
+    private static final class ListedOnly implements DirectoryStream<Path> {
+        private final DirectoryStream<Path> entries;
+        private final FileStore store;
+
+        ListedOnly(DirectoryStream<Path> entries, FileStore store) {
+            this.entries = entries;
+            this.store = store;
         }
-        return jail;
+
+        @Override
+        public Iterator<Path> iterator() {
+            Iterator<Path> all = entries.iterator();
+            return new Iterator<>() {
+                private Path next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && all.hasNext()) {
+                        Path candidate = all.next();
+                        if (store.isListed(candidate)) {
+                            next = candidate;
+                        }
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public Path next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    Path result = next;
+                    next = null;
+                    return result;
+                }
+            };
+        }
+
+        @Override
+        public void close() throws IOException {
+            entries.close();
+        }
     }
 }

@@ -1,28 +1,33 @@
 package io.ferry.transfer.sftp;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.security.PublicKey;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.server.auth.AsyncAuthException;
 import org.apache.sshd.server.auth.password.PasswordAuthenticator;
-import org.apache.sshd.server.auth.password.PasswordChangeRequiredException;
 import org.apache.sshd.server.auth.pubkey.PublickeyAuthenticator;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.ferry.storage.Jail;
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Quota;
 import io.ferry.storage.StorageRoot;
+import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 
 /**
- * Password and public-key authentication against Ferry's accounts (RFC 4252). A failure never says whether the
- * username exists; the log records it for the operator. On success the account and its jail are attached to the
- * session.
+ * Password and public-key authentication against Ferry's accounts (RFC 4252). Password checks run on their own
+ * threads ({@link AsyncAuthException}), so slow password hashing never stalls the I/O threads that move other
+ * sessions' files. A failure never says whether the username exists; the log records it for the operator. On success the
+ * account and its files are attached to the session; when the storage is unavailable the client is disconnected
+ * with a message saying so.
  */
 final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthenticator {
 
@@ -30,49 +35,83 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
 
     private final AccountService accounts;
     private final StorageRoot storage;
+    private final Executor executor;
 
-    SftpAuthenticator(AccountService accounts, StorageRoot storage) {
+    SftpAuthenticator(AccountService accounts, StorageRoot storage, Executor executor) {
         this.accounts = accounts;
         this.storage = storage;
+        this.executor = executor;
     }
 
     @Override
-    public boolean authenticate(String username, String password, ServerSession session)
-            throws PasswordChangeRequiredException, AsyncAuthException {
-        return outcome(session, "password", accounts.authenticate(username, password));
+    public boolean authenticate(String username, String password, ServerSession session) {
+        return async(session, "password", () -> accounts.authenticate(username, password));
     }
 
+    /**
+     * Runs on the I/O thread: a key lookup is quick, and MINA cannot take an asynchronous answer here (it would skip
+     * the signature check of RFC 4252 section 7). Called twice per login, for the key and then with its signature;
+     * the key is checked both times, so a probe with one key cannot open the door for another.
+     */
     @Override
-    public boolean authenticate(String username, PublicKey key, ServerSession session) throws AsyncAuthException {
+    public boolean authenticate(String username, PublicKey key, ServerSession session) {
         Optional<Account> account = accounts.authenticate(username, key);
         if (account.isEmpty()) {
             SftpSessions.withMdc(session, () -> log.info("Public key {} {} not accepted for '{}'",
                     KeyUtils.getKeyType(key), KeyUtils.getFingerPrint(key), username));
             return false;
         }
-        return outcome(session, "publickey", account);
+        SessionAccount known = session.getAttribute(SftpSessions.ACCOUNT);
+        if (known != null && known.username().equals(username)) {
+            return true;
+        }
+        return accept(session, "publickey", account);
     }
 
-    private boolean outcome(ServerSession session, String method, Optional<Account> account) {
+    private boolean async(ServerSession session, String method, Supplier<Optional<Account>> check) {
+        AsyncAuthException result = new AsyncAuthException();
+        executor.execute(() -> {
+            boolean accepted;
+            try {
+                accepted = accept(session, method, check.get());
+            } catch (RuntimeException e) {
+                SftpSessions.withMdc(session, () -> log.error("Authentication ({}) failed with an error", method, e));
+                accepted = false;
+            }
+            result.setAuthed(accepted);
+        });
+        throw result;
+    }
+
+    private boolean accept(ServerSession session, String method, Optional<Account> account) {
         if (account.isEmpty()) {
             SftpSessions.withMdc(session, () -> log.warn("Authentication ({}) failed for '{}'", method,
                     session.getUsername()));
             return false;
         }
-        Account known = session.getAttribute(SftpSessions.ACCOUNT);
-        if (known != null && known.getUsername().equals(account.get().getUsername())) {
-            // Public-key auth asks twice (RFC 4252 section 7: the key check, then the signature).
-            return true;
-        }
-        Jail jail;
+        Account found = account.get();
+        FileStore store;
         try {
-            jail = storage.jail(account.get().getHome());
+            store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
+        } catch (StorageUnavailableException e) {
+            SftpSessions.withMdc(session, () -> log.error("Refusing the session: {}", e.getMessage()));
+            disconnect(session, "Ferry's storage is unavailable; please try again later");
+            return false;
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot open the home directory of " + account.get().getUsername(), e);
+            SftpSessions.withMdc(session, () -> log.error("Cannot open the home directory '{}'", found.getHome(), e));
+            disconnect(session, "the account's home directory cannot be opened");
+            return false;
         }
-        session.setAttribute(SftpSessions.JAIL, jail);
-        session.setAttribute(SftpSessions.ACCOUNT, account.get());
+        session.setAttribute(SftpSessions.ACCOUNT, new SessionAccount(found, store));
         SftpSessions.withMdc(session, () -> log.info("Authenticated ({})", method));
         return true;
+    }
+
+    private static void disconnect(ServerSession session, String message) {
+        try {
+            session.disconnect(SshConstants.SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE, message);
+        } catch (IOException e) {
+            session.close(true);
+        }
     }
 }

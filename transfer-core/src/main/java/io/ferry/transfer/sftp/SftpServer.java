@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -29,6 +33,7 @@ public final class SftpServer implements SmartLifecycle {
 
     private final SftpProperties properties;
     private final SshServer server;
+    private final ExecutorService authExecutor;
 
     public SftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts, StorageRoot storage,
             TransferLog transferLog, String nodeId) {
@@ -39,7 +44,9 @@ public final class SftpServer implements SmartLifecycle {
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys.loadOrCreate()));
         AlgorithmPolicy.apply(properties, server);
 
-        SftpAuthenticator authenticator = new SftpAuthenticator(accounts, storage);
+        this.authExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                daemonThreads("sftp-auth-"));
+        SftpAuthenticator authenticator = new SftpAuthenticator(accounts, storage, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
         server.setHostBasedAuthenticator(null);
@@ -51,7 +58,7 @@ public final class SftpServer implements SmartLifecycle {
         server.addSessionListener(new SftpSessions());
 
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
-                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, nodeId))
+                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, accounts, nodeId))
                 .build();
         sftp.addSftpEventListener(new SftpSessionListener());
         server.setSubsystemFactories(List.of(sftp));
@@ -63,6 +70,8 @@ public final class SftpServer implements SmartLifecycle {
         CoreModuleProperties.WINDOW_SIZE.set(server, properties.windowSize().toBytes());
         CoreModuleProperties.TCP_NODELAY.set(server, true);
         SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(server, properties.maxReadPacket());
+        // SFTP v3, what OpenSSH and nearly every partner client speak; the later drafts add surface, not value
+        SftpModuleProperties.SFTP_VERSION.set(server, 3);
     }
 
     private static Duration nonNegative(Duration d) {
@@ -90,7 +99,18 @@ public final class SftpServer implements SmartLifecycle {
             server.stop(false);
         } catch (IOException e) {
             log.warn("SFTP listener did not stop cleanly", e);
+        } finally {
+            authExecutor.shutdownNow();
         }
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     @Override

@@ -13,8 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import io.ferry.storage.Jail;
-import io.ferry.transfer.account.Account;
 
 /**
  * What Ferry keeps on an SSH session: its id, the client address, and once authenticated the account and its jail.
@@ -25,8 +23,8 @@ final class SftpSessions implements SessionListener {
 
     static final String PROTOCOL = "sftp";
     static final AttributeKey<String> SESSION_ID = new AttributeKey<>();
-    static final AttributeKey<Account> ACCOUNT = new AttributeKey<>();
-    static final AttributeKey<Jail> JAIL = new AttributeKey<>();
+    /** Set once authentication succeeded. */
+    static final AttributeKey<SessionAccount> ACCOUNT = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(SftpSessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -62,8 +60,8 @@ final class SftpSessions implements SessionListener {
         MDC.put("protocol", PROTOCOL);
         MDC.put("session", sessionId(session));
         MDC.put("client", clientAddress(session));
-        Account account = session.getAttribute(ACCOUNT);
-        String username = account != null ? account.getUsername() : session.getUsername();
+        SessionAccount account = session.getAttribute(ACCOUNT);
+        String username = account != null ? account.username() : session.getUsername();
         if (username != null) {
             MDC.put("account", username);
         } else {

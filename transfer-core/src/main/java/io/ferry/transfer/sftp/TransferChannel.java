@@ -2,41 +2,59 @@ package io.ferry.transfer.sftp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 
+import io.ferry.storage.Upload;
 import io.ferry.transfer.log.TransferTracker;
 
-/** A file opened over SFTP: the real channel, with every byte read or written passed to a {@link TransferTracker}. */
+/**
+ * A file opened over SFTP for a transfer: the storage's channel (an {@link Upload}, or a reader), with every byte
+ * moved passed to a {@link TransferTracker}, and a flag so the transfer is logged exactly once.
+ */
 final class TransferChannel implements SeekableByteChannel {
 
-    private final FileChannel file;
+    private final SeekableByteChannel inner;
     private final TransferTracker tracker;
     private final String path;
+    private boolean recorded;
 
-    TransferChannel(FileChannel file, TransferTracker tracker, String path) {
-        this.file = file;
+    TransferChannel(SeekableByteChannel inner, TransferTracker tracker, String path) {
+        this.inner = inner;
         this.tracker = tracker;
         this.path = path;
     }
 
-    FileChannel file() {
-        return file;
+    SeekableByteChannel inner() {
+        return inner;
+    }
+
+    /** The upload, or null for a download. */
+    Upload upload() {
+        return inner instanceof Upload upload ? upload : null;
     }
 
     TransferTracker tracker() {
         return tracker;
     }
 
-    /** The path as the client named it, inside the jail. */
+    /** The path as the client named it, inside its home. */
     String path() {
         return path;
     }
 
+    /** Marks the transfer as logged; false if it already was. */
+    boolean markRecorded() {
+        if (recorded) {
+            return false;
+        }
+        recorded = true;
+        return true;
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        long position = file.position();
-        int read = file.read(dst);
+        long position = inner.position();
+        int read = inner.read(dst);
         if (read > 0) {
             ByteBuffer moved = dst.duplicate();
             moved.limit(dst.position()).position(dst.position() - read);
@@ -47,9 +65,9 @@ final class TransferChannel implements SeekableByteChannel {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-        long position = file.position();
+        long position = inner.position();
         ByteBuffer moved = src.duplicate();
-        int written = file.write(src);
+        int written = inner.write(src);
         if (written > 0) {
             moved.limit(moved.position() + written);
             tracker.moved(position, moved);
@@ -59,33 +77,33 @@ final class TransferChannel implements SeekableByteChannel {
 
     @Override
     public long position() throws IOException {
-        return file.position();
+        return inner.position();
     }
 
     @Override
     public SeekableByteChannel position(long newPosition) throws IOException {
-        file.position(newPosition);
+        inner.position(newPosition);
         return this;
     }
 
     @Override
     public long size() throws IOException {
-        return file.size();
+        return inner.size();
     }
 
     @Override
     public SeekableByteChannel truncate(long size) throws IOException {
-        file.truncate(size);
+        inner.truncate(size);
         return this;
     }
 
     @Override
     public boolean isOpen() {
-        return file.isOpen();
+        return inner.isOpen();
     }
 
     @Override
     public void close() throws IOException {
-        file.close();
+        inner.close();
     }
 }

@@ -1,0 +1,202 @@
+package io.ferry.storage;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
+import org.bouncycastle.crypto.params.HKDFParameters;
+
+/**
+ * Ferry's at-rest file format (docs/adr/0005): a header, then the plaintext in segments of {@link #SEGMENT} bytes,
+ * each sealed with AES-256-GCM under a per-file key. Random access: a read at any offset decrypts one segment.
+ * Resumable: an interrupted upload ends with non-final segments; only a finished file ends with a segment sealed as
+ * final, so truncation at any point is detected.
+ *
+ * <pre>
+ * header  = "FERRYENC" | version(1)=1 | keyIdLength(1) | keyId | segmentSize(4, big-endian) | salt(32) | noncePrefix(7)
+ * fileKey = HKDF-SHA256(storage key[keyId], salt, "ferry-storage-v1")
+ * segment i = AES-256-GCM(fileKey, nonce = noncePrefix | i(4, big-endian) | last(1), aad = header)
+ * </pre>
+ */
+final class EncryptedFormat {
+
+    static final byte[] MAGIC = "FERRYENC".getBytes(StandardCharsets.US_ASCII);
+    static final int SEGMENT = 64 * 1024;
+    static final int TAG = 16;
+    /** The shortest possible header (a one-character key id). */
+    static final int MIN_HEADER = 8 + 2 + 1 + 4 + 32 + 7;
+    private static final byte VERSION = 1;
+    private static final byte[] INFO = "ferry-storage-v1".getBytes(StandardCharsets.US_ASCII);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A parsed header and the file key it leads to. */
+    static final class Header {
+        final byte[] bytes;
+        final String keyId;
+        final int segmentSize;
+        private final byte[] noncePrefix;
+        private final SecretKeySpec fileKey;
+
+        private Header(byte[] bytes, String keyId, int segmentSize, byte[] salt, byte[] noncePrefix, byte[] storageKey) {
+            this.bytes = bytes;
+            this.keyId = keyId;
+            this.segmentSize = segmentSize;
+            this.noncePrefix = noncePrefix;
+            HKDFBytesGenerator hkdf = new HKDFBytesGenerator(new SHA256Digest());
+            hkdf.init(new HKDFParameters(storageKey, salt, INFO));
+            byte[] key = new byte[32];
+            hkdf.generateBytes(key, 0, key.length);
+            this.fileKey = new SecretKeySpec(key, "AES");
+        }
+
+        int length() {
+            return bytes.length;
+        }
+
+        int cipherSegment() {
+            return segmentSize + TAG;
+        }
+
+        /** Where segment {@code index} starts in the file. */
+        long offsetOf(long index) {
+            return bytes.length + index * cipherSegment();
+        }
+
+        Cipher cipher(int mode, long index, boolean last) throws IOException {
+            if (index < 0 || index > 0xFFFF_FFFFL) {
+                throw new IOException("file too large for the encrypted format");
+            }
+            byte[] nonce = new byte[12];
+            System.arraycopy(noncePrefix, 0, nonce, 0, 7);
+            nonce[7] = (byte) (index >>> 24);
+            nonce[8] = (byte) (index >>> 16);
+            nonce[9] = (byte) (index >>> 8);
+            nonce[10] = (byte) index;
+            nonce[11] = (byte) (last ? 1 : 0);
+            try {
+                Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                cipher.init(mode, fileKey, new GCMParameterSpec(TAG * 8, nonce));
+                cipher.updateAAD(bytes);
+                return cipher;
+            } catch (GeneralSecurityException e) {
+                throw new IOException("AES-GCM is not available", e);
+            }
+        }
+
+        /** Seals one segment's plaintext. */
+        ByteBuffer seal(long index, boolean last, byte[] plain, int length) throws IOException {
+            try {
+                return ByteBuffer.wrap(cipher(Cipher.ENCRYPT_MODE, index, last).doFinal(plain, 0, length));
+            } catch (GeneralSecurityException e) {
+                throw new IOException("encryption failed", e);
+            }
+        }
+
+        /**
+         * Opens one sealed segment into {@code out}.
+         *
+         * @return the plaintext length, or -1 if the segment does not authenticate as {@code last}
+         */
+        int open(long index, boolean last, byte[] sealed, int length, byte[] out) throws IOException {
+            try {
+                return cipher(Cipher.DECRYPT_MODE, index, last).doFinal(sealed, 0, length, out, 0);
+            } catch (AEADBadTagException e) {
+                return -1;
+            } catch (GeneralSecurityException e) {
+                throw new IOException("decryption failed", e);
+            }
+        }
+    }
+
+    private EncryptedFormat() {
+    }
+
+    /** Whether the file starts with the format's magic (reads only its first bytes). */
+    static boolean isEncrypted(FileChannel channel) throws IOException {
+        if (channel.size() < MAGIC.length) {
+            return false;
+        }
+        ByteBuffer magic = ByteBuffer.allocate(MAGIC.length);
+        readFully(channel, magic, 0);
+        return Arrays.equals(magic.array(), MAGIC);
+    }
+
+    static Header newHeader(StorageKeys keys) {
+        byte[] keyId = keys.activeId().getBytes(StandardCharsets.US_ASCII);
+        byte[] salt = new byte[32];
+        byte[] noncePrefix = new byte[7];
+        RANDOM.nextBytes(salt);
+        RANDOM.nextBytes(noncePrefix);
+        ByteBuffer header = ByteBuffer.allocate(MAGIC.length + 2 + keyId.length + 4 + salt.length + noncePrefix.length);
+        header.put(MAGIC).put(VERSION).put((byte) keyId.length).put(keyId).putInt(SEGMENT).put(salt).put(noncePrefix);
+        return new Header(header.array(), keys.activeId(), SEGMENT, salt, noncePrefix, keys.active());
+    }
+
+    static Header readHeader(FileChannel channel, StorageKeys keys) throws IOException {
+        if (keys == null) {
+            throw new IOException("file is encrypted, but no storage keys are configured on this node");
+        }
+        ByteBuffer fixed = ByteBuffer.allocate(MAGIC.length + 2);
+        readFully(channel, fixed, 0);
+        fixed.flip();
+        byte[] magic = new byte[MAGIC.length];
+        fixed.get(magic);
+        byte version = fixed.get();
+        int keyIdLength = fixed.get() & 0xFF;
+        if (!Arrays.equals(magic, MAGIC) || version != VERSION || keyIdLength == 0) {
+            throw new IOException("file has an unknown encryption header");
+        }
+        int total = MAGIC.length + 2 + keyIdLength + 4 + 32 + 7;
+        ByteBuffer all = ByteBuffer.allocate(total);
+        readFully(channel, all, 0);
+        all.position(MAGIC.length + 2);
+        byte[] keyId = new byte[keyIdLength];
+        all.get(keyId);
+        int segmentSize = all.getInt();
+        if (segmentSize < 1024 || segmentSize > 16 * 1024 * 1024) {
+            throw new IOException("file has an invalid segment size " + segmentSize);
+        }
+        byte[] salt = new byte[32];
+        byte[] noncePrefix = new byte[7];
+        all.get(salt).get(noncePrefix);
+        String id = new String(keyId, StandardCharsets.US_ASCII);
+        return new Header(all.array(), id, segmentSize, salt, noncePrefix, keys.get(id));
+    }
+
+    /**
+     * The plaintext size of a finished file, from its length alone (no decryption). A length no finished file can
+     * have is reported as an error: the file was truncated.
+     */
+    static long plaintextSize(Header header, long fileSize) throws IOException {
+        long body = fileSize - header.length();
+        long full = body / header.cipherSegment();
+        long rest = body % header.cipherSegment();
+        if (body < TAG || rest < TAG) {
+            throw new IOException("encrypted file is truncated");
+        }
+        return full * header.segmentSize + rest - TAG;
+    }
+
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, at);
+            if (n < 0) {
+                throw new EOFException("encrypted file is truncated");
+            }
+            at += n;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * Appends plaintext to an encrypted file, sealing a segment each time one fills. A resumed file is first brought
+ * back to a segment boundary: its last segment (final or not, as an earlier finish or suspend left it) is opened
+ * into the buffer and cut off; a torn last segment (a crash mid-write) is cut off and its bytes are sent again by
+ * the client, which resumes from {@link #size()}.
+ */
+final class EncryptedWriter implements ContentWriter {
+
+    private final FileChannel file;
+    private final EncryptedFormat.Header header;
+    private final byte[] buffer;
+    private int buffered;
+    private long nextIndex;
+    private long end;
+
+    private EncryptedWriter(FileChannel file, EncryptedFormat.Header header) {
+        this.file = file;
+        this.header = header;
+        this.buffer = new byte[header.segmentSize];
+    }
+
+    /** A new, empty file: writes the header. */
+    static EncryptedWriter create(FileChannel file, StorageKeys keys) throws IOException {
+        EncryptedWriter writer = new EncryptedWriter(file, EncryptedFormat.newHeader(keys));
+        file.truncate(0);
+        file.write(ByteBuffer.wrap(writer.header.bytes), 0);
+        writer.end = writer.header.length();
+        return writer;
+    }
+
+    /** An existing encrypted file, to be continued; one too short to hold a header is started afresh. */
+    static EncryptedWriter resume(FileChannel file, StorageKeys keys) throws IOException {
+        if (file.size() < EncryptedFormat.MIN_HEADER) {
+            return create(file, keys);
+        }
+        EncryptedWriter writer = new EncryptedWriter(file, EncryptedFormat.readHeader(file, keys));
+        Tail tail = Tail.of(file, writer.header);
+        System.arraycopy(tail.plain, 0, writer.buffer, 0, tail.plainLength);
+        writer.buffered = tail.plainLength;
+        writer.nextIndex = tail.fullSegments;
+        writer.end = writer.header.offsetOf(tail.fullSegments);
+        file.truncate(writer.end);
+        return writer;
+    }
+
+    /** The plaintext size an interrupted upload can be resumed from, without changing the file. */
+    static long resumableSize(FileChannel file, StorageKeys keys) throws IOException {
+        if (file.size() < EncryptedFormat.MIN_HEADER) {
+            return 0;
+        }
+        EncryptedFormat.Header header = EncryptedFormat.readHeader(file, keys);
+        Tail tail = Tail.of(file, header);
+        return tail.fullSegments * header.segmentSize + tail.plainLength;
+    }
+
+    @Override
+    public long size() {
+        return nextIndex * header.segmentSize + buffered;
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            int n = Math.min(src.remaining(), buffer.length - buffered);
+            src.get(buffer, buffered, n);
+            buffered += n;
+            if (buffered == buffer.length) {
+                append(false);
+            }
+        }
+    }
+
+    @Override
+    public void finish() throws IOException {
+        append(true);
+    }
+
+    @Override
+    public void suspend() throws IOException {
+        if (buffered > 0) {
+            append(false);
+        }
+    }
+
+    /** Seals the buffer as segment {@code nextIndex} and appends it; a full buffer moves on to the next segment. */
+    private void append(boolean last) throws IOException {
+        ByteBuffer sealed = header.seal(nextIndex, last, buffer, buffered);
+        while (sealed.hasRemaining()) {
+            end += file.write(sealed, end);
+        }
+        if (buffered == buffer.length) {
+            nextIndex++;
+            buffered = 0;
+        }
+    }
+
+    /** The end of an encrypted file: its complete non-final segments and the plaintext of a shorter last one. */
+    private static final class Tail {
+        long fullSegments;
+        byte[] plain;
+        int plainLength;
+
+        static Tail of(FileChannel file, EncryptedFormat.Header header) throws IOException {
+            Tail tail = new Tail();
+            tail.plain = new byte[header.segmentSize];
+            long body = file.size() - header.length();
+            long count = body / header.cipherSegment();
+            int rest = (int) (body % header.cipherSegment());
+            byte[] sealed = new byte[header.cipherSegment()];
+            if (rest == 0) {
+                // Ends on a boundary: every segment is a full non-final one (writers never finish with a full
+                // segment), unless the last was torn by a crash, which the check below cuts off.
+                tail.fullSegments = count;
+                if (count > 0 && open(file, header, count - 1, header.cipherSegment(), sealed, tail.plain, false) < 0) {
+                    tail.fullSegments = count - 1;
+                }
+                return tail;
+            }
+            tail.fullSegments = count;
+            if (rest >= EncryptedFormat.TAG) {
+                int n = open(file, header, count, rest, sealed, tail.plain, false);
+                if (n < 0) {
+                    n = open(file, header, count, rest, sealed, tail.plain, true);
+                }
+                // a torn last segment (n < 0) is dropped: the client sends those bytes again
+                tail.plainLength = Math.max(n, 0);
+            }
+            return tail;
+        }
+
+        private static int open(FileChannel file, EncryptedFormat.Header header, long index, int length,
+                byte[] sealed, byte[] plain, boolean last) throws IOException {
+            EncryptedFormat.readFully(file, ByteBuffer.wrap(sealed, 0, length), header.offsetOf(index));
+            return header.open(index, last, sealed, length, plain);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+
+/**
+ * One account's files on the shared storage: the storage SPI every protocol adapter goes through (SFTP now; FTPS
+ * and the edge next). Paths are those of {@link #openFileSystem()}, where {@code /} is the account's home; a protocol
+ * turns what its client named into such a path, asks {@link #resolve(Path)}, and then works on the result.
+ *
+ * <p>The rules live here, once for every protocol: the jail, names reserved for Ferry, uploads that stay invisible
+ * until complete and can be resumed, durability on completion, encryption at rest, and quotas.
+ */
+public interface FileStore {
+
+    /** A new view of the account's files (the caller closes it; closing touches no file). */
+    FileSystem openFileSystem() throws IOException;
+
+    /**
+     * Checks a path a client named and says where it is stored. Refuses ({@link java.nio.file.AccessDeniedException})
+     * paths that leave the home through a link and names reserved for Ferry. When the file does not exist but an
+     * upload of it is in progress, answers the pending upload's path, so the client sees how much it sent and can
+     * resume; reading it is refused.
+     */
+    Path resolve(Path path) throws IOException;
+
+    /** Whether a directory entry is shown to clients (pending uploads and Ferry's own files are not). */
+    boolean isListed(Path entry);
+
+    /** The size a client sees: plaintext bytes of a file, or what a pending upload can be resumed from. */
+    long size(Path path) throws IOException;
+
+    /** Reads a complete file's plaintext, at any position. */
+    SeekableByteChannel openRead(Path path) throws IOException;
+
+    /**
+     * Starts or resumes an upload. Nothing is visible under the path until {@link Upload#complete()}.
+     *
+     * @param truncate  start from nothing (a new upload or a replacement); otherwise continue a pending upload of
+     *                  the path, or append to the existing file
+     * @param exclusive fail if the file already exists
+     */
+    Upload openUpload(Path path, boolean truncate, boolean exclusive) throws IOException;
+
+    /** Deletes a file, a pending upload, or a directory that holds nothing a client can see. */
+    void delete(Path path) throws IOException;
+
+    /** Renames a file or directory; pending uploads cannot be renamed. */
+    void rename(Path from, Path to, java.nio.file.CopyOption... options) throws IOException;
+
+    /** The account's limits and what it uses now. */
+    Quota quota();
+
+    UsageTracker.Usage usage() throws IOException;
+}

@@ -1,0 +1,89 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Uploads in progress live beside their target as {@code .ferry-part-<name>}: the same directory, so publishing is
+ * one atomic rename on the same file system. Names starting with {@code .ferry-} are Ferry's: hidden from listings
+ * and closed to clients.
+ */
+public final class PendingUploads {
+
+    static final String RESERVED_PREFIX = ".ferry-";
+    static final String PART_PREFIX = ".ferry-part-";
+    /** Longest file name most file systems (and NFS) accept, in bytes. */
+    static final int NAME_MAX = 255;
+
+    private static final Logger log = LoggerFactory.getLogger(PendingUploads.class);
+
+    private PendingUploads() {
+    }
+
+    public static boolean isReserved(String name) {
+        return name.startsWith(RESERVED_PREFIX);
+    }
+
+    static boolean isPart(String name) {
+        return name.startsWith(PART_PREFIX);
+    }
+
+    /**
+     * @throws IOException when the target name is too long to have a pending-upload name beside it
+     */
+    static String partName(String target) throws IOException {
+        String part = PART_PREFIX + target;
+        if (part.getBytes(StandardCharsets.UTF_8).length > NAME_MAX) {
+            throw new IOException("file name too long: at most " + (NAME_MAX - PART_PREFIX.length())
+                    + " bytes for an upload");
+        }
+        return part;
+    }
+
+    static String targetName(String part) {
+        return part.substring(PART_PREFIX.length());
+    }
+
+    /**
+     * Deletes pending uploads not touched since {@code olderThan}: uploads that were dropped and never resumed.
+     *
+     * @return how many were deleted
+     */
+    public static int sweep(Path root, Instant olderThan) throws IOException {
+        int[] deleted = new int[1];
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && isPart(file.getFileName().toString())
+                        && attrs.lastModifiedTime().toInstant().isBefore(olderThan)) {
+                    try {
+                        Files.deleteIfExists(file);
+                        deleted[0]++;
+                        log.info("Removed an abandoned partial upload {}", root.relativize(file));
+                    } catch (IOException e) {
+                        log.warn("Cannot remove the abandoned partial upload {}: {}", file, e.getMessage());
+                    }
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return deleted[0];
+    }
+}

@@ -1,0 +1,39 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/** Plain files: bytes as they come, appended at the end. */
+final class PlainWriter implements ContentWriter {
+
+    private final FileChannel file;
+    private long size;
+
+    PlainWriter(FileChannel file) throws IOException {
+        this.file = file;
+        this.size = file.size();
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            size += file.write(src, size);
+        }
+    }
+
+    @Override
+    public void finish() {
+        // nothing buffered
+    }
+
+    @Override
+    public void suspend() {
+        // nothing buffered
+    }
+}

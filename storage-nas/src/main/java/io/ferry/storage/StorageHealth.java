@@ -1,0 +1,116 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether the shared storage can take files: a probe writes, syncs, reads back and deletes a small file under the
+ * storage root, and checks the free space. Its last result feeds the node's readiness; while it is down, new
+ * sessions and uploads are refused with {@link StorageUnavailableException}.
+ */
+public final class StorageHealth {
+
+    /**
+     * @param up           the probe passed and there is enough free space
+     * @param detail       what failed, or "ok"
+     * @param freeBytes    usable bytes on the storage, -1 when unknown
+     * @param probeLatency how long the probe took
+     * @param checkedAt    when it ran
+     */
+    public record Status(boolean up, String detail, long freeBytes, Duration probeLatency, Instant checkedAt) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(StorageHealth.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+    private final String nodeId;
+    private final long minFreeBytes;
+    private volatile Status status;
+
+    /**
+     * @param minFreeBytes the storage counts as down with less free space than this; 0 disables the check
+     */
+    public StorageHealth(Path root, String nodeId, long minFreeBytes) {
+        this.root = root;
+        this.nodeId = nodeId.replaceAll("[^A-Za-z0-9._-]", "_");
+        this.minFreeBytes = minFreeBytes;
+        this.status = new Status(true, "not probed yet", -1, Duration.ZERO, Instant.now());
+    }
+
+    /** Runs the probe now and remembers its result. */
+    public Status probe() {
+        long start = System.nanoTime();
+        Status result;
+        long free = -1;
+        try {
+            if (!Files.isDirectory(root)) {
+                throw new IOException("the storage root " + root + " is missing (is the NAS mounted?)");
+            }
+            Path dir = root.resolve(PendingUploads.RESERVED_PREFIX + "health");
+            Files.createDirectories(dir);
+            Path probe = dir.resolve(nodeId + ".probe");
+            byte[] data = new byte[4096];
+            RANDOM.nextBytes(data);
+            try (FileChannel channel = FileChannel.open(probe, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+                ByteBuffer out = ByteBuffer.wrap(data);
+                while (out.hasRemaining()) {
+                    channel.write(out);
+                }
+                channel.force(true);
+                ByteBuffer in = ByteBuffer.allocate(data.length);
+                while (in.hasRemaining() && channel.read(in, in.position()) > 0) {
+                    // read it all back
+                }
+                if (!Arrays.equals(in.array(), data)) {
+                    throw new IOException("the storage returned different bytes than were written");
+                }
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+            free = Files.getFileStore(root).getUsableSpace();
+            if (minFreeBytes > 0 && free < minFreeBytes) {
+                throw new IOException("only " + free + " bytes free on the storage (minimum " + minFreeBytes + ")");
+            }
+            result = new Status(true, "ok", free, Duration.ofNanos(System.nanoTime() - start), Instant.now());
+        } catch (IOException | RuntimeException e) {
+            result = new Status(false, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), free,
+                    Duration.ofNanos(System.nanoTime() - start), Instant.now());
+        }
+        if (result.up() != status.up()) {
+            if (result.up()) {
+                log.info("Storage is available again");
+            } else {
+                log.error("Storage is unavailable: {}", result.detail());
+            }
+        }
+        status = result;
+        return result;
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /**
+     * @throws StorageUnavailableException when the last probe failed
+     */
+    public void check() throws StorageUnavailableException {
+        Status current = status;
+        if (!current.up()) {
+            throw new StorageUnavailableException("storage unavailable: " + current.detail());
+        }
+    }
+}

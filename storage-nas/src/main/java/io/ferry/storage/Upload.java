@@ -1,0 +1,26 @@
+package io.ferry.storage;
+
+import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+
+/**
+ * An upload in progress: written sequentially from {@link #startSize()} (0, or where a resumed upload left off),
+ * visible under its name only after {@link #complete()}. Writing at any other position than the end is refused.
+ */
+public interface Upload extends SeekableByteChannel {
+
+    /** Plaintext bytes the file held when this upload was opened. */
+    long startSize();
+
+    /**
+     * Seals the content, forces it to stable storage, publishes it under its name with one atomic rename and forces
+     * the directory too, so the file survives a crash the moment this returns.
+     */
+    void complete() throws IOException;
+
+    /**
+     * Ends the upload without publishing it: what was received stays, durable, for a later resume (unless the
+     * upload broke the quota, in which case it is removed).
+     */
+    void abandon() throws IOException;
+}

@@ -1,0 +1,135 @@
+package io.ferry.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EncryptedFileStoreTest implements FileStoreContract {
+
+    static final String K1 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    static final String K2 = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
+    @TempDir
+    Path tmp;
+
+    StorageRoot root;
+    FileSystem fs;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        root = root(StorageKeys.fromBase64(Map.of("k1", K1), "k1"), true);
+        fs = root.open("acme", Quota.UNLIMITED).openFileSystem();
+    }
+
+    private StorageRoot root(StorageKeys keys, boolean encrypt) {
+        return new StorageRoot(tmp.resolve("storage"), keys, encrypt, Duration.ofMinutes(5), "test", 0);
+    }
+
+    @Override
+    public FileStore store(Quota quota) throws IOException {
+        return root.open("acme", quota);
+    }
+
+    @Override
+    public Path home() {
+        return root.path().resolve("acme");
+    }
+
+    @Override
+    public FileSystem fs() {
+        return fs;
+    }
+
+    @Test
+    void filesShouldBeEncryptedOnDiskAndReportTheirPlaintextSize() throws IOException {
+        FileStore store = store();
+        byte[] data = ("confidential invoice ".repeat(10_000)).getBytes(StandardCharsets.US_ASCII);
+        upload(store, "/invoice.txt", data);
+        byte[] raw = Files.readAllBytes(home().resolve("invoice.txt"));
+        assertThat(new String(raw, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("FERRYENC");
+        assertThat(new String(raw, StandardCharsets.ISO_8859_1)).doesNotContain("confidential");
+        assertThat(raw.length).isGreaterThan(data.length);
+        assertThat(store.size(store.resolve(fs.getPath("/invoice.txt")))).isEqualTo(data.length);
+    }
+
+    @Test
+    void tamperingShouldBeDetectedAndNeverReturnedAsData() throws IOException {
+        FileStore store = store();
+        byte[] data = FileStoreContract.random(200_000);
+        upload(store, "/f", data);
+        try (FileChannel raw = FileChannel.open(home().resolve("f"), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            raw.read(one, 100_000);
+            one.put(0, (byte) (one.get(0) ^ 1));
+            raw.write(one.rewind(), 100_000);
+        }
+        try (SeekableByteChannel in = store.openRead(store.resolve(fs.getPath("/f")))) {
+            in.position(0);
+            assertThat(in.read(ByteBuffer.allocate(1000))).isEqualTo(1000); // segment 0 is intact
+            in.position(99_000);
+            assertThatThrownBy(() -> in.read(ByteBuffer.allocate(10_000))).isInstanceOf(IOException.class)
+                    .hasMessageContaining("integrity");
+        }
+    }
+
+    @Test
+    void truncationShouldBeDetectedAtAnyLength() throws IOException {
+        FileStore store = store();
+        byte[] data = FileStoreContract.random(140_000);
+        upload(store, "/t", data);
+        long full = Files.size(home().resolve("t"));
+        for (long cut : new long[] {1, 16, 5_000, full - (65_536 + 16) * 2 - 100}) {
+            Path copy = home().resolve("t" + cut);
+            Files.write(copy, Arrays.copyOf(Files.readAllBytes(home().resolve("t")), (int) (full - cut)));
+            assertThatThrownBy(() -> FileStoreContract.readAll(store, fs.getPath("/t" + cut))).as("cut " + cut)
+                    .isInstanceOf(IOException.class);
+        }
+        // cut exactly at a segment boundary: the final segment is missing
+        Path boundary = home().resolve("boundary");
+        Files.write(boundary, Arrays.copyOf(Files.readAllBytes(home().resolve("t")),
+                (int) (full - (140_000 - 2 * 65_536) - 16)));
+        assertThatThrownBy(() -> FileStoreContract.readAll(store, fs.getPath("/boundary")))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void rotatedKeysShouldStillReadOldFilesAndWriteWithTheNewKey() throws IOException {
+        byte[] data = FileStoreContract.random(70_000);
+        upload(store(), "/old", data);
+        StorageRoot rotated = root(StorageKeys.fromBase64(Map.of("k1", K1, "k2", K2), "k2"), true);
+        FileStore store = rotated.open("acme", Quota.UNLIMITED);
+        assertThat(FileStoreContract.readAll(store, fs.getPath("/old"))).isEqualTo(data);
+        upload(store, "/new", data);
+        assertThat(new String(Files.readAllBytes(home().resolve("new")), 10, 2, StandardCharsets.US_ASCII))
+                .isEqualTo("k2");
+
+        StorageRoot withoutOldKey = root(StorageKeys.fromBase64(Map.of("k2", K2), "k2"), true);
+        FileStore lacking = withoutOldKey.open("acme", Quota.UNLIMITED);
+        assertThatThrownBy(() -> FileStoreContract.readAll(lacking, fs.getPath("/old")))
+                .isInstanceOf(IOException.class).hasMessageContaining("'k1'");
+    }
+
+    @Test
+    void plainFilesShouldStayReadableWhenEncryptionIsTurnedOn() throws IOException {
+        Files.writeString(home().resolve("legacy.txt"), "written before encryption");
+        assertThat(FileStoreContract.readAll(store(), fs.getPath("/legacy.txt")))
+                .isEqualTo("written before encryption".getBytes(StandardCharsets.US_ASCII));
+    }
+}

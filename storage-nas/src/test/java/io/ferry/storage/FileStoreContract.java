@@ -1,0 +1,292 @@
+package io.ferry.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link FileStore} must do, whatever it stores files as. Implementations provide a store over a fresh
+ * home; see {@link PlainFileStoreTest} and {@link EncryptedFileStoreTest}.
+ */
+interface FileStoreContract {
+
+    /** The store under test, for a home whose real directory is {@link #home()}, with the given quota. */
+    FileStore store(Quota quota) throws IOException;
+
+    Path home();
+
+    FileSystem fs();
+
+    @AfterEach
+    default void closeFileSystem() throws IOException {
+        fs().close();
+    }
+
+    default FileStore store() throws IOException {
+        return store(Quota.UNLIMITED);
+    }
+
+    @Test
+    default void uploadShouldBeInvisibleUntilCompleted() throws IOException {
+        FileStore store = store();
+        byte[] data = random(200_000);
+        Path path = store.resolve(fs().getPath("/orders.csv"));
+        Upload upload = store.openUpload(path, true, false);
+        write(upload, data, 0, 150_000);
+        assertThat(home().resolve("orders.csv")).doesNotExist();
+        assertThat(listed(store, "/")).doesNotContain("orders.csv").noneMatch(n -> n.startsWith(".ferry"));
+        write(upload, data, 150_000, data.length - 150_000);
+        upload.complete();
+        assertThat(listed(store, "/")).containsExactly("orders.csv");
+        assertThat(store.size(store.resolve(path))).isEqualTo(data.length);
+        assertThat(readAll(store, path)).isEqualTo(data);
+    }
+
+    @Test
+    default void completedFileShouldReadAtAnyOffset() throws IOException {
+        FileStore store = store();
+        byte[] data = random(300_001);
+        upload(store, "/big.bin", data);
+        try (SeekableByteChannel in = store.openRead(store.resolve(fs().getPath("/big.bin")))) {
+            assertThat(in.size()).isEqualTo(data.length);
+            for (int offset : new int[] {0, 1, 65_535, 65_536, 131_072, 200_000, 300_000}) {
+                ByteBuffer buffer = ByteBuffer.allocate(1000);
+                in.position(offset);
+                int n = in.read(buffer);
+                assertThat(n).isEqualTo(Math.min(1000, data.length - offset));
+                assertThat(Arrays.copyOf(buffer.array(), n)).isEqualTo(Arrays.copyOfRange(data, offset, offset + n));
+            }
+            in.position(data.length);
+            assertThat(in.read(ByteBuffer.allocate(10))).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    default void emptyAndSegmentSizedFilesShouldRoundTrip() throws IOException {
+        FileStore store = store();
+        for (int size : new int[] {0, 1, 65_536, 131_072}) {
+            byte[] data = random(size);
+            upload(store, "/f" + size, data);
+            assertThat(store.size(store.resolve(fs().getPath("/f" + size)))).isEqualTo(size);
+            assertThat(readAll(store, fs().getPath("/f" + size))).isEqualTo(data);
+        }
+    }
+
+    @Test
+    default void abandonedUploadShouldResumeFromWhereItStopped() throws IOException {
+        FileStore store = store();
+        byte[] data = random(250_000);
+        Upload first = store.openUpload(store.resolve(fs().getPath("/resume.bin")), true, false);
+        write(first, data, 0, 150_123);
+        first.abandon();
+
+        Path pending = store.resolve(fs().getPath("/resume.bin"));
+        assertThat(pending.getFileName().toString()).isNotEqualTo("resume.bin");
+        assertThat(store.size(pending)).isEqualTo(150_123);
+        assertThat(listed(store, "/")).isEmpty();
+        assertThatThrownBy(() -> store.openRead(pending)).isInstanceOf(NoSuchFileException.class);
+
+        Upload second = store.openUpload(pending, false, false);
+        assertThat(second.startSize()).isEqualTo(150_123);
+        second.position(150_123);
+        write(second, data, 150_123, data.length - 150_123);
+        second.complete();
+        assertThat(readAll(store, fs().getPath("/resume.bin"))).isEqualTo(data);
+        assertThat(listed(store, "/")).containsExactly("resume.bin");
+    }
+
+    @Test
+    default void uploadCutShortByACrashShouldResumeFromWhatIsIntact() throws IOException {
+        FileStore store = store();
+        byte[] data = random(300_000);
+        Upload first = store.openUpload(store.resolve(fs().getPath("/crash.bin")), true, false);
+        write(first, data, 0, 200_000);
+        first.abandon();
+        Path part;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(home())) {
+            part = entries.iterator().next();
+        }
+        try (FileChannel raw = FileChannel.open(part, StandardOpenOption.WRITE)) {
+            raw.truncate(raw.size() - 7); // the tail of the last write never reached the disk
+        }
+        Path pending = store.resolve(fs().getPath("/crash.bin"));
+        long resumable = store.size(pending);
+        assertThat(resumable).isLessThan(200_000).isGreaterThan(0);
+        Upload second = store.openUpload(pending, false, false);
+        assertThat(second.startSize()).isEqualTo(resumable);
+        write(second, data, (int) resumable, data.length - (int) resumable);
+        second.complete();
+        assertThat(readAll(store, fs().getPath("/crash.bin"))).isEqualTo(data);
+    }
+
+    @Test
+    default void appendingToAFinishedFileShouldKeepItWholeUntilComplete() throws IOException {
+        FileStore store = store();
+        byte[] data = random(100_000);
+        upload(store, "/log.txt", Arrays.copyOf(data, 70_000));
+        Upload append = store.openUpload(store.resolve(fs().getPath("/log.txt")), false, false);
+        assertThat(append.startSize()).isEqualTo(70_000);
+        write(append, data, 70_000, 30_000);
+        assertThat(readAll(store, fs().getPath("/log.txt"))).hasSize(70_000);
+        append.complete();
+        assertThat(readAll(store, fs().getPath("/log.txt"))).isEqualTo(data);
+    }
+
+    @Test
+    default void replacementShouldKeepTheOldContentUntilComplete() throws IOException {
+        FileStore store = store();
+        upload(store, "/rates.csv", "old".getBytes());
+        Upload replace = store.openUpload(store.resolve(fs().getPath("/rates.csv")), true, false);
+        write(replace, "brand new".getBytes(), 0, 9);
+        assertThat(readAll(store, fs().getPath("/rates.csv"))).isEqualTo("old".getBytes());
+        replace.complete();
+        assertThat(readAll(store, fs().getPath("/rates.csv"))).isEqualTo("brand new".getBytes());
+    }
+
+    @Test
+    default void writesOutOfOrderShouldBeRefused() throws IOException {
+        FileStore store = store();
+        try (Upload upload = store.openUpload(store.resolve(fs().getPath("/x")), true, false)) {
+            write(upload, random(10), 0, 10);
+            assertThatThrownBy(() -> upload.position(5)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("sequentially");
+            assertThatThrownBy(() -> upload.position(100)).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    default void exclusiveCreateShouldFailWhenTheFileExists() throws IOException {
+        FileStore store = store();
+        upload(store, "/once", new byte[] {1});
+        assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/once")), true, true))
+                .isInstanceOf(FileAlreadyExistsException.class);
+    }
+
+    @Test
+    default void reservedNamesAndEscapesShouldBeRefused() throws IOException {
+        FileStore store = store();
+        assertThatThrownBy(() -> store.resolve(fs().getPath("/.ferry-part-x")))
+                .isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> store.resolve(fs().getPath("/dir/.ferry-health/y")))
+                .isInstanceOf(AccessDeniedException.class);
+        Path outside = Files.createTempDirectory("outside");
+        Files.createSymbolicLink(home().resolve("link"), outside);
+        assertThatThrownBy(() -> store.resolve(fs().getPath("/link/file")))
+                .isInstanceOf(AccessDeniedException.class);
+        assertThat(store.resolve(fs().getPath("/../../etc/passwd")).toString()).isEqualTo("/etc/passwd");
+        // a link that stays inside, followed by '..': resolved lexically, never by the OS after the link
+        Files.createDirectories(home().resolve("a/b"));
+        Files.createDirectories(home().resolve("x/y"));
+        Files.createSymbolicLink(home().resolve("a/b/inner"), home().resolve("x/y"));
+        assertThat(store.resolve(fs().getPath("/a/b/inner/../../secret")).toString()).isEqualTo("/a/secret");
+        assertThat(home().resolve("etc")).doesNotExist();
+    }
+
+    @Test
+    default void byteQuotaShouldStopTheUploadAndLeaveNothingBehind() throws IOException {
+        FileStore store = store(new Quota(100_000, 0));
+        Upload upload = store.openUpload(store.resolve(fs().getPath("/too-big")), true, false);
+        byte[] data = random(150_000);
+        assertThatThrownBy(() -> write(upload, data, 0, data.length)).isInstanceOf(QuotaExceededException.class)
+                .hasMessageContaining("quota");
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(home())) {
+            assertThat(entries.iterator().hasNext()).as("nothing left in the home").isFalse();
+        }
+        upload(store, "/fits", random(90_000));
+        assertThat(store.usage().bytes()).isGreaterThanOrEqualTo(90_000);
+    }
+
+    @Test
+    default void fileQuotaShouldRefuseANewFileButAllowReplacing() throws IOException {
+        FileStore store = store(new Quota(0, 2));
+        upload(store, "/a", new byte[] {1});
+        upload(store, "/b", new byte[] {2});
+        assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/c")), true, false))
+                .isInstanceOf(QuotaExceededException.class).hasMessageContaining("file quota");
+        upload(store, "/a", new byte[] {3});
+        assertThat(readAll(store, fs().getPath("/a"))).containsExactly(3);
+    }
+
+    @Test
+    default void deletingShouldFreeQuotaAndEmptyDirectoriesMayHoldPendingUploads() throws IOException {
+        FileStore store = store(new Quota(0, 1));
+        Files.createDirectory(home().resolve("dir"));
+        upload(store, "/dir/one", new byte[] {1});
+        store.delete(store.resolve(fs().getPath("/dir/one")));
+        Upload pending = store.openUpload(store.resolve(fs().getPath("/dir/two")), true, false);
+        write(pending, new byte[] {2}, 0, 1);
+        pending.abandon();
+        store.delete(store.resolve(fs().getPath("/dir")));
+        assertThat(home().resolve("dir")).doesNotExist();
+    }
+
+    @Test
+    default void pendingUploadsShouldNotBeRenamed() throws IOException {
+        FileStore store = store();
+        Upload pending = store.openUpload(store.resolve(fs().getPath("/p")), true, false);
+        write(pending, new byte[] {1}, 0, 1);
+        pending.abandon();
+        assertThatThrownBy(() -> store.rename(store.resolve(fs().getPath("/p")), fs().getPath("/q")))
+                .isInstanceOf(AccessDeniedException.class);
+    }
+
+    static byte[] random(int size) {
+        byte[] data = new byte[size];
+        new Random(size * 31L + 7).nextBytes(data);
+        return data;
+    }
+
+    static void write(Upload upload, byte[] data, int offset, int length) throws IOException {
+        // in 32 KiB writes, as SFTP clients send them
+        for (int at = offset; at < offset + length; at += 32_768) {
+            upload.write(ByteBuffer.wrap(data, at, Math.min(32_768, offset + length - at)));
+        }
+    }
+
+    default void upload(FileStore store, String path, byte[] data) throws IOException {
+        Upload upload = store.openUpload(store.resolve(fs().getPath(path)), true, false);
+        write(upload, data, 0, data.length);
+        upload.complete();
+    }
+
+    static byte[] readAll(FileStore store, Path path) throws IOException {
+        try (SeekableByteChannel in = store.openRead(store.resolve(path))) {
+            ByteBuffer buffer = ByteBuffer.allocate((int) in.size());
+            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                // read on
+            }
+            return Arrays.copyOf(buffer.array(), buffer.position());
+        }
+    }
+
+    default List<String> listed(FileStore store, String dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(fs().getPath(dir))) {
+            for (Path entry : entries) {
+                if (store.isListed(entry)) {
+                    names.add(entry.getFileName().toString());
+                }
+            }
+        }
+        return names;
+    }
+}
