@@ -345,7 +345,9 @@ class SftpOperationsIT extends NodeIT {
         List<String> names = new ArrayList<>();
         try {
             for (DirEntry entry : sftp.readDir(path)) {
-                names.add(entry.getFilename());
+                if (!entry.getFilename().equals(".") && !entry.getFilename().equals("..")) {
+                    names.add(entry.getFilename());
+                }
             }
         } catch (java.io.UncheckedIOException e) {
             throw e.getCause();

@@ -75,7 +75,7 @@ final class NasUpload implements Upload {
     @Override
     public SeekableByteChannel position(long newPosition) throws IOException {
         if (newPosition != writer.size()) {
-            throw new IOException("uploads are written sequentially: write at offset " + writer.size()
+            throw new StorageException("uploads are written sequentially: write at offset " + writer.size()
                     + ", not " + newPosition);
         }
         return this;
@@ -89,7 +89,7 @@ final class NasUpload implements Upload {
     @Override
     public SeekableByteChannel truncate(long size) throws IOException {
         if (size != writer.size()) {
-            throw new IOException("an upload cannot be truncated");
+            throw new StorageException("an upload cannot be truncated");
         }
         return this;
     }
@@ -142,7 +142,7 @@ final class NasUpload implements Upload {
 
     private void ensureWritable() throws IOException {
         if (done) {
-            throw new IOException(quotaBroken ? "quota exceeded" : "the upload has ended");
+            throw new StorageException(quotaBroken ? "quota exceeded" : "the upload has ended");
         }
     }
 

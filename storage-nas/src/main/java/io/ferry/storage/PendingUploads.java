@@ -43,7 +43,7 @@ public final class PendingUploads {
     static String partName(String target) throws IOException {
         String part = PART_PREFIX + target;
         if (part.getBytes(StandardCharsets.UTF_8).length > NAME_MAX) {
-            throw new IOException("file name too long: at most " + (NAME_MAX - PART_PREFIX.length())
+            throw new StorageException("file name too long: at most " + (NAME_MAX - PART_PREFIX.length())
                     + " bytes for an upload");
         }
         return part;

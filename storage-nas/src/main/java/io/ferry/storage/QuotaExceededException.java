@@ -1,9 +1,8 @@
 package io.ferry.storage;
 
-import java.io.IOException;
 
 /** An upload would take the account over its quota; the partial upload has been removed. */
-public class QuotaExceededException extends IOException {
+public class QuotaExceededException extends StorageException {
 
     public QuotaExceededException(String message) {
         super(message);

@@ -1,9 +1,8 @@
 package io.ferry.storage;
 
-import java.io.IOException;
 
 /** The shared storage is missing or not writable (see {@link StorageHealth}). */
-public class StorageUnavailableException extends IOException {
+public class StorageUnavailableException extends StorageException {
 
     public StorageUnavailableException(String message) {
         super(message);

@@ -78,6 +78,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         if (remotePath.indexOf('\0') >= 0) {
             throw new InvalidPathException(remotePath, "NUL in path");
         }
+        account(subsystem); // every request re-checks the account (within a second of a change)
         return store(subsystem).resolve(SftpFileSystemAccessor.super.resolveLocalFilePath(subsystem, rootDir,
                 remotePath));
     }

@@ -59,6 +59,7 @@ public final class SftpServer implements SmartLifecycle {
 
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
                 .withFileSystemAccessor(new FerrySftpAccessor(transferLog, accounts, nodeId))
+                .withSftpErrorStatusDataHandler(new StorageMessages())
                 .build();
         sftp.addSftpEventListener(new SftpSessionListener());
         server.setSubsystemFactories(List.of(sftp));

@@ -1,0 +1,174 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.stream.Stream;
+
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClient.Attributes;
+import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
+import org.apache.sshd.sftp.client.SftpClient.OpenMode;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
+import org.junit.jupiter.api.Test;
+
+/** What the storage promises, seen through SFTP: atomic uploads, quotas, and account changes that apply at once. */
+class SftpStorageIT extends NodeIT {
+
+    private static final String PASSWORD = "partner-password";
+
+    @Test
+    void uploadShouldBeInvisibleToListingsUntilTheClientClosesIt() throws Exception {
+        String user = uniqueUser("atomic");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = SftpOperationsIT.random(500_000);
+        try (SftpClient writer = clients.sftp(sftpPort(), user, PASSWORD);
+                SftpClient watcher = clients.sftp(sftpPort(), user, PASSWORD)) {
+            CloseableHandle handle = writer.open("/drop.csv",
+                    EnumSet.of(OpenMode.Write, OpenMode.Create, OpenMode.Truncate));
+            writer.write(handle, 0, data, 0, 300_000);
+            assertThat(SftpOperationsIT.list(watcher, "/")).doesNotContain("drop.csv")
+                    .noneMatch(name -> name.startsWith(".ferry"));
+            assertThat(home(user).resolve("drop.csv")).doesNotExist();
+            writer.write(handle, 300_000, data, 300_000, data.length - 300_000);
+            handle.close();
+            assertThat(SftpOperationsIT.list(watcher, "/")).contains("drop.csv");
+        }
+        assertThat(Files.readAllBytes(home(user).resolve("drop.csv"))).isEqualTo(data);
+        try (Stream<Path> files = Files.list(home(user))) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("drop.csv");
+        }
+    }
+
+    @Test
+    void reservedNamesShouldBeClosedToClients() throws Exception {
+        String user = uniqueUser("reserved");
+        admin().createAccount(user, PASSWORD);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/.ferry-part-x", new byte[] {1}))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_PERMISSION_DENIED));
+        }
+    }
+
+    @Test
+    void quotaShouldStopAnUploadWithAClearErrorAndLeaveNothing() throws Exception {
+        String user = uniqueUser("quota");
+        admin().createAccount(user, PASSWORD);
+        assertThat(admin().patch("/api/v1/accounts/" + user, "{\"quotaBytes\":100000,\"quotaFiles\":3}").status())
+                .isEqualTo(200);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/big.bin", SftpOperationsIT.random(150_000)))
+                    .isInstanceOfSatisfying(SftpException.class, e -> {
+                        assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_FAILURE);
+                        assertThat(e.getMessage()).contains("quota");
+                    });
+            assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
+            SftpOperationsIT.write(sftp, "/a", new byte[] {1});
+            SftpOperationsIT.write(sftp, "/b", new byte[] {2});
+            SftpOperationsIT.write(sftp, "/c", new byte[] {3});
+            assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/d", new byte[] {4}))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getMessage()).contains("file quota"));
+        }
+        try (Stream<Path> files = Files.list(home(user))) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("a", "b", "c");
+        }
+    }
+
+    @Test
+    void permissionChangesShouldApplyToOpenSessionsAndDisablingShouldEndThem() throws Exception {
+        String user = uniqueUser("live");
+        admin().createAccount(user, PASSWORD);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            SftpOperationsIT.write(sftp, "/before.txt", new byte[] {1});
+            admin().patch("/api/v1/accounts/" + user, "{\"permissions\":[\"list\",\"read\"]}");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/after.txt", new byte[] {2}))
+                            .isInstanceOfSatisfying(SftpException.class, e -> assertThat(e.getStatus())
+                                    .isEqualTo(SftpConstants.SSH_FX_PERMISSION_DENIED)));
+            // once refused, refused for good, and nothing written
+            assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/never.txt", new byte[] {3}))
+                    .isInstanceOf(SftpException.class);
+            assertThat(home(user).resolve("never.txt")).doesNotExist();
+            admin().patch("/api/v1/accounts/" + user, "{\"enabled\":false}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try {
+                    sftp.stat("/before.txt");
+                    return false;
+                } catch (Exception e) {
+                    return !sftp.isOpen() || !sftp.getClientSession().isOpen();
+                }
+            });
+        }
+    }
+
+    @Test
+    void replacingAFileByRenameShouldNeedTheWritePermission() throws Exception {
+        String user = uniqueUser("rename");
+        admin().createAccount(user, PASSWORD, "list", "read", "rename");
+        Files.createDirectories(home(user));
+        Files.writeString(home(user).resolve("a.txt"), "a");
+        Files.writeString(home(user).resolve("b.txt"), "b");
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            OpenSSHPosixRenameExtension posixRename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+            assertThatThrownBy(() -> posixRename.posixRename("/a.txt", "/b.txt"))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_PERMISSION_DENIED));
+            posixRename.posixRename("/a.txt", "/c.txt");
+        }
+        assertThat(home(user).resolve("b.txt")).hasContent("b");
+        assertThat(home(user).resolve("c.txt")).hasContent("a");
+    }
+
+    @Test
+    void setstatShouldNotChangeOwnersOrModes() throws Exception {
+        String user = uniqueUser("chown");
+        admin().createAccount(user, PASSWORD);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            SftpOperationsIT.write(sftp, "/mine.txt", "x".getBytes(StandardCharsets.UTF_8));
+            Path file = home(user).resolve("mine.txt");
+            Object uid = Files.getAttribute(file, "unix:uid");
+            Object mode = Files.getAttribute(file, "unix:mode");
+            Attributes attributes = new Attributes();
+            attributes.owner(4242, 4242);
+            attributes.perms(0777);
+            sftp.setStat("/mine.txt", attributes);
+            assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(uid);
+            assertThat(Files.getAttribute(file, "unix:mode")).isEqualTo(mode);
+        }
+    }
+
+    @Test
+    void droppedUploadShouldShowItsResumableSizeToStatButNotToListings() throws Exception {
+        String user = uniqueUser("pending");
+        admin().createAccount(user, PASSWORD);
+        ClientSession dropped = clients.login(sftpPort(), user, PASSWORD);
+        SftpClient first = SftpClientFactory.instance().createSftpClient(dropped);
+        CloseableHandle handle = first.open("/half.bin", EnumSet.of(OpenMode.Write, OpenMode.Create));
+        first.write(handle, 0, SftpOperationsIT.random(70_000), 0, 70_000);
+        dropped.close(true);
+        await().atMost(Duration.ofSeconds(20)).until(() -> admin().get("/api/v1/transfers?account=" + user)
+                .json().get("totalItems").asLong() == 1);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            assertThat(sftp.stat("/half.bin").getSize()).isEqualTo(70_000);
+            assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
+            assertThatThrownBy(() -> SftpOperationsIT.read(sftp, "/half.bin")).isInstanceOf(SftpException.class);
+            sftp.remove("/half.bin"); // cancels the pending upload
+            assertThatThrownBy(() -> sftp.stat("/half.bin")).isInstanceOf(SftpException.class);
+        }
+        try (Stream<Path> files = Files.list(home(user))) {
+            assertThat(files.toList()).isEmpty();
+        }
+    }
+}
