@@ -76,6 +76,10 @@ final class Api {
         }
     }
 
+    int port() {
+        return port;
+    }
+
     private HttpRequest.Builder builder(String path) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30));

@@ -1,0 +1,129 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.extensions.CheckFileNameExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.ferry.FerryApplication;
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.sftp.SftpServer;
+
+/**
+ * A node with encryption at rest (as a cluster node has by default), on its own data directory and H2: partners
+ * see plaintext, the disk holds only ciphertext; and what happens while the storage is gone.
+ */
+class EncryptedNodeIT {
+
+    @TempDir
+    static Path dataDir;
+
+    @TempDir
+    Path local;
+
+    static ConfigurableApplicationContext node;
+    static Api api;
+    static OpenSshClient openssh;
+    static SftpClients clients;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = new SpringApplicationBuilder(FerryApplication.class).run("--ferry.data-dir=" + dataDir,
+                "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
+                "--ferry.cluster.name=ferry-encrypted-it", "--ferry.storage.encryption=true",
+                "--ferry.admin.password=encrypted-admin", "--ferry.storage.health-interval=1s");
+        api = new Api(Integer.parseInt(node.getEnvironment().getProperty("local.server.port")), "admin",
+                "encrypted-admin");
+        openssh = new OpenSshClient(Files.createDirectories(dataDir.resolve("client-keys")));
+        clients = new SftpClients();
+    }
+
+    @AfterAll
+    static void stop() {
+        clients.close();
+        node.close();
+    }
+
+    private int sftpPort() {
+        return node.getBean(SftpServer.class).port();
+    }
+
+    private Path storage() {
+        return node.getBean(StorageRoot.class).path();
+    }
+
+    @Test
+    void partnersShouldSeePlaintextWhileTheDiskHoldsCiphertext() throws Exception {
+        api.createAccount("enc", "partner-password");
+        api.addKey("enc", openssh.publicKey());
+        assertThat(dataDir.resolve("storage.keys")).exists();
+        byte[] data = ("PO-4711;widgets;12;EUR\n".repeat(40_000)).getBytes(StandardCharsets.US_ASCII);
+        Files.write(local.resolve("orders.csv"), data);
+
+        OpenSshClient.Result put = openssh.batch(sftpPort(), "enc", local, "put orders.csv", "ls -l orders.csv",
+                "get orders.csv back.csv");
+        assertThat(put.exitCode()).as(put.output()).isZero();
+        assertThat(put.stdout()).contains(" " + data.length + " ");
+        assertThat(Files.readAllBytes(local.resolve("back.csv"))).isEqualTo(data);
+
+        byte[] onDisk = Files.readAllBytes(storage().resolve("enc/orders.csv"));
+        assertThat(new String(onDisk, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("FERRYENC");
+        assertThat(new String(onDisk, StandardCharsets.ISO_8859_1)).doesNotContain("widgets");
+
+        // resume a download in the middle of a segment
+        Files.write(local.resolve("partial.csv"), Arrays.copyOf(data, 100_001));
+        OpenSshClient.Result reget = openssh.batch(sftpPort(), "enc", local, "reget orders.csv partial.csv");
+        assertThat(reget.exitCode()).as(reget.output()).isZero();
+        assertThat(Files.readAllBytes(local.resolve("partial.csv"))).isEqualTo(data);
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), "enc", "partner-password")) {
+            Map.Entry<String, Collection<byte[]>> hash = sftp.getExtension(CheckFileNameExtension.class)
+                    .checkFileName("/orders.csv", List.of("sha256"), 0L, 0L, 0);
+            assertThat(HexFormat.of().formatHex(hash.getValue().iterator().next()))
+                    .isEqualTo(SftpOperationsIT.sha256(data));
+        }
+        String logged = api.get("/api/v1/transfers?account=enc").json().get("items").get(2).get("sha256").asString();
+        assertThat(logged).isEqualTo(SftpOperationsIT.sha256(data));
+    }
+
+    @Test
+    void missingStorageShouldMakeTheNodeNotReadyAndRefuseSessionsClearly() throws Exception {
+        api.createAccount("outage", "partner-password");
+        api.addKey("outage", openssh.publicKey());
+        Api anonymous = new Api(api.port(), null, null);
+        assertThat(anonymous.get("/actuator/health/readiness").status()).isEqualTo(200);
+        Path root = storage();
+        Path away = root.resolveSibling(root.getFileName() + "-unmounted");
+        Files.move(root, away);
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> anonymous.get("/actuator/health/readiness")
+                    .status() == 503);
+            OpenSshClient.Result refused = openssh.batch(sftpPort(), "outage", local, "ls");
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.output()).contains("storage is unavailable");
+        } finally {
+            Files.move(away, root);
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> anonymous.get("/actuator/health/readiness")
+                .status() == 200);
+        OpenSshClient.Result back = openssh.batch(sftpPort(), "outage", local, "ls");
+        assertThat(back.exitCode()).as(back.output()).isZero();
+    }
+}
