@@ -89,6 +89,50 @@ class ExecutableJarIT {
         assertThat(uploaded).containsPattern("\\[sftp [0-9a-f]{12} acme@127\\.0\\.0\\.1\\]");
     }
 
+    @Test
+    void acknowledgedUploadShouldSurviveKillDashNine() throws Exception {
+        Path first = workDir.resolve("first.log");
+        start(first);
+        int httpPort = port(HTTP_PORT, read(first));
+        int sftpPort = port(SFTP_PORT, read(first));
+        OpenSshClient openssh = new OpenSshClient(Files.createDirectory(workDir.resolve("client")));
+        assertThat(run(workDir, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u",
+                "admin:from-the-environment", "-H", "Content-Type: application/json", "-d",
+                "{\"username\":\"acme\",\"password\":\"correct-horse-battery\"}",
+                "http://127.0.0.1:" + httpPort + "/api/v1/accounts").stdout()).isEqualTo("201");
+        assertThat(run(workDir, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u",
+                "admin:from-the-environment", "-H", "Content-Type: application/json", "-d",
+                "{\"publicKey\":\"" + openssh.publicKey() + "\"}",
+                "http://127.0.0.1:" + httpPort + "/api/v1/accounts/acme/keys").stdout()).isEqualTo("201");
+        byte[] data = SftpOperationsIT.random(3_000_000);
+        Files.write(workDir.resolve("client/payload.bin"), data);
+
+        OpenSshClient.Result put = openssh.batch(sftpPort, "acme", workDir.resolve("client"), "put payload.bin");
+        assertThat(put.exitCode()).as(put.output()).isZero();
+        node.destroyForcibly(); // SIGKILL the moment the client has its acknowledgement
+        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        Path second = workDir.resolve("second.log");
+        start(second);
+        assertThat(Files.readAllBytes(workDir.resolve("ferry-data/storage/acme/payload.bin"))).isEqualTo(data);
+        int restartedPort = port(HTTP_PORT, read(second));
+        OpenSshClient.Result log = run(workDir, "curl", "-s", "-u", "admin:from-the-environment",
+                "http://127.0.0.1:" + restartedPort + "/api/v1/transfers?account=acme");
+        assertThat(log.stdout()).contains("\"status\":\"success\"").contains(SftpOperationsIT.sha256(data));
+    }
+
+    private void start(Path log) throws Exception {
+        Path jar = Path.of("target/ferry-app.jar").toAbsolutePath();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder builder = new ProcessBuilder(java, "-jar", jar.toString(), "--ferry.cluster.name=ferry-kill-it",
+                "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1")
+                .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("FERRY_ADMIN_PASSWORD", "from-the-environment");
+        node = builder.start();
+        await().atMost(Duration.ofSeconds(90)).until(() -> !node.isAlive() || read(log).contains("Started Ferry"));
+        assertThat(node.isAlive()).as(read(log)).isTrue();
+    }
+
     private static int port(Pattern pattern, String log) {
         Matcher matcher = pattern.matcher(log);
         assertThat(matcher.find()).as("no " + pattern + " in\n" + log).isTrue();
