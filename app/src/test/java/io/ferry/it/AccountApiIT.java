@@ -96,6 +96,12 @@ class AccountApiIT extends NodeIT {
         assertThat(admin().get("/api/v1/accounts/nobody-" + user).status()).isEqualTo(404);
         assertThat(admin().get("/api/v1/transfers?status=maybe").status()).isEqualTo(400);
         assertThat(admin().get("/api/v1/transfers?from=yesterday").status()).isEqualTo(400);
+        Api.Response plain = admin().post("/api/v1/storage/reencrypt", "");
+        assertThat(plain.status()).isEqualTo(409);
+        assertThat(plain.json().get("detail").asString()).contains("encryption at rest is off");
+        Api.Response negativeQuota = admin().patch("/api/v1/accounts/" + user, "{\"quotaBytes\":-1}");
+        assertThat(negativeQuota.status()).isEqualTo(400);
+        assertThat(negativeQuota.json().get("detail").asString()).contains("quotaBytes");
     }
 
     @Test

@@ -104,6 +104,15 @@ class EncryptedNodeIT {
     }
 
     @Test
+    void reencryptionShouldBeStartedAndWatchedThroughTheApi() {
+        assertThat(api.get("/api/v1/storage").json().get("encrypted").asBoolean()).isTrue();
+        assertThat(api.post("/api/v1/storage/reencrypt", "").status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !api.get("/api/v1/storage/reencrypt").json()
+                .get("running").asBoolean());
+        assertThat(api.get("/api/v1/storage/reencrypt").json().get("failed").asLong()).isZero();
+    }
+
+    @Test
     void missingStorageShouldMakeTheNodeNotReadyAndRefuseSessionsClearly() throws Exception {
         api.createAccount("outage", "partner-password");
         api.addKey("outage", openssh.publicKey());

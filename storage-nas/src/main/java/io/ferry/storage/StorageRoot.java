@@ -19,6 +19,7 @@ public final class StorageRoot {
     private final boolean encrypt;
     private final UsageTracker usage;
     private final StorageHealth health;
+    private final Reencryption reencryption;
 
     /** Plain files, quotas rescanned every 5 minutes, no free-space minimum. */
     public StorageRoot(Path root) {
@@ -50,6 +51,24 @@ public final class StorageRoot {
         this.encrypt = encrypt;
         this.usage = new UsageTracker(usageRescan);
         this.health = new StorageHealth(this.root, nodeId, minFreeBytes);
+        this.reencryption = encrypt ? new Reencryption(this.root, keys) : null;
+    }
+
+    /** The id of the key new files are encrypted with, or null when files are written plain. */
+    public String activeKeyId() {
+        return encrypt ? keys.activeId() : null;
+    }
+
+    /**
+     * The background rewrite of files not under the active key.
+     *
+     * @throws IllegalStateException when encryption at rest is off
+     */
+    public Reencryption reencryption() {
+        if (reencryption == null) {
+            throw new IllegalStateException("encryption at rest is off (ferry.storage.encryption)");
+        }
+        return reencryption;
     }
 
     public Path path() {

@@ -127,6 +127,31 @@ class EncryptedFileStoreTest implements FileStoreContract {
     }
 
     @Test
+    void reencryptionShouldMoveEveryFileToTheActiveKeyAndKeepTimes() throws Exception {
+        byte[] data = FileStoreContract.random(150_000);
+        upload(store(), "/old-key.bin", data);
+        Files.createDirectories(home().resolve("sub"));
+        Files.write(home().resolve("sub/plain.bin"), data);
+        java.nio.file.attribute.FileTime stamp = java.nio.file.attribute.FileTime.fromMillis(1_600_000_000_000L);
+        Files.setLastModifiedTime(home().resolve("old-key.bin"), stamp);
+
+        StorageRoot rotated = root(StorageKeys.fromBase64(Map.of("k1", K1, "k2", K2), "k2"), true);
+        assertThat(rotated.reencryption().start(Runnable::run)).isTrue();
+        Reencryption.Progress done = rotated.reencryption().progress();
+        assertThat(done.running()).isFalse();
+        assertThat(done.rewritten()).isEqualTo(2);
+        assertThat(done.failed()).isZero();
+
+        StorageRoot onlyNewKey = root(StorageKeys.fromBase64(Map.of("k2", K2), "k2"), true);
+        FileStore store = onlyNewKey.open("acme", Quota.UNLIMITED);
+        assertThat(FileStoreContract.readAll(store, fs.getPath("/old-key.bin"))).isEqualTo(data);
+        assertThat(FileStoreContract.readAll(store, fs.getPath("/sub/plain.bin"))).isEqualTo(data);
+        assertThat(Files.getLastModifiedTime(home().resolve("old-key.bin"))).isEqualTo(stamp);
+        assertThat(rotated.reencryption().start(Runnable::run)).isTrue();
+        assertThat(rotated.reencryption().progress().rewritten()).isZero();
+    }
+
+    @Test
     void plainFilesShouldStayReadableWhenEncryptionIsTurnedOn() throws IOException {
         Files.writeString(home().resolve("legacy.txt"), "written before encryption");
         assertThat(FileStoreContract.readAll(store(), fs.getPath("/legacy.txt")))
