@@ -33,7 +33,7 @@ import org.bouncycastle.crypto.params.HKDFParameters;
 final class EncryptedFormat {
 
     static final byte[] MAGIC = "FERRYENC".getBytes(StandardCharsets.US_ASCII);
-    static final int SEGMENT = 64 * 1024;
+    static final int SEGMENT = 256 * 1024;
     static final int TAG = 16;
     /** The shortest possible header (a one-character key id). */
     static final int MIN_HEADER = 8 + 2 + 1 + 4 + 32 + 7;
@@ -48,6 +48,10 @@ final class EncryptedFormat {
         final int segmentSize;
         private final byte[] noncePrefix;
         private final SecretKeySpec fileKey;
+        private final byte[] nonce = new byte[12];
+        /** One cipher per header (a header serves one channel, on one thread at a time), re-initialised per segment. */
+        private Cipher cipher;
+        private byte[] sealBuffer;
 
         private Header(byte[] bytes, String keyId, int segmentSize, byte[] salt, byte[] noncePrefix, byte[] storageKey) {
             this.bytes = bytes;
@@ -78,7 +82,6 @@ final class EncryptedFormat {
             if (index < 0 || index > 0xFFFF_FFFFL) {
                 throw new IOException("file too large for the encrypted format");
             }
-            byte[] nonce = new byte[12];
             System.arraycopy(noncePrefix, 0, nonce, 0, 7);
             nonce[7] = (byte) (index >>> 24);
             nonce[8] = (byte) (index >>> 16);
@@ -86,7 +89,9 @@ final class EncryptedFormat {
             nonce[10] = (byte) index;
             nonce[11] = (byte) (last ? 1 : 0);
             try {
-                Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                if (cipher == null) {
+                    cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                }
                 cipher.init(mode, fileKey, new GCMParameterSpec(TAG * 8, nonce));
                 cipher.updateAAD(bytes);
                 return cipher;
@@ -95,10 +100,14 @@ final class EncryptedFormat {
             }
         }
 
-        /** Seals one segment's plaintext. */
+        /** Seals one segment's plaintext; the returned buffer is reused by the next call. */
         ByteBuffer seal(long index, boolean last, byte[] plain, int length) throws IOException {
+            if (sealBuffer == null) {
+                sealBuffer = new byte[segmentSize + TAG];
+            }
             try {
-                return ByteBuffer.wrap(cipher(Cipher.ENCRYPT_MODE, index, last).doFinal(plain, 0, length));
+                int n = cipher(Cipher.ENCRYPT_MODE, index, last).doFinal(plain, 0, length, sealBuffer, 0);
+                return ByteBuffer.wrap(sealBuffer, 0, n);
             } catch (GeneralSecurityException e) {
                 throw new IOException("encryption failed", e);
             }

@@ -1,0 +1,139 @@
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Quota;
+import io.ferry.storage.StorageKeys;
+import io.ferry.storage.StorageRoot;
+import io.ferry.storage.Upload;
+
+/**
+ * Storage-layer throughput: sequential upload (write + fsync + publish) and read, plain and encrypted, with one and
+ * four streams, through the same FileStore SPI the protocols use. Run with bench/storage.sh.
+ *
+ * Arguments: dir [MiB per single stream] [runs]
+ */
+public class StorageBench {
+
+    static final int CHUNK = 256 * 1024; // what an SFTP server hands the storage per write, roughly
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "bench/results/storage-data");
+        int mib = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        byte[] key = new byte[32];
+        new Random(1).nextBytes(key);
+        StorageKeys keys = StorageKeys.fromBase64(Map.of("bench", Base64.getEncoder().encodeToString(key)), "bench");
+
+        System.out.printf("| scenario | write MB/s | read MB/s |%n|---|---|---|%n");
+        double[][] results = new double[4][];
+        int row = 0;
+        for (int streams : new int[] {1, 4}) {
+            for (boolean encrypt : new boolean[] {false, true}) {
+                long bytesPerStream = (long) (streams == 1 ? mib : mib / 4) * 1024 * 1024;
+                double[] write = new double[runs];
+                double[] read = new double[runs];
+                for (int run = 0; run < runs; run++) {
+                    Path root = dir.resolve("run-" + System.nanoTime());
+                    StorageRoot storage = new StorageRoot(root, encrypt ? keys : null, encrypt, Duration.ofMinutes(5),
+                            "bench", 0);
+                    double[] r = measure(storage, streams, bytesPerStream);
+                    write[run] = r[0];
+                    read[run] = r[1];
+                    deleteTree(root);
+                }
+                results[row++] = new double[] {median(write), median(read)};
+                System.out.printf("| %d stream%s, %s | %.0f | %.0f |%n", streams, streams == 1 ? "" : "s",
+                        encrypt ? "encrypted" : "plain", median(write), median(read));
+            }
+        }
+        System.out.printf("%nencryption cost: write %.0f%%, read %.0f%% (1 stream); write %.0f%%, read %.0f%% (4 streams)%n",
+                100 * (1 - results[1][0] / results[0][0]), 100 * (1 - results[1][1] / results[0][1]),
+                100 * (1 - results[3][0] / results[2][0]), 100 * (1 - results[3][1] / results[2][1]));
+    }
+
+    /** @return {write MB/s, read MB/s} over all streams */
+    static double[] measure(StorageRoot storage, int streams, long bytes) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(streams);
+        try {
+            byte[] chunk = new byte[CHUNK];
+            new Random(42).nextBytes(chunk);
+            long start = System.nanoTime();
+            List<Future<?>> writes = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                int n = i;
+                writes.add(pool.submit(() -> {
+                    FileStore store = storage.open("account" + n, Quota.UNLIMITED);
+                    try (FileSystem fs = store.openFileSystem()) {
+                        Upload upload = store.openUpload(store.resolve(fs.getPath("/file.bin")), true, false);
+                        for (long done = 0; done < bytes; done += CHUNK) {
+                            upload.write(ByteBuffer.wrap(chunk, 0, (int) Math.min(CHUNK, bytes - done)));
+                        }
+                        upload.complete();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : writes) {
+                f.get();
+            }
+            double writeSeconds = (System.nanoTime() - start) / 1e9;
+
+            start = System.nanoTime();
+            List<Future<?>> reads = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                int n = i;
+                reads.add(pool.submit(() -> {
+                    FileStore store = storage.open("account" + n, Quota.UNLIMITED);
+                    try (FileSystem fs = store.openFileSystem();
+                            SeekableByteChannel in = store.openRead(store.resolve(fs.getPath("/file.bin")))) {
+                        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+                        long total = 0;
+                        int r;
+                        while ((r = in.read(buffer.clear())) > 0) {
+                            total += r;
+                        }
+                        if (total != bytes) {
+                            throw new IOException("read " + total + " of " + bytes);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : reads) {
+                f.get();
+            }
+            double readSeconds = (System.nanoTime() - start) / 1e9;
+            double mb = streams * bytes / 1e6;
+            return new double[] {mb / writeSeconds, mb / readSeconds};
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
