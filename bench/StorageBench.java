@@ -39,6 +39,9 @@ public class StorageBench {
         new Random(1).nextBytes(key);
         StorageKeys keys = StorageKeys.fromBase64(Map.of("bench", Base64.getEncoder().encodeToString(key)), "bench");
 
+        boolean cold = dropCaches();
+        System.out.printf("reads: %s%n%n", cold ? "cold (page cache dropped before each read pass, as from a NAS)"
+                : "warm (cannot drop the page cache here: reads come from memory)");
         System.out.printf("| scenario | write MB/s | read MB/s |%n|---|---|---|%n");
         double[][] results = new double[4][];
         int row = 0;
@@ -92,6 +95,7 @@ public class StorageBench {
                 f.get();
             }
             double writeSeconds = (System.nanoTime() - start) / 1e9;
+            dropCaches();
 
             start = System.nanoTime();
             List<Future<?>> reads = new ArrayList<>();
@@ -122,6 +126,20 @@ public class StorageBench {
             return new double[] {mb / writeSeconds, mb / readSeconds};
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** Empties the page cache (root on Linux), so reads come from the disk. */
+    static boolean dropCaches() {
+        try {
+            Process p = new ProcessBuilder("sh", "-c", "sync && echo 3 > /proc/sys/vm/drop_caches")
+                    .redirectErrorStream(true).start();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
