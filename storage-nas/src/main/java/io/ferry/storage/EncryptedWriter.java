@@ -15,6 +15,7 @@ final class EncryptedWriter implements ContentWriter {
     private final FileChannel file;
     private final EncryptedFormat.Header header;
     private final byte[] buffer;
+    private final Flusher flusher;
     private int buffered;
     private long nextIndex;
     private long end;
@@ -23,6 +24,7 @@ final class EncryptedWriter implements ContentWriter {
         this.file = file;
         this.header = header;
         this.buffer = new byte[header.segmentSize];
+        this.flusher = new Flusher(file);
     }
 
     /** A new, empty file: writes the header. */
@@ -91,9 +93,11 @@ final class EncryptedWriter implements ContentWriter {
     /** Seals the buffer as segment {@code nextIndex} and appends it; a full buffer moves on to the next segment. */
     private void append(boolean last) throws IOException {
         ByteBuffer sealed = header.seal(nextIndex, last, buffer, buffered);
+        int length = sealed.remaining();
         while (sealed.hasRemaining()) {
             end += file.write(sealed, end);
         }
+        flusher.written(length);
         if (buffered == buffer.length) {
             nextIndex++;
             buffered = 0;

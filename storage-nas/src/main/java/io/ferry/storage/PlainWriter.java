@@ -8,10 +8,12 @@ import java.nio.channels.FileChannel;
 final class PlainWriter implements ContentWriter {
 
     private final FileChannel file;
+    private final Flusher flusher;
     private long size;
 
     PlainWriter(FileChannel file) throws IOException {
         this.file = file;
+        this.flusher = new Flusher(file);
         this.size = file.size();
     }
 
@@ -22,9 +24,11 @@ final class PlainWriter implements ContentWriter {
 
     @Override
     public void write(ByteBuffer src) throws IOException {
+        int length = src.remaining();
         while (src.hasRemaining()) {
             size += file.write(src, size);
         }
+        flusher.written(length);
     }
 
     @Override
