@@ -16,7 +16,8 @@ final class Flusher {
 
     static final long EVERY = 32L * 1024 * 1024;
 
-    private static final ExecutorService FLUSHERS = Executors.newCachedThreadPool(runnable -> {
+    /** A few threads for all uploads: a sync waits on the disk, not the CPU; each upload has at most one queued. */
+    private static final ExecutorService FLUSHERS = Executors.newFixedThreadPool(4, runnable -> {
         Thread thread = new Thread(runnable, "storage-flush");
         thread.setDaemon(true);
         return thread;
