@@ -46,22 +46,26 @@ public class StorageBench {
         double[][] results = new double[4][];
         int row = 0;
         for (int streams : new int[] {1, 4}) {
-            for (boolean encrypt : new boolean[] {false, true}) {
-                long bytesPerStream = (long) (streams == 1 ? mib : mib / 4) * 1024 * 1024;
-                double[] write = new double[runs];
-                double[] read = new double[runs];
-                for (int run = 0; run < runs; run++) {
+            long bytesPerStream = (long) (streams == 1 ? mib : mib / 4) * 1024 * 1024;
+            double[][] write = new double[2][runs];
+            double[][] read = new double[2][runs];
+            // plain and encrypted interleaved run by run, so drift of this shared machine hits both alike
+            for (int run = 0; run < runs; run++) {
+                for (int mode = 0; mode < 2; mode++) {
+                    boolean encrypt = mode == 1;
                     Path root = dir.resolve("run-" + System.nanoTime());
-                    StorageRoot storage = new StorageRoot(root, encrypt ? keys : null, encrypt, Duration.ofMinutes(5),
-                            "bench", 0);
+                    StorageRoot storage = new StorageRoot(root, encrypt ? keys : null, encrypt,
+                            Duration.ofMinutes(5), "bench", 0);
                     double[] r = measure(storage, streams, bytesPerStream);
-                    write[run] = r[0];
-                    read[run] = r[1];
+                    write[mode][run] = r[0];
+                    read[mode][run] = r[1];
                     deleteTree(root);
                 }
-                results[row++] = new double[] {median(write), median(read)};
+            }
+            for (int mode = 0; mode < 2; mode++) {
+                results[row++] = new double[] {median(write[mode]), median(read[mode])};
                 System.out.printf("| %d stream%s, %s | %.0f | %.0f |%n", streams, streams == 1 ? "" : "s",
-                        encrypt ? "encrypted" : "plain", median(write), median(read));
+                        mode == 1 ? "encrypted" : "plain", median(write[mode]), median(read[mode]));
             }
         }
         System.out.printf("%nencryption cost: write %.0f%%, read %.0f%% (1 stream); write %.0f%%, read %.0f%% (4 streams)%n",
