@@ -25,39 +25,50 @@ import org.bouncycastle.crypto.params.HKDFParameters;
  * final, so truncation at any point is detected.
  *
  * <pre>
- * header  = "FERRYENC" | version(1)=1 | keyIdLength(1) | keyId | segmentSize(4, big-endian) | salt(32) | noncePrefix(7)
- * fileKey = HKDF-SHA256(storage key[keyId], salt, "ferry-storage-v1")
- * segment i = AES-256-GCM(fileKey, nonce = noncePrefix | i(4, big-endian) | last(1), aad = header)
+ * header    = "FERRYENC" | version(1)=1 | keyIdLength(1) | keyId | segmentSize(4, big-endian) | salt(32)
+ * fileKey   = HKDF-SHA256(storage key[keyId], salt, "ferry-storage-v1")
+ * segment i = r(7) | AES-256-GCM(fileKey, nonce = r | i(4, big-endian) | last(1), aad = header)
  * </pre>
+ *
+ * <p>{@code r} is fresh randomness for every sealing. A resumed upload seals its last segment again with more data,
+ * so the index and flag alone would repeat a nonce under the same key, which GCM must never do.
  */
 final class EncryptedFormat {
 
     static final byte[] MAGIC = "FERRYENC".getBytes(StandardCharsets.US_ASCII);
     static final int SEGMENT = 256 * 1024;
     static final int TAG = 16;
+    static final int NONCE_RANDOM = 7;
+    /** Bytes a segment adds to its plaintext: its nonce randomness and the GCM tag. */
+    static final int OVERHEAD = NONCE_RANDOM + TAG;
     /** The shortest possible header (a one-character key id). */
-    static final int MIN_HEADER = 8 + 2 + 1 + 4 + 32 + 7;
+    static final int MIN_HEADER = 8 + 2 + 1 + 4 + 32;
     private static final byte VERSION = 1;
     private static final byte[] INFO = "ferry-storage-v1".getBytes(StandardCharsets.US_ASCII);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** One AES-GCM cipher per thread, re-initialised for each segment (Cipher.getInstance is not cheap). */
+    private static final ThreadLocal<byte[]> NONCES = ThreadLocal.withInitial(() -> new byte[NONCE_RANDOM]);
+    private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available", e);
+        }
+    });
 
     /** A parsed header and the file key it leads to. */
     static final class Header {
         final byte[] bytes;
         final String keyId;
         final int segmentSize;
-        private final byte[] noncePrefix;
         private final SecretKeySpec fileKey;
-        private final byte[] nonce = new byte[12];
-        /** One cipher per header (a header serves one channel, on one thread at a time), re-initialised per segment. */
-        private Cipher cipher;
+        /** Reused by {@link #seal}: a writer seals on one thread. */
         private byte[] sealBuffer;
 
-        private Header(byte[] bytes, String keyId, int segmentSize, byte[] salt, byte[] noncePrefix, byte[] storageKey) {
+        private Header(byte[] bytes, String keyId, int segmentSize, byte[] salt, byte[] storageKey) {
             this.bytes = bytes;
             this.keyId = keyId;
             this.segmentSize = segmentSize;
-            this.noncePrefix = noncePrefix;
             HKDFBytesGenerator hkdf = new HKDFBytesGenerator(new SHA256Digest());
             hkdf.init(new HKDFParameters(storageKey, salt, INFO));
             byte[] key = new byte[32];
@@ -70,7 +81,7 @@ final class EncryptedFormat {
         }
 
         int cipherSegment() {
-            return segmentSize + TAG;
+            return segmentSize + OVERHEAD;
         }
 
         /** Where segment {@code index} starts in the file. */
@@ -78,20 +89,20 @@ final class EncryptedFormat {
             return bytes.length + index * cipherSegment();
         }
 
-        Cipher cipher(int mode, long index, boolean last) throws IOException {
+        /** This thread's cipher, initialised for one segment (readers open segments on several threads). */
+        private Cipher cipher(int mode, byte[] random, int randomOffset, long index, boolean last) throws IOException {
             if (index < 0 || index > 0xFFFF_FFFFL) {
                 throw new IOException("file too large for the encrypted format");
             }
-            System.arraycopy(noncePrefix, 0, nonce, 0, 7);
+            byte[] nonce = new byte[12];
+            System.arraycopy(random, randomOffset, nonce, 0, NONCE_RANDOM);
             nonce[7] = (byte) (index >>> 24);
             nonce[8] = (byte) (index >>> 16);
             nonce[9] = (byte) (index >>> 8);
             nonce[10] = (byte) index;
             nonce[11] = (byte) (last ? 1 : 0);
             try {
-                if (cipher == null) {
-                    cipher = Cipher.getInstance("AES/GCM/NoPadding");
-                }
+                Cipher cipher = CIPHERS.get();
                 cipher.init(mode, fileKey, new GCMParameterSpec(TAG * 8, nonce));
                 cipher.updateAAD(bytes);
                 return cipher;
@@ -103,11 +114,14 @@ final class EncryptedFormat {
         /** Seals one segment's plaintext; the returned buffer is reused by the next call. */
         ByteBuffer seal(long index, boolean last, byte[] plain, int length) throws IOException {
             if (sealBuffer == null) {
-                sealBuffer = new byte[segmentSize + TAG];
+                sealBuffer = new byte[cipherSegment()];
             }
+            RANDOM.nextBytes(NONCES.get());
+            System.arraycopy(NONCES.get(), 0, sealBuffer, 0, NONCE_RANDOM);
             try {
-                int n = cipher(Cipher.ENCRYPT_MODE, index, last).doFinal(plain, 0, length, sealBuffer, 0);
-                return ByteBuffer.wrap(sealBuffer, 0, n);
+                int n = cipher(Cipher.ENCRYPT_MODE, sealBuffer, 0, index, last)
+                        .doFinal(plain, 0, length, sealBuffer, NONCE_RANDOM);
+                return ByteBuffer.wrap(sealBuffer, 0, NONCE_RANDOM + n);
             } catch (GeneralSecurityException e) {
                 throw new IOException("encryption failed", e);
             }
@@ -119,8 +133,12 @@ final class EncryptedFormat {
          * @return the plaintext length, or -1 if the segment does not authenticate as {@code last}
          */
         int open(long index, boolean last, byte[] sealed, int length, byte[] out) throws IOException {
+            if (length < OVERHEAD) {
+                return -1;
+            }
             try {
-                return cipher(Cipher.DECRYPT_MODE, index, last).doFinal(sealed, 0, length, out, 0);
+                return cipher(Cipher.DECRYPT_MODE, sealed, 0, index, last)
+                        .doFinal(sealed, NONCE_RANDOM, length - NONCE_RANDOM, out, 0);
             } catch (AEADBadTagException e) {
                 return -1;
             } catch (GeneralSecurityException e) {
@@ -145,12 +163,10 @@ final class EncryptedFormat {
     static Header newHeader(StorageKeys keys) {
         byte[] keyId = keys.activeId().getBytes(StandardCharsets.US_ASCII);
         byte[] salt = new byte[32];
-        byte[] noncePrefix = new byte[7];
         RANDOM.nextBytes(salt);
-        RANDOM.nextBytes(noncePrefix);
-        ByteBuffer header = ByteBuffer.allocate(MAGIC.length + 2 + keyId.length + 4 + salt.length + noncePrefix.length);
-        header.put(MAGIC).put(VERSION).put((byte) keyId.length).put(keyId).putInt(SEGMENT).put(salt).put(noncePrefix);
-        return new Header(header.array(), keys.activeId(), SEGMENT, salt, noncePrefix, keys.active());
+        ByteBuffer header = ByteBuffer.allocate(MAGIC.length + 2 + keyId.length + 4 + salt.length);
+        header.put(MAGIC).put(VERSION).put((byte) keyId.length).put(keyId).putInt(SEGMENT).put(salt);
+        return new Header(header.array(), keys.activeId(), SEGMENT, salt, keys.active());
     }
 
     static Header readHeader(FileChannel channel, StorageKeys keys) throws IOException {
@@ -167,7 +183,7 @@ final class EncryptedFormat {
         if (!Arrays.equals(magic, MAGIC) || version != VERSION || keyIdLength == 0) {
             throw new IOException("file has an unknown encryption header");
         }
-        int total = MAGIC.length + 2 + keyIdLength + 4 + 32 + 7;
+        int total = MAGIC.length + 2 + keyIdLength + 4 + 32;
         ByteBuffer all = ByteBuffer.allocate(total);
         readFully(channel, all, 0);
         all.position(MAGIC.length + 2);
@@ -178,10 +194,9 @@ final class EncryptedFormat {
             throw new IOException("file has an invalid segment size " + segmentSize);
         }
         byte[] salt = new byte[32];
-        byte[] noncePrefix = new byte[7];
-        all.get(salt).get(noncePrefix);
+        all.get(salt);
         String id = new String(keyId, StandardCharsets.US_ASCII);
-        return new Header(all.array(), id, segmentSize, salt, noncePrefix, keys.get(id));
+        return new Header(all.array(), id, segmentSize, salt, keys.get(id));
     }
 
     /**
@@ -192,10 +207,10 @@ final class EncryptedFormat {
         long body = fileSize - header.length();
         long full = body / header.cipherSegment();
         long rest = body % header.cipherSegment();
-        if (body < TAG || rest < TAG) {
+        if (body < OVERHEAD || rest < OVERHEAD) {
             throw new IOException("encrypted file is truncated");
         }
-        return full * header.segmentSize + rest - TAG;
+        return full * header.segmentSize + rest - OVERHEAD;
     }
 
     static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

@@ -127,7 +127,7 @@ final class EncryptedWriter implements ContentWriter {
                 return tail;
             }
             tail.fullSegments = count;
-            if (rest >= EncryptedFormat.TAG) {
+            if (rest >= EncryptedFormat.OVERHEAD) {
                 int n = open(file, header, count, rest, sealed, tail.plain, false);
                 if (n < 0) {
                     n = open(file, header, count, rest, sealed, tail.plain, true);

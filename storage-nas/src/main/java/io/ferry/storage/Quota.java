@@ -3,7 +3,7 @@ package io.ferry.storage;
 /**
  * An account's storage limits; 0 means unlimited.
  *
- * @param maxBytes bytes the account's files may take, counted as stored (encryption adds 16 bytes per 256 KiB)
+ * @param maxBytes bytes the account's files may take, counted as stored (encryption adds 23 bytes per 256 KiB)
  * @param maxFiles files the account may have
  */
 public record Quota(long maxBytes, long maxFiles) {

@@ -74,7 +74,7 @@ class EncryptedFileStoreTest implements FileStoreContract {
         int segment = EncryptedFormat.SEGMENT;
         byte[] data = FileStoreContract.random(3 * segment);
         upload(store, "/f", data);
-        long inSecondSegment = 100 + segment + EncryptedFormat.TAG + segment / 2;
+        long inSecondSegment = 100 + segment + EncryptedFormat.OVERHEAD + segment / 2;
         try (FileChannel raw = FileChannel.open(home().resolve("f"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             ByteBuffer one = ByteBuffer.allocate(1);
@@ -98,13 +98,32 @@ class EncryptedFileStoreTest implements FileStoreContract {
         byte[] data = FileStoreContract.random(2 * segment + segment / 2);
         upload(store, "/t", data);
         byte[] whole = Files.readAllBytes(home().resolve("t"));
-        int lastSegment = segment / 2 + EncryptedFormat.TAG;
+        int lastSegment = segment / 2 + EncryptedFormat.OVERHEAD;
         // inside the final segment, exactly at a segment boundary (the final segment gone), inside a middle one
         for (int cut : new int[] {1, EncryptedFormat.TAG, lastSegment, lastSegment + 100, whole.length - 60}) {
             Files.write(home().resolve("t" + cut), Arrays.copyOf(whole, whole.length - cut));
             assertThatThrownBy(() -> FileStoreContract.readAll(store, fs.getPath("/t" + cut))).as("cut " + cut)
                     .isInstanceOf(IOException.class);
         }
+    }
+
+    @Test
+    void resealingASegmentOnResumeShouldNeverRepeatItsNonce() throws IOException {
+        FileStore store = store();
+        Upload first = store.openUpload(store.resolve(fs.getPath("/n")), true, false);
+        FileStoreContract.write(first, FileStoreContract.random(100), 0, 100);
+        first.abandon(); // segment 0 sealed short and non-final
+        Path part = home().resolve(".ferry-part-n");
+        int header = (int) (Files.size(part) - 100 - EncryptedFormat.OVERHEAD);
+        byte[] before = Arrays.copyOfRange(Files.readAllBytes(part), header, header + EncryptedFormat.NONCE_RANDOM);
+
+        Upload second = store.openUpload(store.resolve(fs.getPath("/n")), false, false);
+        FileStoreContract.write(second, FileStoreContract.random(50), 0, 50);
+        second.complete(); // segment 0 sealed again, now final, with more data
+        byte[] after = Arrays.copyOfRange(Files.readAllBytes(home().resolve("n")), header,
+                header + EncryptedFormat.NONCE_RANDOM);
+        assertThat(after).isNotEqualTo(before);
+        assertThat(store.size(store.resolve(fs.getPath("/n")))).isEqualTo(150);
     }
 
     @Test
