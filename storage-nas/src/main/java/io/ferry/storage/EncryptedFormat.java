@@ -62,8 +62,6 @@ final class EncryptedFormat {
         final String keyId;
         final int segmentSize;
         private final SecretKeySpec fileKey;
-        /** Reused by {@link #seal}: a writer seals on one thread. */
-        private byte[] sealBuffer;
 
         private Header(byte[] bytes, String keyId, int segmentSize, byte[] salt, byte[] storageKey) {
             this.bytes = bytes;
@@ -111,11 +109,8 @@ final class EncryptedFormat {
             }
         }
 
-        /** Seals one segment's plaintext; the returned buffer is reused by the next call. */
-        ByteBuffer seal(long index, boolean last, byte[] plain, int length) throws IOException {
-            if (sealBuffer == null) {
-                sealBuffer = new byte[cipherSegment()];
-            }
+        /** Seals one segment's plaintext into {@code sealBuffer} (at least {@link #cipherSegment()} bytes). */
+        ByteBuffer seal(long index, boolean last, byte[] plain, int length, byte[] sealBuffer) throws IOException {
             RANDOM.nextBytes(NONCES.get());
             System.arraycopy(NONCES.get(), 0, sealBuffer, 0, NONCE_RANDOM);
             try {

@@ -3,6 +3,12 @@ package io.ferry.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Appends plaintext to an encrypted file, sealing a segment each time one fills. A resumed file is first brought
@@ -14,8 +20,20 @@ final class EncryptedWriter implements ContentWriter {
 
     private final FileChannel file;
     private final EncryptedFormat.Header header;
+    /** Writes sealed segments in order while the upload's thread seals the next ones. */
+    private static final ExecutorService WRITERS = Executors.newFixedThreadPool(2, runnable -> {
+        Thread thread = new Thread(runnable, "storage-write");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** Sealed segments waiting to be written, per upload. */
+    private static final int IN_FLIGHT = 2;
+
     private final byte[] buffer;
     private final Flusher flusher;
+    private final Deque<CompletableFuture<byte[]>> writing = new ArrayDeque<>();
+    private final Deque<byte[]> spare = new ArrayDeque<>();
+    private CompletableFuture<byte[]> lastWrite = CompletableFuture.completedFuture(null);
     private int buffered;
     private long nextIndex;
     private long end;
@@ -81,6 +99,7 @@ final class EncryptedWriter implements ContentWriter {
     @Override
     public void finish() throws IOException {
         append(true);
+        awaitWrites(0);
     }
 
     @Override
@@ -88,19 +107,47 @@ final class EncryptedWriter implements ContentWriter {
         if (buffered > 0) {
             append(false);
         }
+        awaitWrites(0);
     }
 
     /** Seals the buffer as segment {@code nextIndex} and appends it; a full buffer moves on to the next segment. */
     private void append(boolean last) throws IOException {
-        ByteBuffer sealed = header.seal(nextIndex, last, buffer, buffered);
+        awaitWrites(IN_FLIGHT - 1);
+        byte[] target = spare.isEmpty() ? new byte[header.cipherSegment()] : spare.removeFirst();
+        ByteBuffer sealed = header.seal(nextIndex, last, buffer, buffered, target);
+        long at = end;
         int length = sealed.remaining();
-        while (sealed.hasRemaining()) {
-            end += file.write(sealed, end);
-        }
+        end += length;
+        // one write after the other (a crash leaves a prefix of whole segments, never a hole), off this thread
+        lastWrite = lastWrite.thenApplyAsync(previous -> {
+            try {
+                long position = at;
+                while (sealed.hasRemaining()) {
+                    position += file.write(sealed, position);
+                }
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+            return target;
+        }, WRITERS);
+        writing.addLast(lastWrite);
         flusher.written(length);
         if (buffered == buffer.length) {
             nextIndex++;
             buffered = 0;
+        }
+    }
+
+    /** Waits until at most {@code keep} segments are still being written; reports a failed write. */
+    private void awaitWrites(int keep) throws IOException {
+        while (writing.size() > keep) {
+            try {
+                spare.addLast(writing.removeFirst().join());
+            } catch (CompletionException e) {
+                writing.clear();
+                lastWrite = CompletableFuture.completedFuture(null);
+                throw e.getCause() instanceof IOException io ? io : new IOException("write failed", e.getCause());
+            }
         }
     }
 
