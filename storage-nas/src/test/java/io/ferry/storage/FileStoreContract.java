@@ -202,6 +202,22 @@ interface FileStoreContract {
     }
 
     @Test
+    default void lookalikeAndOverlongNamesShouldStayInsideOrFailCleanly() throws IOException {
+        FileStore store = store();
+        // U+2215 DIVISION SLASH, U+FF0E FULLWIDTH FULL STOP, U+2024 ONE DOT LEADER: names, not separators or dots
+        for (String name : new String[] {"\u2215etc\u2215passwd", "\uFF0E\uFF0E", "\u2024\u2024", "%2e%2e", "..%2f"}) {
+            Path resolved = store.resolve(fs().getPath("/" + name));
+            assertThat(resolved.getNameCount()).as(name).isEqualTo(1);
+            upload(store, "/" + name, new byte[] {1});
+            assertThat(home().resolve(name)).as(name).exists();
+        }
+        String overlong = "x".repeat(300);
+        assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/" + overlong)), true, false))
+                .isInstanceOf(IOException.class);
+        assertThat(listed(store, "/")).noneMatch(name -> name.startsWith("x"));
+    }
+
+    @Test
     default void byteQuotaShouldStopTheUploadAndLeaveNothingBehind() throws IOException {
         FileStore store = store(new Quota(100_000, 0));
         Upload upload = store.openUpload(store.resolve(fs().getPath("/too-big")), true, false);
