@@ -57,6 +57,8 @@ class OpenSshSftpIT extends NodeIT {
                 "pwd");
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.stdout()).contains("invoice.xml").contains("Remote working directory: /inbox");
+        assertThat(result.stdout()).as("ls -l shows the account as owner, not the server's users")
+                .contains(" " + user + " ").doesNotContain(" root ");
         assertThat(Files.readAllBytes(local.resolve("copy.xml"))).isEqualTo(data);
         assertThat(Files.readAllBytes(home(user).resolve("inbox/invoice-1.xml"))).isEqualTo(data);
         assertThat(home(user).resolve("inbox/spare.xml")).doesNotExist();

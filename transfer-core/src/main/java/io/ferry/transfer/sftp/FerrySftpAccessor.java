@@ -16,7 +16,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.AclEntry;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.Principal;
 import java.time.Instant;
 import java.util.Collection;
@@ -201,7 +203,10 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         return new ListedOnly(Files.newDirectoryStream(dir), store);
     }
 
-    /** Sizes as the client must see them: plaintext bytes of encrypted files, the resumable size of an upload. */
+    /**
+     * Attributes as the client must see them: plaintext sizes of encrypted files, the resumable size of an upload,
+     * and the account as owner and group (not the server's own users).
+     */
     @Override
     public NavigableMap<String, Object> resolveReportedFileAttributes(SftpSubsystemProxy subsystem, Path file,
             int flags, NavigableMap<String, Object> attrs, LinkOption... options) throws IOException {
@@ -209,7 +214,18 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         if (Boolean.TRUE.equals(regular) && attrs.containsKey(IoUtils.SIZE_VIEW_ATTR)) {
             attrs.put(IoUtils.SIZE_VIEW_ATTR, store(subsystem).size(file));
         }
+        AccountPrincipal owner = new AccountPrincipal(sessionAccount(subsystem.getServerSession()).username());
+        attrs.put(IoUtils.OWNER_VIEW_ATTR, owner);
+        attrs.put(IoUtils.GROUP_VIEW_ATTR, owner);
         return attrs;
+    }
+
+    /** The account shown as a file's owner and group. */
+    private record AccountPrincipal(String getName) implements UserPrincipal, GroupPrincipal {
+        @Override
+        public String toString() {
+            return getName;
+        }
     }
 
     @Override
