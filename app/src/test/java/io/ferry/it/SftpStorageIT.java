@@ -162,6 +162,7 @@ class SftpStorageIT extends NodeIT {
                 .json().get("totalItems").asLong() == 1);
         try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
             assertThat(sftp.stat("/half.bin").getSize()).isEqualTo(70_000);
+            assertThat(sftp.canonicalPath("/half.bin")).isEqualTo("/half.bin"); // not the stored name
             assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
             assertThatThrownBy(() -> SftpOperationsIT.read(sftp, "/half.bin")).isInstanceOf(SftpException.class);
             sftp.remove("/half.bin"); // cancels the pending upload

@@ -37,6 +37,8 @@ final class EncryptedWriter implements ContentWriter {
     private int buffered;
     private long nextIndex;
     private long end;
+    /** Once a write failed, the file may hold a torn segment: nothing more is written after it. */
+    private IOException failed;
 
     private EncryptedWriter(FileChannel file, EncryptedFormat.Header header) {
         this.file = file;
@@ -86,6 +88,7 @@ final class EncryptedWriter implements ContentWriter {
 
     @Override
     public void write(ByteBuffer src) throws IOException {
+        ensureHealthy();
         while (src.hasRemaining()) {
             int n = Math.min(src.remaining(), buffer.length - buffered);
             src.get(buffer, buffered, n);
@@ -98,16 +101,27 @@ final class EncryptedWriter implements ContentWriter {
 
     @Override
     public void finish() throws IOException {
+        ensureHealthy();
         append(true);
         awaitWrites(0);
     }
 
+    /** After a failed write, writes nothing: a resume cuts the torn tail off and starts after the last good one. */
     @Override
     public void suspend() throws IOException {
+        if (failed != null) {
+            return;
+        }
         if (buffered > 0) {
             append(false);
         }
         awaitWrites(0);
+    }
+
+    private void ensureHealthy() throws IOException {
+        if (failed != null) {
+            throw new IOException("an earlier write failed: " + failed.getMessage(), failed);
+        }
     }
 
     /** Seals the buffer as segment {@code nextIndex} and appends it; a full buffer moves on to the next segment. */
@@ -144,9 +158,10 @@ final class EncryptedWriter implements ContentWriter {
             try {
                 spare.addLast(writing.removeFirst().join());
             } catch (CompletionException e) {
+                // the writes queued behind this one were skipped; the upload cannot go on past the failure
                 writing.clear();
-                lastWrite = CompletableFuture.completedFuture(null);
-                throw e.getCause() instanceof IOException io ? io : new IOException("write failed", e.getCause());
+                failed = e.getCause() instanceof IOException io ? io : new IOException("write failed", e.getCause());
+                throw failed;
             }
         }
     }

@@ -47,7 +47,10 @@ public interface FileStore {
     /** Deletes a file, a pending upload, or a directory that holds nothing a client can see. */
     void delete(Path path) throws IOException;
 
-    /** Renames a file or directory; pending uploads cannot be renamed. */
+    /** Creates a directory (dropping a pending upload of that name). */
+    void createDirectory(Path path) throws IOException;
+
+    /** Renames a file or directory (replacing a pending upload at the destination); pending uploads cannot be renamed. */
     void rename(Path from, Path to, java.nio.file.CopyOption... options) throws IOException;
 
     /** The account's limits and what it uses now. */

@@ -1,7 +1,10 @@
 package io.ferry.storage;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.CopyOption;
@@ -80,14 +83,29 @@ final class NasFileStore implements FileStore {
             return Files.size(local);
         }
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
-            boolean encrypted = keys != null && EncryptedFormat.isEncrypted(channel);
             if (PendingUploads.isPart(local.getFileName().toString())) {
-                return encrypted ? EncryptedWriter.resumableSize(channel, keys) : channel.size();
+                if (!resumable(channel)) {
+                    return 0; // written in another format or under a retired key: the upload starts over
+                }
+                return encrypt ? EncryptedWriter.resumableSize(channel, keys) : channel.size();
             }
-            if (!encrypted) {
+            if (keys == null || !EncryptedFormat.isEncrypted(channel)) {
                 return channel.size();
             }
             return EncryptedFormat.plaintextSize(EncryptedFormat.readHeader(channel, keys), channel.size());
+        }
+    }
+
+    /** Whether a pending upload can be continued as it is: in the format and under the key new files get. */
+    private boolean resumable(FileChannel part) {
+        try {
+            boolean encrypted = keys != null && EncryptedFormat.isEncrypted(part);
+            if (!encrypt) {
+                return !encrypted;
+            }
+            return encrypted && EncryptedFormat.readHeader(part, keys).keyId.equals(keys.activeId());
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -97,6 +115,10 @@ final class NasFileStore implements FileStore {
         if (PendingUploads.isPart(local.getFileName().toString())) {
             throw new NoSuchFileException(path.toString(), null, "the upload of this file is not complete");
         }
+        return reader(local);
+    }
+
+    private SeekableByteChannel reader(Path local) throws IOException {
         FileChannel channel = FileChannel.open(local, StandardOpenOption.READ);
         try {
             if (keys != null && EncryptedFormat.isEncrypted(channel)) {
@@ -113,8 +135,7 @@ final class NasFileStore implements FileStore {
     public Upload openUpload(Path path, boolean truncate, boolean exclusive) throws IOException {
         health.check();
         Path local = jail.toLocal(path);
-        String name = local.getFileName().toString();
-        Path target = PendingUploads.isPart(name) ? local.resolveSibling(PendingUploads.targetName(name)) : local;
+        Path target = targetOf(local);
         Path part = target.resolveSibling(PendingUploads.partName(target.getFileName().toString()));
         boolean targetExists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         if (targetExists && Files.isDirectory(target)) {
@@ -127,37 +148,76 @@ final class NasFileStore implements FileStore {
             throw new NoSuchFileException(path.getParent() == null ? "/" : path.getParent().toString(), null,
                     "no such directory");
         }
-        UsageTracker.Usage used = quota.unlimited() ? null : usage.usage(jail.home());
-        if (used != null && !targetExists && quota.maxFiles() > 0 && used.files() >= quota.maxFiles()) {
+        if (!targetExists && !usage.tryAddFile(jail.home(), quota.maxFiles())) {
             throw new QuotaExceededException("file quota exceeded: the account may keep " + quota.maxFiles()
                     + " files");
         }
-        long partBefore = Files.exists(part) ? Files.size(part) : 0;
-        long targetBefore = targetExists ? Files.size(target) : 0;
-        if (!truncate && partBefore == 0 && targetExists) {
-            // appending to a finished file: continue a copy, so the file stays whole until the append completes
-            Files.copy(target, part, StandardCopyOption.REPLACE_EXISTING);
-        }
-        FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = null;
         try {
+            channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock = lock(channel, path);
+            long partBefore = channel.size();
             ContentWriter writer;
-            if (truncate || channel.size() == 0) {
+            long counted = 0;
+            if (truncate || partBefore == 0 || !resumable(channel)) {
                 channel.truncate(0);
+                usage.changed(jail.home(), -partBefore, 0);
                 writer = encrypt ? EncryptedWriter.create(channel, keys) : new PlainWriter(channel);
-            } else if (keys != null && EncryptedFormat.isEncrypted(channel)) {
-                writer = EncryptedWriter.resume(channel, keys);
+                if (!truncate && targetExists) {
+                    // appending to a finished file: continue a copy (in today's format and key), so the file
+                    // stays whole until the append completes
+                    counted = copy(target, writer);
+                    usage.changed(jail.home(), counted, 0);
+                }
             } else {
-                writer = new PlainWriter(channel);
+                writer = encrypt ? EncryptedWriter.resume(channel, keys) : new PlainWriter(channel);
+                counted = partBefore;
             }
-            long allowance = used == null || quota.maxBytes() == 0 ? Long.MAX_VALUE
-                    : quota.maxBytes() - (used.bytes() - partBefore - targetBefore);
-            return new NasUpload(this, target, part, channel, writer, allowance, targetExists, targetBefore,
-                    partBefore);
+            long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file
+            return new NasUpload(this, target, part, channel, lock, writer, !targetExists, credit, counted);
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            if (channel != null) {
+                channel.close();
+            }
+            if (!targetExists) {
+                usage.changed(jail.home(), 0, -1);
+            }
             throw e;
         }
+    }
+
+    /** One upload per file at a time, across sessions and nodes (POSIX locks hold on NFSv4). */
+    private static FileLock lock(FileChannel channel, Path path) throws IOException {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            throw new StorageException("an upload of " + path + " is already in progress");
+        }
+        return lock;
+    }
+
+    private long copy(Path source, ContentWriter writer) throws IOException {
+        try (SeekableByteChannel in = reader(source)) {
+            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            long total = 0;
+            int n;
+            while ((n = in.read(buffer.clear())) > 0) {
+                buffer.flip();
+                writer.write(buffer);
+                total += n;
+            }
+            return total;
+        }
+    }
+
+    private static Path targetOf(Path local) {
+        String name = local.getFileName().toString();
+        return PendingUploads.isPart(name) ? local.resolveSibling(PendingUploads.targetName(name)) : local;
     }
 
     @Override
@@ -190,7 +250,26 @@ final class NasFileStore implements FileStore {
         if (PendingUploads.isPart(source.getFileName().toString())) {
             throw new AccessDeniedException(from.toString(), null, "the upload of this file is not complete");
         }
-        Files.move(source, jail.toLocal(to), options);
+        Files.move(source, claim(jail.toLocal(to)), options);
+    }
+
+    @Override
+    public void createDirectory(Path path) throws IOException {
+        Files.createDirectory(claim(jail.toLocal(path)));
+    }
+
+    /**
+     * The real name for something new at a path that may name a pending upload (resolve maps a missing file to
+     * its upload): the upload is dropped, since what now takes the name replaces it.
+     */
+    private Path claim(Path local) throws IOException {
+        if (!PendingUploads.isPart(local.getFileName().toString())) {
+            return local;
+        }
+        long size = Files.size(local);
+        Files.deleteIfExists(local);
+        usage.changed(jail.home(), -size, 0);
+        return targetOf(local);
     }
 
     @Override
@@ -203,12 +282,13 @@ final class NasFileStore implements FileStore {
         return usage.usage(jail.home());
     }
 
-    /** Called by a completed upload: the account now holds {@code bytes} more and maybe one more file. */
-    void published(long bytes, boolean newFile) {
-        usage.changed(jail.home(), bytes, newFile ? 1 : 0);
+    /** Counts bytes an upload is about to write, unless the quota (plus what the upload will free) forbids it. */
+    boolean reserve(long bytes, long credit) throws IOException {
+        return usage.tryAddBytes(jail.home(), bytes, quota.maxBytes() == 0 ? 0 : quota.maxBytes() + credit);
     }
 
-    void removed(long bytes) {
-        usage.changed(jail.home(), -bytes, 0);
+    /** An upload freed (or gave back) bytes and maybe the file it had counted. */
+    void released(long bytes, boolean file) {
+        usage.changed(jail.home(), -bytes, file ? -1 : 0);
     }
 }

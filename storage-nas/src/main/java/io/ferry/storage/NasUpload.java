@@ -3,6 +3,7 @@ package io.ferry.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -10,35 +11,42 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** An upload into {@code .ferry-part-<name>}, published by an atomic rename when it completes. */
+/**
+ * An upload into {@code .ferry-part-<name>}, locked for its lifetime, published by an atomic rename when it
+ * completes. Every write is counted against the account's quota before it is made, so concurrent uploads of one
+ * account cannot together go over it.
+ */
 final class NasUpload implements Upload {
 
     private final NasFileStore store;
     private final Path target;
     private final Path part;
     private final FileChannel channel;
+    private final FileLock lock;
     private final ContentWriter writer;
-    /** Plaintext size the quota allows this file to reach. */
-    private final long allowance;
-    private final boolean targetExisted;
-    private final long targetBefore;
-    private final long partBefore;
+    /** The upload counted a new file against the file quota when it opened. */
+    private final boolean newFile;
+    /** Bytes of the file this upload replaces: freed when it completes, so they may be used meanwhile. */
+    private final long credit;
+    /** Bytes of the part already counted in the account's usage when the upload opened. */
+    private final long counted;
     private final long startSize;
+    private long reserved;
     private boolean quotaBroken;
     private boolean done;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
-    NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, ContentWriter writer, long allowance,
-            boolean targetExisted, long targetBefore, long partBefore) {
+    NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, ContentWriter writer,
+            boolean newFile, long credit, long counted) {
         this.store = store;
         this.target = target;
         this.part = part;
         this.channel = channel;
+        this.lock = lock;
         this.writer = writer;
-        this.allowance = allowance;
-        this.targetExisted = targetExisted;
-        this.targetBefore = targetBefore;
-        this.partBefore = partBefore;
+        this.newFile = newFile;
+        this.credit = credit;
+        this.counted = counted;
         this.startSize = writer.size();
     }
 
@@ -51,12 +59,13 @@ final class NasUpload implements Upload {
     public int write(ByteBuffer src) throws IOException {
         ensureWritable();
         int length = src.remaining();
-        if (writer.size() + length > allowance) {
+        if (!store.reserve(length, credit)) {
             quotaBroken = true;
             abandon();
             throw new QuotaExceededException("quota exceeded: the account may store " + store.quota().maxBytes()
                     + " bytes; the upload was removed");
         }
+        reserved += length;
         writer.write(src);
         return length;
     }
@@ -106,12 +115,13 @@ final class NasUpload implements Upload {
         try {
             writer.finish();
             channel.force(true);
+            // published while still locked: no other upload can touch the part before it becomes the file
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
-            channel.close();
+            release();
         }
-        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         forceDirectory(target.getParent());
-        store.published(Files.size(target) - targetBefore - partBefore, !targetExisted);
+        store.released(credit, false);
     }
 
     @Override
@@ -126,10 +136,12 @@ final class NasUpload implements Upload {
                 channel.force(true);
             }
         } finally {
-            channel.close();
+            release();
             if (quotaBroken) {
                 Files.deleteIfExists(part);
-                store.removed(partBefore);
+                store.released(counted + reserved, newFile);
+            } else if (newFile) {
+                store.released(0, true); // a pending upload is not a file yet
             }
         }
     }
@@ -138,6 +150,16 @@ final class NasUpload implements Upload {
     @Override
     public void close() throws IOException {
         abandon();
+    }
+
+    private void release() throws IOException {
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } finally {
+            channel.close();
+        }
     }
 
     private void ensureWritable() throws IOException {

@@ -1,11 +1,15 @@
 package io.ferry.storage;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 
@@ -29,12 +33,18 @@ public final class PendingUploads {
     private PendingUploads() {
     }
 
+    /** Case-insensitively, for storage that folds case (a CIFS share). */
     public static boolean isReserved(String name) {
-        return name.startsWith(RESERVED_PREFIX);
+        return name.regionMatches(true, 0, RESERVED_PREFIX, 0, RESERVED_PREFIX.length());
     }
 
     static boolean isPart(String name) {
-        return name.startsWith(PART_PREFIX);
+        return name.regionMatches(true, 0, PART_PREFIX, 0, PART_PREFIX.length());
+    }
+
+    /** The name a client sees for a stored name: a pending upload's name maps back to its file's. */
+    public static String clientName(String name) {
+        return isPart(name) ? targetName(name) : name;
     }
 
     /**
@@ -68,10 +78,16 @@ public final class PendingUploads {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 if (attrs.isRegularFile() && isPart(file.getFileName().toString())
                         && attrs.lastModifiedTime().toInstant().isBefore(olderThan)) {
-                    try {
-                        Files.deleteIfExists(file);
-                        deleted[0]++;
-                        log.info("Removed an abandoned partial upload {}", root.relativize(file));
+                    // an upload still holding its lock is idle, not abandoned
+                    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
+                            FileLock lock = channel.tryLock()) {
+                        if (lock != null) {
+                            Files.deleteIfExists(file);
+                            deleted[0]++;
+                            log.info("Removed an abandoned partial upload {}", root.relativize(file));
+                        }
+                    } catch (OverlappingFileLockException e) {
+                        // held by an upload in this process
                     } catch (IOException e) {
                         log.warn("Cannot remove the abandoned partial upload {}: {}", file, e.getMessage());
                     }

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Rewrites, in the background, every file not yet encrypted with the active storage key: files under a retired key
  * after a rotation, and plain files written before encryption was turned on. Each file is rewritten beside itself
- * and swapped in with an atomic rename, keeping its modification time; a file that changes meanwhile is left to the
- * upload that changed it (which used the active key).
+ * and swapped in with an atomic rename, keeping its modification time; a file that changes meanwhile is left for
+ * the next pass (uploads, resumed ones and appends included, always write with the active key).
  */
 public final class Reencryption {
 
@@ -131,13 +131,16 @@ public final class Reencryption {
             Files.deleteIfExists(temp);
             throw e;
         }
-        BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
-        if (now.size() != before.size() || !now.lastModifiedTime().equals(before.lastModifiedTime())) {
-            Files.deleteIfExists(temp); // replaced meanwhile, by an upload that used the active key
-            return false;
+        try {
+            BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
+            if (now.size() != before.size() || !now.lastModifiedTime().equals(before.lastModifiedTime())) {
+                return false; // changed meanwhile; the next pass looks at it again
+            }
+            Files.setLastModifiedTime(temp, FileTime.from(before.lastModifiedTime().toInstant()));
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } finally {
+            Files.deleteIfExists(temp);
         }
-        Files.setLastModifiedTime(temp, FileTime.from(before.lastModifiedTime().toInstant()));
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return true;
     }
 }

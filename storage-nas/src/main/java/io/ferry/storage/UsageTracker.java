@@ -60,6 +60,34 @@ public final class UsageTracker {
         }
     }
 
+    /**
+     * Adds {@code bytes} to the home's usage unless that takes it over {@code limit} (0 = no limit).
+     *
+     * @return whether the bytes were added
+     */
+    boolean tryAddBytes(Path home, long bytes, long limit) throws IOException {
+        Entry entry = fresh(home);
+        synchronized (entry) {
+            if (limit > 0 && entry.bytes + bytes > limit) {
+                return false;
+            }
+            entry.bytes += bytes;
+            return true;
+        }
+    }
+
+    /** Counts one more file unless the home already has {@code limit} (0 = no limit). */
+    boolean tryAddFile(Path home, long limit) throws IOException {
+        Entry entry = fresh(home);
+        synchronized (entry) {
+            if (limit > 0 && entry.files >= limit) {
+                return false;
+            }
+            entry.files++;
+            return true;
+        }
+    }
+
     private Entry fresh(Path home) throws IOException {
         Entry entry = homes.computeIfAbsent(home, h -> new Entry());
         synchronized (entry) {

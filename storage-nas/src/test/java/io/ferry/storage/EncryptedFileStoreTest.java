@@ -169,6 +169,34 @@ class EncryptedFileStoreTest implements FileStoreContract {
     }
 
     @Test
+    void uploadsContinuedAfterARotationShouldUseTheNewKey() throws IOException {
+        byte[] data = FileStoreContract.random(600_000);
+        upload(store(), "/appended", Arrays.copyOf(data, 300_000));
+        Upload dropped = store().openUpload(store().resolve(fs.getPath("/pending")), true, false);
+        FileStoreContract.write(dropped, data, 0, 300_000);
+        dropped.abandon();
+
+        StorageRoot rotated = root(StorageKeys.fromBase64(Map.of("k1", K1, "k2", K2), "k2"), true);
+        FileStore store = rotated.open("acme", Quota.UNLIMITED);
+        // a pending upload under the retired key starts over (stat says 0), so nothing new is sealed with k1
+        assertThat(store.size(store.resolve(fs.getPath("/pending")))).isZero();
+        Upload restart = store.openUpload(store.resolve(fs.getPath("/pending")), false, false);
+        assertThat(restart.startSize()).isZero();
+        FileStoreContract.write(restart, data, 0, data.length);
+        restart.complete();
+        // appending to a finished k1 file rewrites it under k2
+        Upload append = store.openUpload(store.resolve(fs.getPath("/appended")), false, false);
+        assertThat(append.startSize()).isEqualTo(300_000);
+        FileStoreContract.write(append, data, 300_000, 300_000);
+        append.complete();
+        for (String name : new String[] {"pending", "appended"}) {
+            assertThat(new String(Files.readAllBytes(home().resolve(name)), 10, 2, StandardCharsets.US_ASCII))
+                    .as(name).isEqualTo("k2");
+            assertThat(FileStoreContract.readAll(store, fs.getPath("/" + name))).isEqualTo(data);
+        }
+    }
+
+    @Test
     void plainFilesShouldStayReadableWhenEncryptionIsTurnedOn() throws IOException {
         Files.writeString(home().resolve("legacy.txt"), "written before encryption");
         assertThat(FileStoreContract.readAll(store(), fs.getPath("/legacy.txt")))

@@ -256,6 +256,61 @@ interface FileStoreContract {
     }
 
     @Test
+    default void aSecondUploadOfAFileShouldWaitUntilTheFirstEnds() throws IOException {
+        FileStore store = store();
+        Upload first = store.openUpload(store.resolve(fs().getPath("/busy")), true, false);
+        write(first, random(1000), 0, 1000);
+        assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/busy")), false, false))
+                .isInstanceOf(StorageException.class).hasMessageContaining("in progress");
+        assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/busy")), true, false))
+                .isInstanceOf(StorageException.class);
+        first.abandon();
+        Upload second = store.openUpload(store.resolve(fs().getPath("/busy")), false, false);
+        assertThat(second.startSize()).isEqualTo(1000);
+        second.complete();
+    }
+
+    @Test
+    default void renamingOrMakingADirectoryOntoAPendingUploadShouldReplaceIt() throws IOException {
+        FileStore store = store();
+        Upload dropped = store.openUpload(store.resolve(fs().getPath("/report.csv")), true, false);
+        write(dropped, random(500), 0, 500);
+        dropped.abandon();
+        upload(store, "/report.tmp", "final".getBytes());
+        store.rename(store.resolve(fs().getPath("/report.tmp")), store.resolve(fs().getPath("/report.csv")));
+        assertThat(listed(store, "/")).containsExactly("report.csv");
+        assertThat(readAll(store, fs().getPath("/report.csv"))).isEqualTo("final".getBytes());
+        assertThat(home().resolve(".ferry-part-report.csv")).doesNotExist();
+
+        Upload other = store.openUpload(store.resolve(fs().getPath("/dir")), true, false);
+        write(other, random(10), 0, 10);
+        other.abandon();
+        store.createDirectory(store.resolve(fs().getPath("/dir")));
+        assertThat(home().resolve("dir")).isDirectory();
+        assertThat(home().resolve(".ferry-part-dir")).doesNotExist();
+    }
+
+    @Test
+    default void pendingAndConcurrentUploadsShouldCountAgainstTheQuota() throws IOException {
+        FileStore store = store(new Quota(1_000_000, 0));
+        Upload dropped = store.openUpload(store.resolve(fs().getPath("/dropped")), true, false);
+        write(dropped, random(700_000), 0, 700_000);
+        dropped.abandon();
+        Upload next = store.openUpload(store.resolve(fs().getPath("/next")), true, false);
+        assertThatThrownBy(() -> write(next, random(400_000), 0, 400_000))
+                .isInstanceOf(QuotaExceededException.class);
+        store.delete(store.resolve(fs().getPath("/dropped")));
+
+        Upload a = store.openUpload(store.resolve(fs().getPath("/a")), true, false);
+        Upload b = store.openUpload(store.resolve(fs().getPath("/b")), true, false);
+        write(a, random(600_000), 0, 600_000);
+        assertThatThrownBy(() -> write(b, random(600_000), 0, 600_000))
+                .isInstanceOf(QuotaExceededException.class);
+        a.complete();
+        assertThat(listed(store, "/")).containsExactly("a");
+    }
+
+    @Test
     default void pendingUploadsShouldNotBeRenamed() throws IOException {
         FileStore store = store();
         Upload pending = store.openUpload(store.resolve(fs().getPath("/p")), true, false);

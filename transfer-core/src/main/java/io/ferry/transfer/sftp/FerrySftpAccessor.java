@@ -29,6 +29,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.io.IoUtils;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.sftp.server.DirectoryHandle;
@@ -39,6 +40,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
+import io.ferry.storage.PendingUploads;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
@@ -231,7 +233,20 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     @Override
     public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
         require(account(subsystem), Permission.MKDIR, path);
-        SftpFileSystemAccessor.super.createDirectory(subsystem, path);
+        store(subsystem).createDirectory(path);
+    }
+
+    /** Names sent to the client (REALPATH, listings): a pending upload is shown under its file's name. */
+    @Override
+    public void putRemoteFileName(SftpSubsystemProxy subsystem, Path path, Buffer buf, String name,
+            boolean shortName) throws IOException {
+        Path file = path.getFileName();
+        if (file != null && name.endsWith(file.toString())
+                && !PendingUploads.clientName(file.toString()).equals(file.toString())) {
+            name = name.substring(0, name.length() - file.toString().length())
+                    + PendingUploads.clientName(file.toString());
+        }
+        SftpFileSystemAccessor.super.putRemoteFileName(subsystem, path, buf, name, shortName);
     }
 
     @Override
@@ -317,10 +332,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     private static String clientPath(Path path) {
         String virtual = path.toAbsolutePath().normalize().toString();
         String name = path.getFileName() == null ? "" : path.getFileName().toString();
-        if (name.startsWith(".ferry-part-")) {
-            return virtual.substring(0, virtual.length() - name.length()) + name.substring(".ferry-part-".length());
-        }
-        return virtual;
+        return virtual.substring(0, virtual.length() - name.length()) + PendingUploads.clientName(name);
     }
 
     private Account account(SftpSubsystemProxy subsystem) throws IOException {
