@@ -148,7 +148,9 @@ final class NasFileStore implements FileStore {
             throw new NoSuchFileException(path.getParent() == null ? "/" : path.getParent().toString(), null,
                     "no such directory");
         }
-        if (!targetExists && !usage.tryAddFile(jail.home(), quota.maxFiles())) {
+        // usage is only tracked for limits the account has: no scan of a big home without a quota
+        boolean countsFile = !targetExists && quota.maxFiles() > 0;
+        if (countsFile && !usage.tryAddFile(jail.home(), quota.maxFiles())) {
             throw new QuotaExceededException("file quota exceeded: the account may keep " + quota.maxFiles()
                     + " files");
         }
@@ -162,25 +164,25 @@ final class NasFileStore implements FileStore {
             long counted = 0;
             if (truncate || partBefore == 0 || !resumable(channel)) {
                 channel.truncate(0);
-                usage.changed(jail.home(), -partBefore, 0);
+                released(partBefore, false);
                 writer = encrypt ? EncryptedWriter.create(channel, keys) : new PlainWriter(channel);
                 if (!truncate && targetExists) {
                     // appending to a finished file: continue a copy (in today's format and key), so the file
                     // stays whole until the append completes
                     counted = copy(target, writer);
-                    usage.changed(jail.home(), counted, 0);
+                    released(-counted, false);
                 }
             } else {
                 writer = encrypt ? EncryptedWriter.resume(channel, keys) : new PlainWriter(channel);
                 counted = partBefore;
             }
             long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file
-            return new NasUpload(this, target, part, channel, lock, writer, !targetExists, credit, counted);
+            return new NasUpload(this, target, part, channel, lock, writer, countsFile, credit, counted);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();
             }
-            if (!targetExists) {
+            if (countsFile) {
                 usage.changed(jail.home(), 0, -1);
             }
             throw e;
@@ -284,11 +286,11 @@ final class NasFileStore implements FileStore {
 
     /** Counts bytes an upload is about to write, unless the quota (plus what the upload will free) forbids it. */
     boolean reserve(long bytes, long credit) throws IOException {
-        return usage.tryAddBytes(jail.home(), bytes, quota.maxBytes() == 0 ? 0 : quota.maxBytes() + credit);
+        return quota.maxBytes() == 0 || usage.tryAddBytes(jail.home(), bytes, quota.maxBytes() + credit);
     }
 
     /** An upload freed (or gave back) bytes and maybe the file it had counted. */
     void released(long bytes, boolean file) {
-        usage.changed(jail.home(), -bytes, file ? -1 : 0);
+        usage.changed(jail.home(), quota.maxBytes() == 0 ? 0 : -bytes, file ? -1 : 0);
     }
 }

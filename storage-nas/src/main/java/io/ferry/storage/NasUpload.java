@@ -24,7 +24,7 @@ final class NasUpload implements Upload {
     private final FileChannel channel;
     private final FileLock lock;
     private final ContentWriter writer;
-    /** The upload counted a new file against the file quota when it opened. */
+    /** The upload counted a new file against the file quota when it opened (only when there is a file quota). */
     private final boolean newFile;
     /** Bytes of the file this upload replaces: freed when it completes, so they may be used meanwhile. */
     private final long credit;
