@@ -50,18 +50,24 @@ final class EncryptedReadChannel implements SeekableByteChannel {
             if (task == null) {
                 return plainLength >= 0;
             }
+            boolean interrupted = false;
             try {
-                task.get();
-                return plainLength >= 0;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                index = -1;
-                return false;
+                while (true) {
+                    try {
+                        task.get(); // uninterruptibly: the fill writes into this slot's buffers
+                        return plainLength >= 0;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
             } catch (ExecutionException e) {
                 index = -1; // done again in the foreground, where the error is reported
                 return false;
             } finally {
                 task = null;
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }

@@ -172,6 +172,9 @@ final class EncryptedWriter implements ContentWriter {
         byte[] plain;
         int plainLength;
 
+        /** Segments checked before the tail: more than the data a crash can leave unsynced (see Flusher). */
+        static final long VERIFIED = 4 * Flusher.EVERY / EncryptedFormat.SEGMENT;
+
         static Tail of(FileChannel file, EncryptedFormat.Header header) throws IOException {
             Tail tail = new Tail();
             tail.plain = new byte[header.segmentSize];
@@ -179,16 +182,15 @@ final class EncryptedWriter implements ContentWriter {
             long count = body / header.cipherSegment();
             int rest = (int) (body % header.cipherSegment());
             byte[] sealed = new byte[header.cipherSegment()];
-            if (rest == 0) {
-                // Ends on a boundary: every segment is a full non-final one (writers never finish with a full
-                // segment), unless the last was torn by a crash, which the check below cuts off.
-                tail.fullSegments = count;
-                if (count > 0 && open(file, header, count - 1, header.cipherSegment(), sealed, tail.plain, false) < 0) {
-                    tail.fullSegments = count - 1;
-                }
-                return tail;
-            }
+            // A crash can leave any of the last unsynced segments torn or zero, not only the very last: keep
+            // the whole segments up to the first that does not open.
             tail.fullSegments = count;
+            for (long i = Math.max(0, count - VERIFIED); i < count; i++) {
+                if (open(file, header, i, header.cipherSegment(), sealed, tail.plain, false) < 0) {
+                    tail.fullSegments = i;
+                    return tail;
+                }
+            }
             if (rest >= EncryptedFormat.OVERHEAD) {
                 int n = open(file, header, count, rest, sealed, tail.plain, false);
                 if (n < 0) {

@@ -99,7 +99,8 @@ final class NasFileStore implements FileStore {
     /** Whether a pending upload can be continued as it is: in the format and under the key new files get. */
     private boolean resumable(FileChannel part) {
         try {
-            boolean encrypted = keys != null && EncryptedFormat.isEncrypted(part);
+            // looked at even without keys: a plain append to an encrypted part would corrupt it
+            boolean encrypted = EncryptedFormat.isEncrypted(part);
             if (!encrypt) {
                 return !encrypted;
             }

@@ -169,6 +169,29 @@ class EncryptedFileStoreTest implements FileStoreContract {
     }
 
     @Test
+    void resumeAfterACrashShouldStopAtTheFirstSegmentThatDidNotReachTheDisk() throws IOException {
+        FileStore store = store();
+        int segment = EncryptedFormat.SEGMENT;
+        byte[] data = FileStoreContract.random(6 * segment);
+        Upload first = store.openUpload(store.resolve(fs.getPath("/hole")), true, false);
+        FileStoreContract.write(first, data, 0, 5 * segment);
+        first.abandon();
+        Path part = home().resolve(".ferry-part-hole");
+        int header = (int) (Files.size(part) - 5L * (segment + EncryptedFormat.OVERHEAD));
+        try (FileChannel raw = FileChannel.open(part, StandardOpenOption.WRITE)) {
+            // segment 2 never made it to the disk (zeros), while 3 and 4 did
+            raw.write(ByteBuffer.allocate(segment + EncryptedFormat.OVERHEAD),
+                    header + 2L * (segment + EncryptedFormat.OVERHEAD));
+        }
+        Path pending = store.resolve(fs.getPath("/hole"));
+        assertThat(store.size(pending)).isEqualTo(2L * segment);
+        Upload second = store.openUpload(pending, false, false);
+        FileStoreContract.write(second, data, 2 * segment, 4 * segment);
+        second.complete();
+        assertThat(FileStoreContract.readAll(store, fs.getPath("/hole"))).isEqualTo(data);
+    }
+
+    @Test
     void uploadsContinuedAfterARotationShouldUseTheNewKey() throws IOException {
         byte[] data = FileStoreContract.random(600_000);
         upload(store(), "/appended", Arrays.copyOf(data, 300_000));
