@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -79,11 +78,13 @@ final class NasFileStore implements FileStore {
     @Override
     public long size(Path path) throws IOException {
         Path local = jail.toLocal(path);
-        if (!Files.isRegularFile(local)) {
+        boolean part = PendingUploads.isPart(local.getFileName().toString());
+        if (!Files.isRegularFile(local) || (keys == null && !part)) {
+            // no keys: every finished file is plain, its size is the stored size (no open on each listed entry)
             return Files.size(local);
         }
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
-            if (PendingUploads.isPart(local.getFileName().toString())) {
+            if (part) {
                 if (!resumable(channel)) {
                     return 0; // written in another format or under a retired key: the upload starts over
                 }

@@ -8,52 +8,22 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class EncryptedFileStoreTest implements FileStoreContract {
+class EncryptedFileStoreTest extends NasFileStoreContractTest {
 
     static final String K1 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     static final String K2 = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
-    @TempDir
-    Path tmp;
-
-    StorageRoot root;
-    FileSystem fs;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        root = root(StorageKeys.fromBase64(Map.of("k1", K1), "k1"), true);
-        fs = root.open("acme", Quota.UNLIMITED).openFileSystem();
-    }
-
-    private StorageRoot root(StorageKeys keys, boolean encrypt) {
-        return new StorageRoot(tmp.resolve("storage"), keys, encrypt, Duration.ofMinutes(5), "test", 0);
-    }
-
     @Override
-    public FileStore store(Quota quota) throws IOException {
-        return root.open("acme", quota);
-    }
-
-    @Override
-    public Path home() {
-        return root.path().resolve("acme");
-    }
-
-    @Override
-    public FileSystem fs() {
-        return fs;
+    StorageKeys keys() {
+        return StorageKeys.fromBase64(Map.of("k1", K1), "k1");
     }
 
     @Test
