@@ -92,10 +92,9 @@ public class SftpBench {
         Server openssh = startOpenSsh();
         Server ferry = startFerry("ferry-plain", jar, false);
         Server encrypted = startFerry("ferry-encrypted", jar, true);
-        String java = ProcessHandle.current().info().command().orElse("java");
         System.out.printf("machine: %d cores, %s; client and reference: %s; Ferry on %s%n",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), firstLine(List.of("ssh", "-V")),
-                firstLine(List.of(java, "-version")));
+                firstLine(List.of(javaBinary(), "-version")));
 
         // untimed: a server runs warm (Ferry's JIT compiles its hot paths, both get the files into the page cache)
         for (Server s : List.of(ferry, encrypted, openssh)) {
@@ -117,10 +116,12 @@ public class SftpBench {
                     double cpu = s.cpuSeconds();
                     record(key(s, "1 stream upload " + c), mbps((long) mib << 20,
                             sftp(s, cipher, "put " + data.resolve("big.bin") + " big.bin")));
+                    record(key(s, "1 stream upload, durable (put -f) " + c), mbps((long) mib << 20,
+                            sftp(s, cipher, "put -f " + data.resolve("big.bin") + " big.bin")));
                     record(key(s, "1 stream download " + c), mbps((long) mib << 20,
                             sftp(s, cipher, "get big.bin /dev/null")));
                     int i = s == ferry ? 0 : 1;
-                    bulkBytes[i] += 2.0 * ((long) mib << 20);
+                    bulkBytes[i] += 3.0 * ((long) mib << 20);
                     bulkCpu[i] += s.cpuSeconds() - cpu;
                 }
             }
@@ -129,16 +130,21 @@ public class SftpBench {
                 long total = (long) STREAMS * STREAM_MIB << 20;
                 record(key(s, STREAMS + " streams upload aes128-gcm"), mbps(total, parallel(s, STREAMS,
                         i -> "put " + data.resolve("stream.bin") + " stream-" + i + ".bin").wall));
+                record(key(s, STREAMS + " streams upload, durable (put -f) aes128-gcm"), mbps(total, parallel(s,
+                        STREAMS, i -> "put -f " + data.resolve("stream.bin") + " stream-" + i + ".bin").wall));
                 record(key(s, STREAMS + " streams download aes128-gcm"), mbps(total, parallel(s, STREAMS,
                         i -> "get stream-" + i + ".bin /dev/null").wall));
                 int i = s == ferry ? 0 : 1;
-                bulkBytes[i] += 2.0 * total;
+                bulkBytes[i] += 3.0 * total;
                 bulkCpu[i] += s.cpuSeconds() - cpu;
             }
             for (Server s : pair) {
                 String dir = "small-" + r;
                 double seconds = sftp(s, AES, "mkdir " + dir + "\ncd " + dir + "\nput " + data.resolve("small") + "/*");
                 record(key(s, SMALL_FILES + " x 4 KiB in one session (files/s)"), SMALL_FILES / seconds);
+                seconds = sftp(s, AES, "mkdir " + dir + "f\ncd " + dir + "f\nput -f " + data.resolve("small") + "/*");
+                record(key(s, SMALL_FILES + " x 4 KiB in one session, durable (put -f) (files/s)"),
+                        SMALL_FILES / seconds);
             }
             for (Server s : pair) {
                 Parallel p = parallel(s, SESSIONS, i -> "put " + data.resolve("one.bin") + " session-" + i + ".bin");
@@ -195,6 +201,10 @@ public class SftpBench {
             double e = median(samples.get("5|" + encrypted.name + "|" + scenario));
             System.out.printf(Locale.ROOT, "| %s (MB/s) | %s | %s | %.2f |%n", scenario, format(p), format(e), e / p);
         }
+        System.out.println();
+        System.out.println("Every run's figure, in run order:");
+        samples.forEach((name, values) -> System.out.printf(Locale.ROOT, "  %s: %s%n", name.replace('|', ' '),
+                values.stream().map(SftpBench::format).toList()));
         System.out.println();
         double gib = 1024.0 * 1024 * 1024;
         System.out.printf(Locale.ROOT, "CPU seconds per GiB moved (single and %d-stream transfers): Ferry %.2f, "
@@ -312,6 +322,7 @@ public class SftpBench {
 
     /** Runs one sftp batch session; returns its wall time in seconds, or fails the bench. */
     static double sftp(Server s, String cipher, String commands) throws Exception {
+        quietDisk();
         Process p = startSftp(s, cipher, commands, "single");
         long start = System.nanoTime();
         int exit = p.waitFor();
@@ -328,6 +339,7 @@ public class SftpBench {
 
     /** n sftp sessions started together; each session's time and the time until the last one ended. */
     static Parallel parallel(Server s, int n, Function<Integer, String> commands) throws Exception {
+        quietDisk();
         Process[] processes = new Process[n];
         long[] starts = new long[n];
         long start = System.nanoTime();
@@ -373,6 +385,15 @@ public class SftpBench {
     }
 
     // ---- helpers
+
+    /**
+     * Writes back all dirty pages before a timed session: a server that does not fsync (OpenSSH's default) leaves its
+     * upload in the page cache, and its writeback would otherwise land in the next measurement, often the other
+     * server's.
+     */
+    static void quietDisk() throws Exception {
+        run(List.of("sync"));
+    }
 
     static double mbps(long bytes, double seconds) {
         return bytes / seconds / 1e6;
@@ -439,8 +460,11 @@ public class SftpBench {
         }
     }
 
+    /** The JVM Ferry runs on: FERRY_JAVA, else the one running the bench. */
     static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String configured = System.getenv("FERRY_JAVA");
+        return configured != null && !configured.isBlank() ? configured
+                : Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     static String cpuModel() throws IOException {

@@ -3,6 +3,7 @@
 # stock OpenSSH sftp client, A/B interleaved. Prints a markdown table (medians) for docs/performance.md.
 #
 # Usage: bench/sftp.sh [runs, default 3] [MiB per single-stream transfer, default 1024]
+# FERRY_JAVA=/path/to/bin/java runs Ferry on another JVM than the default one.
 # Everything it creates lives in bench/results/sftp (servers' data, keys, configs, logs); the system sshd is
 # never touched: the reference sshd runs from its own config on a loopback port and stops with the bench.
 set -euo pipefail

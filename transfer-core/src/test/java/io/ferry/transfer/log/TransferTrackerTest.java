@@ -32,6 +32,23 @@ class TransferTrackerTest {
     }
 
     @Test
+    void largeTransferShouldBeHashedInOrderOffTheCallersThread() throws Exception {
+        byte[] data = random(5 * TransferTracker.BATCH * TransferTracker.IN_FLIGHT + 12_345);
+        TransferTracker tracker = new TransferTracker(Direction.DOWNLOAD);
+        for (int off = 0; off < data.length; off += 32_768) {
+            int length = Math.min(32_768, data.length - off);
+            // the caller reuses its buffer at once, as a protocol server does
+            byte[] reused = new byte[length];
+            System.arraycopy(data, off, reused, 0, length);
+            tracker.moved(off, ByteBuffer.wrap(reused));
+            java.util.Arrays.fill(reused, (byte) 0);
+        }
+        assertThat(tracker.sha256(null)).isEqualTo(sha256(data, 0, data.length));
+        // asking again (the log is written once, but the answer must not change) gives the same
+        assertThat(tracker.sha256(null)).isEqualTo(sha256(data, 0, data.length));
+    }
+
+    @Test
     void outOfOrderTransferShouldHashTheTouchedRangeFromTheFile() throws Exception {
         byte[] data = random(10_000);
         Path file = Files.write(tmp.resolve("f"), data);
