@@ -94,7 +94,8 @@ class EmbeddedDefaultsIT {
 
     private ConfigurableApplicationContext start(String... extra) {
         List<String> args = new java.util.ArrayList<>(List.of("--ferry.data-dir=" + dataDir, "--server.port=0",
-                "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1", "--ferry.cluster.name=ferry-embedded-it"));
+                "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
+                "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0", "--ferry.cluster.name=ferry-embedded-it"));
         args.addAll(List.of(extra));
         return new SpringApplicationBuilder(FerryApplication.class).run(args.toArray(String[]::new));
     }

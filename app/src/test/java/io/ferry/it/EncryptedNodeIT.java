@@ -47,6 +47,7 @@ class EncryptedNodeIT {
     static void start() throws Exception {
         node = new SpringApplicationBuilder(FerryApplication.class).run("--ferry.data-dir=" + dataDir,
                 "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
+                "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0",
                 "--ferry.cluster.name=ferry-encrypted-it", "--ferry.storage.encryption=true",
                 "--ferry.admin.password=encrypted-admin", "--ferry.storage.health-interval=1s");
         api = new Api(Integer.parseInt(node.getEnvironment().getProperty("local.server.port")), "admin",

@@ -125,7 +125,8 @@ class ExecutableJarIT {
         Path jar = Path.of("target/ferry-app.jar").toAbsolutePath();
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder builder = new ProcessBuilder(java, "-jar", jar.toString(), "--ferry.cluster.name=ferry-kill-it",
-                "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1")
+                "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
+                "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0")
                 .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("FERRY_ADMIN_PASSWORD", "from-the-environment");
         node = builder.start();

@@ -25,6 +25,10 @@ import io.ferry.transfer.sftp.SftpServer;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
         "ferry.sftp.port=0",
         "ferry.sftp.bind-address=127.0.0.1",
+        "ferry.ftps.explicit-port=0",
+        "ferry.ftps.implicit-port=0",
+        "ferry.ftps.passive-ports=0",
+        "ferry.ftps.bind-address=127.0.0.1",
         "ferry.admin.password=" + NodeIT.ADMIN_PASSWORD,
         "ferry.cluster.name=ferry-it",
         "ferry.cluster.node-id=it-node"})
@@ -36,6 +40,9 @@ abstract class NodeIT {
 
     @Autowired
     SftpServer sftpServer;
+
+    @Autowired
+    io.ferry.transfer.ftp.FtpsServer ftpsServer;
 
     @Autowired
     StorageRoot storage;

@@ -18,6 +18,9 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.ftp.FtpsProperties;
+import io.ferry.transfer.ftp.FtpsServer;
+import io.ferry.transfer.ftp.TlsCertificateStore;
 import io.ferry.transfer.sftp.HostKeyStore;
 import io.ferry.transfer.sftp.SftpProperties;
 import io.ferry.transfer.sftp.SftpServer;
@@ -55,6 +58,12 @@ class NodeConfiguration {
     SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, ClusterNode cluster) {
         return new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId());
+    }
+
+    @Bean
+    FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster) {
+        return new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId());
     }
 
     private static String hostName() {

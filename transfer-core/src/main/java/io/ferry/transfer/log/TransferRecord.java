@@ -67,7 +67,20 @@ public class TransferRecord {
     @Column(name = "client_address", nullable = false, length = 64)
     private String clientAddress;
 
+    @Column(length = 128)
+    private String tls;
+
     protected TransferRecord() {
+    }
+
+    /** The TLS protocol and cipher suite the transfer ran under (FTPS); null for SFTP, whose SSH cipher is not TLS. */
+    public TransferRecord withTls(String protocolAndCipher) {
+        this.tls = truncate(protocolAndCipher, 128);
+        return this;
+    }
+
+    public String getTls() {
+        return tls;
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")

@@ -1,0 +1,272 @@
+package io.ferry.transfer.ftp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.ftpserver.ftplet.FtpFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ferry.storage.FileStore;
+import io.ferry.storage.PendingUploads;
+import io.ferry.transfer.account.Permission;
+
+/**
+ * One path of an FTP session. Every change checks the account's permission first and then goes through the
+ * storage SPI; a path the jail refused ({@code stored == null}) exists for nobody and allows nothing.
+ */
+final class FerryFtpFile implements FtpFile {
+
+    private static final Logger log = LoggerFactory.getLogger(FerryFtpFile.class);
+
+    private final FtpAccount account;
+    private final String absolute;
+    private final Path stored;
+
+    FerryFtpFile(FtpAccount account, String absolute, Path stored) {
+        this.account = account;
+        this.absolute = absolute;
+        this.stored = stored;
+    }
+
+    Path stored() {
+        return stored;
+    }
+
+    FileStore store() {
+        return account.store();
+    }
+
+    FtpAccount account() {
+        return account;
+    }
+
+    /** An upload in progress under this name (its size is what a resume continues from). */
+    boolean isPendingUpload() {
+        return stored != null && PendingUploads.isReserved(stored.getFileName() == null ? ""
+                : stored.getFileName().toString());
+    }
+
+    private BasicFileAttributes attributes() {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return Files.readAttributes(stored, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public String getAbsolutePath() {
+        return absolute;
+    }
+
+    @Override
+    public String getName() {
+        if (absolute.equals("/")) {
+            return "/";
+        }
+        return absolute.substring(absolute.lastIndexOf('/') + 1);
+    }
+
+    @Override
+    public boolean isHidden() {
+        return false;
+    }
+
+    @Override
+    public boolean isDirectory() {
+        BasicFileAttributes attributes = attributes();
+        return attributes != null && attributes.isDirectory();
+    }
+
+    @Override
+    public boolean isFile() {
+        BasicFileAttributes attributes = attributes();
+        return attributes != null && attributes.isRegularFile();
+    }
+
+    @Override
+    public boolean doesExist() {
+        return attributes() != null;
+    }
+
+    /** Listing a directory needs {@code list}; reading a complete file needs {@code read}. */
+    @Override
+    public boolean isReadable() {
+        if (stored == null) {
+            return false;
+        }
+        return isDirectory() ? account.may(Permission.LIST) : account.may(Permission.READ) && !isPendingUpload();
+    }
+
+    /** Whether some change may be made here; each operation checks its own permission. */
+    @Override
+    public boolean isWritable() {
+        return stored != null && (account.may(Permission.WRITE) || account.may(Permission.MKDIR)
+                || account.may(Permission.RENAME));
+    }
+
+    @Override
+    public boolean isRemovable() {
+        return stored != null && !absolute.equals("/") && account.may(Permission.DELETE);
+    }
+
+    @Override
+    public String getOwnerName() {
+        return account.getName();
+    }
+
+    @Override
+    public String getGroupName() {
+        return account.getName();
+    }
+
+    @Override
+    public int getLinkCount() {
+        return isDirectory() ? 3 : 1;
+    }
+
+    @Override
+    public long getLastModified() {
+        BasicFileAttributes attributes = attributes();
+        return attributes == null ? 0 : attributes.lastModifiedTime().toMillis();
+    }
+
+    /** MFMT: partners keep the sender's timestamps; needs {@code write}. */
+    @Override
+    public boolean setLastModified(long time) {
+        if (stored == null || !account.may(Permission.WRITE) || isPendingUpload()) {
+            return false;
+        }
+        try {
+            Files.setLastModifiedTime(stored, FileTime.fromMillis(time));
+            return true;
+        } catch (IOException e) {
+            log.info("MFMT {} failed: {}", absolute, e.getMessage());
+            return false;
+        }
+    }
+
+    /** Plaintext size of a file; for a pending upload, the size a resume continues from. */
+    @Override
+    public long getSize() {
+        if (stored == null || !isFile()) {
+            return 0;
+        }
+        try {
+            return account.store().size(stored);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public Object getPhysicalFile() {
+        return null; // nothing outside the storage SPI touches the file
+    }
+
+    @Override
+    public boolean mkdir() {
+        if (stored == null || !account.may(Permission.MKDIR)) {
+            return false;
+        }
+        try {
+            account.store().createDirectory(stored);
+            return true;
+        } catch (IOException e) {
+            log.info("MKD {} failed: {}", absolute, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public boolean delete() {
+        if (!isRemovable()) {
+            return false;
+        }
+        try {
+            account.store().delete(stored);
+            return true;
+        } catch (IOException e) {
+            log.info("Delete {} failed: {}", absolute, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public boolean move(FtpFile destination) {
+        if (stored == null || absolute.equals("/") || !(destination instanceof FerryFtpFile target)
+                || target.stored == null || !account.may(Permission.RENAME)) {
+            return false;
+        }
+        try {
+            account.store().rename(stored, target.stored);
+            return true;
+        } catch (IOException e) {
+            log.info("Rename {} to {} failed: {}", absolute, target.absolute, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public List<? extends FtpFile> listFiles() {
+        if (stored == null || !isDirectory() || !account.may(Permission.LIST)) {
+            return null;
+        }
+        List<FtpFile> files = new ArrayList<>();
+        String prefix = absolute.equals("/") ? "/" : absolute + "/";
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(stored)) {
+            for (Path entry : entries) {
+                if (account.store().isListed(entry)) {
+                    files.add(new FerryFtpFile(account, prefix + entry.getFileName(), entry));
+                }
+            }
+        } catch (IOException e) {
+            log.info("Listing {} failed: {}", absolute, e.getMessage());
+            return null;
+        }
+        files.sort((a, b) -> a.getName().compareTo(b.getName()));
+        return files;
+    }
+
+    /** Not used: Ferry's STOR and APPE open uploads through the storage SPI themselves (FtpTransfers). */
+    @Override
+    public OutputStream createOutputStream(long offset) throws IOException {
+        throw new IOException("uploads go through Ferry's STOR/APPE");
+    }
+
+    /** The file's plaintext from {@code offset} (REST). */
+    @Override
+    public InputStream createInputStream(long offset) throws IOException {
+        if (stored == null) {
+            throw new NoSuchFileException(absolute);
+        }
+        if (!account.current().may(Permission.READ)) {
+            throw new AccessDeniedException(absolute, null, "no read permission");
+        }
+        SeekableByteChannel channel = account.store().openRead(stored);
+        try {
+            channel.position(offset);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        return Channels.newInputStream(channel);
+    }
+}

@@ -1,0 +1,150 @@
+package io.ferry.transfer.ftp;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.ftpserver.ftplet.Authentication;
+import org.apache.ftpserver.ftplet.AuthenticationFailedException;
+import org.apache.ftpserver.ftplet.Authority;
+import org.apache.ftpserver.ftplet.AuthorizationRequest;
+import org.apache.ftpserver.ftplet.FtpException;
+import org.apache.ftpserver.ftplet.User;
+import org.apache.ftpserver.ftplet.UserManager;
+import org.apache.ftpserver.usermanager.UsernamePasswordAuthentication;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Quota;
+import io.ferry.storage.StorageRoot;
+import io.ferry.storage.StorageUnavailableException;
+import io.ferry.transfer.account.Account;
+import io.ferry.transfer.account.AccountService;
+
+/**
+ * FTP logins against Ferry's accounts: the same Argon2id passwords as SFTP, no anonymous access, no user
+ * management through FTP. A failure never says whether the username exists.
+ */
+final class FerryUserManager implements UserManager {
+
+    private static final Logger log = LoggerFactory.getLogger(FerryUserManager.class);
+
+    private final AccountService accounts;
+    private final StorageRoot storage;
+    private final int maxLoginsPerAccount;
+
+    FerryUserManager(AccountService accounts, StorageRoot storage, int maxLoginsPerAccount) {
+        this.accounts = accounts;
+        this.storage = storage;
+        this.maxLoginsPerAccount = maxLoginsPerAccount;
+    }
+
+    @Override
+    public User authenticate(Authentication authentication) throws AuthenticationFailedException {
+        if (!(authentication instanceof UsernamePasswordAuthentication login) || login.getUsername() == null
+                || login.getPassword() == null) {
+            throw new AuthenticationFailedException("Authentication failed");
+        }
+        Optional<Account> account = accounts.authenticate(login.getUsername(), login.getPassword());
+        if (account.isEmpty()) {
+            log.warn("FTP login failed for '{}' from {}", login.getUsername(),
+                    login.getUserMetadata() == null ? "?" : login.getUserMetadata().getInetAddress());
+            throw new AuthenticationFailedException("Authentication failed");
+        }
+        Account found = account.get();
+        FileStore store;
+        try {
+            store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
+        } catch (StorageUnavailableException e) {
+            log.error("Refusing the FTP login of '{}': {}", found.getUsername(), e.getMessage());
+            throw new AuthenticationFailedException("Ferry's storage is unavailable; please try again later");
+        } catch (IOException e) {
+            log.error("Cannot open the home directory '{}' of '{}'", found.getHome(), found.getUsername(), e);
+            throw new AuthenticationFailedException("The account's home directory cannot be opened");
+        }
+        return new FtpAccount(accounts, found, store, maxLoginsPerAccount);
+    }
+
+    /** Only for FtpServer's per-account login limit, checked at USER: the limit, nothing else. */
+    @Override
+    public User getUserByName(String username) {
+        if (username == null || accounts.find(username).isEmpty()) {
+            return null;
+        }
+        return new LimitsOnly(username, FtpAccount.authorities(maxLoginsPerAccount));
+    }
+
+    @Override
+    public String[] getAllUserNames() {
+        return new String[0];
+    }
+
+    @Override
+    public void delete(String username) throws FtpException {
+        throw new FtpException("accounts are managed through Ferry's API");
+    }
+
+    @Override
+    public void save(User user) throws FtpException {
+        throw new FtpException("accounts are managed through Ferry's API");
+    }
+
+    @Override
+    public boolean doesExist(String username) {
+        return false; // never tells
+    }
+
+    @Override
+    public String getAdminName() {
+        return null;
+    }
+
+    @Override
+    public boolean isAdmin(String username) {
+        return false;
+    }
+
+    private record LimitsOnly(String name, List<Authority> authorities) implements User {
+
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public String getPassword() {
+            return null;
+        }
+
+        @Override
+        public List<? extends Authority> getAuthorities() {
+            return authorities;
+        }
+
+        @Override
+        public List<? extends Authority> getAuthorities(Class<? extends Authority> type) {
+            return authorities.stream().filter(type::isInstance).toList();
+        }
+
+        @Override
+        public AuthorizationRequest authorize(AuthorizationRequest request) {
+            return FtpAccount.authorize(authorities, request);
+        }
+
+        @Override
+        public int getMaxIdleTime() {
+            return 0;
+        }
+
+        @Override
+        public boolean getEnabled() {
+            return true;
+        }
+
+        @Override
+        public String getHomeDirectory() {
+            return "/";
+        }
+    }
+}

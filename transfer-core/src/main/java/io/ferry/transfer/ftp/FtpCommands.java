@@ -1,0 +1,125 @@
+package io.ferry.transfer.ftp;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.ftpserver.command.Command;
+import org.apache.ftpserver.command.impl.LIST;
+import org.apache.ftpserver.command.impl.MLSD;
+import org.apache.ftpserver.command.impl.NLST;
+import org.apache.ftpserver.command.impl.PASS;
+import org.apache.ftpserver.command.impl.USER;
+import org.apache.ftpserver.ftplet.DefaultFtpReply;
+import org.apache.ftpserver.ftplet.FtpReply;
+import org.apache.ftpserver.impl.FtpIoSession;
+
+import io.ferry.transfer.account.Permission;
+
+/**
+ * The commands Ferry adds to or changes in Apache FtpServer: its own transfers ({@link FtpTransfers}), the TLS policy
+ * (no login before {@code AUTH TLS} unless plain FTP is allowed; no data connection without {@code PROT P} once the
+ * control connection is protected, RFC 4217), {@code HASH} and {@code XSHA256} (SHA-256 of a file,
+ * draft-bryan-ftpext-hash), and a {@code FEAT} that lists what is really there.
+ */
+final class FtpCommands {
+
+    private FtpCommands() {
+    }
+
+    static Map<String, Command> all(FtpsProperties properties, FtpTransfers transfers) {
+        Map<String, Command> commands = new TreeMap<>();
+        commands.put("USER", loginNeedsTls(properties, new USER()));
+        commands.put("PASS", loginNeedsTls(properties, new PASS()));
+        commands.put("LIST", dataNeedsProtection(properties, new LIST()));
+        commands.put("NLST", dataNeedsProtection(properties, new NLST()));
+        commands.put("MLSD", dataNeedsProtection(properties, new MLSD()));
+        commands.put("STOR", dataNeedsProtection(properties, transfers.stor()));
+        commands.put("APPE", dataNeedsProtection(properties, transfers.appe()));
+        commands.put("RETR", dataNeedsProtection(properties, transfers.retr()));
+        commands.put("STOU", (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
+                "STOU is not supported: name the file with STOR"));
+        commands.put("HASH", (session, context, request) -> hash(session, request.getArgument(), true));
+        commands.put("XSHA256", (session, context, request) -> hash(session, request.getArgument(), false));
+        commands.put("FEAT", (session, context, request) -> session.write(new DefaultFtpReply(
+                FtpReply.REPLY_211_SYSTEM_STATUS_REPLY, feat(properties))));
+        return commands;
+    }
+
+    static String feat(FtpsProperties properties) {
+        StringBuilder feat = new StringBuilder("Extensions supported\n");
+        feat.append(" AUTH TLS\n PBSZ\n PROT\n UTF8\n SIZE\n MDTM\n MFMT\n REST STREAM\n");
+        feat.append(" MLST Size;Modify;Type;Perm\n EPSV\n");
+        if (properties.activeEnabled()) {
+            feat.append(" EPRT\n");
+        }
+        feat.append(" HASH SHA-256*\n XSHA256\n");
+        return feat.append("End").toString();
+    }
+
+    private static Command loginNeedsTls(FtpsProperties properties, Command command) {
+        return (session, context, request) -> {
+            if (!properties.allowPlain() && !session.isSecure()) {
+                reply(session, FtpReply.REPLY_530_NOT_LOGGED_IN,
+                        "This server requires TLS: send AUTH TLS before logging in");
+                return;
+            }
+            command.execute(session, context, request);
+        };
+    }
+
+    private static Command dataNeedsProtection(FtpsProperties properties, Command command) {
+        return (session, context, request) -> {
+            if (properties.requireProtectedData() && session.isSecure() && !session.getDataConnection().isSecure()) {
+                session.resetState();
+                reply(session, 521, "Data connections must be protected: send PBSZ 0 and PROT P first");
+                return;
+            }
+            command.execute(session, context, request);
+        };
+    }
+
+    /** {@code HASH file}: {@code 213 SHA-256 0-<last byte> <hex> <file>}; {@code XSHA256 file}: {@code 213 <hex>}. */
+    private static void hash(FtpIoSession session, String name, boolean rangeForm) {
+        if (name == null || name.isBlank()) {
+            reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: HASH <file name>");
+            return;
+        }
+        FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
+        if (!file.doesExist() || !file.isFile() || file.isPendingUpload()) {
+            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
+            return;
+        }
+        if (!file.account().may(Permission.READ)) {
+            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied");
+            return;
+        }
+        try (SeekableByteChannel channel = file.store().openRead(file.stored())) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            long size = 0;
+            for (int n = channel.read(buffer); n >= 0; n = channel.read(buffer)) {
+                buffer.flip();
+                digest.update(buffer);
+                buffer.clear();
+                size += n;
+            }
+            String hex = HexFormat.of().formatHex(digest.digest());
+            reply(session, FtpReply.REPLY_213_FILE_STATUS, rangeForm
+                    ? "SHA-256 0-" + Math.max(0, size - 1) + " " + hex + " " + file.getName() : hex);
+        } catch (IOException e) {
+            reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, name + ": " + e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void reply(FtpIoSession session, int code, String message) {
+        session.write(new DefaultFtpReply(code, message));
+    }
+}

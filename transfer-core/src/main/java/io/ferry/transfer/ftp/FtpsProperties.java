@@ -1,0 +1,93 @@
+package io.ferry.transfer.ftp;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The FTPS listeners ({@code ferry.ftps.*}): explicit FTPS ({@code AUTH TLS}) and implicit FTPS, on the same accounts,
+ * storage and transfer log as SFTP.
+ *
+ * @param enabled                whether FTPS runs at all
+ * @param bindAddress            address both listeners bind
+ * @param explicitEnabled        run the explicit listener
+ * @param explicitPort           its port (0 picks a free one)
+ * @param allowPlain             let clients on the explicit listener stay in plain FTP (off: {@code USER} before
+ *                               {@code AUTH TLS} is refused)
+ * @param implicitEnabled        run the implicit listener
+ * @param implicitPort           its port (0 picks a free one)
+ * @param requireProtectedData   require {@code PROT P} (TLS on data connections) before any transfer or listing
+ * @param passivePorts           passive data ports, FtpServer syntax ({@code 30000-30100}, {@code 0} = any)
+ * @param passiveAddress         address announced in PASV replies (behind NAT or the edge); empty = the local one
+ * @param activeEnabled          allow PORT/EPRT (active mode); a target other than the client's own address is
+ *                               always refused
+ * @param idleTimeout            close a control connection idle this long
+ * @param dataTimeout            close a data connection idle this long
+ * @param maxLogins              sessions logged in at once, all accounts together
+ * @param maxLoginsPerAccount    sessions one account may have at once
+ * @param maxLoginFailures       failed logins before the connection is closed
+ * @param tlsProtocols           TLS versions
+ * @param cipherSuites           cipher suites, preference order (empty: Ferry's strong default)
+ * @param certificate            a PKCS#12 file or a PEM file with the certificate chain to present; empty: a
+ *                               self-signed certificate generated on the first start and kept in the database
+ * @param certificateKey         the PEM private key, when {@code certificate} is PEM
+ * @param certificatePassword    password of the PKCS#12 file or of the encrypted PEM key
+ */
+@ConfigurationProperties("ferry.ftps")
+public record FtpsProperties(
+        @DefaultValue("true") boolean enabled,
+        @DefaultValue("0.0.0.0") String bindAddress,
+        @DefaultValue("true") boolean explicitEnabled,
+        @DefaultValue("2121") int explicitPort,
+        @DefaultValue("false") boolean allowPlain,
+        @DefaultValue("true") boolean implicitEnabled,
+        @DefaultValue("9990") int implicitPort,
+        @DefaultValue("true") boolean requireProtectedData,
+        @DefaultValue("30000-30100") String passivePorts,
+        @DefaultValue("") String passiveAddress,
+        @DefaultValue("false") boolean activeEnabled,
+        @DefaultValue("10m") Duration idleTimeout,
+        @DefaultValue("2m") Duration dataTimeout,
+        @DefaultValue("500") int maxLogins,
+        @DefaultValue("20") int maxLoginsPerAccount,
+        @DefaultValue("6") int maxLoginFailures,
+        @DefaultValue({"TLSv1.3", "TLSv1.2"}) List<String> tlsProtocols,
+        @DefaultValue List<String> cipherSuites,
+        @DefaultValue("") String certificate,
+        @DefaultValue("") String certificateKey,
+        @DefaultValue("") String certificatePassword) {
+
+    /** TLS 1.3 suites, then TLS 1.2 ECDHE with AEAD only: forward secrecy, no CBC, no RSA key exchange. */
+    static final List<String> DEFAULT_CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    public FtpsProperties {
+        for (int port : new int[] {explicitPort, implicitPort}) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("ferry.ftps ports must be 0-65535, was " + port);
+            }
+        }
+        if (maxLogins < 1 || maxLoginsPerAccount < 1 || maxLoginFailures < 1) {
+            throw new IllegalArgumentException("ferry.ftps.max-logins, max-logins-per-account and max-login-failures "
+                    + "must be at least 1");
+        }
+        for (String protocol : tlsProtocols) {
+            if (!protocol.equals("TLSv1.3") && !protocol.equals("TLSv1.2")) {
+                throw new IllegalArgumentException("ferry.ftps.tls-protocols: only TLSv1.2 and TLSv1.3 are allowed, not "
+                        + protocol);
+            }
+        }
+        tlsProtocols = List.copyOf(tlsProtocols);
+        cipherSuites = List.copyOf(cipherSuites);
+    }
+
+    List<String> effectiveCipherSuites() {
+        return cipherSuites.isEmpty() ? DEFAULT_CIPHER_SUITES : cipherSuites;
+    }
+}

@@ -1,0 +1,232 @@
+package io.ferry.transfer.ftp;
+
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+
+import org.apache.ftpserver.ConnectionConfigFactory;
+import org.apache.ftpserver.DataConnectionConfigurationFactory;
+import org.apache.ftpserver.FtpServer;
+import org.apache.ftpserver.FtpServerFactory;
+import org.apache.ftpserver.command.CommandFactoryFactory;
+import org.apache.ftpserver.ftplet.FtpException;
+import org.apache.ftpserver.listener.Listener;
+import org.apache.ftpserver.listener.ListenerFactory;
+import org.apache.ftpserver.ssl.ClientAuth;
+import org.apache.ftpserver.ssl.SslConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.log.TransferLog;
+
+/**
+ * The FTPS listeners: Apache FtpServer with Ferry's accounts ({@link FerryUserManager}), storage
+ * ({@link FerryFileSystemView}), transfers and transfer log ({@link FtpTransfers}) and TLS policy
+ * ({@link FtpCommands}). Explicit FTPS ({@code AUTH TLS}) and implicit FTPS each run on their own port; TLS 1.2/1.3
+ * with forward-secret AEAD suites only; passive mode on a configured port range; active mode off by default and
+ * never to an address other than the client's (no FTP bounce).
+ */
+public final class FtpsServer implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(FtpsServer.class);
+    private static final String EXPLICIT = "explicit";
+    private static final String IMPLICIT = "implicit";
+
+    private final FtpsProperties properties;
+    private final FtpServer server;
+    private final Map<String, Listener> listeners = new LinkedHashMap<>();
+    private final String certificateFingerprint;
+    private volatile boolean running;
+
+    public FtpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
+            StorageRoot storage, TransferLog transferLog, String nodeId) {
+        this.properties = properties;
+        FtpServerFactory factory = new FtpServerFactory();
+        if (!properties.enabled() || (!properties.explicitEnabled() && !properties.implicitEnabled())) {
+            this.server = null;
+            this.certificateFingerprint = null;
+            return;
+        }
+        TlsCertificateStore.Identity identity = certificates.load(properties);
+        this.certificateFingerprint = identity.fingerprint();
+        SslConfiguration tls = tls(identity, properties, properties.tlsProtocols());
+        // Data connections prefer TLS 1.2: after a TLS 1.3 handshake the server sends session tickets that an
+        // uploading client never reads, and when it closes the connection with them unread its kernel resets it,
+        // which ends an upload as "Connection reset" instead of end-of-file (curl with OpenSSL does this).
+        SslConfiguration dataTls = properties.tlsProtocols().contains("TLSv1.2")
+                ? tls(identity, properties, java.util.List.of("TLSv1.2")) : tls;
+
+        factory.setUserManager(new FerryUserManager(accounts, storage, properties.maxLoginsPerAccount()));
+        factory.setFileSystem(FerryFileSystemView.FACTORY);
+        CommandFactoryFactory commands = new CommandFactoryFactory();
+        FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
+        factory.setCommandFactory(commands.createCommandFactory());
+
+        ConnectionConfigFactory connections = new ConnectionConfigFactory();
+        connections.setAnonymousLoginEnabled(false);
+        connections.setMaxLogins(properties.maxLogins());
+        connections.setMaxLoginFailures(properties.maxLoginFailures());
+        connections.setLoginFailureDelay(500);
+        factory.setConnectionConfig(connections.createConnectionConfig());
+
+        Map<String, Listener> configured = new LinkedHashMap<>();
+        if (properties.explicitEnabled()) {
+            configured.put(EXPLICIT, listener(properties, tls, dataTls, properties.explicitPort(), false));
+        }
+        if (properties.implicitEnabled()) {
+            configured.put(IMPLICIT, listener(properties, tls, dataTls, properties.implicitPort(), true));
+        }
+        factory.setListeners(configured); // replaces FtpServer's default listener on port 21
+        listeners.putAll(configured);
+        this.server = factory.createServer();
+    }
+
+    private static Listener listener(FtpsProperties properties, SslConfiguration tls, SslConfiguration dataTls,
+            int port, boolean implicit) {
+        DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
+        data.setPassivePorts(properties.passivePorts());
+        if (!properties.passiveAddress().isBlank()) {
+            data.setPassiveExternalAddress(properties.passiveAddress());
+        }
+        data.setActiveEnabled(properties.activeEnabled());
+        data.setActiveIpCheck(true); // PORT/EPRT only to the client's own address: no FTP bounce
+        data.setPassiveIpCheck(true); // the data connection must come from the client's address
+        data.setIdleTime((int) Math.max(1, properties.dataTimeout().toSeconds()));
+        data.setSslConfiguration(dataTls);
+        data.setImplicitSsl(implicit);
+
+        ListenerFactory listener = new ListenerFactory();
+        listener.setServerAddress(properties.bindAddress());
+        listener.setPort(port);
+        listener.setSslConfiguration(tls);
+        listener.setImplicitSsl(implicit);
+        listener.setIdleTimeout((int) Math.max(0, properties.idleTimeout().toSeconds()));
+        listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
+        return listener.createListener();
+    }
+
+    private static SslConfiguration tls(TlsCertificateStore.Identity identity, FtpsProperties properties,
+            java.util.List<String> enabledProtocols) {
+        SSLContext context;
+        try {
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(identity.keyStore(), TlsCertificateStore.PASSWORD);
+            context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), null, null);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("Cannot set up TLS for FTPS", e);
+        }
+        Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
+        String[] suites = properties.effectiveCipherSuites().stream().filter(supported::contains).toArray(String[]::new);
+        if (suites.length == 0) {
+            throw new IllegalStateException("ferry.ftps.cipher-suites: none is supported by this JVM");
+        }
+        String[] protocols = enabledProtocols.toArray(String[]::new);
+        return new SslConfiguration() {
+            @Override
+            public SSLSocketFactory getSocketFactory() {
+                return context.getSocketFactory();
+            }
+
+            @Override
+            public SSLContext getSSLContext() {
+                return context;
+            }
+
+            @Override
+            public SSLContext getSSLContext(String protocol) {
+                return context;
+            }
+
+            @Override
+            public String[] getEnabledCipherSuites() {
+                return suites.clone();
+            }
+
+            @Override
+            public String getEnabledProtocol() {
+                return protocols[0];
+            }
+
+            @Override
+            public String[] getEnabledProtocols() {
+                return protocols.clone();
+            }
+
+            @Override
+            public ClientAuth getClientAuth() {
+                return ClientAuth.NONE;
+            }
+        };
+    }
+
+    @Override
+    public void start() {
+        if (server == null) {
+            log.info("FTPS is disabled");
+            return;
+        }
+        try {
+            server.start();
+        } catch (FtpException e) {
+            throw new IllegalStateException("Cannot start FTPS on " + properties.bindAddress() + ": " + e.getMessage(), e);
+        }
+        running = true;
+        log.info("FTPS listening on {}: explicit {}, implicit {}; passive ports {}; certificate SHA-256 {}",
+                properties.bindAddress(), port(EXPLICIT), port(IMPLICIT), properties.passivePorts(),
+                certificateFingerprint);
+    }
+
+    @Override
+    public void stop() {
+        if (server != null && running) {
+            server.stop();
+            running = false;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 1000;
+    }
+
+    private int port(String name) {
+        Listener listener = listeners.get(name);
+        return listener == null ? -1 : listener.getPort();
+    }
+
+    /** The explicit listener's bound port (-1 when it does not run). */
+    public int explicitPort() {
+        return port(EXPLICIT);
+    }
+
+    /** The implicit listener's bound port (-1 when it does not run). */
+    public int implicitPort() {
+        return port(IMPLICIT);
+    }
+
+    /** SHA-256 fingerprint of the certificate presented (colon-separated hex), or null when FTPS is off. */
+    public String certificateFingerprint() {
+        return certificateFingerprint;
+    }
+
+    @Override
+    public String toString() {
+        return "FtpsServer" + Arrays.asList(explicitPort(), implicitPort());
+    }
+}

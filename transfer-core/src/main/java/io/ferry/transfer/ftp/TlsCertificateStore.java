@@ -1,0 +1,253 @@
+package io.ferry.transfer.ftp;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import io.ferry.transfer.secret.MasterKey;
+
+/**
+ * The TLS identity FTPS presents: a certificate and key from configuration (PKCS#12, or PEM certificate chain and
+ * key), or else one generated on the first start (ECDSA P-256, self-signed) and kept in the database sealed with the
+ * {@link MasterKey}, so every node presents the same certificate. Like the SSH host keys, the database's unique name
+ * decides which of two nodes starting at once generates it.
+ */
+@Component
+public class TlsCertificateStore {
+
+    /** A TLS key and its certificate chain, leaf first. */
+    public record Identity(PrivateKey key, List<X509Certificate> chain) {
+
+        public String fingerprint() {
+            return TlsCertificateStore.fingerprint(chain.get(0));
+        }
+
+        /** A key store holding the identity under the alias {@code ferry}, password {@link #PASSWORD}. */
+        KeyStore keyStore() throws GeneralSecurityException, IOException {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("ferry", key, PASSWORD, chain.toArray(Certificate[]::new));
+            return store;
+        }
+    }
+
+    /** Protects nothing (the PKCS#12 is sealed with the master key); the format wants a password. */
+    static final char[] PASSWORD = "ferry".toCharArray();
+    private static final String NAME = "ftps";
+    private static final Duration VALIDITY = Duration.ofDays(5 * 365);
+    private static final Logger log = LoggerFactory.getLogger(TlsCertificateStore.class);
+
+    private final TlsCertificateRepository repository;
+    private final MasterKey masterKey;
+    private final TransactionTemplate tx;
+
+    TlsCertificateStore(TlsCertificateRepository repository, MasterKey masterKey, TransactionTemplate tx) {
+        this.repository = repository;
+        this.masterKey = masterKey;
+        this.tx = tx;
+    }
+
+    /** The configured identity when a certificate is given, else the cluster's stored (or a new) one. */
+    public Identity load(FtpsProperties properties) {
+        Identity identity = properties.certificate().isBlank() ? loadOrCreate() : fromFiles(properties);
+        X509Certificate leaf = identity.chain().get(0);
+        log.info("FTPS certificate {} valid until {}, SHA-256 {}", leaf.getSubjectX500Principal().getName(),
+                leaf.getNotAfter().toInstant(), identity.fingerprint());
+        if (leaf.getNotAfter().toInstant().isBefore(Instant.now().plus(Duration.ofDays(30)))) {
+            log.warn("The FTPS certificate expires on {}: replace it", leaf.getNotAfter().toInstant());
+        }
+        return identity;
+    }
+
+    private Identity loadOrCreate() {
+        return repository.findByName(NAME).map(this::unseal).orElseGet(this::create);
+    }
+
+    private Identity create() {
+        Identity identity = generate();
+        TlsCertificate row;
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            identity.keyStore().store(out, PASSWORD);
+            row = new TlsCertificate(NAME, masterKey.id(),
+                    Base64.getEncoder().encodeToString(masterKey.seal(out.toByteArray())), identity.fingerprint(),
+                    identity.chain().get(0).getNotAfter().toInstant());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("Cannot store the FTPS certificate", e);
+        }
+        try {
+            tx.executeWithoutResult(s -> repository.saveAndFlush(row));
+            log.info("Generated a self-signed FTPS certificate, SHA-256 {}", row.getFingerprint());
+            return identity;
+        } catch (DataIntegrityViolationException e) {
+            // another node stored one first: use that one, so every node presents the same certificate
+            return repository.findByName(NAME).map(this::unseal).orElseThrow(() -> e);
+        }
+    }
+
+    private Identity unseal(TlsCertificate row) {
+        if (!row.getMasterKeyId().equals(masterKey.id())) {
+            throw new IllegalStateException("The FTPS certificate was sealed with master key " + row.getMasterKeyId()
+                    + " but this node has master key " + masterKey.id()
+                    + ": give every node the same ferry.security.master-key");
+        }
+        byte[] pkcs12 = masterKey.open(Base64.getDecoder().decode(row.getSealedPkcs12()));
+        try {
+            return fromPkcs12(new ByteArrayInputStream(pkcs12), PASSWORD);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("The stored FTPS certificate cannot be read", e);
+        }
+    }
+
+    private static Identity generate() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair pair = generator.generateKeyPair();
+            X500Name name = new X500Name("CN=Ferry MFT,O=Ferry");
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,
+                    new BigInteger(128, new SecureRandom()), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(VALIDITY)), name, pair.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                    new GeneralName(GeneralName.dNSName, "localhost"),
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+            X509CertificateHolder holder = builder.build(
+                    new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
+            X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(holder);
+            return new Identity(pair.getPrivate(), List.of(certificate));
+        } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            throw new IllegalStateException("Cannot generate the FTPS certificate", e);
+        }
+    }
+
+    private static Identity fromFiles(FtpsProperties properties) {
+        Path certificate = Path.of(properties.certificate());
+        String lower = certificate.getFileName().toString().toLowerCase(Locale.ROOT);
+        try {
+            if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
+                try (InputStream in = Files.newInputStream(certificate)) {
+                    return fromPkcs12(in, properties.certificatePassword().toCharArray());
+                }
+            }
+            if (properties.certificateKey().isBlank()) {
+                throw new IllegalStateException("ferry.ftps.certificate is PEM: give its key in ferry.ftps.certificate-key");
+            }
+            return fromPem(certificate, Path.of(properties.certificateKey()), properties.certificatePassword());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("Cannot read the FTPS certificate " + certificate + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Identity fromPkcs12(InputStream in, char[] password) throws GeneralSecurityException, IOException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(in, password);
+        for (String alias : java.util.Collections.list(store.aliases())) {
+            if (store.isKeyEntry(alias)) {
+                PrivateKey key = (PrivateKey) store.getKey(alias, password);
+                List<X509Certificate> chain = new ArrayList<>();
+                for (Certificate c : store.getCertificateChain(alias)) {
+                    chain.add((X509Certificate) c);
+                }
+                return new Identity(key, List.copyOf(chain));
+            }
+        }
+        throw new GeneralSecurityException("the PKCS#12 file holds no private key");
+    }
+
+    static Identity fromPem(Path certificateFile, Path keyFile, String password)
+            throws GeneralSecurityException, IOException {
+        JcaX509CertificateConverter certificates = new JcaX509CertificateConverter();
+        List<X509Certificate> chain = new ArrayList<>();
+        try (Reader reader = Files.newBufferedReader(certificateFile); PEMParser pem = new PEMParser(reader)) {
+            for (Object o = pem.readObject(); o != null; o = pem.readObject()) {
+                if (o instanceof X509CertificateHolder holder) {
+                    chain.add(certificates.getCertificate(holder));
+                }
+            }
+        }
+        if (chain.isEmpty()) {
+            throw new GeneralSecurityException("no certificate in " + certificateFile);
+        }
+        JcaPEMKeyConverter keys = new JcaPEMKeyConverter();
+        try (Reader reader = Files.newBufferedReader(keyFile); PEMParser pem = new PEMParser(reader)) {
+            Object o = pem.readObject();
+            PrivateKey key;
+            if (o instanceof PEMKeyPair pair) {
+                key = keys.getKeyPair(pair).getPrivate();
+            } else if (o instanceof PrivateKeyInfo info) {
+                key = keys.getPrivateKey(info);
+            } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+                try {
+                    key = keys.getPrivateKey(encrypted.decryptPrivateKeyInfo(
+                            new JceOpenSSLPKCS8DecryptorProviderBuilder().build(password.toCharArray())));
+                } catch (org.bouncycastle.operator.OperatorCreationException
+                        | org.bouncycastle.pkcs.PKCSException e) {
+                    throw new GeneralSecurityException("cannot decrypt the key (wrong password?)", e);
+                }
+            } else {
+                throw new GeneralSecurityException("no private key in " + keyFile);
+            }
+            return new Identity(key, List.copyOf(chain));
+        }
+    }
+
+    static String fingerprint(X509Certificate certificate) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+            return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
