@@ -122,6 +122,68 @@ class FtpsIT extends NodeIT {
         assertThat(upload.get("clientAddress").asString()).isEqualTo("127.0.0.1");
     }
 
+    /** An FTPSClient that lets a test open the data connection itself, to break it the way a crash does. */
+    static final class RawFtpsClient extends FTPSClient {
+        RawFtpsClient() {
+            super(false);
+        }
+
+        java.net.Socket openData(String command, String argument) throws IOException {
+            return _openDataConnection_(command, argument);
+        }
+    }
+
+    @Test
+    void brokenUploadShouldStayInvisibleAndResumeWithRestAndStor() throws Exception {
+        String user = partner();
+        byte[] data = SftpOperationsIT.random(1_500_000);
+        RawFtpsClient ftp = new RawFtpsClient();
+        ftp.setTrustManager(TrustManagerUtils.getAcceptAllTrustManager());
+        ftp.setDefaultTimeout(20_000);
+        ftp.connect("127.0.0.1", ftpsServer.explicitPort());
+        try {
+            assertThat(ftp.login(user, PASSWORD)).isTrue();
+            ftp.execPBSZ(0);
+            ftp.execPROT("P");
+            ftp.enterLocalPassiveMode();
+            ftp.setFileType(FTP.BINARY_FILE_TYPE);
+            java.net.Socket socket = ftp.openData("STOR", "resume.bin");
+            socket.getOutputStream().write(data, 0, 600_000);
+            socket.getOutputStream().flush();
+            socket.setSoLinger(true, 0); // reset, as when the partner's network fails
+            socket.close();
+            assertThat(ftp.getReply()).isEqualTo(426);
+            assertThat(ftp.listNames()).doesNotContain("resume.bin");
+            assertThat(Files.exists(home(user).resolve("resume.bin"))).isFalse();
+
+            long have = Long.parseLong(ftp.getSize("resume.bin"));
+            assertThat(have).isBetween(1L, 600_000L);
+            ftp.setRestartOffset(have);
+            assertThat(ftp.storeFile("resume.bin", new ByteArrayInputStream(data, (int) have, data.length - (int) have)))
+                    .as(ftp.getReplyString()).isTrue();
+        } finally {
+            ftp.disconnect();
+        }
+        assertThat(Files.readAllBytes(home(user).resolve("resume.bin"))).isEqualTo(data);
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + user).json().get("items");
+        assertThat(rows.get(1).get("status").asString()).isEqualTo("failed");
+        assertThat(rows.get(1).get("error").asString()).contains("data connection lost");
+        assertThat(rows.get(0).get("status").asString()).isEqualTo("success");
+        assertThat(rows.get(0).get("startOffset").asLong()).isPositive();
+    }
+
+    @Test
+    void activeModeShouldBeOffByDefault() throws Exception {
+        String user = partner();
+        FTPSClient ftp = login(false, user);
+        try {
+            assertThat(FTPReply.isPositiveCompletion(ftp.sendCommand("PORT", "127,0,0,1,200,10"))).isFalse();
+            assertThat(FTPReply.isPositiveCompletion(ftp.sendCommand("EPRT", "|1|10.1.2.3|2000|"))).isFalse();
+        } finally {
+            ftp.disconnect();
+        }
+    }
+
     @Test
     void implicitFtpsShouldUploadAndDownload() throws Exception {
         String user = partner();
