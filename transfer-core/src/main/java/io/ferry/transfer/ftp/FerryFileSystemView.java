@@ -12,7 +12,6 @@ import org.apache.ftpserver.ftplet.FileSystemFactory;
 import org.apache.ftpserver.ftplet.FileSystemView;
 import org.apache.ftpserver.ftplet.FtpException;
 import org.apache.ftpserver.ftplet.FtpFile;
-import org.apache.ftpserver.ftplet.User;
 
 /**
  * An FTP session's view of its account's files: FTP paths ({@code /} is the home) are normalised lexically here and
@@ -74,10 +73,8 @@ final class FerryFileSystemView implements FileSystemView {
         Path stored;
         try {
             stored = account.store().resolve(fileSystem.getPath(absolute));
-        } catch (IOException | InvalidPathException e) {
+        } catch (IOException | UncheckedIOException | InvalidPathException e) {
             stored = null; // outside the jail or a name reserved for Ferry: refused, and shown as not existing
-        } catch (UncheckedIOException e) {
-            stored = null;
         }
         return new FerryFtpFile(account, absolute, stored);
     }
@@ -111,9 +108,5 @@ final class FerryFileSystemView implements FileSystemView {
         } catch (IOException e) {
             // a view over the account's home; closing touches no file
         }
-    }
-
-    static FtpAccount accountOf(User user) {
-        return (FtpAccount) user;
     }
 }

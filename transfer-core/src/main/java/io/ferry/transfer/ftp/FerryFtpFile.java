@@ -35,6 +35,7 @@ final class FerryFtpFile implements FtpFile {
     private final FtpAccount account;
     private final String absolute;
     private final Path stored;
+    private BasicFileAttributes attributes;
 
     FerryFtpFile(FtpAccount account, String absolute, Path stored) {
         this.account = account;
@@ -60,15 +61,22 @@ final class FerryFtpFile implements FtpFile {
                 : stored.getFileName().toString());
     }
 
+    /**
+     * Read once per file object (FtpServer asks doesExist, isFile, getSize, getLastModified... of every listed entry);
+     * forgotten by the operations that change the file.
+     */
     private BasicFileAttributes attributes() {
         if (stored == null) {
             return null;
         }
-        try {
-            return Files.readAttributes(stored, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            return null;
+        if (attributes == null) {
+            try {
+                attributes = Files.readAttributes(stored, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                return null;
+            }
         }
+        return attributes;
     }
 
     @Override
@@ -156,6 +164,7 @@ final class FerryFtpFile implements FtpFile {
         }
         try {
             Files.setLastModifiedTime(stored, FileTime.fromMillis(time));
+            attributes = null;
             return true;
         } catch (IOException e) {
             log.info("MFMT {} failed: {}", absolute, e.getMessage());
@@ -188,6 +197,7 @@ final class FerryFtpFile implements FtpFile {
         }
         try {
             account.store().createDirectory(stored);
+            attributes = null;
             return true;
         } catch (IOException e) {
             log.info("MKD {} failed: {}", absolute, e.getMessage());
@@ -202,6 +212,7 @@ final class FerryFtpFile implements FtpFile {
         }
         try {
             account.store().delete(stored);
+            attributes = null;
             return true;
         } catch (IOException e) {
             log.info("Delete {} failed: {}", absolute, e.getMessage());
@@ -217,6 +228,8 @@ final class FerryFtpFile implements FtpFile {
         }
         try {
             account.store().rename(stored, target.stored);
+            attributes = null;
+            target.attributes = null;
             return true;
         } catch (IOException e) {
             log.info("Rename {} to {} failed: {}", absolute, target.absolute, e.getMessage());

@@ -1,13 +1,10 @@
 package io.ferry.transfer.ftp;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.Optional;
 
 import org.apache.ftpserver.ftplet.Authentication;
 import org.apache.ftpserver.ftplet.AuthenticationFailedException;
-import org.apache.ftpserver.ftplet.Authority;
-import org.apache.ftpserver.ftplet.AuthorizationRequest;
 import org.apache.ftpserver.ftplet.FtpException;
 import org.apache.ftpserver.ftplet.User;
 import org.apache.ftpserver.ftplet.UserManager;
@@ -21,6 +18,7 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.account.LiveAccount;
 
 /**
  * FTP logins against Ferry's accounts: the same Argon2id passwords as SFTP, no anonymous access, no user
@@ -63,7 +61,7 @@ final class FerryUserManager implements UserManager {
             log.error("Cannot open the home directory '{}' of '{}'", found.getHome(), found.getUsername(), e);
             throw new AuthenticationFailedException("The account's home directory cannot be opened");
         }
-        return new FtpAccount(accounts, found, store, maxLoginsPerAccount);
+        return new FtpAccount(new LiveAccount(accounts, found, store), maxLoginsPerAccount);
     }
 
     /** Only for FtpServer's per-account login limit, checked at USER: the limit, nothing else. */
@@ -72,7 +70,7 @@ final class FerryUserManager implements UserManager {
         if (username == null || accounts.find(username).isEmpty()) {
             return null;
         }
-        return new LimitsOnly(username, FtpAccount.authorities(maxLoginsPerAccount));
+        return new FtpUser(username, maxLoginsPerAccount);
     }
 
     @Override
@@ -103,48 +101,5 @@ final class FerryUserManager implements UserManager {
     @Override
     public boolean isAdmin(String username) {
         return false;
-    }
-
-    private record LimitsOnly(String name, List<Authority> authorities) implements User {
-
-        @Override
-        public String getName() {
-            return name;
-        }
-
-        @Override
-        public String getPassword() {
-            return null;
-        }
-
-        @Override
-        public List<? extends Authority> getAuthorities() {
-            return authorities;
-        }
-
-        @Override
-        public List<? extends Authority> getAuthorities(Class<? extends Authority> type) {
-            return authorities.stream().filter(type::isInstance).toList();
-        }
-
-        @Override
-        public AuthorizationRequest authorize(AuthorizationRequest request) {
-            return FtpAccount.authorize(authorities, request);
-        }
-
-        @Override
-        public int getMaxIdleTime() {
-            return 0;
-        }
-
-        @Override
-        public boolean getEnabled() {
-            return true;
-        }
-
-        @Override
-        public String getHomeDirectory() {
-            return "/";
-        }
     }
 }

@@ -107,19 +107,12 @@ final class FtpTransfers {
                 return;
             }
             TransferTracker tracker = new TransferTracker(Direction.UPLOAD);
-            session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY,
-                    "Opening data connection for " + file.getAbsolutePath())).awaitUninterruptibly(10_000);
-            DataConnection data;
-            try {
-                data = session.getDataConnection().openConnection();
-            } catch (Exception e) {
+            DataConnection data = openData(session, file);
+            if (data == null) {
                 upload.abandon();
-                reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
                 return;
             }
-            String error = null;
-            int code = FtpReply.REPLY_226_CLOSING_DATA_CONNECTION;
-            String message = "Transfer complete";
+            Result result = Result.OK;
             UploadStream stream = new UploadStream(upload, tracker);
             try {
                 OutputStream out = new BufferedOutputStream(stream, BUFFER);
@@ -135,22 +128,8 @@ final class FtpTransfers {
                     throw new SocketException("the control connection closed with the data connection");
                 }
                 upload.complete();
-            } catch (QuotaExceededException e) {
-                error = "quota exceeded: " + e.getMessage();
-                code = FtpReply.REPLY_552_REQUESTED_FILE_ACTION_ABORTED_EXCEEDED_STORAGE;
-                message = "Quota exceeded: " + e.getMessage();
-            } catch (StorageUnavailableException e) {
-                error = "storage unavailable: " + e.getMessage();
-                code = FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED;
-                message = "Storage unavailable; the upload can be resumed later";
-            } catch (SocketException e) {
-                error = "data connection lost: " + e.getMessage();
-                code = FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED;
-                message = "Connection closed; transfer aborted (resume with REST or APPE)";
             } catch (IOException | RuntimeException e) {
-                error = "storage error: " + e.getMessage();
-                code = FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED;
-                message = "Transfer failed: " + e.getMessage();
+                result = Result.of(e, "resume with REST or APPE");
             } finally {
                 try {
                     upload.abandon(); // no-op after complete(); keeps a broken upload resumable
@@ -158,8 +137,8 @@ final class FtpTransfers {
                     log.warn("Closing the upload of {} failed: {}", file.getAbsolutePath(), e.getMessage());
                 }
             }
-            record(session, file, tracker, error, null);
-            reply(session, code, message);
+            record(session, file, tracker, result.error, null);
+            reply(session, result.code, result.message);
         } finally {
             session.resetState();
             session.getDataConnection().closeDataConnection();
@@ -206,39 +185,62 @@ final class FtpTransfers {
                 return;
             }
             TransferTracker tracker = new TransferTracker(Direction.DOWNLOAD);
-            String error = null;
-            int code = FtpReply.REPLY_226_CLOSING_DATA_CONNECTION;
-            String message = "Transfer complete";
+            Result result = Result.OK;
             try (channel) {
-                session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY,
-                        "Opening data connection for " + file.getAbsolutePath())).awaitUninterruptibly(10_000);
-                DataConnection data;
-                try {
-                    data = session.getDataConnection().openConnection();
-                } catch (Exception e) {
-                    reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
+                DataConnection data = openData(session, file);
+                if (data == null) {
                     return;
                 }
                 try {
                     data.transferToClient(session.getFtpletSession(),
                             new BufferedInputStream(new DownloadStream(channel, tracker), BUFFER));
-                } catch (SocketException e) {
-                    error = "data connection lost: " + e.getMessage();
-                    code = FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED;
-                    message = "Connection closed; transfer aborted (resume with REST)";
                 } catch (IOException | RuntimeException e) {
-                    error = "storage error: " + e.getMessage();
-                    code = FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED;
-                    message = "Transfer failed: " + e.getMessage();
+                    result = Result.of(e, "resume with REST");
                 }
-                record(session, file, tracker, error, channel);
+                record(session, file, tracker, result.error, channel);
             } catch (IOException e) {
                 log.warn("Closing {} failed: {}", file.getAbsolutePath(), e.getMessage());
             }
-            reply(session, code, message);
+            reply(session, result.code, result.message);
         } finally {
             session.resetState();
             session.getDataConnection().closeDataConnection();
+        }
+    }
+
+    /** How a transfer ended: the log row's error (null on success) and the reply. */
+    private record Result(String error, int code, String message) {
+
+        static final Result OK = new Result(null, FtpReply.REPLY_226_CLOSING_DATA_CONNECTION, "Transfer complete");
+
+        static Result of(Exception e, String resumeHint) {
+            if (e instanceof QuotaExceededException) {
+                return new Result("quota exceeded: " + e.getMessage(),
+                        FtpReply.REPLY_552_REQUESTED_FILE_ACTION_ABORTED_EXCEEDED_STORAGE, "Quota exceeded: " + e.getMessage());
+            }
+            if (e instanceof StorageUnavailableException) {
+                return new Result("storage unavailable: " + e.getMessage(), FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED,
+                        "Storage unavailable; try again later (" + resumeHint + ")");
+            }
+            if (e instanceof SocketException) {
+                return new Result("data connection lost: " + e.getMessage(),
+                        FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED,
+                        "Connection closed; transfer aborted (" + resumeHint + ")");
+            }
+            return new Result("storage error: " + e.getMessage(), FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED,
+                    "Transfer failed: " + e.getMessage());
+        }
+    }
+
+    /** Announces the transfer ({@code 150}) and opens its data connection; null (after {@code 425}) if it fails. */
+    private static DataConnection openData(FtpIoSession session, FerryFtpFile file) {
+        session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY,
+                "Opening data connection for " + file.getAbsolutePath())).awaitUninterruptibly(10_000);
+        try {
+            return session.getDataConnection().openConnection();
+        } catch (Exception e) {
+            reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
+            return null;
         }
     }
 
@@ -250,18 +252,15 @@ final class FtpTransfers {
         return true;
     }
 
+    /** A refusal before any byte moved: not allowed, missing, or what {@link Result#of} says of the storage. */
     private static void replyStorageError(FtpIoSession session, String name, IOException e) {
-        if (e instanceof QuotaExceededException) {
-            reply(session, FtpReply.REPLY_552_REQUESTED_FILE_ACTION_ABORTED_EXCEEDED_STORAGE,
-                    "Quota exceeded: " + e.getMessage());
-        } else if (e instanceof StorageUnavailableException) {
-            reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, "Storage unavailable; try again later");
-        } else if (e instanceof java.nio.file.AccessDeniedException) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
             reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": not allowed");
         } else if (e instanceof java.nio.file.NoSuchFileException) {
             reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file or directory");
         } else {
-            reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, name + ": " + e.getMessage());
+            Result result = Result.of(e, "try again");
+            reply(session, result.code, result.message);
         }
     }
 

@@ -43,7 +43,6 @@ import io.ferry.storage.FileStore;
 import io.ferry.storage.PendingUploads;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Account;
-import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.Outcome;
@@ -67,12 +66,10 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     private static final Set<String> TIME_ATTRIBUTES = Set.of("lastModifiedTime", "lastAccessTime", "creationTime");
 
     private final TransferLog transferLog;
-    private final AccountService accounts;
     private final String nodeId;
 
-    FerrySftpAccessor(TransferLog transferLog, AccountService accounts, String nodeId) {
+    FerrySftpAccessor(TransferLog transferLog, String nodeId) {
         this.transferLog = transferLog;
-        this.accounts = accounts;
         this.nodeId = nodeId;
     }
 
@@ -337,7 +334,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
 
     private Account account(SftpSubsystemProxy subsystem) throws IOException {
         ServerSession session = subsystem.getServerSession();
-        return sessionAccount(session).current(accounts, session);
+        return sessionAccount(session).current(session);
     }
 
     private static FileStore store(SftpSubsystemProxy subsystem) throws AccessDeniedException {

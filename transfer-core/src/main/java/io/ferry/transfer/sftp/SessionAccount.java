@@ -1,6 +1,5 @@
 package io.ferry.transfer.sftp;
 
-import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 
 import org.apache.sshd.server.session.ServerSession;
@@ -9,55 +8,38 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
 import io.ferry.transfer.account.Account;
-import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.account.LiveAccount;
 
 /**
- * The account a session logged in as, and its files. The account is read again at most once a second, so an
- * administrator's change of permissions applies to sessions already open, and disabling or deleting the account
- * ends them.
+ * The account an SSH session logged in as ({@link LiveAccount}); disabling or deleting the account ends the
+ * session.
  */
 final class SessionAccount {
 
     private static final Logger log = LoggerFactory.getLogger(SessionAccount.class);
-    private static final long REFRESH_NANOS = 1_000_000_000L;
 
-    private final String username;
-    private final FileStore store;
-    private volatile Account account;
-    private volatile long readAt;
+    private final LiveAccount live;
 
-    SessionAccount(Account account, FileStore store) {
-        this.username = account.getUsername();
-        this.account = account;
-        this.store = store;
-        this.readAt = System.nanoTime();
+    SessionAccount(LiveAccount live) {
+        this.live = live;
     }
 
     String username() {
-        return username;
+        return live.username();
     }
 
     FileStore store() {
-        return store;
+        return live.store();
     }
 
-    /** The account as the database has it now (within a second). */
-    Account current(AccountService accounts, ServerSession session) throws IOException {
-        if (System.nanoTime() - readAt > REFRESH_NANOS) {
-            Account fresh = accounts.find(username).filter(Account::isEnabled).orElse(null);
-            if (fresh == null) {
-                log.info("Account was disabled or deleted: ending the session");
-                session.close(false);
-                throw new AccessDeniedException("/", null, "the account is disabled");
-            }
-            account = fresh;
-            readAt = System.nanoTime();
+    /** The account as the database has it now (within a second); a disabled account closes the session. */
+    Account current(ServerSession session) throws AccessDeniedException {
+        try {
+            return live.current();
+        } catch (AccessDeniedException e) {
+            log.info("Account was disabled or deleted: ending the session");
+            session.close(false);
+            throw e;
         }
-        return account;
-    }
-
-    /** The account as it was last read (for log rows). */
-    Account lastKnown() {
-        return account;
     }
 }

@@ -21,6 +21,7 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.account.LiveAccount;
 
 /**
  * Password and public-key authentication against Ferry's accounts (RFC 4252). Password checks run on their own
@@ -102,7 +103,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
             disconnect(session, "the account's home directory cannot be opened");
             return false;
         }
-        session.setAttribute(SftpSessions.ACCOUNT, new SessionAccount(found, store));
+        session.setAttribute(SftpSessions.ACCOUNT, new SessionAccount(new LiveAccount(accounts, found, store)));
         SftpSessions.withMdc(session, () -> log.info("Authenticated ({})", method));
         return true;
     }

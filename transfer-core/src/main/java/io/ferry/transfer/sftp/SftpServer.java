@@ -58,7 +58,7 @@ public final class SftpServer implements SmartLifecycle {
         server.addSessionListener(new SftpSessions());
 
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
-                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, accounts, nodeId))
+                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, nodeId))
                 .withSftpErrorStatusDataHandler(new StorageMessages())
                 .build();
         sftp.addSftpEventListener(new SftpSessionListener());
