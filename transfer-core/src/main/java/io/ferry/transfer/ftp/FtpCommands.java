@@ -10,10 +10,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.apache.ftpserver.command.Command;
+import org.apache.ftpserver.command.impl.EPRT;
 import org.apache.ftpserver.command.impl.LIST;
 import org.apache.ftpserver.command.impl.MLSD;
 import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
+import org.apache.ftpserver.command.impl.PORT;
 import org.apache.ftpserver.command.impl.USER;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
@@ -42,6 +44,8 @@ final class FtpCommands {
         commands.put("STOR", dataNeedsProtection(properties, transfers.stor()));
         commands.put("APPE", dataNeedsProtection(properties, transfers.appe()));
         commands.put("RETR", dataNeedsProtection(properties, transfers.retr()));
+        commands.put("PORT", noPrivilegedPort(new PORT(), FtpCommands::portOfPort));
+        commands.put("EPRT", noPrivilegedPort(new EPRT(), FtpCommands::portOfEprt));
         commands.put("STOU", (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
                 "STOU is not supported: name the file with STOR"));
         commands.put("HASH", (session, context, request) -> hash(session, request.getArgument(), true));
@@ -82,6 +86,47 @@ final class FtpCommands {
             }
             command.execute(session, context, request);
         };
+    }
+
+    /**
+     * Active mode never targets a privileged port (RFC 2577): with FtpServer's check that the address is the client's
+     * own, a PORT or EPRT cannot make the server send a file to another host's or to the client host's services.
+     */
+    private static Command noPrivilegedPort(Command command, java.util.function.ToIntFunction<String> port) {
+        return (session, context, request) -> {
+            int target = request.getArgument() == null ? -1 : port.applyAsInt(request.getArgument());
+            if (target >= 0 && target < 1024) {
+                session.resetState();
+                reply(session, FtpReply.REPLY_504_COMMAND_NOT_IMPLEMENTED_FOR_THAT_PARAMETER,
+                        request.getCommand() + " to port " + target + " refused: only ports 1024-65535 (no FTP bounce)");
+                return;
+            }
+            command.execute(session, context, request);
+        };
+    }
+
+    /** The port of {@code PORT h1,h2,h3,h4,p1,p2}; -1 when malformed (FtpServer then answers 501). */
+    static int portOfPort(String argument) {
+        String[] parts = argument.trim().split(",");
+        try {
+            return parts.length == 6 ? Integer.parseInt(parts[4].trim()) * 256 + Integer.parseInt(parts[5].trim()) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The port of {@code EPRT |proto|address|port|} (any delimiter); -1 when malformed. */
+    static int portOfEprt(String argument) {
+        String trimmed = argument.trim();
+        if (trimmed.length() < 2) {
+            return -1;
+        }
+        String[] parts = trimmed.split(java.util.regex.Pattern.quote(trimmed.substring(0, 1)), -1);
+        try {
+            return parts.length >= 4 ? Integer.parseInt(parts[3].trim()) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** {@code HASH file}: {@code 213 SHA-256 0-<last byte> <hex> <file>}; {@code XSHA256 file}: {@code 213 <hex>}. */

@@ -222,6 +222,11 @@ final class FtpTransfers {
                 return new Result("storage unavailable: " + e.getMessage(), FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED,
                         "Storage unavailable; try again later (" + resumeHint + ")");
             }
+            if (e instanceof java.net.SocketTimeoutException) {
+                return new Result("data connection timed out: " + e.getMessage(),
+                        FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED,
+                        "Data connection idle for too long; transfer aborted (" + resumeHint + ")");
+            }
             if (e instanceof SocketException) {
                 return new Result("data connection lost: " + e.getMessage(),
                         FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED,
