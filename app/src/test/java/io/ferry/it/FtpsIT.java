@@ -351,6 +351,9 @@ class FtpsIT extends NodeIT {
 
     private String run(String... command) throws Exception {
         List<String> args = new ArrayList<>(List.of(command));
+        if (command[0].equals("curl")) {
+            args.add(1, "-v"); // a failure's message then shows which connection broke, and where
+        }
         Path out = Files.createTempFile(local, "out", ".txt");
         Process process = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {

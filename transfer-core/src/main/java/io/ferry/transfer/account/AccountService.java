@@ -41,6 +41,7 @@ public class AccountService {
     private final AccountRepository accounts;
     private final AccountKeyRepository keys;
     private final PasswordEncoder passwordEncoder;
+    private final PasswordChecks passwordChecks;
     /** Compared against when the user does not exist, so timing tells nothing about which usernames exist. */
     private final String dummyHash;
 
@@ -48,6 +49,7 @@ public class AccountService {
         this.accounts = accounts;
         this.keys = keys;
         this.passwordEncoder = passwordEncoder;
+        this.passwordChecks = new PasswordChecks(passwordEncoder);
         this.dummyHash = passwordEncoder.encode("ferry-timing-equaliser");
     }
 
@@ -153,14 +155,15 @@ public class AccountService {
 
     /**
      * Checks a password login. Unknown users, disabled accounts, key-only accounts and wrong passwords are all
-     * simply empty, after the same amount of hashing work.
+     * simply empty, after the same amount of hashing work. A password that verified lately is not hashed again
+     * ({@link PasswordChecks}).
      */
     public Optional<Account> authenticate(String username, String password) {
         // Looked up in its own short transaction; the deliberately slow hash runs outside any transaction.
         Optional<Account> account = find(username).filter(a -> a.getUsername().equals(username));
         String hash = account.filter(Account::hasPassword).map(Account::getPasswordHash).orElse(dummyHash);
         boolean matches = password != null && password.length() <= MAX_PASSWORD_LENGTH
-                && passwordEncoder.matches(password, hash);
+                && passwordChecks.matches(username, password, hash);
         return account.filter(a -> matches && a.hasPassword() && a.isEnabled());
     }
 

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.apache.ftpserver.command.Command;
+import org.apache.ftpserver.command.CommandFactory;
 import org.apache.ftpserver.command.impl.EPRT;
 import org.apache.ftpserver.command.impl.LIST;
 import org.apache.ftpserver.command.impl.MLSD;
@@ -54,6 +55,28 @@ final class FtpCommands {
                 FtpReply.REPLY_211_SYSTEM_STATUS_REPLY, feat(properties))));
         return commands;
     }
+
+    /**
+     * Every command, with Nagle's algorithm turned off on its control connection first (FtpServer leaves it on). With
+     * it on, a reply written while the previous one is still unacknowledged waits for the client's delayed ACK: every
+     * transfer's {@code 226}, which follows its {@code 150}, came about 40 ms late, and a session of small files ran
+     * at 20 files a second.
+     */
+    static CommandFactory noDelay(CommandFactory commands) {
+        return name -> {
+            Command command = commands.getCommand(name);
+            return command == null ? null : (session, context, request) -> {
+                if (session.getAttribute(NO_DELAY) == null
+                        && session.getConfig() instanceof org.apache.mina.transport.socket.SocketSessionConfig socket) {
+                    socket.setTcpNoDelay(true);
+                    session.setAttribute(NO_DELAY, Boolean.TRUE);
+                }
+                command.execute(session, context, request);
+            };
+        };
+    }
+
+    private static final String NO_DELAY = FtpCommands.class.getName() + ".noDelay";
 
     static String feat(FtpsProperties properties) {
         StringBuilder feat = new StringBuilder("Extensions supported\n");

@@ -59,18 +59,21 @@ public final class FtpsServer implements SmartLifecycle {
         }
         TlsCertificateStore.Identity identity = certificates.load(properties);
         this.certificateFingerprint = identity.fingerprint();
-        SslConfiguration tls = tls(identity, properties, properties.tlsProtocols());
+        SSLContext context = context(identity);
+        SslConfiguration tls = tls(context, properties, properties.tlsProtocols());
         // Data connections prefer TLS 1.2: after a TLS 1.3 handshake the server sends session tickets that an
         // uploading client never reads, and when it closes the connection with them unread its kernel resets it,
         // which ends an upload as "Connection reset" instead of end-of-file (curl with OpenSSL does this).
+        // They share the control connections' SSLContext, so a data connection resumes the TLS 1.2 session of its
+        // control connection (an abbreviated handshake, as clients that require session reuse expect).
         SslConfiguration dataTls = properties.tlsProtocols().contains("TLSv1.2")
-                ? tls(identity, properties, java.util.List.of("TLSv1.2")) : tls;
+                ? tls(context, properties, java.util.List.of("TLSv1.2")) : tls;
 
         factory.setUserManager(new FerryUserManager(accounts, storage, properties.maxLoginsPerAccount()));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
         FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
-        factory.setCommandFactory(commands.createCommandFactory());
+        factory.setCommandFactory(FtpCommands.noDelay(commands.createCommandFactory()));
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
         connections.setAnonymousLoginEnabled(false);
@@ -115,17 +118,20 @@ public final class FtpsServer implements SmartLifecycle {
         return listener.createListener();
     }
 
-    private static SslConfiguration tls(TlsCertificateStore.Identity identity, FtpsProperties properties,
-            java.util.List<String> enabledProtocols) {
-        SSLContext context;
+    private static SSLContext context(TlsCertificateStore.Identity identity) {
         try {
             KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keys.init(identity.keyStore(), TlsCertificateStore.PASSWORD);
-            context = SSLContext.getInstance("TLS");
+            SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
+            return context;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("Cannot set up TLS for FTPS", e);
         }
+    }
+
+    private static SslConfiguration tls(SSLContext context, FtpsProperties properties,
+            java.util.List<String> enabledProtocols) {
         Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
         String[] suites = properties.effectiveCipherSuites().stream().filter(supported::contains).toArray(String[]::new);
         if (suites.length == 0) {

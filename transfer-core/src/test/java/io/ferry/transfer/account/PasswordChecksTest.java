@@ -1,0 +1,95 @@
+package io.ferry.transfer.account;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+class PasswordChecksTest {
+
+    /** Ferry's Argon2id encoder, counting the full checks and how many ran at once. */
+    static final class Counting implements PasswordEncoder {
+        final PasswordEncoder argon2 = Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8();
+        final AtomicInteger checks = new AtomicInteger();
+        final AtomicInteger running = new AtomicInteger();
+        final AtomicInteger mostAtOnce = new AtomicInteger();
+
+        @Override
+        public String encode(CharSequence raw) {
+            return argon2.encode(raw);
+        }
+
+        @Override
+        public boolean matches(CharSequence raw, String encoded) {
+            checks.incrementAndGet();
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                return argon2.matches(raw, encoded);
+            } finally {
+                running.decrementAndGet();
+            }
+        }
+    }
+
+    @Test
+    void aVerifiedPasswordShouldNotBeHashedAgainButAWrongOneAlways() {
+        Counting encoder = new Counting();
+        PasswordChecks checks = new PasswordChecks(encoder);
+        String hash = encoder.encode("correct-horse-battery");
+
+        assertThat(checks.matches("acme", "correct-horse-battery", hash)).isTrue();
+        assertThat(checks.matches("acme", "correct-horse-battery", hash)).isTrue();
+        assertThat(encoder.checks).hasValue(1);
+
+        assertThat(checks.matches("acme", "wrong-horse-battery", hash)).isFalse();
+        assertThat(checks.matches("acme", "wrong-horse-battery", hash)).isFalse();
+        assertThat(encoder.checks).hasValue(3);
+
+        // another account with the same password, or the same password under a new hash, is checked in full
+        assertThat(checks.matches("other", "correct-horse-battery", hash)).isTrue();
+        String changed = encoder.encode("correct-horse-battery");
+        assertThat(checks.matches("acme", "correct-horse-battery", changed)).isTrue();
+        assertThat(encoder.checks).hasValue(5);
+        // an old password never matches the new hash
+        assertThat(checks.matches("acme", "old-password-here", changed)).isFalse();
+    }
+
+    @Test
+    void aBurstOfLoginsShouldHashAtMostOnePerCoreAtOnce() throws Exception {
+        Counting encoder = new Counting();
+        PasswordChecks checks = new PasswordChecks(encoder);
+        String hash = encoder.encode("correct-horse-battery");
+        int logins = 24;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        AtomicInteger accepted = new AtomicInteger();
+        for (int i = 0; i < logins; i++) {
+            String user = "user-" + i; // distinct accounts: nothing is remembered between them
+            Thread t = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (checks.matches(user, "correct-horse-battery", hash)) {
+                    accepted.incrementAndGet();
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        start.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(accepted).hasValue(logins);
+        assertThat(encoder.checks).hasValue(logins);
+        assertThat(encoder.mostAtOnce.get()).isBetween(1, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    }
+}
