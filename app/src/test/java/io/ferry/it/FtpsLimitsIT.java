@@ -66,7 +66,8 @@ class FtpsLimitsIT extends NodeIT {
         FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0", "",
                 true, idleTimeout, Duration.ofSeconds(1), 3, 2, 6, List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "",
                 "");
-        FtpsServer server = new FtpsServer(properties, certificates, accounts, storageRoot, transferLog, "it-limits");
+        FtpsServer server = new FtpsServer(properties, certificates, accounts, storageRoot, transferLog, "it-limits",
+                new io.ferry.transfer.node.ServingState(true));
         server.start();
         return server;
     }

@@ -26,6 +26,8 @@ public final class ClusterNode implements AutoCloseable {
     public static final String NODE_ID_ATTRIBUTE = "ferry.node-id";
 
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+    private static final String CONTROL_TOPIC = "ferry-cluster-control";
+    private static final String NODES_MAP = "ferry-cluster-nodes";
 
     private final ClusterSettings settings;
     private final HazelcastInstance hazelcast;
@@ -77,6 +79,48 @@ public final class ClusterNode implements AutoCloseable {
     public List<String> memberNodeIds() {
         Set<Member> members = hazelcast.getCluster().getMembers();
         return members.stream().map(m -> m.getAttribute(NODE_ID_ATTRIBUTE)).toList();
+    }
+
+    /** Runs {@code action} whenever a member leaves the cluster (died, partitioned away, or shut down). */
+    public void onMemberLeft(Runnable action) {
+        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+            @Override
+            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+                // a new member takes no role on joining: it is a standby until it wins an election
+            }
+
+            @Override
+            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+                log.info("Member {} left the cluster", (Object) event.getMember().getAttribute(NODE_ID_ATTRIBUTE));
+                action.run();
+            }
+        });
+    }
+
+    /** Sends a control message to every member (this one included). */
+    public void broadcast(String message) {
+        hazelcast.<String>getTopic(CONTROL_TOPIC).publish(message);
+    }
+
+    /** Hears the control messages. */
+    public void onMessage(java.util.function.Consumer<String> handler) {
+        hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(message -> handler.accept(message.getMessageObject()));
+    }
+
+    /**
+     * Publishes what this node says about itself (role, mode, readiness...) for the cluster view; it disappears
+     * {@code ttl} after the last publication, so a dead node drops out by itself.
+     */
+    public void publishInfo(java.util.Map<String, String> info, java.time.Duration ttl) {
+        hazelcast.<String, java.util.HashMap<String, String>>getMap(NODES_MAP).put(settings.nodeId(),
+                new java.util.HashMap<>(info), ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** What every live node published about itself, by node id. */
+    public java.util.Map<String, java.util.Map<String, String>> nodesInfo() {
+        java.util.Map<String, java.util.Map<String, String>> nodes = new java.util.TreeMap<>();
+        hazelcast.<String, java.util.HashMap<String, String>>getMap(NODES_MAP).forEach(nodes::put);
+        return nodes;
     }
 
     public boolean isRunning() {

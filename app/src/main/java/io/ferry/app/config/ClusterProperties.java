@@ -1,18 +1,24 @@
 package io.ferry.app.config;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Cluster membership ({@code ferry.cluster.*}).
+ * Cluster membership and roles ({@code ferry.cluster.*}).
  *
- * @param name        Hazelcast cluster name; nodes with different names never join
- * @param nodeId      this node's id in the transfer log and cluster views; empty means the host name
- * @param bindAddress address Hazelcast binds and advertises; the loopback default keeps a single node private
- * @param port        first Hazelcast port tried (the next ones are tried if it is taken)
- * @param members     other members' {@code host[:port]}; empty means a one-member cluster that joins no one
+ * @param name          Hazelcast cluster name; nodes with different names never join
+ * @param nodeId        this node's id in the transfer log and cluster views; empty means the host name
+ * @param bindAddress   address Hazelcast binds and advertises; the loopback default keeps a single node private
+ * @param port          first Hazelcast port tried (the next ones are tried if it is taken)
+ * @param members       other members' {@code host[:port]}; empty means a one-member cluster that joins no one
+ * @param mode          {@code active-active}: every node serves partners; {@code active-passive}: only the primary
+ * @param leaseTtl      how long the primary's lease lasts without renewal: the longest a dead primary keeps the
+ *                      role
+ * @param renewInterval how often the primary renews its lease (at most half the time to live)
+ * @param retryInterval how often a standby tries to take the lease (at once when a member leaves)
  */
 @ConfigurationProperties("ferry.cluster")
 public record ClusterProperties(
@@ -20,5 +26,18 @@ public record ClusterProperties(
         String nodeId,
         @DefaultValue("127.0.0.1") String bindAddress,
         @DefaultValue("5701") int port,
-        @DefaultValue List<String> members) {
+        @DefaultValue List<String> members,
+        @DefaultValue("active-active") Mode mode,
+        @DefaultValue("3s") Duration leaseTtl,
+        @DefaultValue("1s") Duration renewInterval,
+        @DefaultValue("500ms") Duration retryInterval) {
+
+    public enum Mode {
+        ACTIVE_ACTIVE, ACTIVE_PASSIVE;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 }

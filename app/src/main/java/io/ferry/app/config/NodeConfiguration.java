@@ -17,6 +17,7 @@ import io.ferry.cluster.ClusterSettings;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.secret.MasterKey;
 import io.ferry.transfer.ftp.FtpsProperties;
 import io.ferry.transfer.ftp.FtpsServer;
@@ -56,14 +57,14 @@ class NodeConfiguration {
 
     @Bean
     SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster) {
-        return new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId());
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving) {
+        return new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving);
     }
 
     @Bean
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster) {
-        return new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId());
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving) {
+        return new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(), serving);
     }
 
     private static String hostName() {

@@ -28,6 +28,7 @@ import org.springframework.context.SmartLifecycle;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.ServingState;
 
 /**
  * The FTPS listeners: Apache FtpServer with Ferry's accounts ({@link FerryUserManager}), storage
@@ -46,11 +47,14 @@ public final class FtpsServer implements SmartLifecycle {
     private final FtpServer server;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final String certificateFingerprint;
+    private final ServingState serving;
     private volatile boolean running;
+    private boolean started;
 
     public FtpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, String nodeId) {
+            StorageRoot storage, TransferLog transferLog, String nodeId, ServingState serving) {
         this.properties = properties;
+        this.serving = serving;
         FtpServerFactory factory = new FtpServerFactory();
         if (!properties.enabled() || (!properties.explicitEnabled() && !properties.implicitEnabled())) {
             this.server = null;
@@ -182,22 +186,45 @@ public final class FtpsServer implements SmartLifecycle {
             log.info("FTPS is disabled");
             return;
         }
-        try {
-            server.start();
-        } catch (FtpException e) {
-            throw new IllegalStateException("Cannot start FTPS on " + properties.bindAddress() + ": " + e.getMessage(), e);
-        }
         running = true;
-        log.info("FTPS listening on {}: explicit {}, implicit {}; passive ports {}; certificate SHA-256 {}",
-                properties.bindAddress(), port(EXPLICIT), port(IMPLICIT), properties.passivePorts(),
-                certificateFingerprint);
+        serving.onChange(this::follow);
+        follow(serving.serving());
+    }
+
+    /** Opens the listeners while the node serves partners, closes them while it does not. */
+    private synchronized void follow(boolean open) {
+        if (!running) {
+            return;
+        }
+        if (open && !started) {
+            try {
+                server.start();
+            } catch (FtpException e) {
+                throw new IllegalStateException("Cannot start FTPS on " + properties.bindAddress() + ": "
+                        + e.getMessage(), e);
+            }
+            started = true;
+            log.info("FTPS listening on {}: explicit {}, implicit {}; passive ports {}; certificate SHA-256 {}",
+                    properties.bindAddress(), port(EXPLICIT), port(IMPLICIT), properties.passivePorts(),
+                    certificateFingerprint);
+        } else if (open && server.isSuspended()) {
+            server.resume();
+            log.info("FTPS listening again: explicit {}, implicit {}", port(EXPLICIT), port(IMPLICIT));
+        } else if (!open && started && !server.isSuspended()) {
+            server.suspend();
+            log.info("FTPS listeners closed: this node does not serve partners now (open sessions go on)");
+        } else if (!open) {
+            log.info("FTPS listeners stay closed: this node does not serve partners now");
+        }
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
         if (server != null && running) {
-            server.stop();
             running = false;
+            if (started) {
+                server.stop();
+            }
         }
     }
 

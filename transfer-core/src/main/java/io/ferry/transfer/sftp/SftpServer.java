@@ -22,6 +22,7 @@ import org.springframework.context.SmartLifecycle;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.ServingState;
 
 /**
  * The SFTP listener: an Apache MINA SSHD server that offers only the {@code sftp} subsystem (no shell, no exec, no
@@ -32,13 +33,34 @@ public final class SftpServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(SftpServer.class);
 
     private final SftpProperties properties;
-    private final SshServer server;
+    private final ListeningSshServer server;
     private final ExecutorService authExecutor;
+    private final ServingState serving;
+    private volatile boolean running;
+
+    /** MINA's SshServer with its acceptor opened and closed apart from its sessions. */
+    static final class ListeningSshServer extends SshServer {
+        /** Stops accepting connections; sessions already open go on. */
+        synchronized void closeListener() {
+            if (acceptor != null) {
+                acceptor.unbind();
+            }
+        }
+
+        /** Accepts connections again, on the port it had. */
+        synchronized void openListener() throws IOException {
+            if (acceptor != null && acceptor.getBoundAddresses().isEmpty()) {
+                acceptor.bind(new java.net.InetSocketAddress(getHost(), getPort()));
+            }
+        }
+    }
 
     public SftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts, StorageRoot storage,
-            TransferLog transferLog, String nodeId) {
+            TransferLog transferLog, String nodeId, ServingState serving) {
         this.properties = properties;
-        this.server = SshServer.setUpDefaultServer();
+        this.serving = serving;
+        this.server = (ListeningSshServer) org.apache.sshd.server.ServerBuilder.builder()
+                .factory(ListeningSshServer::new).build();
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys.loadOrCreate()));
@@ -86,21 +108,42 @@ public final class SftpServer implements SmartLifecycle {
 
     @Override
     public void start() {
+        running = true;
         if (!properties.enabled()) {
             log.info("SFTP is disabled (ferry.sftp.enabled=false)");
             return;
         }
+        serving.onChange(this::follow);
+        follow(serving.serving());
+    }
+
+    /** Opens the listener while the node serves partners, closes it while it does not. */
+    private synchronized void follow(boolean open) {
+        if (!running) {
+            return;
+        }
         try {
-            server.start();
+            if (open && !server.isStarted()) {
+                server.start();
+                log.info("SFTP listening on {}:{}", properties.bindAddress(), port());
+            } else if (open) {
+                server.openListener();
+                log.info("SFTP listening again on {}:{}", properties.bindAddress(), port());
+            } else if (server.isStarted()) {
+                server.closeListener();
+                log.info("SFTP listener closed: this node does not serve partners now (open sessions go on)");
+            } else {
+                log.info("SFTP listener stays closed: this node does not serve partners now");
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot start SFTP on " + properties.bindAddress() + ":"
+            throw new UncheckedIOException("Cannot open SFTP on " + properties.bindAddress() + ":"
                     + properties.port(), e);
         }
-        log.info("SFTP listening on {}:{}", properties.bindAddress(), port());
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
+        running = false;
         try {
             server.stop(false);
         } catch (IOException e) {
@@ -121,7 +164,7 @@ public final class SftpServer implements SmartLifecycle {
 
     @Override
     public boolean isRunning() {
-        return server.isStarted();
+        return running;
     }
 
     /** The bound port (the real one when configured as 0). */

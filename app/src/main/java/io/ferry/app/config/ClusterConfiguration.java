@@ -1,0 +1,58 @@
+package io.ferry.app.config;
+
+import javax.sql.DataSource;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import io.ferry.app.cluster.ClusterRoles;
+import io.ferry.cluster.ClusterNode;
+import io.ferry.cluster.PrimaryElection;
+import io.ferry.cluster.PrimaryLease;
+import io.ferry.transfer.node.ServingState;
+
+/** The primary role (a fenced lease in the database), the cluster mode, and what serves partners when. */
+@Configuration(proxyBeanMethods = false)
+class ClusterConfiguration {
+
+    /** In active-active mode every node serves; in active-passive only the primary, from its promotion on. */
+    @Bean
+    ServingState servingState(ClusterProperties cluster) {
+        return new ServingState(cluster.mode() == ClusterProperties.Mode.ACTIVE_ACTIVE);
+    }
+
+    @Bean
+    PrimaryLease primaryLease(DataSource dataSource, ClusterProperties cluster) {
+        return new PrimaryLease(dataSource, "primary", cluster.leaseTtl());
+    }
+
+    @Bean
+    PrimaryElection primaryElection(PrimaryLease lease, ClusterNode node, ClusterProperties cluster) {
+        return new PrimaryElection(lease, node.nodeId(), cluster.leaseTtl(), cluster.renewInterval(),
+                cluster.retryInterval());
+    }
+
+    @Bean
+    ClusterRoles clusterRoles(ClusterNode node, PrimaryElection election, ServingState serving,
+            ClusterProperties cluster) {
+        return new ClusterRoles(node, election, serving, cluster);
+    }
+
+    /**
+     * {@code /actuator/health} component "cluster", part of readiness: a standby of an active-passive cluster is up
+     * but out of service, so load balancers send partners to the primary only.
+     */
+    @Bean
+    HealthIndicator clusterHealthIndicator(ClusterRoles roles, ServingState serving, ClusterNode node) {
+        return () -> {
+            Health.Builder health = serving.serving() ? Health.up() : Health.outOfService();
+            return health.withDetail("node", node.nodeId())
+                    .withDetail("mode", roles.mode().toString())
+                    .withDetail("role", roles.isPrimary() ? "primary" : "standby")
+                    .withDetail("members", node.memberNodeIds())
+                    .build();
+        };
+    }
+}

@@ -1,0 +1,266 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+import io.ferry.cluster.PrimaryLease;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Two {@code ferry-app.jar} nodes on loopback, in active-passive mode, sharing a MariaDB schema of their own and a
+ * storage directory: one primary that alone serves partners, a hand-off on request, and failover after
+ * {@code kill -9} of the primary. The role history must prove that no two nodes ever held the role at once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+    private static final String ADMIN = "cluster-admin-secret";
+
+    /** One node process and the ports it was given. */
+    final class Node {
+        final String id;
+        final int http = freePort();
+        final int sftp = freePort();
+        final int hazelcast = freePort();
+        final Path log;
+        Process process;
+
+        Node(String id) {
+            this.id = id;
+            this.log = work.resolve(id + ".log");
+        }
+
+        void start(Node other) throws IOException {
+            Path jar = Path.of("target/ferry-app.jar").toAbsolutePath();
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(),
+                    "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
+                    "--server.port=" + http, "--server.address=127.0.0.1",
+                    "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1",
+                    "--ferry.ftps.enabled=false",
+                    "--ferry.cluster.name=ferry-cluster-it", "--ferry.cluster.node-id=" + id,
+                    "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=127.0.0.1:" + other.hazelcast,
+                    "--ferry.cluster.mode=active-passive",
+                    "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
+                    "--spring.datasource.password=" + db.password()));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().put("FERRY_ADMIN_PASSWORD", ADMIN);
+            builder.environment().put("FERRY_SECURITY_MASTER_KEY", masterKey);
+            process = builder.start();
+        }
+
+        boolean started() throws IOException {
+            return Files.exists(log) && Files.readString(log).contains("Started Ferry");
+        }
+
+        JsonNode cluster() throws Exception {
+            HttpResponse<String> r = http(HttpRequest.newBuilder(uri("/api/v1/cluster")).GET());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            return json.readTree(r.body());
+        }
+
+        int readiness() throws Exception {
+            return http(HttpRequest.newBuilder(uri("/actuator/health/readiness")).GET()).statusCode();
+        }
+
+        HttpResponse<String> http(HttpRequest.Builder request) throws Exception {
+            return client.send(request.header("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString(("admin:" + ADMIN).getBytes(StandardCharsets.UTF_8))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + http + path);
+        }
+
+        /** Whether the SFTP port takes a connection and answers with an SSH banner. */
+        boolean servesSftp() {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", sftp), 2000);
+                socket.setSoTimeout(5000);
+                byte[] banner = new byte[4];
+                return socket.getInputStream().readNBytes(banner, 0, 4) == 4
+                        && new String(banner, StandardCharsets.US_ASCII).equals("SSH-");
+            } catch (ConnectException e) {
+                return false;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        void kill() throws InterruptedException {
+            process.destroyForcibly(); // SIGKILL: no shutdown hook, no lease release
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    Path work;
+    TestDatabase.Server db;
+    String masterKey;
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final ObjectMapper json = new ObjectMapper();
+    Node a;
+    Node b;
+
+    @BeforeAll
+    void startTwoNodes() throws Exception {
+        work = Files.createTempDirectory("ferry-cluster-it-");
+        db = TestDatabase.fresh();
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        masterKey = Base64.getEncoder().encodeToString(key);
+        a = new Node("node-a");
+        b = new Node("node-b");
+        a.start(b);
+        b.start(a);
+        await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertThat(a.process.isAlive()).as(Files.readString(a.log)).isTrue();
+            assertThat(b.process.isAlive()).as(Files.readString(b.log)).isTrue();
+            assertThat(a.started() && b.started()).isTrue();
+        });
+    }
+
+    @AfterAll
+    void stopNodes() throws Exception {
+        for (Node node : new Node[] {a, b}) {
+            if (node != null && node.process != null && node.process.isAlive()) {
+                node.process.destroy();
+                if (!node.process.waitFor(30, TimeUnit.SECONDS)) {
+                    node.process.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private Node primary() throws Exception {
+        String holder = a.cluster().path("primary").path("node").asString();
+        return holder.equals(a.id) ? a : b;
+    }
+
+    private Node other(Node node) {
+        return node == a ? b : a;
+    }
+
+    @Test
+    @Order(1)
+    void exactlyOneNodeShouldBePrimaryAndAloneServePartners() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode viewA = a.cluster();
+            JsonNode viewB = b.cluster();
+            assertThat(viewA.path("primary").path("node").asString()).isIn(a.id, b.id)
+                    .isEqualTo(viewB.path("primary").path("node").asString());
+            assertThat(viewA.path("members")).hasSize(2);
+        });
+        Node primary = primary();
+        Node standby = other(primary);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(primary.readiness()).isEqualTo(200);
+            assertThat(standby.readiness()).isEqualTo(503);
+            assertThat(primary.servesSftp()).isTrue();
+            assertThat(standby.servesSftp()).isFalse();
+        });
+        JsonNode members = primary.cluster().path("members");
+        Map<String, String> roles = new LinkedHashMap<>();
+        members.forEach(m -> roles.put(m.path("node").asString(), m.path("role").asString()));
+        assertThat(roles).containsEntry(primary.id, "primary").containsEntry(standby.id, "standby");
+    }
+
+    @Test
+    @Order(2)
+    void aHandOffShouldMoveTheRoleAndTheListeners() throws Exception {
+        Node primary = primary();
+        Node standby = other(primary);
+        long token = primary.cluster().path("primary").path("token").asLong();
+
+        HttpResponse<String> r = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/cluster/primary"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"node\":\"" + standby.id + "\"}")));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode lease = json.readTree(r.body());
+        assertThat(lease.path("node").asString()).isEqualTo(standby.id);
+        assertThat(lease.path("token").asLong()).isEqualTo(token + 1);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(standby.servesSftp()).isTrue();
+            assertThat(primary.servesSftp()).isFalse();
+            assertThat(standby.readiness()).isEqualTo(200);
+            assertThat(primary.readiness()).isEqualTo(503);
+        });
+
+        HttpResponse<String> unknown = primary.http(HttpRequest.newBuilder(primary.uri("/api/v1/cluster/primary"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"node\":\"node-z\"}")));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(3)
+    void killingThePrimaryShouldPromoteTheStandbyWithinSeconds() throws Exception {
+        Node primary = primary();
+        Node survivor = other(primary);
+        long token = survivor.cluster().path("primary").path("token").asLong();
+
+        long killedAt = System.nanoTime();
+        primary.kill();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(survivor.cluster().path("primary").path("node").asString()).isEqualTo(survivor.id));
+        Duration failover = Duration.ofNanos(System.nanoTime() - killedAt);
+        System.out.println("failover after kill -9: " + failover.toMillis() + " ms");
+
+        JsonNode view = survivor.cluster();
+        assertThat(view.path("primary").path("token").asLong()).isEqualTo(token + 1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(survivor.servesSftp()).isTrue());
+        // default lease: 3 s; the bench measures the distribution, this only bounds it loosely
+        assertThat(failover).isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    @Order(4)
+    void theRoleHistoryShouldProveThatNoTwoNodesWerePrimaryAtOnce() throws Exception {
+        DriverManagerDataSource dataSource = new DriverManagerDataSource(db.url(), db.username(), db.password());
+        List<PrimaryLease.RoleChange> history = new PrimaryLease(dataSource, "primary", Duration.ofSeconds(3))
+                .history(1000);
+        assertThat(history).filteredOn(c -> c.type().equals("acquired")).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(history).anyMatch(c -> c.type().equals("released") && c.reason().contains("handed to"));
+        assertThat(PrimaryLease.violations(history)).isEmpty();
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
