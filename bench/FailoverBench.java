@@ -113,13 +113,14 @@ public class FailoverBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Path jar = Path.of(args[0]).toAbsolutePath();
         work = Path.of(args[1]).toAbsolutePath();
         int kills = Integer.parseInt(args[2]);
         dbUrl = args[3];
         dbUser = args[4];
         deleteTree(work);
         Files.createDirectories(work);
+        // its own copy: nodes restart from it, whatever a build does to app/target meanwhile
+        Path jar = Files.copy(Path.of(args[0]), work.resolve("ferry-app.jar"));
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         masterKey = Base64.getEncoder().encodeToString(key);

@@ -226,6 +226,73 @@ class ClusterIT {
 
     @Test
     @Order(3)
+    void drainingThePrimaryShouldHandTheRoleOnAndUndrainBringItBack() throws Exception {
+        Node primary = primary();
+        Node standby = other(primary);
+        HttpResponse<String> created = primary.http(HttpRequest.newBuilder(primary.uri("/api/v1/accounts"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"username\":\"drainer\",\"password\":\"drain-partner-password\"}")));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        byte[] data = SftpOperationsIT.random(2_000_000);
+        try (SftpClients clients = new SftpClients();
+                org.apache.sshd.sftp.client.SftpClient sftp = clients.sftp(primary.sftp, "drainer",
+                        "drain-partner-password");
+                java.io.OutputStream upload = sftp.write("/during-drain.bin")) {
+            upload.write(data, 0, 1_000_000);
+            HttpResponse<String> r = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/cluster/nodes/"
+                    + primary.id + "/drain")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"timeoutSeconds\":60}")));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+            // the role moves on and no new session gets in, but the open upload goes on
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                JsonNode view = standby.cluster();
+                assertThat(view.path("primary").path("node").asString()).isEqualTo(standby.id);
+                assertThat(member(view, primary.id).path("drain").asString()).isEqualTo("draining");
+                assertThat(member(view, primary.id).path("sessions").asInt()).isEqualTo(1);
+                assertThat(primary.servesSftp()).isFalse();
+            });
+            upload.write(data, 1_000_000, data.length - 1_000_000);
+        }
+        // the upload that was running when the drain began completed; the new primary serves it from the NAS
+        try (SftpClients clients = new SftpClients();
+                org.apache.sshd.sftp.client.SftpClient sftp = clients.sftp(standby.sftp, "drainer",
+                        "drain-partner-password");
+                java.io.InputStream in = sftp.read("/during-drain.bin")) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+        // the session ended: the node is drained
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode view = standby.cluster();
+            assertThat(view.path("primary").path("node").asString()).isEqualTo(standby.id);
+            JsonNode drained = member(view, primary.id);
+            assertThat(drained.path("drain").asString()).isEqualTo("drained");
+            assertThat(drained.path("serving").asBoolean()).isFalse();
+            assertThat(standby.servesSftp()).isTrue();
+            assertThat(primary.servesSftp()).isFalse();
+            assertThat(primary.readiness()).isEqualTo(503);
+        });
+
+        HttpResponse<String> r = primary.http(HttpRequest.newBuilder(primary.uri("/api/v1/cluster/nodes/" + primary.id
+                + "/undrain"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(member(standby.cluster(), primary.id).path("drain").asString()).isEqualTo("active"));
+        // back as a standby of the active-passive pair: the role stays where it is
+        assertThat(standby.cluster().path("primary").path("node").asString()).isEqualTo(standby.id);
+    }
+
+    private static JsonNode member(JsonNode view, String id) {
+        for (JsonNode member : view.path("members")) {
+            if (member.path("node").asString().equals(id)) {
+                return member;
+            }
+        }
+        throw new AssertionError("no member " + id + " in " + view);
+    }
+
+    @Test
+    @Order(4)
     void killingThePrimaryShouldPromoteTheStandbyWithinSeconds() throws Exception {
         Node primary = primary();
         Node survivor = other(primary);
@@ -246,7 +313,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theRoleHistoryShouldProveThatNoTwoNodesWerePrimaryAtOnce() throws Exception {
         DriverManagerDataSource dataSource = new DriverManagerDataSource(db.url(), db.username(), db.password());
         List<PrimaryLease.RoleChange> history = new PrimaryLease(dataSource, "primary", Duration.ofSeconds(3))

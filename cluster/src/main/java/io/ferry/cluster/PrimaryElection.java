@@ -50,6 +50,8 @@ public final class PrimaryElection implements AutoCloseable {
     private long validUntilNanos; // guarded by this
     private LocalDateTime lastExpiry; // database time; guarded by this
     private volatile boolean closed;
+    /** False while the node drains: it does not take the role. */
+    private volatile boolean eligible = true;
 
     public PrimaryElection(PrimaryLease lease, String node, Duration ttl, Duration renewInterval,
             Duration retryInterval) {
@@ -84,6 +86,14 @@ public final class PrimaryElection implements AutoCloseable {
                 nextAttemptNanos = 0;
             }
             worker.execute(this::tick);
+        }
+    }
+
+    /** Whether this node may take the role (false while it drains). */
+    public void setEligible(boolean eligible) {
+        this.eligible = eligible;
+        if (eligible) {
+            nudge();
         }
     }
 
@@ -131,7 +141,7 @@ public final class PrimaryElection implements AutoCloseable {
                     demote(held, "the lease is no longer this node's", false);
                 }
                 nextAttemptNanos = now + renewInterval.toNanos();
-            } else {
+            } else if (eligible) {
                 OptionalLong acquired = lease.tryAcquire(node, "took the free or expired lease");
                 if (acquired.isPresent()) {
                     synchronized (this) {

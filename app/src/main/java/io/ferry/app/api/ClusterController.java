@@ -31,7 +31,11 @@ class ClusterController {
     record PrimaryView(String node, long token, LocalDateTime expiresAt) {
     }
 
-    record MemberView(String node, String role, String mode, boolean serving, String version, String startedAt) {
+    record MemberView(String node, String role, String mode, boolean serving, String drain, int sessions,
+            String version, String startedAt) {
+    }
+
+    record DrainRequest(Long timeoutSeconds) {
     }
 
     record ClusterView(String node, String mode, PrimaryView primary, List<MemberView> members,
@@ -61,6 +65,7 @@ class ClusterController {
             // the role is what the lease says, not what a node last published about itself
             String role = primary != null && primary.node().equals(id) ? "primary" : "standby";
             members.add(new MemberView(id, role, i.get("mode"), Boolean.parseBoolean(i.get("serving")),
+                    i.getOrDefault("drain", "active"), Integer.parseInt(i.getOrDefault("sessions", "0")),
                     i.get("version"), i.get("startedAt")));
         }
         return new ClusterView(node.nodeId(), roles.mode().toString(), primary, members, lease.history(20));
@@ -93,6 +98,40 @@ class ClusterController {
         return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT).body(ProblemDetail.forStatusAndDetail(
                 HttpStatus.GATEWAY_TIMEOUT, target + " did not take the primary role within " + HANDOFF_WAIT.toSeconds()
                         + " s; the role stays where the lease says (GET /api/v1/cluster)"));
+    }
+
+    /**
+     * Drains a node: it stops taking new sessions, hands the primary role on if it has it, lets its open sessions
+     * finish (they are closed after {@code timeoutSeconds}, default 600) and then reports {@code drained} in
+     * {@code GET /api/v1/cluster}. Answers at once (202).
+     */
+    @PostMapping("/nodes/{id}/drain")
+    ResponseEntity<?> drain(@org.springframework.web.bind.annotation.PathVariable String id,
+            @RequestBody(required = false) DrainRequest request) {
+        if (!node.memberNodeIds().contains(id)) {
+            return notMember(id);
+        }
+        long timeout = request == null || request.timeoutSeconds() == null ? 600 : request.timeoutSeconds();
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeoutSeconds must not be negative");
+        }
+        roles.requestDrain(id, Duration.ofSeconds(timeout));
+        return ResponseEntity.accepted().body(Map.of("node", id, "drain", "draining", "timeoutSeconds", timeout));
+    }
+
+    /** Puts a drained (or draining) node back in service. */
+    @PostMapping("/nodes/{id}/undrain")
+    ResponseEntity<?> undrain(@org.springframework.web.bind.annotation.PathVariable String id) {
+        if (!node.memberNodeIds().contains(id)) {
+            return notMember(id);
+        }
+        roles.requestUndrain(id);
+        return ResponseEntity.accepted().body(Map.of("node", id, "drain", "active"));
+    }
+
+    private ResponseEntity<?> notMember(String id) {
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
+                "no member '" + id + "' in the cluster " + node.memberNodeIds()));
     }
 
     private Optional<PrimaryView> primary() throws SQLException {

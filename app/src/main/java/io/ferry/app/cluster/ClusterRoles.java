@@ -3,6 +3,7 @@ package io.ferry.app.cluster;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,6 +17,7 @@ import io.ferry.app.config.ClusterProperties;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryElection;
 import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.node.SessionHost;
 
 /**
  * This node's role in the cluster: runs the {@link PrimaryElection}, opens and closes the partner listeners with the
@@ -28,18 +30,35 @@ public final class ClusterRoles implements SmartLifecycle {
     private static final Duration INFO_TTL = Duration.ofSeconds(6);
     static final String HANDOFF = "handoff ";
     static final String NUDGE = "nudge ";
+    static final String DRAIN = "drain ";
+    static final String UNDRAIN = "undrain ";
+
+    /** A node's drain state. */
+    public enum DrainState {
+        ACTIVE, DRAINING, DRAINED;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     private final ClusterNode node;
     private final PrimaryElection election;
     private final ServingState serving;
     private final ClusterProperties properties;
+    private final List<SessionHost> sessionHosts;
     private final Instant startedAt = Instant.now();
+    private volatile DrainState drain = DrainState.ACTIVE;
+    private volatile long drainGeneration;
     private final String version;
     private ScheduledExecutorService publisher;
     private volatile boolean running;
 
-    public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties) {
+    public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties,
+            List<SessionHost> sessionHosts) {
         this.node = node;
+        this.sessionHosts = List.copyOf(sessionHosts);
         this.election = election;
         this.serving = serving;
         this.properties = properties;
@@ -52,17 +71,13 @@ public final class ClusterRoles implements SmartLifecycle {
         election.addListener(new PrimaryElection.Listener() {
             @Override
             public void promoted(long token) {
-                if (properties.mode() == ClusterProperties.Mode.ACTIVE_PASSIVE) {
-                    serving.set(true);
-                }
+                updateServing();
                 publish();
             }
 
             @Override
             public void demoted(String reason) {
-                if (properties.mode() == ClusterProperties.Mode.ACTIVE_PASSIVE) {
-                    serving.set(false);
-                }
+                updateServing();
                 publish();
             }
         });
@@ -88,7 +103,104 @@ public final class ClusterRoles implements SmartLifecycle {
             }
         } else if (message.startsWith(NUDGE) && message.substring(NUDGE.length()).equals(node.nodeId())) {
             election.nudge();
+        } else if (message.startsWith(DRAIN)) {
+            String[] parts = message.substring(DRAIN.length()).split(" ");
+            if (parts[0].equals(node.nodeId())) {
+                drain(Duration.ofSeconds(Long.parseLong(parts[1])));
+            }
+        } else if (message.startsWith(UNDRAIN) && message.substring(UNDRAIN.length()).equals(node.nodeId())) {
+            undrain();
         }
+    }
+
+    /** Asks the named node to drain: no new sessions, open ones may finish within {@code timeout}. */
+    public void requestDrain(String target, Duration timeout) {
+        node.broadcast(DRAIN + target + " " + Math.max(0, timeout.toSeconds()));
+    }
+
+    public void requestUndrain(String target) {
+        node.broadcast(UNDRAIN + target);
+    }
+
+    /**
+     * Drains this node: its listeners close (new sessions go to other nodes), it gives up and no longer takes the
+     * primary role, and once its open sessions ended (or {@code timeout} passed, after which they are closed) it
+     * reports {@code drained}. This is how a node leaves for an upgrade.
+     */
+    synchronized void drain(Duration timeout) {
+        if (drain != DrainState.ACTIVE) {
+            return;
+        }
+        drain = DrainState.DRAINING;
+        long generation = ++drainGeneration;
+        election.setEligible(false);
+        updateServing();
+        if (election.isPrimary()) {
+            node.memberNodeIds().stream().filter(id -> !id.equals(node.nodeId())).findFirst().ifPresentOrElse(
+                    target -> {
+                        if (election.handOff(target, "handed to " + target + ": " + node.nodeId() + " drains")) {
+                            node.broadcast(NUDGE + target);
+                        }
+                    },
+                    () -> log.warn("Node {} drains but no other member can take the primary role", node.nodeId()));
+        }
+        log.info("Node {} drains: no new sessions; {} open may finish within {}", node.nodeId(), sessions(), timeout);
+        publish();
+        Thread waiter = new Thread(() -> awaitDrained(generation, timeout), "ferry-drain");
+        waiter.setDaemon(true);
+        waiter.start();
+    }
+
+    private void awaitDrained(long generation, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (drainGeneration == generation && drain == DrainState.DRAINING && sessions() > 0
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        synchronized (this) {
+            if (drainGeneration != generation || drain != DrainState.DRAINING) {
+                return; // undrained meanwhile
+            }
+            int left = sessions();
+            if (left > 0) {
+                log.warn("Node {}: {} session(s) still open when the drain timeout ran out; closing them", node.nodeId(),
+                        left);
+                sessionHosts.forEach(h -> h.closeAll("the node drained"));
+            }
+            drain = DrainState.DRAINED;
+        }
+        log.info("Node {} is drained", node.nodeId());
+        publish();
+    }
+
+    synchronized void undrain() {
+        if (drain == DrainState.ACTIVE) {
+            return;
+        }
+        drain = DrainState.ACTIVE;
+        drainGeneration++;
+        election.setEligible(true);
+        updateServing();
+        log.info("Node {} is back in service", node.nodeId());
+        publish();
+    }
+
+    /** Serving partners: not while draining; in active-passive mode only as primary. */
+    private void updateServing() {
+        boolean role = properties.mode() == ClusterProperties.Mode.ACTIVE_ACTIVE || election.isPrimary();
+        serving.set(drain == DrainState.ACTIVE && role);
+    }
+
+    public int sessions() {
+        return sessionHosts.stream().mapToInt(SessionHost::activeSessions).sum();
+    }
+
+    public DrainState drainState() {
+        return drain;
     }
 
     /** Asks whichever node is primary to hand the role to {@code target}. */
@@ -104,6 +216,8 @@ public final class ClusterRoles implements SmartLifecycle {
         info.put("token", String.valueOf(election.token()));
         info.put("mode", properties.mode().toString());
         info.put("serving", String.valueOf(serving.serving()));
+        info.put("drain", drain.toString());
+        info.put("sessions", String.valueOf(sessions()));
         info.put("version", version);
         info.put("startedAt", startedAt.toString());
         return info;

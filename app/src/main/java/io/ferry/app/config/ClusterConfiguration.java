@@ -36,8 +36,8 @@ class ClusterConfiguration {
 
     @Bean
     ClusterRoles clusterRoles(ClusterNode node, PrimaryElection election, ServingState serving,
-            ClusterProperties cluster) {
-        return new ClusterRoles(node, election, serving, cluster);
+            ClusterProperties cluster, java.util.List<io.ferry.transfer.node.SessionHost> sessionHosts) {
+        return new ClusterRoles(node, election, serving, cluster, sessionHosts);
     }
 
     /**
@@ -51,6 +51,8 @@ class ClusterConfiguration {
             return health.withDetail("node", node.nodeId())
                     .withDetail("mode", roles.mode().toString())
                     .withDetail("role", roles.isPrimary() ? "primary" : "standby")
+                    .withDetail("drain", roles.drainState().toString())
+                    .withDetail("sessions", roles.sessions())
                     .withDetail("members", node.memberNodeIds())
                     .build();
         };

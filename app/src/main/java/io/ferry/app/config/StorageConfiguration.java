@@ -27,16 +27,21 @@ class StorageConfiguration {
     private static final Logger log = LoggerFactory.getLogger(StorageConfiguration.class);
 
     @Bean
-    StorageRoot storageRoot(NodeProperties node, StorageProperties storage, ClusterProperties cluster) {
+    StorageRoot storageRoot(NodeProperties node, StorageProperties storage, ClusterProperties cluster,
+            org.springframework.jdbc.core.JdbcTemplate jdbc, io.ferry.transfer.secret.MasterKey masterKey) {
         Path root = storage.root() != null ? storage.root() : node.dataDir().resolve("storage");
         boolean encrypt = storage.encryption() != null ? storage.encryption() : !cluster.members().isEmpty();
         Path keyFile = storage.keyFile() != null ? storage.keyFile() : node.dataDir().resolve("storage.keys");
-        StorageKeys keys = null;
+        StorageKeys keys;
         if (!storage.keys().isEmpty()) {
             keys = StorageKeys.fromBase64(storage.keys(), storage.activeKey() != null ? storage.activeKey()
                     : storage.keys().keySet().iterator().next());
-        } else if (encrypt || Files.exists(keyFile)) {
+        } else if (storage.keyFile() != null || Files.exists(keyFile)) {
+            // a key file given, or kept from before the keys moved into the database: every node needs the same one
             keys = StorageKeys.fromFile(keyFile);
+        } else {
+            // sealed in the database: the same keys on every node (created on the first start that encrypts)
+            keys = new StorageKeyVault(jdbc, masterKey).load(encrypt);
         }
         log.info("Storage root {} ({})", root.toAbsolutePath().normalize(),
                 encrypt ? "encrypted at rest with key " + keys.activeId() : "plain");

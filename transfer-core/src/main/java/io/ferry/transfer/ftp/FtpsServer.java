@@ -29,6 +29,7 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.node.SessionHost;
 
 /**
  * The FTPS listeners: Apache FtpServer with Ferry's accounts ({@link FerryUserManager}), storage
@@ -37,7 +38,7 @@ import io.ferry.transfer.node.ServingState;
  * with forward-secret AEAD suites only; passive mode on a configured port range; active mode off by default and
  * never to an address other than the client's (no FTP bounce).
  */
-public final class FtpsServer implements SmartLifecycle {
+public final class FtpsServer implements SmartLifecycle, SessionHost {
 
     private static final Logger log = LoggerFactory.getLogger(FtpsServer.class);
     private static final String EXPLICIT = "explicit";
@@ -241,6 +242,21 @@ public final class FtpsServer implements SmartLifecycle {
     private int port(String name) {
         Listener listener = listeners.get(name);
         return listener == null ? -1 : listener.getPort();
+    }
+
+    @Override
+    public int activeSessions() {
+        return listeners.values().stream().mapToInt(l -> started ? l.getActiveSessions().size() : 0).sum();
+    }
+
+    @Override
+    public void closeAll(String reason) {
+        if (started) {
+            listeners.values().forEach(l -> l.getActiveSessions().forEach(session -> {
+                log.info("Closing FTPS session {}: {}", session.getSessionId(), reason);
+                session.closeNow();
+            }));
+        }
     }
 
     /** The explicit listener's bound port (-1 when it does not run). */

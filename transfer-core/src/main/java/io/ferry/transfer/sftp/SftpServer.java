@@ -23,12 +23,13 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.node.SessionHost;
 
 /**
  * The SFTP listener: an Apache MINA SSHD server that offers only the {@code sftp} subsystem (no shell, no exec, no
  * forwarding), authenticates against Ferry's accounts and jails each session in its account's home.
  */
-public final class SftpServer implements SmartLifecycle {
+public final class SftpServer implements SmartLifecycle, SessionHost {
 
     private static final Logger log = LoggerFactory.getLogger(SftpServer.class);
 
@@ -165,6 +166,21 @@ public final class SftpServer implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    @Override
+    public int activeSessions() {
+        return server.isStarted() ? server.getActiveSessions().size() : 0;
+    }
+
+    @Override
+    public void closeAll(String reason) {
+        if (server.isStarted()) {
+            server.getActiveSessions().forEach(session -> {
+                log.info("Closing SFTP session {}: {}", session, reason);
+                session.close(true);
+            });
+        }
     }
 
     /** The bound port (the real one when configured as 0). */

@@ -1,0 +1,11 @@
+package io.ferry.transfer.node;
+
+/** A listener's live partner sessions on this node, as a drain sees them. */
+public interface SessionHost {
+
+    /** Sessions open now. */
+    int activeSessions();
+
+    /** Closes every open session (a drain whose time ran out). */
+    void closeAll(String reason);
+}
