@@ -72,6 +72,7 @@ class ClusterIT {
                     "--ferry.cluster.name=ferry-cluster-it", "--ferry.cluster.node-id=" + id,
                     "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=127.0.0.1:" + other.hazelcast,
                     "--ferry.cluster.mode=active-passive",
+                    "--ferry.cluster.webhook-url=http://127.0.0.1:" + hooks.getAddress().getPort() + "/hook",
                     "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
                     "--spring.datasource.password=" + db.password()));
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -133,10 +134,20 @@ class ClusterIT {
     final ObjectMapper json = new ObjectMapper();
     Node a;
     Node b;
+    /** What the nodes POSTed to the webhook. */
+    final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    com.sun.net.httpserver.HttpServer hooks;
 
     @BeforeAll
     void startTwoNodes() throws Exception {
         work = Files.createTempDirectory("ferry-cluster-it-");
+        hooks = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        hooks.createContext("/hook", exchange -> {
+            events.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        hooks.start();
         db = TestDatabase.fresh();
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
@@ -154,6 +165,9 @@ class ClusterIT {
 
     @AfterAll
     void stopNodes() throws Exception {
+        if (hooks != null) {
+            hooks.stop(0);
+        }
         for (Node node : new Node[] {a, b}) {
             if (node != null && node.process != null && node.process.isAlive()) {
                 node.process.destroy();
@@ -293,6 +307,30 @@ class ClusterIT {
 
     @Test
     @Order(4)
+    void disablingAnAccountThroughOneNodeShouldEndItsSessionOnTheOther() throws Exception {
+        Node primary = primary();
+        Node standby = other(primary);
+        HttpResponse<String> created = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/accounts"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"username\":\"revoked\",\"password\":\"revoked-partner-password\"}")));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        try (SftpClients clients = new SftpClients()) {
+            org.apache.sshd.client.session.ClientSession session = clients.login(primary.sftp, "revoked",
+                    "revoked-partner-password");
+            assertThat(session.isOpen()).isTrue();
+            HttpResponse<String> disabled = standby.http(HttpRequest.newBuilder(standby.uri(
+                    "/api/v1/accounts/revoked")).header("Content-Type", "application/json")
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"enabled\":false}")));
+            assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);
+            // the idle session ends without the client doing anything
+            await().atMost(Duration.ofSeconds(5)).until(() -> !session.isOpen());
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> clients.login(primary.sftp, "revoked",
+                    "revoked-partner-password"))).isNotNull();
+        }
+    }
+
+    @Test
+    @Order(5)
     void killingThePrimaryShouldPromoteTheStandbyWithinSeconds() throws Exception {
         Node primary = primary();
         Node survivor = other(primary);
@@ -310,10 +348,16 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(survivor.servesSftp()).isTrue());
         // default lease: 3 s; the bench measures the distribution, this only bounds it loosely
         assertThat(failover).isLessThan(Duration.ofSeconds(15));
+        // administrators hear of it: the new primary and the member loss, on the webhook
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(events).anyMatch(e -> e.contains("\"primary-acquired\"") && e.contains("\"" + survivor.id
+                    + "\"") && e.contains("\"token\":" + (token + 1)));
+            assertThat(events).anyMatch(e -> e.contains("\"member-left\"") && e.contains("\"" + primary.id + "\""));
+        });
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void theRoleHistoryShouldProveThatNoTwoNodesWerePrimaryAtOnce() throws Exception {
         DriverManagerDataSource dataSource = new DriverManagerDataSource(db.url(), db.username(), db.password());
         List<PrimaryLease.RoleChange> history = new PrimaryLease(dataSource, "primary", Duration.ofSeconds(3))

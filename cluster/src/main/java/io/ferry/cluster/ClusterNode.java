@@ -81,8 +81,8 @@ public final class ClusterNode implements AutoCloseable {
         return members.stream().map(m -> m.getAttribute(NODE_ID_ATTRIBUTE)).toList();
     }
 
-    /** Runs {@code action} whenever a member leaves the cluster (died, partitioned away, or shut down). */
-    public void onMemberLeft(Runnable action) {
+    /** Runs {@code action} with the node id whenever a member leaves (died, partitioned away, or shut down). */
+    public void onMemberLeft(java.util.function.Consumer<String> action) {
         hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
             @Override
             public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
@@ -91,10 +91,16 @@ public final class ClusterNode implements AutoCloseable {
 
             @Override
             public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
-                log.info("Member {} left the cluster", (Object) event.getMember().getAttribute(NODE_ID_ATTRIBUTE));
-                action.run();
+                String left = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+                log.info("Member {} left the cluster", left);
+                action.accept(left);
             }
         });
+    }
+
+    /** Whether this node is the oldest member (Hazelcast's master): one node that speaks for the cluster. */
+    public boolean isOldestMember() {
+        return hazelcast.getCluster().getMembers().iterator().next().localMember();
     }
 
     /** Sends a control message to every member (this one included). */

@@ -50,6 +50,9 @@ public final class PrimaryElection implements AutoCloseable {
     private long validUntilNanos; // guarded by this
     private LocalDateTime lastExpiry; // database time; guarded by this
     private volatile boolean closed;
+    private volatile long maxSkewMillis = Long.MAX_VALUE;
+    private volatile long skewMillis;
+    private volatile long skewMeasuredNanos;
     /** False while the node drains: it does not take the role. */
     private volatile boolean eligible = true;
 
@@ -89,6 +92,16 @@ public final class PrimaryElection implements AutoCloseable {
         }
     }
 
+    /** A node whose clock is further than this from the database's does not take the role. */
+    public void setMaxClockSkew(Duration maxSkew) {
+        this.maxSkewMillis = maxSkew.toMillis();
+    }
+
+    /** This node's clock minus the database's, as last measured (every 10 s), in milliseconds. */
+    public long clockSkewMillis() {
+        return skewMillis;
+    }
+
     /** Whether this node may take the role (false while it drains). */
     public void setEligible(boolean eligible) {
         this.eligible = eligible;
@@ -125,6 +138,14 @@ public final class PrimaryElection implements AutoCloseable {
             return;
         }
         try {
+            if (skewMeasuredNanos == 0 || now - skewMeasuredNanos > TimeUnit.SECONDS.toNanos(10)) {
+                skewMeasuredNanos = now;
+                skewMillis = lease.clockSkewMillis();
+                if (Math.abs(skewMillis) > 1000) {
+                    log.warn("Node {}'s clock is {} ms off the database's: fix its time synchronisation", node,
+                            skewMillis);
+                }
+            }
             long held;
             synchronized (this) {
                 held = token;
@@ -141,6 +162,10 @@ public final class PrimaryElection implements AutoCloseable {
                     demote(held, "the lease is no longer this node's", false);
                 }
                 nextAttemptNanos = now + renewInterval.toNanos();
+            } else if (eligible && Math.abs(skewMillis) > maxSkewMillis) {
+                log.warn("Node {} does not take the primary role: its clock is {} ms off the database's (limit {} ms)",
+                        node, skewMillis, maxSkewMillis);
+                nextAttemptNanos = now + retryInterval.toNanos() * 10;
             } else if (eligible) {
                 OptionalLong acquired = lease.tryAcquire(node, "took the free or expired lease");
                 if (acquired.isPresent()) {

@@ -168,6 +168,23 @@ public final class PrimaryLease {
         }
     }
 
+    /**
+     * This node's clock minus the database's, in milliseconds (the database's answer taken at the middle of the
+     * round trip). The lease never depends on it; node clocks stamp the transfer log and drive schedules.
+     */
+    public long clockSkewMillis() throws SQLException {
+        try (Connection c = db.getConnection();
+                PreparedStatement select = c.prepareStatement("SELECT UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3))")) {
+            long before = System.currentTimeMillis();
+            try (ResultSet rs = select.executeQuery()) {
+                long after = System.currentTimeMillis();
+                rs.next();
+                long database = rs.getBigDecimal(1).movePointRight(3).longValue();
+                return (before + after) / 2 - database;
+            }
+        }
+    }
+
     /** The lease now, or empty before anyone ever took it. */
     public Optional<State> state() throws SQLException {
         try (Connection c = db.getConnection(); PreparedStatement select = c.prepareStatement(

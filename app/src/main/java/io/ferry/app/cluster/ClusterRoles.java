@@ -32,6 +32,7 @@ public final class ClusterRoles implements SmartLifecycle {
     static final String NUDGE = "nudge ";
     static final String DRAIN = "drain ";
     static final String UNDRAIN = "undrain ";
+    static final String REVOKE = "revoke ";
 
     /** A node's drain state. */
     public enum DrainState {
@@ -55,8 +56,14 @@ public final class ClusterRoles implements SmartLifecycle {
     private ScheduledExecutorService publisher;
     private volatile boolean running;
 
+    private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final java.net.http.HttpClient webhook = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
     public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties,
-            List<SessionHost> sessionHosts) {
+            List<SessionHost> sessionHosts, io.micrometer.core.instrument.MeterRegistry meters) {
+        this.meters = meters;
         this.node = node;
         this.sessionHosts = List.copyOf(sessionHosts);
         this.election = election;
@@ -73,15 +80,29 @@ public final class ClusterRoles implements SmartLifecycle {
             public void promoted(long token) {
                 updateServing();
                 publish();
+                event("primary-acquired", node.nodeId(), token, "took the primary role");
             }
 
             @Override
             public void demoted(String reason) {
                 updateServing();
                 publish();
+                event("primary-given-up", node.nodeId(), 0, reason);
             }
         });
-        node.onMemberLeft(election::nudge);
+        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.primary", election, e -> e.isPrimary() ? 1 : 0)
+                .description("1 while this node holds the primary role").register(meters);
+        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.members", node, n -> n.memberNodeIds().size())
+                .description("cluster members this node sees, itself included").register(meters);
+        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.clock.skew", election,
+                e -> e.clockSkewMillis() / 1000.0).baseUnit("seconds")
+                .description("this node's clock minus the database's").register(meters);
+        node.onMemberLeft(left -> {
+            election.nudge();
+            if (node.isOldestMember()) {
+                event("member-left", left, 0, "the member left the cluster (stopped, died or cut off)");
+            }
+        });
         node.onMessage(this::onMessage);
         publisher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "ferry-cluster-info");
@@ -110,7 +131,23 @@ public final class ClusterRoles implements SmartLifecycle {
             }
         } else if (message.startsWith(UNDRAIN) && message.substring(UNDRAIN.length()).equals(node.nodeId())) {
             undrain();
+        } else if (message.startsWith(REVOKE)) {
+            String username = message.substring(REVOKE.length());
+            int closed = sessionHosts.stream().mapToInt(h -> h.closeAccount(username, "the account was revoked")).sum();
+            if (closed > 0) {
+                log.info("Closed {} session(s) of {} on {}: the account was disabled or deleted", closed, username,
+                        node.nodeId());
+            }
         }
+    }
+
+    /**
+     * An account was disabled or deleted (and committed): every node closes its sessions now, instead of at their
+     * next operation.
+     */
+    @org.springframework.transaction.event.TransactionalEventListener
+    public void revoked(io.ferry.transfer.account.AccountAccessRevoked event) {
+        node.broadcast(REVOKE + event.username());
     }
 
     /** Asks the named node to drain: no new sessions, open ones may finish within {@code timeout}. */
@@ -203,6 +240,44 @@ public final class ClusterRoles implements SmartLifecycle {
         return drain;
     }
 
+    /**
+     * A role change or a lost member: logged, counted ({@code ferry.cluster.events}), and POSTed to
+     * {@code ferry.cluster.webhook-url} if set. (The database's {@code cluster_role_changes} has the role changes.)
+     */
+    private void event(String type, String subject, long token, String reason) {
+        log.info("Cluster event {}: {} (token {}): {}", type, subject, token, reason);
+        meters.counter("ferry.cluster.events", "type", type).increment();
+        if (properties.webhookUrl().isBlank()) {
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("event", type);
+        body.put("node", subject);
+        body.put("reportedBy", node.nodeId());
+        body.put("token", token);
+        body.put("reason", reason);
+        body.put("at", Instant.now().toString());
+        String json = JSON.writeValueAsString(body);
+        try {
+            webhook.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(properties.webhookUrl()))
+                    .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding())
+                    .whenComplete((response, failure) -> {
+                        if (failure != null || response.statusCode() >= 300) {
+                            log.warn("Cluster webhook {} refused event {}: {}", properties.webhookUrl(), type,
+                                    failure != null ? failure.toString() : "HTTP " + response.statusCode());
+                        }
+                    });
+        } catch (IllegalArgumentException e) {
+            log.warn("ferry.cluster.webhook-url is not a valid URL: {}", e.getMessage());
+        }
+    }
+
+    public long clockSkewMillis() {
+        return election.clockSkewMillis();
+    }
+
     /** Asks whichever node is primary to hand the role to {@code target}. */
     public void requestHandoff(String target) {
         node.broadcast(HANDOFF + target);
@@ -218,6 +293,7 @@ public final class ClusterRoles implements SmartLifecycle {
         info.put("serving", String.valueOf(serving.serving()));
         info.put("drain", drain.toString());
         info.put("sessions", String.valueOf(sessions()));
+        info.put("clockSkewMillis", String.valueOf(election.clockSkewMillis()));
         info.put("version", version);
         info.put("startedAt", startedAt.toString());
         return info;

@@ -30,14 +30,17 @@ class ClusterConfiguration {
 
     @Bean
     PrimaryElection primaryElection(PrimaryLease lease, ClusterNode node, ClusterProperties cluster) {
-        return new PrimaryElection(lease, node.nodeId(), cluster.leaseTtl(), cluster.renewInterval(),
-                cluster.retryInterval());
+        PrimaryElection election = new PrimaryElection(lease, node.nodeId(), cluster.leaseTtl(),
+                cluster.renewInterval(), cluster.retryInterval());
+        election.setMaxClockSkew(cluster.maxClockSkew());
+        return election;
     }
 
     @Bean
     ClusterRoles clusterRoles(ClusterNode node, PrimaryElection election, ServingState serving,
-            ClusterProperties cluster, java.util.List<io.ferry.transfer.node.SessionHost> sessionHosts) {
-        return new ClusterRoles(node, election, serving, cluster, sessionHosts);
+            ClusterProperties cluster, java.util.List<io.ferry.transfer.node.SessionHost> sessionHosts,
+            io.micrometer.core.instrument.MeterRegistry meters) {
+        return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters);
     }
 
     /**
@@ -53,6 +56,7 @@ class ClusterConfiguration {
                     .withDetail("role", roles.isPrimary() ? "primary" : "standby")
                     .withDetail("drain", roles.drainState().toString())
                     .withDetail("sessions", roles.sessions())
+                    .withDetail("clockSkewMillis", roles.clockSkewMillis())
                     .withDetail("members", node.memberNodeIds())
                     .build();
         };

@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                      role
  * @param renewInterval how often the primary renews its lease (at most half the time to live)
  * @param retryInterval how often a standby tries to take the lease (at once when a member leaves)
+ * @param maxClockSkew  a node whose clock is further than this from the database's does not take the primary role
+ * @param webhookUrl    where role changes and lost members are POSTed as JSON; empty: nowhere
  */
 @ConfigurationProperties("ferry.cluster")
 public record ClusterProperties(
@@ -30,7 +32,9 @@ public record ClusterProperties(
         @DefaultValue("active-active") Mode mode,
         @DefaultValue("3s") Duration leaseTtl,
         @DefaultValue("1s") Duration renewInterval,
-        @DefaultValue("500ms") Duration retryInterval) {
+        @DefaultValue("500ms") Duration retryInterval,
+        @DefaultValue("5s") Duration maxClockSkew,
+        @DefaultValue("") String webhookUrl) {
 
     public enum Mode {
         ACTIVE_ACTIVE, ACTIVE_PASSIVE;

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -45,7 +46,11 @@ public class AccountService {
     /** Compared against when the user does not exist, so timing tells nothing about which usernames exist. */
     private final String dummyHash;
 
-    AccountService(AccountRepository accounts, AccountKeyRepository keys, PasswordEncoder passwordEncoder) {
+    private final ApplicationEventPublisher events;
+
+    AccountService(AccountRepository accounts, AccountKeyRepository keys, PasswordEncoder passwordEncoder,
+            ApplicationEventPublisher events) {
+        this.events = events;
         this.accounts = accounts;
         this.keys = keys;
         this.passwordEncoder = passwordEncoder;
@@ -106,6 +111,9 @@ public class AccountService {
             account.setPermissions(changes.permissions());
         }
         if (changes.enabled() != null) {
+            if (account.isEnabled() && !changes.enabled()) {
+                events.publishEvent(new AccountAccessRevoked(username, "the account was disabled"));
+            }
             account.setEnabled(changes.enabled());
         }
         if (changes.quotaBytes() != null || changes.quotaFiles() != null) {
@@ -120,6 +128,7 @@ public class AccountService {
         Account account = get(username);
         keys.deleteByAccountId(account.getId());
         accounts.delete(account);
+        events.publishEvent(new AccountAccessRevoked(username, "the account was deleted"));
     }
 
     @Transactional

@@ -259,6 +259,24 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         }
     }
 
+    @Override
+    public int closeAccount(String username, String reason) {
+        if (!started) {
+            return 0;
+        }
+        int closed = 0;
+        for (Listener listener : listeners.values()) {
+            for (var session : listener.getActiveSessions()) {
+                if (session.getUser() != null && username.equals(session.getUser().getName())) {
+                    log.info("Closing FTPS session {} of {}: {}", session.getSessionId(), username, reason);
+                    session.closeNow();
+                    closed++;
+                }
+            }
+        }
+        return closed;
+    }
+
     /** The explicit listener's bound port (-1 when it does not run). */
     public int explicitPort() {
         return port(EXPLICIT);

@@ -8,4 +8,7 @@ public interface SessionHost {
 
     /** Closes every open session (a drain whose time ran out). */
     void closeAll(String reason);
+
+    /** Closes the sessions of one account (disabled or deleted); how many there were. */
+    int closeAccount(String username, String reason);
 }

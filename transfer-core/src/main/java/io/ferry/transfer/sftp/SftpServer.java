@@ -183,6 +183,23 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         }
     }
 
+    @Override
+    public int closeAccount(String username, String reason) {
+        if (!server.isStarted()) {
+            return 0;
+        }
+        int closed = 0;
+        for (var session : server.getActiveSessions()) {
+            SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
+            if (account != null && account.username().equals(username)) {
+                log.info("Closing SFTP session {} of {}: {}", session, username, reason);
+                session.close(true);
+                closed++;
+            }
+        }
+        return closed;
+    }
+
     /** The bound port (the real one when configured as 0). */
     public int port() {
         return server.getPort();
