@@ -315,6 +315,31 @@ class ClusterIT {
                         "{\"username\":\"revoked\",\"password\":\"revoked-partner-password\"}")));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         try (SftpClients clients = new SftpClients()) {
+            // every node lists every node's sessions, and ends one wherever it runs
+            org.apache.sshd.client.session.ClientSession listed = clients.login(primary.sftp, "revoked",
+                    "revoked-partner-password");
+            String[] id = new String[1];
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                HttpResponse<String> sessions = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/sessions")));
+                JsonNode mine = null;
+                for (JsonNode s : json.readTree(sessions.body())) {
+                    if ("revoked".equals(s.path("account").asString())) {
+                        mine = s;
+                    }
+                }
+                assertThat(mine).as(sessions.body()).isNotNull();
+                assertThat(mine.path("node").asString()).isEqualTo(primary.id);
+                assertThat(mine.path("protocol").asString()).isEqualTo("sftp");
+                assertThat(mine.path("bytesIn").asLong()).isPositive();
+                id[0] = mine.path("id").asString();
+            });
+            HttpResponse<String> closed = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/sessions/"
+                    + id[0])).DELETE());
+            assertThat(closed.statusCode()).as(closed.body()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !listed.isOpen());
+            assertThat(standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/sessions/no-such-session")).DELETE())
+                    .statusCode()).isEqualTo(404);
+
             org.apache.sshd.client.session.ClientSession session = clients.login(primary.sftp, "revoked",
                     "revoked-partner-password");
             assertThat(session.isOpen()).isTrue();

@@ -28,6 +28,7 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
     private static final String CONTROL_TOPIC = "ferry-cluster-control";
     private static final String NODES_MAP = "ferry-cluster-nodes";
+    private static final String SESSIONS_MAP = "ferry-cluster-sessions";
 
     private final ClusterSettings settings;
     private final HazelcastInstance hazelcast;
@@ -120,6 +121,22 @@ public final class ClusterNode implements AutoCloseable {
     public void publishInfo(java.util.Map<String, String> info, java.time.Duration ttl) {
         hazelcast.<String, java.util.HashMap<String, String>>getMap(NODES_MAP).put(settings.nodeId(),
                 new java.util.HashMap<>(info), ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Publishes this node's live sessions (each a map of fields) for the cluster-wide list; gone {@code ttl} after. */
+    public void publishSessions(java.util.List<java.util.Map<String, String>> sessions, java.time.Duration ttl) {
+        java.util.ArrayList<java.util.HashMap<String, String>> copy = new java.util.ArrayList<>();
+        sessions.forEach(s -> copy.add(new java.util.HashMap<>(s)));
+        hazelcast.<String, java.util.ArrayList<java.util.HashMap<String, String>>>getMap(SESSIONS_MAP)
+                .put(settings.nodeId(), copy, ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The sessions every live node published, by node id. */
+    public java.util.Map<String, java.util.List<java.util.Map<String, String>>> sessionsByNode() {
+        java.util.Map<String, java.util.List<java.util.Map<String, String>>> all = new java.util.TreeMap<>();
+        hazelcast.<String, java.util.ArrayList<java.util.HashMap<String, String>>>getMap(SESSIONS_MAP)
+                .forEach((node, list) -> all.put(node, new java.util.ArrayList<>(list)));
+        return all;
     }
 
     /** What every live node published about itself, by node id. */

@@ -33,6 +33,7 @@ public final class ClusterRoles implements SmartLifecycle {
     static final String DRAIN = "drain ";
     static final String UNDRAIN = "undrain ";
     static final String REVOKE = "revoke ";
+    static final String CLOSE_SESSION = "close-session ";
 
     /** A node's drain state. */
     public enum DrainState {
@@ -131,6 +132,9 @@ public final class ClusterRoles implements SmartLifecycle {
             }
         } else if (message.startsWith(UNDRAIN) && message.substring(UNDRAIN.length()).equals(node.nodeId())) {
             undrain();
+        } else if (message.startsWith(CLOSE_SESSION)) {
+            String id = message.substring(CLOSE_SESSION.length());
+            sessionHosts.forEach(h -> h.closeSession(id, "closed by an administrator"));
         } else if (message.startsWith(REVOKE)) {
             String username = message.substring(REVOKE.length());
             int closed = sessionHosts.stream().mapToInt(h -> h.closeAccount(username, "the account was revoked")).sum();
@@ -299,10 +303,38 @@ public final class ClusterRoles implements SmartLifecycle {
         return info;
     }
 
+    /** This node's live sessions, as published for the cluster-wide list. */
+    public List<Map<String, String>> localSessions() {
+        List<Map<String, String>> sessions = new java.util.ArrayList<>();
+        for (SessionHost host : sessionHosts) {
+            for (io.ferry.transfer.node.SessionInfo s : host.sessions()) {
+                Map<String, String> fields = new LinkedHashMap<>();
+                fields.put("node", node.nodeId());
+                fields.put("id", s.id());
+                fields.put("protocol", s.protocol());
+                if (s.account() != null) {
+                    fields.put("account", s.account());
+                }
+                fields.put("client", s.client());
+                fields.put("startedAt", String.valueOf(s.startedAt()));
+                fields.put("bytesIn", String.valueOf(s.bytesIn()));
+                fields.put("bytesOut", String.valueOf(s.bytesOut()));
+                sessions.add(fields);
+            }
+        }
+        return sessions;
+    }
+
+    /** Asks whichever node holds the session to close it. */
+    public void requestCloseSession(String id) {
+        node.broadcast(CLOSE_SESSION + id);
+    }
+
     private void publish() {
         try {
             if (node.isRunning()) {
                 node.publishInfo(info(), INFO_TTL);
+                node.publishSessions(localSessions(), INFO_TTL);
             }
         } catch (RuntimeException e) {
             log.debug("Could not publish this node's info: {}", e.toString());

@@ -283,7 +283,7 @@ final class FtpTransfers {
                 ? address.getAddress().getHostAddress() : String.valueOf(session.getRemoteAddress());
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
         transferLog.record(new TransferRecord(nodeId, tls == null ? "ftp" : "ftps",
-                session.getSessionId().toString().substring(0, 12), file.account().getName(), file.getAbsolutePath(),
+                FtpsServer.sessionId(session), file.account().getName(), file.getAbsolutePath(),
                 tracker.direction(), tracker.startOffset(), tracker.bytes(), sha256, tracker.startedAt(), Instant.now(),
                 outcome, error, client).withTls(tls == null ? null : tls.getProtocol() + " " + tls.getCipherSuite()));
         String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";

@@ -260,6 +260,47 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     }
 
     @Override
+    public java.util.List<io.ferry.transfer.node.SessionInfo> sessions() {
+        if (!started) {
+            return java.util.List.of();
+        }
+        java.util.List<io.ferry.transfer.node.SessionInfo> sessions = new java.util.ArrayList<>();
+        for (Listener listener : listeners.values()) {
+            for (var session : listener.getActiveSessions()) {
+                String client = session.getRemoteAddress() instanceof java.net.InetSocketAddress address
+                        ? address.getAddress().getHostAddress() : String.valueOf(session.getRemoteAddress());
+                sessions.add(new io.ferry.transfer.node.SessionInfo(sessionId(session), session.isSecure() ? "ftps"
+                        : "ftp", session.getUser() == null ? null : session.getUser().getName(), client,
+                        java.time.Instant.ofEpochMilli(session.getCreationTime()), session.getReadBytes(),
+                        session.getWrittenBytes()));
+            }
+        }
+        return sessions;
+    }
+
+    /** The id a session has in the transfer log and in the session list. */
+    static String sessionId(org.apache.ftpserver.impl.FtpIoSession session) {
+        return session.getSessionId().toString().substring(0, 12);
+    }
+
+    @Override
+    public boolean closeSession(String id, String reason) {
+        if (!started) {
+            return false;
+        }
+        for (Listener listener : listeners.values()) {
+            for (var session : listener.getActiveSessions()) {
+                if (sessionId(session).equals(id)) {
+                    log.info("Closing FTPS session {}: {}", id, reason);
+                    session.closeNow();
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Override
     public int closeAccount(String username, String reason) {
         if (!started) {
             return 0;

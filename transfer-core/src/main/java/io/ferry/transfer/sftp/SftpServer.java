@@ -39,8 +39,35 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     private final ServingState serving;
     private volatile boolean running;
 
+    /** A server session whose byte counters can be read. */
+    static final class CountingSession extends org.apache.sshd.server.session.ServerSessionImpl {
+        CountingSession(org.apache.sshd.server.ServerFactoryManager server, org.apache.sshd.common.io.IoSession io)
+                throws Exception {
+            super(server, io);
+        }
+
+        long bytesIn() {
+            return inBytesCount.get();
+        }
+
+        long bytesOut() {
+            return outBytesCount.get();
+        }
+    }
+
     /** MINA's SshServer with its acceptor opened and closed apart from its sessions. */
     static final class ListeningSshServer extends SshServer {
+        @Override
+        protected org.apache.sshd.server.session.SessionFactory createSessionFactory() {
+            return new org.apache.sshd.server.session.SessionFactory(this) {
+                @Override
+                protected org.apache.sshd.server.session.ServerSessionImpl doCreateSession(
+                        org.apache.sshd.common.io.IoSession io) throws Exception {
+                    return new CountingSession(getServer(), io);
+                }
+            };
+        }
+
         /** Stops accepting connections; sessions already open go on. */
         synchronized void closeListener() {
             if (acceptor != null) {
@@ -181,6 +208,36 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
                 session.close(true);
             });
         }
+    }
+
+    @Override
+    public List<io.ferry.transfer.node.SessionInfo> sessions() {
+        if (!server.isStarted()) {
+            return List.of();
+        }
+        return server.getActiveSessions().stream().map(session -> {
+            SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
+            java.time.Instant started = session.getAttribute(SftpSessions.STARTED);
+            long in = session instanceof CountingSession c ? c.bytesIn() : 0;
+            long out = session instanceof CountingSession c ? c.bytesOut() : 0;
+            return new io.ferry.transfer.node.SessionInfo(SftpSessions.sessionId(session), SftpSessions.PROTOCOL,
+                    account == null ? null : account.username(), SftpSessions.clientAddress(session), started, in, out);
+        }).toList();
+    }
+
+    @Override
+    public boolean closeSession(String id, String reason) {
+        if (!server.isStarted()) {
+            return false;
+        }
+        for (var session : server.getActiveSessions()) {
+            if (id.equals(session.getAttribute(SftpSessions.SESSION_ID))) {
+                log.info("Closing SFTP session {}: {}", id, reason);
+                session.close(true);
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -23,6 +23,7 @@ final class SftpSessions implements SessionListener {
 
     static final String PROTOCOL = "sftp";
     static final AttributeKey<String> SESSION_ID = new AttributeKey<>();
+    static final AttributeKey<java.time.Instant> STARTED = new AttributeKey<>();
     /** Set once authentication succeeded. */
     static final AttributeKey<SessionAccount> ACCOUNT = new AttributeKey<>();
 
@@ -34,6 +35,7 @@ final class SftpSessions implements SessionListener {
         byte[] id = new byte[6];
         RANDOM.nextBytes(id);
         session.setAttribute(SESSION_ID, HexFormat.of().formatHex(id));
+        session.setAttribute(STARTED, java.time.Instant.now());
         withMdc(session, () -> log.info("Connection from {}", clientAddress(session)));
     }
 
