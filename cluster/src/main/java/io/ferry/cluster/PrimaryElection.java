@@ -50,6 +50,11 @@ public final class PrimaryElection implements AutoCloseable {
     private long validUntilNanos; // guarded by this
     private LocalDateTime lastExpiry; // database time; guarded by this
     private volatile boolean closed;
+    /** A loss not yet written to the role history (the database was unreachable); written at the next tick. */
+    private record Loss(long token, LocalDateTime validUntil, String reason) {
+    }
+
+    private final java.util.Queue<Loss> unrecordedLosses = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile long maxSkewMillis = Long.MAX_VALUE;
     private volatile long skewMillis;
     private volatile long skewMeasuredNanos;
@@ -138,6 +143,10 @@ public final class PrimaryElection implements AutoCloseable {
             return;
         }
         try {
+            for (Loss loss = unrecordedLosses.peek(); loss != null; loss = unrecordedLosses.peek()) {
+                lease.recordLost(node, loss.token(), loss.validUntil(), loss.reason());
+                unrecordedLosses.remove();
+            }
             if (skewMeasuredNanos == 0 || now - skewMeasuredNanos > TimeUnit.SECONDS.toNanos(10)) {
                 skewMeasuredNanos = now;
                 skewMillis = lease.clockSkewMillis();
@@ -211,13 +220,9 @@ public final class PrimaryElection implements AutoCloseable {
         log.warn("Node {} is no longer primary (token {}): {}", node, held, reason);
         listeners.forEach(l -> l.demoted(reason));
         if (recordLoss) {
-            worker.execute(() -> {
-                try {
-                    lease.recordLost(node, held, validUntil, reason);
-                } catch (Exception e) {
-                    log.warn("Could not record the loss of token {}: {}", held, e.toString());
-                }
-            });
+            // written by the worker as soon as the database answers again
+            unrecordedLosses.add(new Loss(held, validUntil, reason));
+            nudge();
         }
     }
 
