@@ -143,7 +143,8 @@ class ClusterIT {
         work = Files.createTempDirectory("ferry-cluster-it-");
         hooks = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         hooks.createContext("/hook", exchange -> {
-            events.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            events.add(exchange.getRequestURI().getPath() + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
@@ -218,6 +219,26 @@ class ClusterIT {
         Node standby = other(primary);
         long token = primary.cluster().path("primary").path("token").asLong();
 
+        // a runtime setting changed through one node applies on both: their role-change events go to the new URL
+        String newHook = "http://127.0.0.1:" + hooks.getAddress().getPort() + "/hook/v2";
+        String before = member(primary.cluster(), primary.id).path("settings").asString();
+        HttpResponse<String> set = primary.http(HttpRequest.newBuilder(primary.uri(
+                "/api/v1/settings/cluster.webhook-url")).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"value\":\"" + newHook + "\"}")));
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+        assertThat(json.readTree(set.body()).path("changed").asBoolean()).isTrue();
+        HttpResponse<String> bad = standby.http(HttpRequest.newBuilder(standby.uri(
+                "/api/v1/settings/cluster.webhook-url")).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"value\":\"ftp://nowhere\"}")));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("http(s) URL");
+        // both nodes apply the same settings (each publishes a fingerprint of what it applies)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode view = primary.cluster();
+            assertThat(member(view, primary.id).path("settings").asString()).isNotEqualTo(before)
+                    .isEqualTo(member(view, standby.id).path("settings").asString());
+        });
+
         HttpResponse<String> r = standby.http(HttpRequest.newBuilder(standby.uri("/api/v1/cluster/primary"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"node\":\"" + standby.id + "\"}")));
@@ -230,6 +251,13 @@ class ClusterIT {
             assertThat(primary.servesSftp()).isFalse();
             assertThat(standby.readiness()).isEqualTo(200);
             assertThat(primary.readiness()).isEqualTo(503);
+        });
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(events).anyMatch(e -> e.startsWith("/hook/v2 ") && e.contains("\"primary-acquired\"")
+                    && e.contains("\"reportedBy\":\"" + standby.id + "\""));
+            assertThat(events).anyMatch(e -> e.startsWith("/hook/v2 ") && e.contains("\"primary-given-up\"")
+                    && e.contains("\"reportedBy\":\"" + primary.id + "\""));
         });
 
         HttpResponse<String> unknown = primary.http(HttpRequest.newBuilder(primary.uri("/api/v1/cluster/primary"))

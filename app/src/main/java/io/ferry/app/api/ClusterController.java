@@ -32,7 +32,7 @@ class ClusterController {
     }
 
     record MemberView(String node, String role, String mode, boolean serving, String drain, int sessions,
-            String version, String startedAt) {
+            long clockSkewMillis, String settings, String version, String startedAt) {
     }
 
     record DrainRequest(Long timeoutSeconds) {
@@ -66,7 +66,8 @@ class ClusterController {
             String role = primary != null && primary.node().equals(id) ? "primary" : "standby";
             members.add(new MemberView(id, role, i.get("mode"), Boolean.parseBoolean(i.get("serving")),
                     i.getOrDefault("drain", "active"), Integer.parseInt(i.getOrDefault("sessions", "0")),
-                    i.get("version"), i.get("startedAt")));
+                    Long.parseLong(i.getOrDefault("clockSkewMillis", "0")), i.get("settings"), i.get("version"),
+                    i.get("startedAt")));
         }
         return new ClusterView(node.nodeId(), roles.mode().toString(), primary, members, lease.history(20));
     }

@@ -59,11 +59,14 @@ public final class ClusterRoles implements SmartLifecycle {
 
     private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
     private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final io.ferry.transfer.node.RuntimeSettings settings;
     private final java.net.http.HttpClient webhook = java.net.http.HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties,
-            List<SessionHost> sessionHosts, io.micrometer.core.instrument.MeterRegistry meters) {
+            List<SessionHost> sessionHosts, io.micrometer.core.instrument.MeterRegistry meters,
+            io.ferry.transfer.node.RuntimeSettings settings) {
+        this.settings = settings;
         this.meters = meters;
         this.node = node;
         this.sessionHosts = List.copyOf(sessionHosts);
@@ -251,7 +254,8 @@ public final class ClusterRoles implements SmartLifecycle {
     private void event(String type, String subject, long token, String reason) {
         log.info("Cluster event {}: {} (token {}): {}", type, subject, token, reason);
         meters.counter("ferry.cluster.events", "type", type).increment();
-        if (properties.webhookUrl().isBlank()) {
+        String url = settings.webhookUrl();
+        if (url.isBlank()) {
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -263,18 +267,32 @@ public final class ClusterRoles implements SmartLifecycle {
         body.put("at", Instant.now().toString());
         String json = JSON.writeValueAsString(body);
         try {
-            webhook.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(properties.webhookUrl()))
+            webhook.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
                     java.net.http.HttpResponse.BodyHandlers.discarding())
                     .whenComplete((response, failure) -> {
                         if (failure != null || response.statusCode() >= 300) {
-                            log.warn("Cluster webhook {} refused event {}: {}", properties.webhookUrl(), type,
+                            log.warn("Cluster webhook {} refused event {}: {}", url, type,
                                     failure != null ? failure.toString() : "HTTP " + response.statusCode());
                         }
                     });
         } catch (IllegalArgumentException e) {
             log.warn("ferry.cluster.webhook-url is not a valid URL: {}", e.getMessage());
+        }
+    }
+
+    /** A short fingerprint of the runtime settings this node applies now: equal on nodes that agree. */
+    String settingsFingerprint() {
+        StringBuilder all = new StringBuilder();
+        settings.definitions().keySet().forEach(name -> all.append(name).append('=').append(settings.value(name))
+                .append('\n'));
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(all.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -298,6 +316,7 @@ public final class ClusterRoles implements SmartLifecycle {
         info.put("drain", drain.toString());
         info.put("sessions", String.valueOf(sessions()));
         info.put("clockSkewMillis", String.valueOf(election.clockSkewMillis()));
+        info.put("settings", settingsFingerprint());
         info.put("version", version);
         info.put("startedAt", startedAt.toString());
         return info;

@@ -24,6 +24,18 @@ class ClusterConfiguration {
     }
 
     @Bean
+    io.ferry.transfer.node.RuntimeSettings runtimeSettings(ClusterProperties cluster,
+            io.ferry.transfer.ftp.FtpsProperties ftps) {
+        return new io.ferry.transfer.node.RuntimeSettings(cluster.webhookUrl(), ftps.maxLoginsPerAccount());
+    }
+
+    @Bean
+    io.ferry.app.cluster.SettingsService settingsService(org.springframework.jdbc.core.JdbcTemplate jdbc,
+            io.ferry.transfer.node.RuntimeSettings settings, ClusterNode node) {
+        return new io.ferry.app.cluster.SettingsService(jdbc, settings, node);
+    }
+
+    @Bean
     PrimaryLease primaryLease(DataSource dataSource, ClusterProperties cluster) {
         return new PrimaryLease(dataSource, "primary", cluster.leaseTtl());
     }
@@ -39,8 +51,8 @@ class ClusterConfiguration {
     @Bean
     ClusterRoles clusterRoles(ClusterNode node, PrimaryElection election, ServingState serving,
             ClusterProperties cluster, java.util.List<io.ferry.transfer.node.SessionHost> sessionHosts,
-            io.micrometer.core.instrument.MeterRegistry meters) {
-        return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters);
+            io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.node.RuntimeSettings settings) {
+        return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters, settings);
     }
 
     /**

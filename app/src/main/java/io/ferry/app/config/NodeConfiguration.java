@@ -63,8 +63,12 @@ class NodeConfiguration {
 
     @Bean
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving) {
-        return new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(), serving);
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
+            io.ferry.transfer.node.RuntimeSettings settings) {
+        FtpsServer server = new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(),
+                serving);
+        server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
+        return server;
     }
 
     private static String hostName() {

@@ -30,9 +30,9 @@ final class FerryUserManager implements UserManager {
 
     private final AccountService accounts;
     private final StorageRoot storage;
-    private final int maxLoginsPerAccount;
+    private final java.util.function.IntSupplier maxLoginsPerAccount;
 
-    FerryUserManager(AccountService accounts, StorageRoot storage, int maxLoginsPerAccount) {
+    FerryUserManager(AccountService accounts, StorageRoot storage, java.util.function.IntSupplier maxLoginsPerAccount) {
         this.accounts = accounts;
         this.storage = storage;
         this.maxLoginsPerAccount = maxLoginsPerAccount;
@@ -61,7 +61,7 @@ final class FerryUserManager implements UserManager {
             log.error("Cannot open the home directory '{}' of '{}'", found.getHome(), found.getUsername(), e);
             throw new AuthenticationFailedException("The account's home directory cannot be opened");
         }
-        return new FtpAccount(new LiveAccount(accounts, found, store), maxLoginsPerAccount);
+        return new FtpAccount(new LiveAccount(accounts, found, store), maxLoginsPerAccount.getAsInt());
     }
 
     /** Only for FtpServer's per-account login limit, checked at USER: the limit, nothing else. */
@@ -70,7 +70,7 @@ final class FerryUserManager implements UserManager {
         if (username == null || accounts.find(username).isEmpty()) {
             return null;
         }
-        return new FtpUser(username, maxLoginsPerAccount);
+        return new FtpUser(username, maxLoginsPerAccount.getAsInt());
     }
 
     @Override

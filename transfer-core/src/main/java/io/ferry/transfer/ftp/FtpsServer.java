@@ -49,6 +49,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final String certificateFingerprint;
     private final ServingState serving;
+    private volatile java.util.function.IntSupplier maxLoginsPerAccount;
     private volatile boolean running;
     private boolean started;
 
@@ -74,7 +75,8 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         SslConfiguration dataTls = properties.tlsProtocols().contains("TLSv1.2")
                 ? tls(context, properties, java.util.List.of("TLSv1.2")) : tls;
 
-        factory.setUserManager(new FerryUserManager(accounts, storage, properties.maxLoginsPerAccount()));
+        factory.setUserManager(new FerryUserManager(accounts, storage,
+                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt()));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
         FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
@@ -179,6 +181,11 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
                 return ClientAuth.NONE;
             }
         };
+    }
+
+    /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */
+    public void setMaxLoginsPerAccount(java.util.function.IntSupplier limit) {
+        this.maxLoginsPerAccount = limit;
     }
 
     @Override
