@@ -407,6 +407,11 @@ class ClusterIT {
                     + "\"") && e.contains("\"token\":" + (token + 1)));
             assertThat(events).anyMatch(e -> e.contains("\"member-left\"") && e.contains("\"" + primary.id + "\""));
         });
+        // and the database keeps them, for GET /api/v1/cluster
+        JsonNode recorded = survivor.cluster().path("events");
+        List<String> types = new ArrayList<>();
+        recorded.forEach(e -> types.add(e.path("type").asString() + " " + e.path("node").asString()));
+        assertThat(types).contains("primary-acquired " + survivor.id, "member-left " + primary.id);
     }
 
     @Test

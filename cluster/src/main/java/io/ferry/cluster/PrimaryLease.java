@@ -61,38 +61,30 @@ public final class PrimaryLease {
      * @return the new fencing token, or empty when another node holds the lease
      */
     public OptionalLong tryAcquire(String node, String reason) throws SQLException {
-        try (Connection c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                State state = lockedState(c);
-                if (state == null) {
-                    insertRow(c);
-                    state = lockedState(c);
-                }
-                boolean handedElsewhere = state.handoffTo() != null && !state.handoffTo().equals(node)
-                        && state.handoffUntil() != null && !state.handoffUntil().isBefore(state.now());
-                if (state.held() || handedElsewhere) {
-                    c.rollback();
-                    return OptionalLong.empty();
-                }
-                long token = state.token() + 1;
-                try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET holder = ?, token = ?, "
-                        + "expires_at = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), handoff_to = NULL, "
-                        + "handoff_until = NULL WHERE name = ?")) {
-                    update.setString(1, node);
-                    update.setLong(2, token);
-                    update.setLong(3, ttlMicros);
-                    update.setString(4, name);
-                    update.executeUpdate();
-                }
-                record(c, node, token, "acquired", reason, state.expiresAt(), null);
-                c.commit();
-                return OptionalLong.of(token);
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+        return transaction(c -> {
+            State state = lockedState(c);
+            if (state == null) {
+                insertRow(c);
+                state = lockedState(c);
             }
-        }
+            boolean handedElsewhere = state.handoffTo() != null && !state.handoffTo().equals(node)
+                    && state.handoffUntil() != null && !state.handoffUntil().isBefore(state.now());
+            if (state.held() || handedElsewhere) {
+                return OptionalLong.empty();
+            }
+            long token = state.token() + 1;
+            try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET holder = ?, token = ?, "
+                    + "expires_at = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), handoff_to = NULL, "
+                    + "handoff_until = NULL WHERE name = ?")) {
+                update.setString(1, node);
+                update.setLong(2, token);
+                update.setLong(3, ttlMicros);
+                update.setString(4, name);
+                update.executeUpdate();
+            }
+            record(c, node, token, "acquired", reason, state.expiresAt(), null);
+            return OptionalLong.of(token);
+        });
     }
 
     /**
@@ -102,31 +94,20 @@ public final class PrimaryLease {
      * @return the new expiry (database time), or empty when the lease is no longer this node's
      */
     public Optional<LocalDateTime> renew(String node, long token) throws SQLException {
-        try (Connection c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                int updated;
-                try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET expires_at = "
-                        + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHERE name = ? AND holder = ? AND token = ? "
-                        + "AND expires_at >= CURRENT_TIMESTAMP(3)")) {
-                    update.setLong(1, ttlMicros);
-                    update.setString(2, name);
-                    update.setString(3, node);
-                    update.setLong(4, token);
-                    updated = update.executeUpdate();
-                }
-                if (updated != 1) {
-                    c.rollback();
+        return transaction(c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET expires_at = "
+                    + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHERE name = ? AND holder = ? AND token = ? "
+                    + "AND expires_at >= CURRENT_TIMESTAMP(3)")) {
+                update.setLong(1, ttlMicros);
+                update.setString(2, name);
+                update.setString(3, node);
+                update.setLong(4, token);
+                if (update.executeUpdate() != 1) {
                     return Optional.empty();
                 }
-                State state = lockedState(c);
-                c.commit();
-                return Optional.of(state.expiresAt());
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        }
+            return Optional.of(lockedState(c).expiresAt());
+        });
     }
 
     /**
@@ -135,25 +116,38 @@ public final class PrimaryLease {
      */
     public void release(String node, long token, String handoffTo, Duration handoffFor, String reason)
             throws SQLException {
+        transaction(c -> {
+            State state = lockedState(c);
+            if (state == null || !node.equals(state.holder()) || state.token() != token) {
+                return null;
+            }
+            try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET holder = NULL, "
+                    + "expires_at = CURRENT_TIMESTAMP(3), handoff_to = ?, handoff_until = "
+                    + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHERE name = ?")) {
+                update.setString(1, handoffTo);
+                update.setLong(2, handoffTo == null ? 0 : handoffFor.toNanos() / 1000);
+                update.setString(3, name);
+                update.executeUpdate();
+            }
+            LocalDateTime validUntil = state.expiresAt().isBefore(state.now()) ? state.expiresAt() : state.now();
+            record(c, node, token, "released", reason, null, validUntil);
+            return null;
+        });
+    }
+
+    /** Database work that needs one transaction. */
+    private interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+    private <T> T transaction(Work<T> work) throws SQLException {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                State state = lockedState(c);
-                if (state == null || !node.equals(state.holder()) || state.token() != token) {
-                    c.rollback();
-                    return;
-                }
-                try (PreparedStatement update = c.prepareStatement("UPDATE cluster_leases SET holder = NULL, "
-                        + "expires_at = CURRENT_TIMESTAMP(3), handoff_to = ?, handoff_until = "
-                        + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHERE name = ?")) {
-                    update.setString(1, handoffTo);
-                    update.setLong(2, handoffTo == null ? 0 : handoffFor.toNanos() / 1000);
-                    update.setString(3, name);
-                    update.executeUpdate();
-                }
-                LocalDateTime validUntil = state.expiresAt().isBefore(state.now()) ? state.expiresAt() : state.now();
-                record(c, node, token, "released", reason, null, validUntil);
+                T result = work.run(c);
                 c.commit();
+                return result;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -183,6 +177,44 @@ public final class PrimaryLease {
                 return (before + after) / 2 - database;
             }
         }
+    }
+
+    /** Records a cluster event (a role change or a lost member) at the database's time. */
+    public void recordEvent(String type, String node, String reportedBy, long token, String reason)
+            throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement insert = c.prepareStatement("INSERT INTO "
+                + "cluster_events (event_type, node_id, reported_by, token, reason, occurred_at) VALUES (?, ?, ?, ?, ?, "
+                + "CURRENT_TIMESTAMP(3))")) {
+            insert.setString(1, type);
+            insert.setString(2, node);
+            insert.setString(3, reportedBy);
+            insert.setLong(4, token);
+            insert.setString(5, reason.length() > 255 ? reason.substring(0, 255) : reason);
+            insert.executeUpdate();
+        }
+    }
+
+    /** The latest cluster events, oldest first. */
+    public List<java.util.Map<String, Object>> events(int limit) throws SQLException {
+        List<java.util.Map<String, Object>> events = new ArrayList<>();
+        try (Connection c = db.getConnection(); PreparedStatement select = c.prepareStatement("SELECT id, event_type, "
+                + "node_id, reported_by, token, reason, occurred_at FROM cluster_events ORDER BY id DESC LIMIT ?")) {
+            select.setInt(1, limit);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    java.util.Map<String, Object> event = new java.util.LinkedHashMap<>();
+                    event.put("id", rs.getLong(1));
+                    event.put("type", rs.getString(2));
+                    event.put("node", rs.getString(3));
+                    event.put("reportedBy", rs.getString(4));
+                    event.put("token", rs.getLong(5));
+                    event.put("reason", rs.getString(6));
+                    event.put("at", time(rs, 7));
+                    events.add(0, event);
+                }
+            }
+        }
+        return events;
     }
 
     /** The lease now, or empty before anyone ever took it. */

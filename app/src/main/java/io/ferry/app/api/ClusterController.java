@@ -39,7 +39,7 @@ class ClusterController {
     }
 
     record ClusterView(String node, String mode, PrimaryView primary, List<MemberView> members,
-            List<PrimaryLease.RoleChange> history) {
+            List<PrimaryLease.RoleChange> history, List<Map<String, Object>> events) {
     }
 
     record HandoffRequest(String node) {
@@ -69,7 +69,8 @@ class ClusterController {
                     Long.parseLong(i.getOrDefault("clockSkewMillis", "0")), i.get("settings"), i.get("version"),
                     i.get("startedAt")));
         }
-        return new ClusterView(node.nodeId(), roles.mode().toString(), primary, members, lease.history(20));
+        return new ClusterView(node.nodeId(), roles.mode().toString(), primary, members, lease.history(20),
+                lease.events(20));
     }
 
     /**

@@ -254,6 +254,11 @@ public final class ClusterRoles implements SmartLifecycle {
     private void event(String type, String subject, long token, String reason) {
         log.info("Cluster event {}: {} (token {}): {}", type, subject, token, reason);
         meters.counter("ferry.cluster.events", "type", type).increment();
+        try {
+            election.lease().recordEvent(type, subject, node.nodeId(), token, reason);
+        } catch (Exception e) {
+            log.warn("Could not record cluster event {} in the database: {}", type, e.toString());
+        }
         String url = settings.webhookUrl();
         if (url.isBlank()) {
             return;

@@ -22,7 +22,6 @@ import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.impl.FtpIoSession;
 
-import io.ferry.transfer.account.Permission;
 
 /**
  * The commands Ferry adds to or changes in Apache FtpServer: its own transfers ({@link FtpTransfers}), the TLS policy
@@ -159,12 +158,7 @@ final class FtpCommands {
             return;
         }
         FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
-        if (!file.doesExist() || !file.isFile() || file.isPendingUpload()) {
-            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
-            return;
-        }
-        if (!file.account().may(Permission.READ)) {
-            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied");
+        if (FtpTransfers.refusedRead(session, file, name)) {
             return;
         }
         try (SeekableByteChannel channel = file.store().openRead(file.stored())) {

@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.time.Instant;
 
 import javax.net.ssl.SSLSession;
 
@@ -32,7 +31,6 @@ import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.Outcome;
 import io.ferry.transfer.log.TransferLog;
-import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;
 
 /**
@@ -157,16 +155,7 @@ final class FtpTransfers {
                 return;
             }
             FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
-            if (!file.doesExist() || file.isPendingUpload()) {
-                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
-                return;
-            }
-            if (!file.isFile()) {
-                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": not a file");
-                return;
-            }
-            if (!file.account().may(Permission.READ)) {
-                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied");
+            if (refusedRead(session, file, name)) {
                 return;
             }
             SeekableByteChannel channel;
@@ -206,6 +195,25 @@ final class FtpTransfers {
             session.resetState();
             session.getDataConnection().closeDataConnection();
         }
+    }
+
+    /**
+     * Refuses ({@code 550}) reading a file that is missing, still being uploaded, not a file, or not readable by the
+     * account: the checks of RETR and of HASH.
+     *
+     * @return whether it refused
+     */
+    static boolean refusedRead(FtpIoSession session, FerryFtpFile file, String name) {
+        if (!file.doesExist() || file.isPendingUpload()) {
+            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
+        } else if (!file.isFile()) {
+            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": not a file");
+        } else if (!file.account().may(Permission.READ)) {
+            reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied");
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** How a transfer ended: the log row's error (null on success) and the reply. */
@@ -282,10 +290,9 @@ final class FtpTransfers {
         String client = session.getRemoteAddress() instanceof InetSocketAddress address
                 ? address.getAddress().getHostAddress() : String.valueOf(session.getRemoteAddress());
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
-        transferLog.record(new TransferRecord(nodeId, tls == null ? "ftp" : "ftps",
-                FtpsServer.sessionId(session), file.account().getName(), file.getAbsolutePath(),
-                tracker.direction(), tracker.startOffset(), tracker.bytes(), sha256, tracker.startedAt(), Instant.now(),
-                outcome, error, client).withTls(tls == null ? null : tls.getProtocol() + " " + tls.getCipherSuite()));
+        transferLog.record(tracker.toRecord(nodeId, tls == null ? "ftp" : "ftps", FtpsServer.sessionId(session),
+                file.account().getName(), file.getAbsolutePath(), sha256, error, client)
+                .withTls(tls == null ? null : tls.getProtocol() + " " + tls.getCipherSuite()));
         String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
         if (outcome == Outcome.SUCCESS) {
             log.info("{} of {} by {} over FTP{}: {} bytes from offset {}, sha256 {}", verb, file.getAbsolutePath(),

@@ -178,4 +178,14 @@ public final class TransferTracker {
         }
         return HexFormat.of().formatHex(again.digest());
     }
+
+    /**
+     * The transfer-log row for this transfer, ended now: what moved, from which offset, with which hash; a success
+     * when {@code error} is null. One place for every protocol.
+     */
+    public TransferRecord toRecord(String node, String protocol, String sessionId, String account, String path,
+            String sha256, String error, String clientAddress) {
+        return new TransferRecord(node, protocol, sessionId, account, path, direction, startOffset(), bytes(), sha256,
+                startedAt(), Instant.now(), error == null ? Outcome.SUCCESS : Outcome.FAILED, error, clientAddress);
+    }
 }

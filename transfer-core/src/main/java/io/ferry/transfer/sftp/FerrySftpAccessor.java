@@ -20,7 +20,6 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.security.Principal;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -47,7 +46,6 @@ import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.Outcome;
 import io.ferry.transfer.log.TransferLog;
-import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;
 
 /**
@@ -165,10 +163,9 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         }
         SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
-        transferLog.record(new TransferRecord(nodeId, SftpSessions.PROTOCOL, SftpSessions.sessionId(session),
-                account == null ? String.valueOf(session.getUsername()) : account.username(), transfer.path(),
-                tracker.direction(), tracker.startOffset(), tracker.bytes(), sha256, tracker.startedAt(),
-                Instant.now(), outcome, error, SftpSessions.clientAddress(session)));
+        transferLog.record(tracker.toRecord(nodeId, SftpSessions.PROTOCOL, SftpSessions.sessionId(session),
+                account == null ? String.valueOf(session.getUsername()) : account.username(), transfer.path(), sha256,
+                error, SftpSessions.clientAddress(session)));
         String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
         if (outcome == Outcome.SUCCESS) {
             log.info("{}ed {} ({} bytes from offset {}, sha256 {})", verb, transfer.path(), tracker.bytes(),
