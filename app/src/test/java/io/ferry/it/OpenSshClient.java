@@ -32,6 +32,11 @@ final class OpenSshClient {
         }
     }
 
+    /** The private key file, in OpenSSH format. */
+    String privateKey() throws IOException {
+        return Files.readString(key);
+    }
+
     String publicKey() throws IOException {
         return Files.readString(dir.resolve("id_ed25519.pub")).trim();
     }

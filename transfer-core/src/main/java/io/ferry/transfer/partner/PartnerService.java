@@ -1,0 +1,267 @@
+package io.ferry.transfer.partner;
+
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.EmptyResultDataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+
+import io.ferry.transfer.account.AccountConflictException;
+import io.ferry.transfer.account.AccountNotFoundException;
+import io.ferry.transfer.secret.MasterKey;
+
+/**
+ * Partners: created, changed and checked through the API; their secrets sealed with the {@link MasterKey}, so every
+ * node can use them and the database alone reveals none. SFTP partners only, for now.
+ */
+@Service
+public class PartnerService {
+
+    /** What an administrator gives; null fields of a change are left as they are. */
+    public record PartnerRequest(String name, String protocol, String host, Integer port, String username,
+            String password, String privateKey, String hostKey, String remoteDir, Integer connectTimeoutSeconds,
+            Integer transferTimeoutSeconds, Integer maxParallel) {
+    }
+
+    /** A connection check: whether it worked, the host key the server presented, and what the remote folder holds. */
+    public record Check(boolean ok, String presentedHostKey, String error, List<String> entries) {
+    }
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern FINGERPRINT = Pattern.compile("SHA256:[A-Za-z0-9+/]{43}");
+    private static final String COLUMNS = "name, protocol, host, port, username, sealed_password IS NOT NULL, "
+            + "sealed_private_key IS NOT NULL, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
+            + "max_parallel, created_at, updated_at";
+
+    private final JdbcTemplate jdbc;
+    private final MasterKey masterKey;
+
+    PartnerService(JdbcTemplate jdbc, MasterKey masterKey) {
+        this.jdbc = jdbc;
+        this.masterKey = masterKey;
+    }
+
+    public Partner create(PartnerRequest r) {
+        if (r.name() == null || !NAME.matcher(r.name()).matches()) {
+            throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+                    + "letter or digit");
+        }
+        String protocol = r.protocol() == null ? "sftp" : r.protocol();
+        if (!protocol.equals("sftp")) {
+            throw new IllegalArgumentException("protocol: only 'sftp' partners are supported so far");
+        }
+        require(r.host(), "host");
+        require(r.username(), "username");
+        if (r.password() == null && r.privateKey() == null) {
+            throw new IllegalArgumentException("give a password or a privateKey (OpenSSH or PEM format)");
+        }
+        checkHostKey(r.hostKey());
+        checkPrivateKey(r.privateKey());
+        Timestamp now = Timestamp.from(Instant.now());
+        try {
+            jdbc.update("INSERT INTO partners (name, protocol, host, port, username, master_key_id, sealed_password, "
+                    + "sealed_private_key, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
+                    + "max_parallel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.name(), protocol, r.host(), port(r.port(), 22), r.username(), masterKey.id(), seal(r.password()),
+                    seal(r.privateKey()), r.hostKey(), r.remoteDir() == null ? "/" : r.remoteDir(),
+                    positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"),
+                    positive(r.transferTimeoutSeconds(), 600, "transferTimeoutSeconds"),
+                    positive(r.maxParallel(), 4, "maxParallel"), now, now);
+        } catch (DuplicateKeyException e) {
+            throw new AccountConflictException("partner '" + r.name() + "' already exists");
+        }
+        return get(r.name());
+    }
+
+    public Partner update(String name, PartnerRequest r) {
+        get(name);
+        if (r.protocol() != null && !r.protocol().equals("sftp")) {
+            throw new IllegalArgumentException("protocol: only 'sftp' partners are supported so far");
+        }
+        if (r.hostKey() != null) {
+            checkHostKey(r.hostKey());
+        }
+        checkPrivateKey(r.privateKey());
+        List<String> sets = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
+        set(sets, args, "host", r.host());
+        set(sets, args, "port", r.port() == null ? null : port(r.port(), 22));
+        set(sets, args, "username", r.username());
+        set(sets, args, "sealed_password", seal(r.password()));
+        set(sets, args, "sealed_private_key", seal(r.privateKey()));
+        if (r.password() != null || r.privateKey() != null) {
+            set(sets, args, "master_key_id", masterKey.id());
+        }
+        set(sets, args, "host_key", r.hostKey());
+        set(sets, args, "remote_dir", r.remoteDir());
+        set(sets, args, "connect_timeout_seconds", r.connectTimeoutSeconds() == null ? null
+                : positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"));
+        set(sets, args, "transfer_timeout_seconds", r.transferTimeoutSeconds() == null ? null
+                : positive(r.transferTimeoutSeconds(), 600, "transferTimeoutSeconds"));
+        set(sets, args, "max_parallel", r.maxParallel() == null ? null : positive(r.maxParallel(), 4, "maxParallel"));
+        set(sets, args, "updated_at", Timestamp.from(Instant.now()));
+        args.add(name);
+        jdbc.update("UPDATE partners SET " + String.join(", ", sets) + " WHERE name = ?", args.toArray());
+        return get(name);
+    }
+
+    public void delete(String name) {
+        if (jdbc.update("DELETE FROM partners WHERE name = ?", name) == 0) {
+            throw new AccountNotFoundException("partner '" + name + "' not found");
+        }
+    }
+
+    public Partner get(String name) {
+        try {
+            return jdbc.queryForObject("SELECT " + COLUMNS + " FROM partners WHERE name = ?", PartnerService::row, name);
+        } catch (EmptyResultDataAccessException e) {
+            throw new AccountNotFoundException("partner '" + name + "' not found");
+        }
+    }
+
+    public List<Partner> list() {
+        return jdbc.query("SELECT " + COLUMNS + " FROM partners ORDER BY name", PartnerService::row);
+    }
+
+    /**
+     * Connects to the partner as a delivery would: the host key must be the pinned one (else nothing is sent, not
+     * even the credentials), then logs in and lists the remote folder.
+     */
+    public Check check(String name) {
+        Partner partner = get(name);
+        Map<String, Object> secrets = jdbc.queryForMap(
+                "SELECT sealed_password, sealed_private_key FROM partners WHERE name = ?", name);
+        String[] presented = new String[1];
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier((session, address, key) -> {
+            presented[0] = KeyUtils.getFingerPrint(key);
+            return partner.hostKey().equals(presented[0]);
+        });
+        client.start();
+        Duration timeout = Duration.ofSeconds(partner.connectTimeoutSeconds());
+        try (ClientSession session = client.connect(partner.username(), partner.host(), partner.port())
+                .verify(timeout).getSession()) {
+            String password = open(secrets.get("sealed_password"));
+            if (password != null) {
+                session.addPasswordIdentity(password);
+            }
+            String privateKey = open(secrets.get("sealed_private_key"));
+            if (privateKey != null) {
+                for (KeyPair pair : keys(privateKey)) {
+                    session.addPublicKeyIdentity(pair);
+                }
+            }
+            session.auth().verify(timeout);
+            List<String> entries = new ArrayList<>();
+            try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+                for (SftpClient.DirEntry entry : sftp.readDir(partner.remoteDir())) {
+                    if (!entry.getFilename().equals(".") && !entry.getFilename().equals("..") && entries.size() < 100) {
+                        entries.add(entry.getFilename());
+                    }
+                }
+            }
+            entries.sort(null);
+            return new Check(true, presented[0], null, entries);
+        } catch (Exception e) {
+            String error = presented[0] != null && !partner.hostKey().equals(presented[0])
+                    ? "host key mismatch: the server presented " + presented[0] + ", the partner is pinned to "
+                            + partner.hostKey() + " (nothing was sent)"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return new Check(false, presented[0], error, List.of());
+        } finally {
+            client.stop();
+        }
+    }
+
+    private static Partner row(ResultSet rs, int i) throws SQLException {
+        return new Partner(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                rs.getBoolean(6), rs.getBoolean(7), rs.getString(8), rs.getString(9), rs.getInt(10), rs.getInt(11),
+                rs.getInt(12), rs.getTimestamp(13).toInstant(), rs.getTimestamp(14).toInstant());
+    }
+
+    private String seal(String secret) {
+        return secret == null ? null
+                : Base64.getEncoder().encodeToString(masterKey.seal(secret.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private String open(Object sealed) {
+        return sealed == null ? null
+                : new String(masterKey.open(Base64.getDecoder().decode((String) sealed)), StandardCharsets.UTF_8);
+    }
+
+    private static Iterable<KeyPair> keys(String privateKey) {
+        try {
+            Iterable<KeyPair> keys = SecurityUtils.loadKeyPairIdentities(null, () -> "partner private key",
+                    new java.io.ByteArrayInputStream(privateKey.getBytes(StandardCharsets.UTF_8)), null);
+            if (keys == null || !keys.iterator().hasNext()) {
+                throw new IllegalArgumentException("privateKey holds no key");
+            }
+            return keys;
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalArgumentException("privateKey cannot be read (OpenSSH or PEM, unencrypted): "
+                    + e.getMessage());
+        }
+    }
+
+    private static void checkPrivateKey(String privateKey) {
+        if (privateKey != null) {
+            keys(privateKey);
+        }
+    }
+
+    private static void checkHostKey(String hostKey) {
+        if (hostKey == null || !FINGERPRINT.matcher(hostKey).matches()) {
+            throw new IllegalArgumentException("hostKey is required: the server's SHA256 fingerprint as ssh-keygen "
+                    + "-lf prints it (SHA256: and 43 base64 characters); check it out of band, then pin it");
+        }
+    }
+
+    private static void require(String value, String field) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(field + " is required");
+        }
+    }
+
+    private static int port(Integer port, int fallback) {
+        int p = port == null ? fallback : port;
+        if (p < 1 || p > 65535) {
+            throw new IllegalArgumentException("port must be 1-65535");
+        }
+        return p;
+    }
+
+    private static int positive(Integer value, int fallback, String field) {
+        int v = value == null ? fallback : value;
+        if (v < 1) {
+            throw new IllegalArgumentException(field + " must be at least 1");
+        }
+        return v;
+    }
+
+    private static void set(List<String> sets, List<Object> args, String column, Object value) {
+        if (value != null) {
+            sets.add(column + " = ?");
+            args.add(value);
+        }
+    }
+}
