@@ -31,7 +31,9 @@ import io.ferry.transfer.sftp.SftpServer;
         "ferry.ftps.bind-address=127.0.0.1",
         "ferry.admin.password=" + NodeIT.ADMIN_PASSWORD,
         "ferry.cluster.name=ferry-it",
-        "ferry.cluster.node-id=it-node"})
+        "ferry.cluster.node-id=it-node",
+        "ferry.work.max-attempts=3",
+        "ferry.work.first-retry=200ms"})
 abstract class NodeIT {
 
     static final String ADMIN_PASSWORD = "it-admin-secret";

@@ -55,6 +55,20 @@ class ClusterConfiguration {
         return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters, settings);
     }
 
+    @Bean
+    io.ferry.app.cluster.WorkDispatcher workDispatcher(io.ferry.transfer.route.WorkQueue queue,
+            io.ferry.transfer.partner.PartnerService partners, io.ferry.transfer.account.AccountService accounts,
+            io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ServingState serving,
+            ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters) {
+        io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
+                q -> q.depthAndOldestAgeSeconds()[0]).description("work items queued or running, cluster-wide")
+                .register(meters);
+        io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.oldest.age", queue,
+                q -> q.depthAndOldestAgeSeconds()[1]).baseUnit("seconds")
+                .description("age of the oldest work item not done").register(meters);
+        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transferLog, serving, node);
+    }
+
     /**
      * {@code /actuator/health} component "cluster", part of readiness: a standby of an active-passive cluster is up
      * but out of service, so load balancers send partners to the primary only.

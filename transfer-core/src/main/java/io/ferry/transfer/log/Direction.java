@@ -2,5 +2,7 @@ package io.ferry.transfer.log;
 
 /** Seen from Ferry: an upload is a partner sending a file to us. */
 public enum Direction {
-    UPLOAD, DOWNLOAD
+    UPLOAD, DOWNLOAD,
+    /** Ferry sending a file to a partner (a route's delivery). */
+    OUTBOUND
 }

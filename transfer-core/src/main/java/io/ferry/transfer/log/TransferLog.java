@@ -21,15 +21,29 @@ import org.springframework.transaction.annotation.Transactional;
 public class TransferLog {
 
     private final TransferRecordRepository records;
+    private final java.util.List<java.util.function.Consumer<TransferRecord>> uploadListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     TransferLog(TransferRecordRepository records) {
         this.records = records;
     }
 
-    /** Inserts and commits the row in its own transaction. */
+    /**
+     * Runs {@code listener} for every successful upload, inside the transaction that records it: what the listener
+     * writes (the routes' work items) commits with the row, before the client hears of its upload, or not at all.
+     */
+    public void onUploadRecorded(java.util.function.Consumer<TransferRecord> listener) {
+        uploadListeners.add(listener);
+    }
+
+    /** Inserts and commits the row in its own transaction (with what the upload listeners add). */
     @Transactional(propagation = Propagation.REQUIRES_NEW)
     public TransferRecord record(TransferRecord record) {
-        return records.save(record);
+        TransferRecord saved = records.save(record);
+        if (saved.getDirection() == Direction.UPLOAD && saved.getOutcome() == Outcome.SUCCESS) {
+            uploadListeners.forEach(l -> l.accept(saved));
+        }
+        return saved;
     }
 
     @Transactional(readOnly = true)

@@ -147,9 +147,83 @@ public class PartnerService {
      */
     public Check check(String name) {
         Partner partner = get(name);
-        Map<String, Object> secrets = jdbc.queryForMap(
-                "SELECT sealed_password, sealed_private_key FROM partners WHERE name = ?", name);
         String[] presented = new String[1];
+        try (Connection connection = connect(partner, presented)) {
+            List<String> entries = new ArrayList<>();
+            for (SftpClient.DirEntry entry : connection.sftp().readDir(partner.remoteDir())) {
+                if (!entry.getFilename().equals(".") && !entry.getFilename().equals("..") && entries.size() < 100) {
+                    entries.add(entry.getFilename());
+                }
+            }
+            entries.sort(null);
+            return new Check(true, presented[0], null, entries);
+        } catch (Exception e) {
+            return new Check(false, presented[0], describe(partner, presented[0], e), List.of());
+        }
+    }
+
+    /**
+     * Sends a file to the partner's folder exactly once: written under a temporary name, then renamed. When the final
+     * name is already there with the same size (a delivery that was interrupted after its rename), nothing is sent
+     * again.
+     *
+     * @return the bytes sent (0 when it was already there)
+     * @throws java.io.IOException with the reason (a host key mismatch included) when it did not arrive
+     */
+    public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName)
+            throws java.io.IOException {
+        Partner partner = get(partnerName);
+        String[] presented = new String[1];
+        String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
+        String target = dir + remoteName;
+        String temporary = dir + "." + remoteName + ".ferry-part";
+        long size = source.size();
+        try (Connection connection = connect(partner, presented)) {
+            SftpClient sftp = connection.sftp();
+            try {
+                if (sftp.stat(target).getSize() == size) {
+                    return 0;
+                }
+            } catch (org.apache.sshd.sftp.common.SftpException missing) {
+                // not there yet: send it
+            }
+            long sent = 0;
+            try (java.io.OutputStream out = sftp.write(temporary)) {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
+                for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
+                    out.write(buffer.array(), 0, buffer.position());
+                    sent += buffer.position();
+                    buffer.clear();
+                }
+            }
+            try {
+                sftp.remove(target); // another file of that name: the delivery replaces it
+            } catch (org.apache.sshd.sftp.common.SftpException missing) {
+                // nothing to replace
+            }
+            sftp.rename(temporary, target);
+            return sent;
+        } catch (Exception e) {
+            throw new java.io.IOException(describe(partner, presented[0], e), e);
+        }
+    }
+
+    /** An authenticated SFTP session to a partner whose host key is the pinned one. */
+    private record Connection(SshClient client, ClientSession session, SftpClient sftp) implements AutoCloseable {
+        @Override
+        public void close() throws java.io.IOException {
+            try {
+                sftp.close();
+                session.close();
+            } finally {
+                client.stop();
+            }
+        }
+    }
+
+    private Connection connect(Partner partner, String[] presented) throws Exception {
+        Map<String, Object> secrets = jdbc.queryForMap(
+                "SELECT sealed_password, sealed_private_key FROM partners WHERE name = ?", partner.name());
         SshClient client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((session, address, key) -> {
             presented[0] = KeyUtils.getFingerPrint(key);
@@ -157,8 +231,9 @@ public class PartnerService {
         });
         client.start();
         Duration timeout = Duration.ofSeconds(partner.connectTimeoutSeconds());
-        try (ClientSession session = client.connect(partner.username(), partner.host(), partner.port())
-                .verify(timeout).getSession()) {
+        ClientSession session = null;
+        try {
+            session = client.connect(partner.username(), partner.host(), partner.port()).verify(timeout).getSession();
             String password = open(secrets.get("sealed_password"));
             if (password != null) {
                 session.addPasswordIdentity(password);
@@ -170,25 +245,22 @@ public class PartnerService {
                 }
             }
             session.auth().verify(timeout);
-            List<String> entries = new ArrayList<>();
-            try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
-                for (SftpClient.DirEntry entry : sftp.readDir(partner.remoteDir())) {
-                    if (!entry.getFilename().equals(".") && !entry.getFilename().equals("..") && entries.size() < 100) {
-                        entries.add(entry.getFilename());
-                    }
-                }
-            }
-            entries.sort(null);
-            return new Check(true, presented[0], null, entries);
+            return new Connection(client, session, SftpClientFactory.instance().createSftpClient(session));
         } catch (Exception e) {
-            String error = presented[0] != null && !partner.hostKey().equals(presented[0])
-                    ? "host key mismatch: the server presented " + presented[0] + ", the partner is pinned to "
-                            + partner.hostKey() + " (nothing was sent)"
-                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return new Check(false, presented[0], error, List.of());
-        } finally {
+            if (session != null) {
+                session.close(true);
+            }
             client.stop();
+            throw e;
         }
+    }
+
+    private static String describe(Partner partner, String presented, Exception e) {
+        if (presented != null && !partner.hostKey().equals(presented)) {
+            return "host key mismatch: the server presented " + presented + ", the partner is pinned to "
+                    + partner.hostKey() + " (nothing was sent)";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static Partner row(ResultSet rs, int i) throws SQLException {

@@ -1,0 +1,174 @@
+package io.ferry.app.cluster;
+
+import java.nio.channels.SeekableByteChannel;
+import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.ferry.cluster.ClusterNode;
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Quota;
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.log.Direction;
+import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.log.TransferTracker;
+import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.partner.PartnerService;
+import io.ferry.transfer.route.WorkQueue;
+
+/**
+ * Runs the work queue on this node while it serves (every node in active-active mode, the primary in active-passive):
+ * looks for due items every half second and at once when any node queued one, claims them one by one (one node wins
+ * each) and delivers them, a few at a time. Every attempt is a transfer-log row (direction {@code outbound}).
+ */
+public final class WorkDispatcher implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkDispatcher.class);
+    private static final String WAKE = "work-queued";
+    private static final int PARALLEL = 4;
+
+    private final WorkQueue queue;
+    private final PartnerService partners;
+    private final AccountService accounts;
+    private final StorageRoot storage;
+    private final TransferLog transferLog;
+    private final ServingState serving;
+    private final ClusterNode node;
+    private final Semaphore slots = new Semaphore(PARALLEL);
+    private final AtomicLong delivered = new AtomicLong();
+    private ScheduledExecutorService poller;
+    private ExecutorService workers;
+    private volatile boolean running;
+
+    public WorkDispatcher(WorkQueue queue, PartnerService partners, AccountService accounts, StorageRoot storage,
+            TransferLog transferLog, ServingState serving, ClusterNode node) {
+        this.queue = queue;
+        this.partners = partners;
+        this.accounts = accounts;
+        this.storage = storage;
+        this.transferLog = transferLog;
+        this.serving = serving;
+        this.node = node;
+    }
+
+    @Override
+    public void start() {
+        poller = Executors.newSingleThreadScheduledExecutor(daemon("ferry-work-poller"));
+        workers = Executors.newFixedThreadPool(PARALLEL, daemon("ferry-work"));
+        queue.onAdded(() -> node.broadcast(WAKE));
+        node.onMessage(message -> {
+            if (WAKE.equals(message) && running) {
+                poller.execute(this::poll);
+            }
+        });
+        poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
+        running = true;
+    }
+
+    private void poll() {
+        if (!running || !serving.serving()) {
+            return;
+        }
+        try {
+            for (long id : queue.due(PARALLEL * 2)) {
+                if (!slots.tryAcquire()) {
+                    return;
+                }
+                boolean started = false;
+                try {
+                    var claimed = queue.claim(id, node.nodeId());
+                    if (claimed.isPresent()) {
+                        workers.execute(() -> {
+                            try {
+                                run(claimed.get());
+                            } finally {
+                                slots.release();
+                            }
+                        });
+                        started = true;
+                    }
+                } finally {
+                    if (!started) {
+                        slots.release();
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Work queue on {}: {}", node.nodeId(), e.toString());
+        }
+    }
+
+    private void run(WorkQueue.Item item) {
+        TransferTracker tracker = new TransferTracker(Direction.OUTBOUND);
+        String error = null;
+        long sent = 0;
+        try {
+            var account = accounts.get(item.account());
+            FileStore store = storage.open(account.getHome(), Quota.UNLIMITED);
+            try (java.nio.file.FileSystem files = store.openFileSystem();
+                    SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
+                sent = partners.deliver(item.partner(), source, item.remoteName());
+            }
+            queue.done(item, node.nodeId());
+            delivered.incrementAndGet();
+            log.info("Delivered {} of {} to {} as {} ({} bytes, attempt {})", item.path(), item.account(),
+                    item.partner(), item.remoteName(), sent, item.attempts());
+        } catch (Exception e) {
+            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            log.warn("Delivery {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), item.partner(),
+                    item.attempts(), item.maxAttempts(), error);
+            queue.failed(item, node.nodeId(), error);
+        }
+        try {
+            transferLog.record(new io.ferry.transfer.log.TransferRecord(node.nodeId(), "sftp", "work-" + item.id(),
+                    item.account(), item.path(), Direction.OUTBOUND, 0, sent, error == null ? item.sha256() : null,
+                    tracker.startedAt(), Instant.now(), error == null ? io.ferry.transfer.log.Outcome.SUCCESS
+                            : io.ferry.transfer.log.Outcome.FAILED, error, item.partner()));
+        } catch (RuntimeException e) {
+            log.warn("Could not log delivery {}: {}", item.id(), e.toString());
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (poller != null) {
+            poller.shutdownNow();
+            workers.shutdown();
+            try {
+                workers.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** After the listeners (a node serves first, then works). */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 500;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicLong count = new AtomicLong();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

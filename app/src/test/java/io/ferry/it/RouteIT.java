@@ -1,0 +1,136 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.time.Duration;
+
+import org.apache.sshd.sftp.client.SftpClient;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import io.ferry.transfer.sftp.HostKeyStore;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Routes: a file uploaded into a watched folder goes on to a partner through the durable work queue, exactly once,
+ * with retries, a failed state and a resubmit. The partner is this node's own SFTP listener, as another account.
+ */
+class RouteIT extends NodeIT {
+
+    @Autowired
+    HostKeyStore hostKeys;
+
+    private String hostKey;
+
+    /** A partner: an account of this node, logged into over SFTP, its "/in" folder the remote folder. */
+    private String partner(String destination, String password) throws Exception {
+        Files.createDirectories(home(destination).resolve("in"));
+        String name = uniqueUser("partner");
+        if (hostKey == null) {
+            // pin what the node really presents to Ferry's own client (the check reports it)
+            Api.Response probe = admin().post("/api/v1/partners", "{\"name\":\"" + name + "-probe\",\"host\":"
+                    + "\"127.0.0.1\",\"port\":" + sftpPort() + ",\"username\":\"" + destination + "\",\"password\":\""
+                    + password + "\",\"hostKey\":\"SHA256:" + "A".repeat(43) + "\"}");
+            assertThat(probe.status()).as(probe.body()).isEqualTo(201);
+            hostKey = admin().post("/api/v1/partners/" + name + "-probe/check", "").json().get("presentedHostKey")
+                    .asString();
+            assertThat(hostKeys.fingerprints()).anyMatch(f -> f.endsWith(" " + hostKey));
+        }
+        Api.Response created = admin().post("/api/v1/partners", "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\","
+                + "\"port\":" + sftpPort() + ",\"username\":\"" + destination + "\",\"password\":\"" + password
+                + "\",\"hostKey\":\"" + hostKey + "\",\"remoteDir\":\"/in\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        return name;
+    }
+
+    private String route(String account, String glob, String partner, String remoteName) {
+        String name = uniqueUser("route");
+        Api.Response created = admin().post("/api/v1/routes", "{\"name\":\"" + name + "\",\"account\":\"" + account
+                + "\",\"pathGlob\":\"" + glob + "\",\"partner\":\"" + partner + "\",\"remoteName\":\"" + remoteName
+                + "\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        return name;
+    }
+
+    private JsonNode itemOf(String route) {
+        for (JsonNode item : admin().get("/api/v1/work-items?limit=1000").json()) {
+            if (item.get("route").asString().equals(route)) {
+                return item;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void anUploadMatchingARouteShouldArriveAtThePartnerOnce() throws Exception {
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        String partner = partner(destination, "destination-password");
+        String route = route(source, "/outbox/*.csv", partner, "from-ferry-{name}");
+        byte[] data = SftpOperationsIT.random(700_000);
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/orders.csv")) {
+                out.write(data);
+            }
+            try (var out = sftp.write("/outbox/notes.txt")) {
+                out.write("not routed".getBytes());
+            }
+        }
+        // the work item was written before the upload was acknowledged
+        assertThat(itemOf(route)).isNotNull();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(itemOf(route).get("state").asString()).isEqualTo("done"));
+        assertThat(Files.readAllBytes(home(destination).resolve("in/from-ferry-orders.csv"))).isEqualTo(data);
+        try (var listing = Files.list(home(destination).resolve("in"))) {
+            assertThat(listing.map(p -> p.getFileName().toString())).containsExactly("from-ferry-orders.csv");
+        }
+        JsonNode item = itemOf(route);
+        assertThat(item.get("attempts").asInt()).isEqualTo(1);
+        assertThat(item.get("path").asString()).isEqualTo("/outbox/orders.csv");
+
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + source).json().get("items");
+        assertThat(rows.toString()).contains("\"direction\":\"outbound\"");
+    }
+
+    @Test
+    void aDeliveryThatKeepsFailingShouldEndFailedAndGoThroughWhenResubmitted() throws Exception {
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        String partner = partner(destination, "destination-password");
+        admin().patch("/api/v1/partners/" + partner, "{\"password\":\"not-the-password\"}");
+        String route = route(source, "/outbox/**", partner, "{name}");
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/invoice.xml")) {
+                out.write("<invoice/>".getBytes());
+            }
+        }
+        // three attempts (this test node's setting), with backoff, then failed with the reason
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(itemOf(route).get("state").asString()).isEqualTo("failed"));
+        JsonNode failed = itemOf(route);
+        assertThat(failed.get("attempts").asInt()).isEqualTo(3);
+        assertThat(failed.get("lastError").asString()).isNotBlank();
+        assertThat(Files.exists(home(destination).resolve("in/invoice.xml"))).isFalse();
+
+        // the partner is fixed; an administrator resubmits
+        admin().patch("/api/v1/partners/" + partner, "{\"password\":\"destination-password\"}");
+        Api.Response resubmitted = admin().post("/api/v1/work-items/" + failed.get("id").asLong() + "/resubmit", "");
+        assertThat(resubmitted.status()).as(resubmitted.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(itemOf(route).get("state").asString()).isEqualTo("done"));
+        assertThat(Files.readString(home(destination).resolve("in/invoice.xml"))).isEqualTo("<invoice/>");
+        // only failed items are resubmitted
+        assertThat(admin().post("/api/v1/work-items/" + failed.get("id").asLong() + "/resubmit", "").status())
+                .isEqualTo(409);
+    }
+}

@@ -1,0 +1,128 @@
+package io.ferry.transfer.route;
+
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+
+import io.ferry.transfer.account.AccountConflictException;
+import io.ferry.transfer.account.AccountNotFoundException;
+import io.ferry.transfer.partner.PartnerService;
+
+/**
+ * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner. Matching happens when an
+ * upload completed successfully, on any node and over any protocol ({@link #uploaded}); each match becomes a
+ * {@link WorkQueue} item before the upload is acknowledged.
+ */
+@Service
+public class RouteService {
+
+    /** A route as the API shows it. */
+    public record Route(String name, String account, String pathGlob, String partner, String remoteName,
+            boolean enabled) {
+    }
+
+    /** What an administrator gives; {@code remoteName} defaults to {@code {name}}, {@code enabled} to true. */
+    public record RouteRequest(String name, String account, String pathGlob, String partner, String remoteName,
+            Boolean enabled) {
+    }
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    private final JdbcTemplate jdbc;
+    private final PartnerService partners;
+    private final WorkQueue queue;
+
+    RouteService(JdbcTemplate jdbc, PartnerService partners, WorkQueue queue, io.ferry.transfer.log.TransferLog log) {
+        this.jdbc = jdbc;
+        this.partners = partners;
+        this.queue = queue;
+        log.onUploadRecorded(r -> uploaded(r.getAccount(), r.getPath(), r.getSha256()));
+    }
+
+    public Route create(RouteRequest r) {
+        if (r.name() == null || !NAME.matcher(r.name()).matches()) {
+            throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (r.account() == null || r.account().isBlank()) {
+            throw new IllegalArgumentException("account is required");
+        }
+        if (r.pathGlob() == null || !r.pathGlob().startsWith("/")) {
+            throw new IllegalArgumentException("pathGlob is required and absolute in the account's home, e.g. "
+                    + "/outbox/*.csv");
+        }
+        FileSystems.getDefault().getPathMatcher("glob:" + r.pathGlob()); // a malformed glob is refused here
+        partners.get(r.partner() == null ? "" : r.partner()); // 404 for an unknown partner
+        String remoteName = r.remoteName() == null || r.remoteName().isBlank() ? "{name}" : r.remoteName();
+        if (remoteName.contains("/") || remoteName.contains("..")) {
+            throw new IllegalArgumentException("remoteName is a file name in the partner's folder, not a path");
+        }
+        try {
+            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, remote_name, enabled, created_at) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(), r.partner(), remoteName,
+                    r.enabled() == null || r.enabled(), Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
+        } catch (DuplicateKeyException e) {
+            throw new AccountConflictException("route '" + r.name() + "' already exists");
+        }
+        return get(r.name());
+    }
+
+    public Route get(String name) {
+        List<Route> found = jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes "
+                + "WHERE name = ?", (rs, i) -> new Route(rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getBoolean(6)), name);
+        if (found.isEmpty()) {
+            throw new AccountNotFoundException("route '" + name + "' not found");
+        }
+        return found.get(0);
+    }
+
+    public List<Route> list() {
+        return jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes ORDER BY name",
+                (rs, i) -> new Route(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getBoolean(6)));
+    }
+
+    public void delete(String name) {
+        if (jdbc.update("DELETE FROM routes WHERE name = ?", name) == 0) {
+            throw new AccountNotFoundException("route '" + name + "' not found");
+        }
+    }
+
+    /**
+     * A file was uploaded, made durable and logged: queues a delivery for every enabled route of the account whose
+     * glob matches. Runs before the client hears that its upload succeeded, so no acknowledged file is ever left
+     * unrouted.
+     *
+     * @return how many deliveries were queued
+     */
+    public int uploaded(String account, String path, String sha256) {
+        int queued = 0;
+        for (Route route : jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes "
+                + "WHERE account = ? AND enabled = TRUE ORDER BY name", (rs, i) -> new Route(rs.getString(1),
+                        rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6)),
+                account)) {
+            if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
+                queue.add(route.name(), account, path, route.partner(), remoteName(route.remoteName(), path), sha256);
+                queued++;
+            }
+        }
+        return queued;
+    }
+
+    /** {@code {name}} the file's name, {@code {date}} yyyyMMdd and {@code {time}} HHmmss (UTC, when queued). */
+    static String remoteName(String template, String path) {
+        LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
+        String name = Path.of(path).getFileName().toString();
+        return template.replace("{name}", name).replace("{date}", now.format(DateTimeFormatter.BASIC_ISO_DATE))
+                .replace("{time}", now.format(DateTimeFormatter.ofPattern("HHmmss")));
+    }
+}

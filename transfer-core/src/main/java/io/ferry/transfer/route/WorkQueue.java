@@ -1,0 +1,154 @@
+package io.ferry.transfer.route;
+
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Service;
+
+import io.ferry.transfer.account.AccountNotFoundException;
+
+/**
+ * The durable work queue, in the database. An item is {@code queued} until a node claims it: the claim is one
+ * conditional UPDATE (so one node wins) that sets a lease in database time. A node that dies loses its lease and
+ * the item is claimed again elsewhere once it ran out. A failed attempt is retried with exponential backoff and
+ * jitter; after {@code maxAttempts} the item stays {@code failed} until an administrator resubmits it.
+ */
+@Service
+public class WorkQueue {
+
+    /** A work item as the API shows it. */
+    public record Item(long id, String kind, String route, String account, String path, String partner,
+            String remoteName, String sha256, String state, int attempts, int maxAttempts, LocalDateTime nextAttemptAt,
+            String claimedBy, LocalDateTime leaseUntil, String lastError, LocalDateTime createdAt,
+            LocalDateTime updatedAt) {
+    }
+
+    static final Duration LEASE = Duration.ofMinutes(10);
+    private static final Duration LONGEST_RETRY = Duration.ofMinutes(10);
+    private static final String COLUMNS = "id, kind, route, account, path, partner, remote_name, sha256, state, "
+            + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at";
+    private static final RowMapper<Item> ROW = (rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getString(3),
+            rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+            rs.getInt(10), rs.getInt(11), rs.getObject(12, LocalDateTime.class), rs.getString(13),
+            rs.getObject(14, LocalDateTime.class), rs.getString(15), rs.getObject(16, LocalDateTime.class),
+            rs.getObject(17, LocalDateTime.class));
+
+    private final JdbcTemplate jdbc;
+    private final int maxAttempts;
+    private final Duration firstRetry;
+    private volatile Runnable onAdded = () -> { };
+
+    WorkQueue(JdbcTemplate jdbc, @org.springframework.beans.factory.annotation.Value("${ferry.work.max-attempts:5}")
+            int maxAttempts, @org.springframework.beans.factory.annotation.Value("${ferry.work.first-retry:2s}")
+            Duration firstRetry) {
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("ferry.work.max-attempts must be at least 1");
+        }
+        this.jdbc = jdbc;
+        this.maxAttempts = maxAttempts;
+        this.firstRetry = firstRetry;
+    }
+
+    /** Told when an item was added (the cluster wakes its dispatchers). */
+    public void onAdded(Runnable listener) {
+        this.onAdded = listener;
+    }
+
+    /** Queues a delivery, due now. */
+    public void add(String route, String account, String path, String partner, String remoteName, String sha256) {
+        jdbc.update("INSERT INTO work_items (kind, route, account, path, partner, remote_name, sha256, state, attempts, "
+                + "max_attempts, next_attempt_at, created_at, updated_at) VALUES ('deliver', ?, ?, ?, ?, ?, ?, 'queued', "
+                + "0, ?, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", route, account, path,
+                partner, remoteName, sha256, maxAttempts);
+        onAdded.run();
+    }
+
+    /** Up to {@code limit} ids that are due: queued and due, or running with a lease that ran out. */
+    public List<Long> due(int limit) {
+        return jdbc.queryForList("SELECT id FROM work_items WHERE (state = 'queued' AND next_attempt_at <= "
+                + "CURRENT_TIMESTAMP(3)) OR (state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)) ORDER BY id "
+                + "LIMIT ?", Long.class, limit);
+    }
+
+    /** Claims the item for {@code node}, if it is still due; the winner gets it, every other node gets empty. */
+    public Optional<Item> claim(long id, String node) {
+        int claimed = jdbc.update("UPDATE work_items SET state = 'running', claimed_by = ?, attempts = attempts + 1, "
+                + "lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) "
+                + "WHERE id = ? AND ((state = 'queued' AND next_attempt_at <= CURRENT_TIMESTAMP(3)) OR "
+                + "(state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)))", node, LEASE.toNanos() / 1000, id);
+        return claimed == 1 ? Optional.of(get(id)) : Optional.empty();
+    }
+
+    /** The attempt succeeded: done, if this node still holds the item. */
+    public void done(Item item, String node) {
+        jdbc.update("UPDATE work_items SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = "
+                + "CURRENT_TIMESTAMP(3) WHERE id = ? AND claimed_by = ? AND state = 'running'", item.id(), node);
+    }
+
+    /** The attempt failed: retried after a backoff, or {@code failed} after the last attempt. */
+    public void failed(Item item, String node, String error) {
+        String message = error == null ? "failed" : error.length() > 1000 ? error.substring(0, 1000) : error;
+        if (item.attempts() >= item.maxAttempts()) {
+            jdbc.update("UPDATE work_items SET state = 'failed', lease_until = NULL, last_error = ?, updated_at = "
+                    + "CURRENT_TIMESTAMP(3) WHERE id = ? AND claimed_by = ? AND state = 'running'", message, item.id(),
+                    node);
+            return;
+        }
+        jdbc.update("UPDATE work_items SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = "
+                + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? "
+                + "AND claimed_by = ? AND state = 'running'", message, backoff(firstRetry, item.attempts()).toNanos() / 1000,
+                item.id(), node);
+    }
+
+    /** {@code first}, twice that, four times... up to 10 minutes, each with up to 50% of random jitter added. */
+    static Duration backoff(Duration first, int attempts) {
+        long base = first.toMillis() << Math.min(20, Math.max(0, attempts - 1));
+        long capped = Math.min(base, LONGEST_RETRY.toMillis());
+        return Duration.ofMillis(capped + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
+    }
+
+    /** A failed item goes back to the queue with fresh attempts; 409 (IllegalState) unless it failed. */
+    public Item resubmit(long id) {
+        get(id);
+        int updated = jdbc.update("UPDATE work_items SET state = 'queued', attempts = 0, next_attempt_at = "
+                + "CURRENT_TIMESTAMP(3), claimed_by = NULL, updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND state = "
+                + "'failed'", id);
+        if (updated == 0) {
+            throw new IllegalStateException("work item " + id + " is not failed: only failed items are resubmitted");
+        }
+        onAdded.run();
+        return get(id);
+    }
+
+    public Item get(long id) {
+        List<Item> found = jdbc.query("SELECT " + COLUMNS + " FROM work_items WHERE id = ?", ROW, id);
+        if (found.isEmpty()) {
+            throw new AccountNotFoundException("work item " + id + " not found");
+        }
+        return found.get(0);
+    }
+
+    /** The latest items, newest first; only those in {@code state} when it is given. */
+    public List<Item> list(String state, int limit) {
+        return state == null
+                ? jdbc.query("SELECT " + COLUMNS + " FROM work_items ORDER BY id DESC LIMIT ?", ROW, limit)
+                : jdbc.query("SELECT " + COLUMNS + " FROM work_items WHERE state = ? ORDER BY id DESC LIMIT ?", ROW,
+                        state, limit);
+    }
+
+    /** How many items wait (queued or running) and how old the oldest is, in seconds. */
+    public long[] depthAndOldestAgeSeconds() {
+        Long depth = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE state IN ('queued', 'running')",
+                Long.class);
+        LocalDateTime oldest = jdbc.queryForObject("SELECT MIN(created_at) FROM work_items WHERE state IN ('queued', "
+                + "'running')", LocalDateTime.class);
+        LocalDateTime now = jdbc.queryForObject("SELECT CURRENT_TIMESTAMP(3)", LocalDateTime.class);
+        return new long[] {depth == null ? 0 : depth,
+                oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds())};
+    }
+}
