@@ -71,6 +71,16 @@ public final class WorkDispatcher implements SmartLifecycle {
             }
         });
         poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
+        // a long delivery keeps its claim: leases last 10 minutes and are renewed every minute while it runs
+        poller.scheduleWithFixedDelay(() -> {
+            try {
+                if (slots.availablePermits() < PARALLEL) {
+                    queue.renewLeases(node.nodeId());
+                }
+            } catch (RuntimeException e) {
+                log.warn("Could not renew the work leases of {}: {}", node.nodeId(), e.toString());
+            }
+        }, 60, 60, TimeUnit.SECONDS);
         running = true;
     }
 

@@ -84,6 +84,18 @@ public class WorkQueue {
         return claimed == 1 ? Optional.of(get(id)) : Optional.empty();
     }
 
+    /**
+     * Extends the leases of the items this node is running (called well within the lease), so that a long delivery
+     * is not claimed again by another node while it runs. Items another node took over are left alone.
+     *
+     * @return how many leases were extended
+     */
+    public int renewLeases(String node) {
+        return jdbc.update("UPDATE work_items SET lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) "
+                + "WHERE claimed_by = ? AND state = 'running' AND lease_until >= CURRENT_TIMESTAMP(3)",
+                LEASE.toNanos() / 1000, node);
+    }
+
     /** The attempt succeeded: done, if this node still holds the item. */
     public void done(Item item, String node) {
         jdbc.update("UPDATE work_items SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = "
