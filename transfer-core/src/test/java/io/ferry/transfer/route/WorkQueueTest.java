@@ -1,0 +1,92 @@
+package io.ferry.transfer.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+/** The queue's claims, leases, retries and resubmit, on H2 in MySQL mode with the real migration. */
+class WorkQueueTest {
+
+    private JdbcTemplate jdbc;
+    private WorkQueue queue;
+
+    @BeforeEach
+    void database() throws Exception {
+        jdbc = new JdbcTemplate(new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID()
+                + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1"));
+        String migration = Files.readString(Path.of("../db/migrations/V9__routes_and_work_items.sql"));
+        for (String sql : migration.replaceAll("(?m)^--.*$", "").split(";")) {
+            if (!sql.isBlank()) {
+                jdbc.execute(sql);
+            }
+        }
+        queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50));
+    }
+
+    private long add() {
+        queue.add("route", "acme", "/outbox/a.csv", "partner", "a.csv", "abc");
+        return queue.due(10).get(0);
+    }
+
+    @Test
+    void oneNodeShouldWinAClaimAndKeepItWhileItRenews() {
+        long id = add();
+        var claimed = queue.claim(id, "node-a");
+        assertThat(claimed).isPresent();
+        assertThat(claimed.get().attempts()).isEqualTo(1);
+        assertThat(queue.claim(id, "node-b")).isEmpty();
+        assertThat(queue.due(10)).isEmpty();
+        assertThat(queue.renewLeases("node-a")).isEqualTo(1);
+        assertThat(queue.renewLeases("node-b")).isZero();
+
+        // a node whose claim was taken over cannot finish the item
+        jdbc.update("UPDATE work_items SET lease_until = TIMESTAMPADD(SECOND, -1, CURRENT_TIMESTAMP(3))");
+        assertThat(queue.due(10)).containsExactly(id);
+        var taken = queue.claim(id, "node-b").orElseThrow();
+        queue.done(claimed.get(), "node-a");
+        assertThat(queue.get(id).state()).isEqualTo("running");
+        queue.done(taken, "node-b");
+        assertThat(queue.get(id).state()).isEqualTo("done");
+    }
+
+    @Test
+    void aFailingItemShouldBeRetriedThenFailedThenResubmitted() {
+        long id = add();
+        var first = queue.claim(id, "node-a").orElseThrow();
+        queue.failed(first, "node-a", "partner down");
+        var item = queue.get(id);
+        assertThat(item.state()).isEqualTo("queued");
+        assertThat(item.lastError()).isEqualTo("partner down");
+        assertThat(queue.due(10)).isEmpty(); // backing off
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> !queue.due(10).isEmpty()); // after 50 ms plus jitter
+        var second = queue.claim(id, "node-a").orElseThrow();
+        assertThat(second.attempts()).isEqualTo(2);
+        queue.failed(second, "node-a", "still down");
+        assertThat(queue.get(id).state()).isEqualTo("failed");
+        assertThat(queue.due(10)).isEmpty();
+
+        assertThat(queue.resubmit(id).state()).isEqualTo("queued");
+        assertThat(queue.get(id).attempts()).isZero();
+        assertThatThrownBy(() -> queue.resubmit(id)).isInstanceOf(IllegalStateException.class);
+        assertThat(queue.depthAndOldestAgeSeconds()[0]).isEqualTo(1);
+    }
+
+    @Test
+    void backoffShouldDoubleWithJitterUpToTenMinutes() {
+        Duration first = Duration.ofSeconds(2);
+        assertThat(WorkQueue.backoff(first, 1)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(3));
+        assertThat(WorkQueue.backoff(first, 3)).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
+        assertThat(WorkQueue.backoff(first, 40)).isBetween(Duration.ofMinutes(10), Duration.ofMinutes(15));
+    }
+}
