@@ -71,7 +71,8 @@ public final class WorkDispatcher implements SmartLifecycle {
             }
         });
         poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
-        // a long delivery keeps its claim: leases last 10 minutes and are renewed every minute while it runs
+        // a long delivery keeps its claim: its lease is renewed at a third of its length while it runs
+        long renewEvery = Math.max(1, queue.lease().toMillis() / 3);
         poller.scheduleWithFixedDelay(() -> {
             try {
                 if (slots.availablePermits() < PARALLEL) {
@@ -80,7 +81,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             } catch (RuntimeException e) {
                 log.warn("Could not renew the work leases of {}: {}", node.nodeId(), e.toString());
             }
-        }, 60, 60, TimeUnit.SECONDS);
+        }, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
         running = true;
     }
 

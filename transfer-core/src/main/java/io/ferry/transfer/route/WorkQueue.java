@@ -14,7 +14,8 @@ import io.ferry.transfer.account.AccountNotFoundException;
 
 /**
  * The durable work queue, in the database. An item is {@code queued} until a node claims it: the claim is one
- * conditional UPDATE (so one node wins) that sets a lease in database time. A node that dies loses its lease and
+ * conditional UPDATE (so one node wins) that sets a lease in database time ({@code ferry.work.lease}, renewed while
+ * the item runs). A node that dies loses its lease and
  * the item is claimed again elsewhere once it ran out. A failed attempt is retried with exponential backoff and
  * jitter; after {@code maxAttempts} the item stays {@code failed} until an administrator resubmits it.
  */
@@ -28,7 +29,6 @@ public class WorkQueue {
             LocalDateTime updatedAt) {
     }
 
-    static final Duration LEASE = Duration.ofMinutes(10);
     private static final Duration LONGEST_RETRY = Duration.ofMinutes(10);
     private static final String COLUMNS = "id, kind, route, account, path, partner, remote_name, sha256, state, "
             + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at";
@@ -41,17 +41,28 @@ public class WorkQueue {
     private final JdbcTemplate jdbc;
     private final int maxAttempts;
     private final Duration firstRetry;
+    private final Duration lease;
     private volatile Runnable onAdded = () -> { };
 
     WorkQueue(JdbcTemplate jdbc, @org.springframework.beans.factory.annotation.Value("${ferry.work.max-attempts:5}")
             int maxAttempts, @org.springframework.beans.factory.annotation.Value("${ferry.work.first-retry:2s}")
-            Duration firstRetry) {
+            Duration firstRetry, @org.springframework.beans.factory.annotation.Value("${ferry.work.lease:30s}")
+            Duration lease) {
+        if (lease.compareTo(Duration.ofSeconds(3)) < 0) {
+            throw new IllegalArgumentException("ferry.work.lease must be at least 3s");
+        }
+        this.lease = lease;
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("ferry.work.max-attempts must be at least 1");
         }
         this.jdbc = jdbc;
         this.maxAttempts = maxAttempts;
         this.firstRetry = firstRetry;
+    }
+
+    /** How long a claim holds without renewal; running items are renewed at a third of it. */
+    public Duration lease() {
+        return lease;
     }
 
     /** Told when an item was added (the cluster wakes its dispatchers). */
@@ -80,7 +91,7 @@ public class WorkQueue {
         int claimed = jdbc.update("UPDATE work_items SET state = 'running', claimed_by = ?, attempts = attempts + 1, "
                 + "lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) "
                 + "WHERE id = ? AND ((state = 'queued' AND next_attempt_at <= CURRENT_TIMESTAMP(3)) OR "
-                + "(state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)))", node, LEASE.toNanos() / 1000, id);
+                + "(state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)))", node, lease.toNanos() / 1000, id);
         return claimed == 1 ? Optional.of(get(id)) : Optional.empty();
     }
 
@@ -93,7 +104,7 @@ public class WorkQueue {
     public int renewLeases(String node) {
         return jdbc.update("UPDATE work_items SET lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) "
                 + "WHERE claimed_by = ? AND state = 'running' AND lease_until >= CURRENT_TIMESTAMP(3)",
-                LEASE.toNanos() / 1000, node);
+                lease.toNanos() / 1000, node);
     }
 
     /** The attempt succeeded: done, if this node still holds the item. */

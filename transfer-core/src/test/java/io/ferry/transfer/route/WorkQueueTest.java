@@ -30,7 +30,7 @@ class WorkQueueTest {
                 jdbc.execute(sql);
             }
         }
-        queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50));
+        queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50), Duration.ofSeconds(30));
     }
 
     private long add() {
