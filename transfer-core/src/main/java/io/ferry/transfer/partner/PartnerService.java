@@ -174,37 +174,132 @@ public class PartnerService {
             throws java.io.IOException {
         Partner partner = get(partnerName);
         String[] presented = new String[1];
+        for (int attempt = 0;; attempt++) {
+            Connection connection = null;
+            boolean reused = false;
+            try {
+                connection = borrow(partner);
+                reused = connection != null;
+                if (connection == null) {
+                    connection = connect(partner, presented);
+                }
+                source.position(0);
+                long sent = send(connection.sftp(), partner, source, remoteName);
+                giveBack(partner, connection);
+                return sent;
+            } catch (Exception e) {
+                closeQuietly(connection);
+                if (reused && attempt == 0) {
+                    continue; // an idle connection the server closed meanwhile: once more on a new one
+                }
+                throw new java.io.IOException(describe(partner, presented[0], e), e);
+            }
+        }
+    }
+
+    /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
+    private static long send(SftpClient sftp, Partner partner, java.nio.channels.SeekableByteChannel source,
+            String remoteName) throws java.io.IOException {
         String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
         String target = dir + remoteName;
         String temporary = dir + "." + remoteName + ".ferry-part";
-        long size = source.size();
-        try (Connection connection = connect(partner, presented)) {
-            SftpClient sftp = connection.sftp();
-            try {
-                if (sftp.stat(target).getSize() == size) {
-                    return 0;
+        try {
+            if (sftp.stat(target).getSize() == source.size()) {
+                return 0;
+            }
+        } catch (org.apache.sshd.sftp.common.SftpException missing) {
+            // not there yet: send it
+        }
+        long sent = 0;
+        try (java.io.OutputStream out = sftp.write(temporary)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
+            for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
+                out.write(buffer.array(), 0, buffer.position());
+                sent += buffer.position();
+                buffer.clear();
+            }
+        }
+        try {
+            sftp.remove(target); // another file of that name: the delivery replaces it
+        } catch (org.apache.sshd.sftp.common.SftpException missing) {
+            // nothing to replace
+        }
+        sftp.rename(temporary, target);
+        return sent;
+    }
+
+    /** Connections a delivery finished with, kept for the next one (at most maxParallel per partner, 60 s idle). */
+    private record Idle(Connection connection, long since) {
+    }
+
+    private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    private final Map<String, java.util.Deque<Idle>> idle = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long lastEviction;
+
+    /** The pool of a partner as it is now: a changed partner (new host, key or secret) never reuses an old one. */
+    private static String poolKey(Partner partner) {
+        return partner.name() + "@" + partner.updatedAt();
+    }
+
+    private Connection borrow(Partner partner) {
+        evict();
+        java.util.Deque<Idle> pool = idle.get(poolKey(partner));
+        if (pool == null) {
+            return null;
+        }
+        synchronized (pool) {
+            for (Idle entry = pool.pollFirst(); entry != null; entry = pool.pollFirst()) {
+                if (entry.connection().session().isOpen() && entry.connection().sftp().isOpen()) {
+                    return entry.connection();
                 }
-            } catch (org.apache.sshd.sftp.common.SftpException missing) {
-                // not there yet: send it
+                closeQuietly(entry.connection());
             }
-            long sent = 0;
-            try (java.io.OutputStream out = sftp.write(temporary)) {
-                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
-                for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
-                    out.write(buffer.array(), 0, buffer.position());
-                    sent += buffer.position();
-                    buffer.clear();
-                }
+        }
+        return null;
+    }
+
+    private void giveBack(Partner partner, Connection connection) {
+        java.util.Deque<Idle> pool = idle.computeIfAbsent(poolKey(partner), k -> new java.util.ArrayDeque<>());
+        synchronized (pool) {
+            if (pool.size() < partner.maxParallel()) {
+                pool.addFirst(new Idle(connection, System.nanoTime()));
+                return;
             }
+        }
+        closeQuietly(connection);
+    }
+
+    /** Closes connections idle too long, and every pooled connection of a partner that changed or went away. */
+    private void evict() {
+        long now = System.nanoTime();
+        if (now - lastEviction < java.util.concurrent.TimeUnit.SECONDS.toNanos(5)) {
+            return;
+        }
+        lastEviction = now;
+        java.util.Set<String> current = new java.util.HashSet<>();
+        for (Partner p : list()) {
+            current.add(poolKey(p));
+        }
+        idle.forEach((key, pool) -> {
+            synchronized (pool) {
+                pool.removeIf(entry -> {
+                    boolean stale = !current.contains(key) || now - entry.since() > IDLE_NANOS;
+                    if (stale) {
+                        closeQuietly(entry.connection());
+                    }
+                    return stale;
+                });
+            }
+        });
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection != null) {
             try {
-                sftp.remove(target); // another file of that name: the delivery replaces it
-            } catch (org.apache.sshd.sftp.common.SftpException missing) {
-                // nothing to replace
+                connection.close();
+            } catch (java.io.IOException | RuntimeException e) {
+                // already broken
             }
-            sftp.rename(temporary, target);
-            return sent;
-        } catch (Exception e) {
-            throw new java.io.IOException(describe(partner, presented[0], e), e);
         }
     }
 

@@ -1,0 +1,246 @@
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Work items per second through the durable queue on a two-node cluster: N small files uploaded into a routed
+ * folder, each delivered to a loopback SFTP partner. Run with bench/workqueue.sh.
+ *
+ * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser
+ */
+public class WorkQueueBench {
+
+    static final String ADMIN = "workqueue-bench-" + Long.toHexString(new SecureRandom().nextLong());
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static Path work;
+
+    record Node(String id, int http, int sftp, int hazelcast, Process process) {
+        String url(String path) {
+            return "http://127.0.0.1:" + http + path;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        work = Path.of(args[1]).toAbsolutePath();
+        int files = Integer.parseInt(args[2]);
+        int kib = Integer.parseInt(args[3]);
+        String dbUrl = args[4];
+        String dbUser = args[5];
+        deleteTree(work);
+        Files.createDirectories(work);
+        Path jar = Files.copy(Path.of(args[0]), work.resolve("ferry-app.jar"));
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        String masterKey = Base64.getEncoder().encodeToString(key);
+        int[] hz = {freePort(), freePort()};
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int http = freePort();
+            int sftp = freePort();
+            ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-jar", jar.toString(),
+                    "--ferry.data-dir=" + work.resolve("node-" + i), "--ferry.storage.root=" + work.resolve("nas"),
+                    "--server.port=" + http, "--server.address=127.0.0.1", "--ferry.sftp.port=" + sftp,
+                    "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
+                    "--ferry.cluster.name=ferry-workqueue-bench", "--ferry.cluster.node-id=node-" + i,
+                    "--ferry.cluster.port=" + hz[i], "--ferry.cluster.members=127.0.0.1:" + hz[1 - i],
+                    "--spring.datasource.url=" + dbUrl, "--spring.datasource.username=" + dbUser,
+                    "--spring.datasource.password=", "--logging.level.root=WARN")
+                    .redirectErrorStream(true).redirectOutput(work.resolve("node-" + i + ".log").toFile());
+            pb.environment().put("FERRY_ADMIN_PASSWORD", ADMIN);
+            pb.environment().put("FERRY_SECURITY_MASTER_KEY", masterKey);
+            nodes.add(new Node("node-" + i, http, sftp, hz[i], pb.start()));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(n -> n.process().destroyForcibly())));
+        for (Node n : nodes) {
+            awaitReady(n);
+        }
+        Node a = nodes.get(0);
+
+        // accounts: the source (key login for the stock sftp client) and the partner side
+        Path clientKey = work.resolve("client_key");
+        run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", clientKey.toString()));
+        post(a, "/api/v1/accounts", "{\"username\":\"src\"}", 201);
+        post(a, "/api/v1/accounts/src/keys", "{\"publicKey\":\"" + Files.readString(Path.of(clientKey + ".pub")).trim()
+                + "\"}", 201);
+        post(a, "/api/v1/accounts", "{\"username\":\"dst\",\"password\":\"partner-side-password\"}", 201);
+        Files.createDirectories(work.resolve("nas/dst/in"));
+        Files.createDirectories(work.resolve("nas/src/in"));
+        String partner = "{\"name\":\"%s\",\"host\":\"127.0.0.1\",\"port\":" + a.sftp() + ",\"username\":\"dst\","
+                + "\"password\":\"partner-side-password\",\"hostKey\":\"%s\",\"remoteDir\":\"/in\"}";
+        post(a, "/api/v1/partners", String.format(partner, "probe", "SHA256:" + "A".repeat(43)), 201);
+        Matcher presented = Pattern.compile("\"presentedHostKey\":\"([^\"]+)\"")
+                .matcher(post(a, "/api/v1/partners/probe/check", "", 200));
+        if (!presented.find()) {
+            throw new IllegalStateException("the partner check did not report a host key");
+        }
+        post(a, "/api/v1/partners", String.format(partner, "loopback", presented.group(1)), 201);
+        post(a, "/api/v1/routes", "{\"name\":\"bench\",\"account\":\"src\",\"pathGlob\":\"/in/*.dat\","
+                + "\"partner\":\"loopback\"}", 201);
+
+        Path local = Files.createDirectories(work.resolve("local"));
+        Random random = new Random(7);
+        byte[] data = new byte[kib * 1024];
+        for (int i = 0; i < files; i++) {
+            random.nextBytes(data);
+            Files.write(local.resolve(String.format("f%05d.dat", i)), data);
+        }
+        Path batch = Files.writeString(work.resolve("batch"), "cd /in\nput " + local + "/*.dat\n");
+        long start = System.nanoTime();
+        Process sftp = new ProcessBuilder("sftp", "-q", "-b", batch.toString(), "-i", clientKey.toString(), "-o",
+                "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                "LogLevel=ERROR", "-P", String.valueOf(a.sftp()), "src@127.0.0.1").redirectErrorStream(true)
+                .redirectOutput(work.resolve("sftp.out").toFile()).start();
+        if (sftp.waitFor() != 0) {
+            throw new IllegalStateException("upload failed: " + Files.readString(work.resolve("sftp.out")));
+        }
+        double uploaded = (System.nanoTime() - start) / 1e9;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        int done = 0;
+        int maxDepth = 0;
+        while (System.nanoTime() < deadline) {
+            String body = get(a, "/api/v1/work-items?limit=1000&state=done");
+            done = count(body, "\"state\":\"done\"");
+            maxDepth = Math.max(maxDepth, files - done);
+            if (done >= files) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        double all = (System.nanoTime() - start) / 1e9;
+        // from the items' own database times: first queued to last done
+        String items = get(a, "/api/v1/work-items?limit=1000");
+        LocalDateTime first = null;
+        LocalDateTime last = null;
+        Matcher times = Pattern.compile("\"createdAt\":\"([^\"]+)\",\"updatedAt\":\"([^\"]+)\"").matcher(items);
+        while (times.find()) {
+            LocalDateTime created = LocalDateTime.parse(times.group(1));
+            LocalDateTime updated = LocalDateTime.parse(times.group(2));
+            first = first == null || created.isBefore(first) ? created : first;
+            last = last == null || updated.isAfter(last) ? updated : last;
+        }
+        int byNode0 = count(items, "\"claimedBy\":\"node-0\"");
+        int byNode1 = count(items, "\"claimedBy\":\"node-1\"");
+        long arrived;
+        try (Stream<Path> in = Files.list(work.resolve("nas/dst/in"))) {
+            arrived = in.filter(p -> p.getFileName().toString().endsWith(".dat")).count();
+        }
+        double deliverySeconds = Duration.between(first, last).toMillis() / 1000.0;
+        System.out.printf(Locale.ROOT, "Ferry on %s, 2 nodes active-active, MariaDB on the same machine%n",
+                firstLine(List.of(javaBinary(), "-version")));
+        System.out.printf(Locale.ROOT, "%d files of %d KiB: uploaded in %.1f s (%.0f files/s); all delivered after "
+                + "%.1f s; first queued to last done %.1f s = %.0f work items/s%n", files, kib, uploaded,
+                files / uploaded, all, deliverySeconds, files / deliverySeconds);
+        System.out.printf(Locale.ROOT, "done %d of %d; claimed by node-0 %d, node-1 %d; files at the partner %d "
+                + "(each exactly once: %s)%n", done, files, byNode0, byNode1, arrived, arrived == files);
+        for (Node n : nodes) {
+            n.process().destroy();
+            n.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static int count(String body, String needle) {
+        int count = 0;
+        for (int i = body.indexOf(needle); i >= 0; i = body.indexOf(needle, i + 1)) {
+            count++;
+        }
+        return count;
+    }
+
+    static void awaitReady(Node n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < deadline) {
+            if (!n.process().isAlive()) {
+                throw new IllegalStateException(n.id() + " exited; see " + work);
+            }
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(URI.create(n.url("/actuator/health/readiness"))).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException(n.id() + " did not become ready");
+    }
+
+    static String auth() {
+        return "Basic " + Base64.getEncoder().encodeToString(("admin:" + ADMIN).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String post(Node n, String path, String json, int expected) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url(path))).header("Authorization",
+                auth()).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != expected) {
+            throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return r.body();
+    }
+
+    static String get(Node n, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(n.url(path))).header("Authorization", auth()).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(command + " failed: " + out);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static String javaBinary() {
+        String configured = System.getenv("FERRY_JAVA");
+        return configured != null && !configured.isBlank() ? configured
+                : Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static String firstLine(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            return out.lines().findFirst().orElse("?").trim();
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted((x, y) -> y.getNameCount() - x.getNameCount()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

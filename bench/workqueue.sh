@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Work-queue benchmark: two Ferry nodes (active-active) on loopback, sharing a fresh database on the local
+# MySQL/MariaDB (127.0.0.1:3306, root) and a storage directory. A route sends every file uploaded into one account's
+# /in folder to a partner (the first node's own SFTP listener, another account). N small files are uploaded in one
+# SFTP session; the bench measures how fast the cluster delivers them, and checks each arrived exactly once.
+#
+# Usage: bench/workqueue.sh [files, default 1000] [KiB each, default 4]
+# Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sql=$(command -v mariadb || command -v mysql)
+schema="ferry_workqueue_$(date +%s)"
+"$sql" --protocol=TCP -h127.0.0.1 -uroot -e "CREATE DATABASE $schema CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+trap '"$sql" --protocol=TCP -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $schema"' EXIT
+
+mvn -B -q -DskipTests package -pl app -am
+mkdir -p bench/results
+java bench/WorkQueueBench.java app/target/ferry-app.jar bench/results/workqueue "${1:-1000}" "${2:-4}" \
+  "jdbc:mysql://127.0.0.1:3306/$schema?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC" root
