@@ -36,6 +36,9 @@ public class RouteService {
     }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final String SELECT = "SELECT name, account, path_glob, partner, remote_name, enabled FROM routes ";
+    private static final org.springframework.jdbc.core.RowMapper<Route> ROW = (rs, i) -> new Route(rs.getString(1),
+            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6));
 
     private final JdbcTemplate jdbc;
     private final PartnerService partners;
@@ -76,9 +79,7 @@ public class RouteService {
     }
 
     public Route get(String name) {
-        List<Route> found = jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes "
-                + "WHERE name = ?", (rs, i) -> new Route(rs.getString(1), rs.getString(2), rs.getString(3),
-                        rs.getString(4), rs.getString(5), rs.getBoolean(6)), name);
+        List<Route> found = jdbc.query(SELECT + "WHERE name = ?", ROW, name);
         if (found.isEmpty()) {
             throw new AccountNotFoundException("route '" + name + "' not found");
         }
@@ -86,9 +87,7 @@ public class RouteService {
     }
 
     public List<Route> list() {
-        return jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes ORDER BY name",
-                (rs, i) -> new Route(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getBoolean(6)));
+        return jdbc.query(SELECT + "ORDER BY name", ROW);
     }
 
     public void delete(String name) {
@@ -106,10 +105,7 @@ public class RouteService {
      */
     public int uploaded(String account, String path, String sha256) {
         int queued = 0;
-        for (Route route : jdbc.query("SELECT name, account, path_glob, partner, remote_name, enabled FROM routes "
-                + "WHERE account = ? AND enabled = TRUE ORDER BY name", (rs, i) -> new Route(rs.getString(1),
-                        rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6)),
-                account)) {
+        for (Route route : jdbc.query(SELECT + "WHERE account = ? AND enabled = TRUE ORDER BY name", ROW, account)) {
             if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
                 queue.add(route.name(), account, path, route.partner(), remoteName(route.remoteName(), path), sha256);
                 queued++;
