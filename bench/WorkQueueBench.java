@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * Work items per second through the durable queue on a two-node cluster: N small files uploaded into a routed
  * folder, each delivered to a loopback SFTP partner. Run with bench/workqueue.sh.
  *
- * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser
+ * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser [kill]. With "kill", the second node is killed (SIGKILL)
+ * while it delivers and started again 5 s later.
  */
 public class WorkQueueBench {
 
@@ -44,6 +45,7 @@ public class WorkQueueBench {
         int kib = Integer.parseInt(args[3]);
         String dbUrl = args[4];
         String dbUser = args[5];
+        boolean kill = args.length > 6 && args[6].equals("kill");
         deleteTree(work);
         Files.createDirectories(work);
         Path jar = Files.copy(Path.of(args[0]), work.resolve("ferry-app.jar"));
@@ -51,22 +53,11 @@ public class WorkQueueBench {
         new SecureRandom().nextBytes(key);
         String masterKey = Base64.getEncoder().encodeToString(key);
         int[] hz = {freePort(), freePort()};
+        int[] https = {freePort(), freePort()};
+        int[] sftps = {freePort(), freePort()};
         List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            int http = freePort();
-            int sftp = freePort();
-            ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-jar", jar.toString(),
-                    "--ferry.data-dir=" + work.resolve("node-" + i), "--ferry.storage.root=" + work.resolve("nas"),
-                    "--server.port=" + http, "--server.address=127.0.0.1", "--ferry.sftp.port=" + sftp,
-                    "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
-                    "--ferry.cluster.name=ferry-workqueue-bench", "--ferry.cluster.node-id=node-" + i,
-                    "--ferry.cluster.port=" + hz[i], "--ferry.cluster.members=127.0.0.1:" + hz[1 - i],
-                    "--spring.datasource.url=" + dbUrl, "--spring.datasource.username=" + dbUser,
-                    "--spring.datasource.password=", "--logging.level.root=WARN")
-                    .redirectErrorStream(true).redirectOutput(work.resolve("node-" + i + ".log").toFile());
-            pb.environment().put("FERRY_ADMIN_PASSWORD", ADMIN);
-            pb.environment().put("FERRY_SECURITY_MASTER_KEY", masterKey);
-            nodes.add(new Node("node-" + i, http, sftp, hz[i], pb.start()));
+            nodes.add(start(jar, i, https[i], sftps[i], hz, dbUrl, dbUser, masterKey));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(n -> n.process().destroyForcibly())));
         for (Node n : nodes) {
@@ -108,10 +99,29 @@ public class WorkQueueBench {
                 "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                 "LogLevel=ERROR", "-P", String.valueOf(a.sftp()), "src@127.0.0.1").redirectErrorStream(true)
                 .redirectOutput(work.resolve("sftp.out").toFile()).start();
+        if (kill) {
+            // SIGKILL the second node (a worker, not the SFTP node) while it delivers, then start it again
+            long quarter = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (count(get(a, "/api/v1/work-items?limit=1000&state=done"), "\"state\":\"done\"") < files / 4
+                    && System.nanoTime() < quarter) {
+                Thread.sleep(100);
+            }
+            int running = 0;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (running == 0 && System.nanoTime() < until) { // kill it with deliveries in hand
+                running = count(get(a, "/api/v1/work-items?limit=1000&state=running"), "\"claimedBy\":\"node-1\"");
+            }
+            nodes.get(1).process().destroyForcibly();
+            nodes.get(1).process().waitFor(30, TimeUnit.SECONDS);
+            System.out.println("killed node-1 with " + running + " deliveries in hand");
+            Thread.sleep(5000);
+            nodes.set(1, start(jar, 1, https[1], sftps[1], hz, dbUrl, dbUser, masterKey));
+        }
         if (sftp.waitFor() != 0) {
             throw new IllegalStateException("upload failed: " + Files.readString(work.resolve("sftp.out")));
         }
         double uploaded = (System.nanoTime() - start) / 1e9;
+        String killed = "no";
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         int done = 0;
         int maxDepth = 0;
@@ -136,11 +146,15 @@ public class WorkQueueBench {
             first = first == null || created.isBefore(first) ? created : first;
             last = last == null || updated.isAfter(last) ? updated : last;
         }
+        int rerun = files - count(items, "\"attempts\":1,");
         int byNode0 = count(items, "\"claimedBy\":\"node-0\"");
         int byNode1 = count(items, "\"claimedBy\":\"node-1\"");
         long arrived;
+        long parts;
         try (Stream<Path> in = Files.list(work.resolve("nas/dst/in"))) {
-            arrived = in.filter(p -> p.getFileName().toString().endsWith(".dat")).count();
+            List<String> names = in.map(p -> p.getFileName().toString()).toList();
+            arrived = names.stream().filter(n -> n.endsWith(".dat")).count();
+            parts = names.stream().filter(n -> n.endsWith(".ferry-part")).count();
         }
         double deliverySeconds = Duration.between(first, last).toMillis() / 1000.0;
         System.out.printf(Locale.ROOT, "Ferry on %s, 2 nodes active-active, MariaDB on the same machine%n",
@@ -148,12 +162,30 @@ public class WorkQueueBench {
         System.out.printf(Locale.ROOT, "%d files of %d KiB: uploaded in %.1f s (%.0f files/s); all delivered after "
                 + "%.1f s; first queued to last done %.1f s = %.0f work items/s%n", files, kib, uploaded,
                 files / uploaded, all, deliverySeconds, files / deliverySeconds);
-        System.out.printf(Locale.ROOT, "done %d of %d; claimed by node-0 %d, node-1 %d; files at the partner %d "
-                + "(each exactly once: %s)%n", done, files, byNode0, byNode1, arrived, arrived == files);
+        System.out.printf(Locale.ROOT, "done %d of %d; last claimed by node-0 %d, node-1 %d; files at the partner %d "
+                + "(each exactly once: %s), temporary files left %d; items that needed more than one attempt %d%n",
+                done, files, byNode0, byNode1, arrived, arrived == files, parts, rerun);
         for (Node n : nodes) {
             n.process().destroy();
             n.process().waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    static Node start(Path jar, int i, int http, int sftp, int[] hz, String dbUrl, String dbUser, String masterKey)
+            throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-jar", jar.toString(),
+                "--ferry.data-dir=" + work.resolve("node-" + i), "--ferry.storage.root=" + work.resolve("nas"),
+                "--server.port=" + http, "--server.address=127.0.0.1", "--ferry.sftp.port=" + sftp,
+                "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
+                "--ferry.cluster.name=ferry-workqueue-bench", "--ferry.cluster.node-id=node-" + i,
+                "--ferry.cluster.port=" + hz[i], "--ferry.cluster.members=127.0.0.1:" + hz[1 - i],
+                "--spring.datasource.url=" + dbUrl, "--spring.datasource.username=" + dbUser,
+                "--spring.datasource.password=", "--logging.level.root=WARN")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        work.resolve("node-" + i + ".log").toFile()));
+        pb.environment().put("FERRY_ADMIN_PASSWORD", ADMIN);
+        pb.environment().put("FERRY_SECURITY_MASTER_KEY", masterKey);
+        return new Node("node-" + i, http, sftp, hz[i], pb.start());
     }
 
     static int count(String body, String needle) {

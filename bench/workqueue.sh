@@ -4,7 +4,9 @@
 # /in folder to a partner (the first node's own SFTP listener, another account). N small files are uploaded in one
 # SFTP session; the bench measures how fast the cluster delivers them, and checks each arrived exactly once.
 #
-# Usage: bench/workqueue.sh [files, default 1000] [KiB each, default 4]
+# Usage: bench/workqueue.sh [files, default 1000] [KiB each, default 4] [kill]
+# With "kill", the second node is killed with SIGKILL while it delivers and restarted 5 s later: every file must
+# still arrive exactly once.
 # Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +19,4 @@ trap '"$sql" --protocol=TCP -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $sche
 mvn -B -q -DskipTests package -pl app -am
 mkdir -p bench/results
 java bench/WorkQueueBench.java app/target/ferry-app.jar bench/results/workqueue "${1:-1000}" "${2:-4}" \
-  "jdbc:mysql://127.0.0.1:3306/$schema?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC" root
+  "jdbc:mysql://127.0.0.1:3306/$schema?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC" root ${3:-}
