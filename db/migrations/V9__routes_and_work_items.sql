@@ -1,5 +1,5 @@
 -- Routes (a file uploaded into an account's folder goes on to a partner) and the durable work queue that carries
--- out every delivery: an item is written before the upload that caused it is acknowledged, claimed by one node at a
+-- out every delivery (and, once every delivery of an upload is done, the routes' action on the source file): an item is written before the upload that caused it is acknowledged, claimed by one node at a
 -- time with a lease (database time), retried with backoff, and kept as failed for an administrator to resubmit.
 CREATE TABLE routes (
     id           BIGINT         NOT NULL AUTO_INCREMENT,
@@ -8,6 +8,7 @@ CREATE TABLE routes (
     path_glob    VARCHAR(512)   NOT NULL,
     partner      VARCHAR(64)    NOT NULL,
     remote_name  VARCHAR(512)   NOT NULL,
+    post_action  VARCHAR(16)    NOT NULL,
     enabled      BOOLEAN        NOT NULL,
     created_at   DATETIME(6)    NOT NULL,
     PRIMARY KEY (id),
@@ -18,6 +19,9 @@ CREATE TABLE work_items (
     id               BIGINT         NOT NULL AUTO_INCREMENT,
     kind             VARCHAR(16)    NOT NULL,
     route            VARCHAR(64)    NOT NULL,
+    upload_id        BIGINT         NOT NULL,
+    post_action      VARCHAR(16)    NOT NULL,
+    post_done        BOOLEAN        NOT NULL,
     account          VARCHAR(64)    NOT NULL,
     path             VARCHAR(1024)  NOT NULL,
     partner          VARCHAR(64)    NOT NULL,
@@ -36,3 +40,4 @@ CREATE TABLE work_items (
 );
 
 CREATE INDEX ix_work_items_due ON work_items (state, next_attempt_at);
+CREATE INDEX ix_work_items_upload ON work_items (upload_id);

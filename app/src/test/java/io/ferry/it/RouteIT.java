@@ -46,10 +46,14 @@ class RouteIT extends NodeIT {
     }
 
     private String route(String account, String glob, String partner, String remoteName) {
+        return route(account, glob, partner, remoteName, "keep");
+    }
+
+    private String route(String account, String glob, String partner, String remoteName, String postAction) {
         String name = uniqueUser("route");
         Api.Response created = admin().post("/api/v1/routes", "{\"name\":\"" + name + "\",\"account\":\"" + account
                 + "\",\"pathGlob\":\"" + glob + "\",\"partner\":\"" + partner + "\",\"remoteName\":\"" + remoteName
-                + "\"}");
+                + "\",\"postAction\":\"" + postAction + "\"}");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         return name;
     }
@@ -96,6 +100,39 @@ class RouteIT extends NodeIT {
 
         JsonNode rows = admin().get("/api/v1/transfers?account=" + source).json().get("items");
         assertThat(rows.toString()).contains("\"direction\":\"outbound\"");
+    }
+
+    @Test
+    void theSourceShouldBeArchivedOnceEveryRouteDeliveredIt() throws Exception {
+        String source = uniqueUser("src");
+        String first = uniqueUser("dst");
+        String second = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(first, "destination-password");
+        admin().createAccount(second, "destination-password");
+        String keep = route(source, "/outbox/*.edi", partner(first, "destination-password"), "{name}", "keep");
+        String archive = route(source, "/outbox/*.edi", partner(second, "destination-password"), "{name}",
+                "archive");
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/order.edi")) {
+                out.write("UNA:+.? '".getBytes());
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(itemOf(keep).get("state").asString()).isEqualTo("done");
+            assertThat(itemOf(archive).get("state").asString()).isEqualTo("done");
+            assertThat(Files.exists(home(source).resolve("outbox/order.edi"))).isFalse();
+        });
+        assertThat(Files.readString(home(first).resolve("in/order.edi"))).isEqualTo("UNA:+.? '");
+        assertThat(Files.readString(home(second).resolve("in/order.edi"))).isEqualTo("UNA:+.? '");
+        try (var archived = Files.list(home(source).resolve("archive"))) {
+            assertThat(archived.map(p -> p.getFileName().toString())).singleElement().asString()
+                    .endsWith("-order.edi");
+        }
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"bad\",\"account\":\"" + source + "\",\"pathGlob\":"
+                + "\"/x/*\",\"partner\":\"" + itemOf(keep).get("partner").asString() + "\",\"postAction\":\"shred\"}")
+                .status()).isEqualTo(400);
     }
 
     @Test

@@ -133,6 +133,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             delivered.incrementAndGet();
             log.info("Delivered {} of {} to {} as {} ({} bytes, attempt {})", item.path(), item.account(),
                     item.partner(), item.remoteName(), sent, item.attempts());
+            afterLastDelivery(item, store);
         } catch (Exception e) {
             error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("Delivery {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), item.partner(),
@@ -146,6 +147,43 @@ public final class WorkDispatcher implements SmartLifecycle {
                             : io.ferry.transfer.log.Outcome.FAILED, error, item.partner()));
         } catch (RuntimeException e) {
             log.warn("Could not log delivery {}: {}", item.id(), e.toString());
+        }
+    }
+
+    /**
+     * Once every delivery of the upload is done: the source file is archived ({@code /archive/<stamp>-<name>}) or
+     * deleted, as its routes ask. Done at most once in effect: a second run finds the file gone and does nothing.
+     */
+    private void afterLastDelivery(WorkQueue.Item item, FileStore store) {
+        try {
+            var action = queue.pendingPostAction(item);
+            if (action.isEmpty()) {
+                return;
+            }
+            try (java.nio.file.FileSystem files = store.openFileSystem()) {
+                java.nio.file.Path source = store.resolve(files.getPath(item.path()));
+                if (action.get().equals("delete")) {
+                    store.delete(source);
+                } else {
+                    java.nio.file.Path archive = store.resolve(files.getPath("/archive"));
+                    try {
+                        store.createDirectory(archive);
+                    } catch (java.nio.file.FileAlreadyExistsException exists) {
+                        // archived before
+                    }
+                    String stamp = java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)
+                            .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+                    store.rename(source, store.resolve(files.getPath("/archive/" + stamp + "-"
+                            + java.nio.file.Path.of(item.path()).getFileName())));
+                }
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // another node did it first, or the partner deleted it meanwhile
+            }
+            queue.postActionDone(item);
+            log.info("{} {} of {} after its last delivery", action.get().equals("delete") ? "Deleted" : "Archived",
+                    item.path(), item.account());
+        } catch (Exception e) {
+            log.warn("The post-action on {} of {} failed: {}", item.path(), item.account(), e.toString());
         }
     }
 

@@ -27,18 +27,24 @@ public class RouteService {
 
     /** A route as the API shows it. */
     public record Route(String name, String account, String pathGlob, String partner, String remoteName,
-            boolean enabled) {
+            String postAction, boolean enabled) {
     }
 
-    /** What an administrator gives; {@code remoteName} defaults to {@code {name}}, {@code enabled} to true. */
+    /**
+     * What an administrator gives; {@code remoteName} defaults to {@code {name}}, {@code postAction} to {@code keep}
+     * ({@code delete}, or {@code archive}: moved to {@code /archive/<yyyyMMdd-HHmmss>-<name>} in the account's home),
+     * {@code enabled} to true.
+     */
     public record RouteRequest(String name, String account, String pathGlob, String partner, String remoteName,
-            Boolean enabled) {
+            String postAction, Boolean enabled) {
     }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    private static final String SELECT = "SELECT name, account, path_glob, partner, remote_name, enabled FROM routes ";
+    private static final java.util.Set<String> POST_ACTIONS = java.util.Set.of("keep", "delete", "archive");
+    private static final String SELECT = "SELECT name, account, path_glob, partner, remote_name, post_action, enabled "
+            + "FROM routes ";
     private static final org.springframework.jdbc.core.RowMapper<Route> ROW = (rs, i) -> new Route(rs.getString(1),
-            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6));
+            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getBoolean(7));
 
     private final JdbcTemplate jdbc;
     private final PartnerService partners;
@@ -48,7 +54,7 @@ public class RouteService {
         this.jdbc = jdbc;
         this.partners = partners;
         this.queue = queue;
-        log.onUploadRecorded(r -> uploaded(r.getAccount(), r.getPath(), r.getSha256()));
+        log.onUploadRecorded(r -> uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256()));
     }
 
     public Route create(RouteRequest r) {
@@ -68,10 +74,15 @@ public class RouteService {
         if (remoteName.contains("/") || remoteName.contains("..")) {
             throw new IllegalArgumentException("remoteName is a file name in the partner's folder, not a path");
         }
+        String postAction = r.postAction() == null ? "keep" : r.postAction();
+        if (!POST_ACTIONS.contains(postAction)) {
+            throw new IllegalArgumentException("postAction must be keep, delete or archive");
+        }
         try {
-            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, remote_name, enabled, created_at) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(), r.partner(), remoteName,
-                    r.enabled() == null || r.enabled(), Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
+            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, remote_name, post_action, enabled, "
+                    + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(), r.partner(),
+                    remoteName, postAction, r.enabled() == null || r.enabled(),
+                    Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
         } catch (DuplicateKeyException e) {
             throw new AccountConflictException("route '" + r.name() + "' already exists");
         }
@@ -103,11 +114,12 @@ public class RouteService {
      *
      * @return how many deliveries were queued
      */
-    public int uploaded(String account, String path, String sha256) {
+    public int uploaded(long uploadId, String account, String path, String sha256) {
         int queued = 0;
         for (Route route : jdbc.query(SELECT + "WHERE account = ? AND enabled = TRUE ORDER BY name", ROW, account)) {
             if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
-                queue.add(route.name(), account, path, route.partner(), remoteName(route.remoteName(), path), sha256);
+                queue.add(uploadId, route.name(), account, path, route.partner(), remoteName(route.remoteName(), path),
+                        sha256, route.postAction());
                 queued++;
             }
         }

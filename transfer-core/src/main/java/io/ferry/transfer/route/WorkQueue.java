@@ -70,13 +70,40 @@ public class WorkQueue {
         this.onAdded = listener;
     }
 
-    /** Queues a delivery, due now. */
-    public void add(String route, String account, String path, String partner, String remoteName, String sha256) {
-        jdbc.update("INSERT INTO work_items (kind, route, account, path, partner, remote_name, sha256, state, attempts, "
-                + "max_attempts, next_attempt_at, created_at, updated_at) VALUES ('deliver', ?, ?, ?, ?, ?, ?, 'queued', "
-                + "0, ?, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", route, account, path,
-                partner, remoteName, sha256, maxAttempts);
+    /** Queues a delivery of one upload (the transfer-log row's id), due now. */
+    public void add(long uploadId, String route, String account, String path, String partner, String remoteName,
+            String sha256, String postAction) {
+        jdbc.update("INSERT INTO work_items (kind, route, upload_id, post_action, post_done, account, path, partner, "
+                + "remote_name, sha256, state, attempts, max_attempts, next_attempt_at, created_at, updated_at) VALUES "
+                + "('deliver', ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
+                + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", route, uploadId, postAction, account, path, partner,
+                remoteName, sha256, maxAttempts);
         onAdded.run();
+    }
+
+    /**
+     * What to do with an upload's source file now that this item is done: {@code archive} or {@code delete} (the
+     * strongest any of its routes asked for) once every delivery of the upload is done and nobody did it yet;
+     * otherwise empty. The action must tolerate being done twice (two nodes finishing the last two deliveries at
+     * once); {@link #postActionDone} records it.
+     */
+    public Optional<String> pendingPostAction(Item item) {
+        Long upload = jdbc.queryForObject("SELECT upload_id FROM work_items WHERE id = ?", Long.class, item.id());
+        Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE upload_id = ? AND (state <> 'done' "
+                + "OR post_done = TRUE)", Integer.class, upload);
+        if (open == null || open > 0) {
+            return Optional.empty();
+        }
+        List<String> actions = jdbc.queryForList("SELECT DISTINCT post_action FROM work_items WHERE upload_id = ?",
+                String.class, upload);
+        return actions.contains("archive") ? Optional.of("archive")
+                : actions.contains("delete") ? Optional.of("delete") : Optional.empty();
+    }
+
+    /** The upload's post-action was carried out. */
+    public void postActionDone(Item item) {
+        Long upload = jdbc.queryForObject("SELECT upload_id FROM work_items WHERE id = ?", Long.class, item.id());
+        jdbc.update("UPDATE work_items SET post_done = TRUE WHERE upload_id = ?", upload);
     }
 
     /** Up to {@code limit} ids that are due: queued and due, or running with a lease that ran out. */

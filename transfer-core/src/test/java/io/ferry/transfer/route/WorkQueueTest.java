@@ -34,7 +34,7 @@ class WorkQueueTest {
     }
 
     private long add() {
-        queue.add("route", "acme", "/outbox/a.csv", "partner", "a.csv", "abc");
+        queue.add(7, "route", "acme", "/outbox/a.csv", "partner", "a.csv", "abc", "keep");
         return queue.due(10).get(0);
     }
 
@@ -80,6 +80,20 @@ class WorkQueueTest {
         assertThat(queue.get(id).attempts()).isZero();
         assertThatThrownBy(() -> queue.resubmit(id)).isInstanceOf(IllegalStateException.class);
         assertThat(queue.depthAndOldestAgeSeconds()[0]).isEqualTo(1);
+    }
+
+    @Test
+    void theSourcesPostActionShouldWaitForEveryDeliveryOfTheUploadAndTakeTheStrongest() {
+        queue.add(9, "keep-route", "acme", "/outbox/b.csv", "p1", "b.csv", "abc", "keep");
+        queue.add(9, "archive-route", "acme", "/outbox/b.csv", "p2", "b.csv", "abc", "archive");
+        var first = queue.claim(queue.due(10).get(0), "node-a").orElseThrow();
+        queue.done(first, "node-a");
+        assertThat(queue.pendingPostAction(first)).isEmpty(); // the other delivery still runs
+        var second = queue.claim(queue.due(10).get(0), "node-a").orElseThrow();
+        queue.done(second, "node-a");
+        assertThat(queue.pendingPostAction(second)).contains("archive");
+        queue.postActionDone(second);
+        assertThat(queue.pendingPostAction(second)).isEmpty();
     }
 
     @Test
