@@ -63,9 +63,13 @@ class FtpsLimitsIT extends NodeIT {
 
     /** Explicit FTPS only; three sessions in all, two per account; one-second data timeout; active mode on. */
     private FtpsServer server(Duration idleTimeout) {
-        FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0", "",
-                true, idleTimeout, Duration.ofSeconds(1), 3, 2, 6, List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "",
-                "");
+        return server(idleTimeout, "");
+    }
+
+    private FtpsServer server(Duration idleTimeout, String passiveAddress) {
+        FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0",
+                passiveAddress, true, idleTimeout, Duration.ofSeconds(1), 3, 2, 6, List.of("TLSv1.3", "TLSv1.2"),
+                List.of(), "", "", "");
         FtpsServer server = new FtpsServer(properties, certificates, accounts, storageRoot, transferLog, "it-limits",
                 new io.ferry.transfer.node.ServingState(true));
         server.start();
@@ -190,6 +194,19 @@ class FtpsLimitsIT extends NodeIT {
         assertThat(client.pasv()).isEqualTo(227);
         assertThat(client.sendCommand("STOR", "never.bin")).isEqualTo(150);
         assertThat(client.getReply()).isEqualTo(425);
+    }
+
+    @Test
+    void passiveRepliesShouldAnnounceTheConfiguredExternalAddress() throws Exception {
+        // behind NAT or the edge, partners must be told the outside address, not the one the node binds
+        FtpsServer natted = server(Duration.ofMinutes(1), "192.0.2.10");
+        try {
+            FTPSClient client = login(natted, partner());
+            assertThat(client.pasv()).isEqualTo(227);
+            assertThat(client.getReplyString()).contains("(192,0,2,10,");
+        } finally {
+            natted.stop();
+        }
     }
 
     @Test
