@@ -122,22 +122,33 @@ class FtpsIT extends NodeIT {
         assertThat(upload.get("clientAddress").asString()).isEqualTo("127.0.0.1");
     }
 
-    /** An FTPSClient that lets a test open the data connection itself, to break it the way a crash does. */
-    static final class RawFtpsClient extends FTPSClient {
-        RawFtpsClient() {
-            super(false);
-        }
-
-        java.net.Socket openData(String command, String argument) throws IOException {
-            return _openDataConnection_(command, argument);
-        }
+    /**
+     * Opens a passive data connection the way a client does (TCP, then TLS over it) but keeps the TCP socket, so a
+     * test can break it the way a network failure does: a reset, with no TLS close_notify (which a server must take
+     * as a clean end of the file).
+     */
+    private static java.net.Socket[] openBreakableData(FTPSClient ftp, String command, String name) throws Exception {
+        assertThat(ftp.pasv()).isEqualTo(227);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\((\\d+),(\\d+),(\\d+),(\\d+),(\\d+),(\\d+)\\)")
+                .matcher(ftp.getReplyString());
+        assertThat(m.find()).as(ftp.getReplyString()).isTrue();
+        int port = Integer.parseInt(m.group(5)) * 256 + Integer.parseInt(m.group(6));
+        java.net.Socket plain = new java.net.Socket("127.0.0.1", port);
+        assertThat(ftp.sendCommand(command, name)).isEqualTo(150);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {TrustManagerUtils.getAcceptAllTrustManager()}, null);
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(plain, "127.0.0.1", port, true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        return new java.net.Socket[] {plain, tls};
     }
 
     @Test
     void brokenUploadShouldStayInvisibleAndResumeWithRestAndStor() throws Exception {
         String user = partner();
-        byte[] data = SftpOperationsIT.random(1_500_000);
-        RawFtpsClient ftp = new RawFtpsClient();
+        byte[] content = SftpOperationsIT.random(1_500_000);
+        FTPSClient ftp = new FTPSClient(false);
         ftp.setTrustManager(TrustManagerUtils.getAcceptAllTrustManager());
         ftp.setDefaultTimeout(20_000);
         ftp.connect("127.0.0.1", ftpsServer.explicitPort());
@@ -147,11 +158,21 @@ class FtpsIT extends NodeIT {
             ftp.execPROT("P");
             ftp.enterLocalPassiveMode();
             ftp.setFileType(FTP.BINARY_FILE_TYPE);
-            java.net.Socket socket = ftp.openData("STOR", "resume.bin");
-            socket.getOutputStream().write(data, 0, 600_000);
-            socket.getOutputStream().flush();
-            socket.setSoLinger(true, 0); // reset, as when the partner's network fails
-            socket.close();
+            java.net.Socket[] data = openBreakableData(ftp, "STOR", "resume.bin");
+            data[1].getOutputStream().write(content, 0, 600_000);
+            data[1].getOutputStream().flush();
+            // the server has some of it (a second session sees the pending upload grow) before the network fails
+            FTPSClient watcher = login(false, user);
+            try {
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> {
+                    String size = watcher.getSize("resume.bin");
+                    return size != null && Long.parseLong(size) > 0;
+                });
+            } finally {
+                watcher.disconnect();
+            }
+            data[0].setSoLinger(true, 0); // as when the partner's network fails: a TCP reset, no TLS close_notify
+            data[0].close();
             assertThat(ftp.getReply()).isEqualTo(426);
             assertThat(ftp.listNames()).doesNotContain("resume.bin");
             assertThat(Files.exists(home(user).resolve("resume.bin"))).isFalse();
@@ -159,12 +180,12 @@ class FtpsIT extends NodeIT {
             long have = Long.parseLong(ftp.getSize("resume.bin"));
             assertThat(have).isBetween(1L, 600_000L);
             ftp.setRestartOffset(have);
-            assertThat(ftp.storeFile("resume.bin", new ByteArrayInputStream(data, (int) have, data.length - (int) have)))
+            assertThat(ftp.storeFile("resume.bin", new ByteArrayInputStream(content, (int) have, content.length - (int) have)))
                     .as(ftp.getReplyString()).isTrue();
         } finally {
             ftp.disconnect();
         }
-        assertThat(Files.readAllBytes(home(user).resolve("resume.bin"))).isEqualTo(data);
+        assertThat(Files.readAllBytes(home(user).resolve("resume.bin"))).isEqualTo(content);
         JsonNode rows = admin().get("/api/v1/transfers?account=" + user).json().get("items");
         assertThat(rows.get(1).get("status").asString()).isEqualTo("failed");
         assertThat(rows.get(1).get("error").asString()).contains("data connection lost");
