@@ -41,6 +41,9 @@ public final class PrimaryLease {
             LocalDateTime previousExpiresAt, LocalDateTime validUntil, LocalDateTime at) {
     }
 
+    private static final String SELECT_STATE = "SELECT holder, token, expires_at, handoff_to, handoff_until, "
+            + "CURRENT_TIMESTAMP(3) FROM cluster_leases WHERE name = ?";
+
     private final DataSource db;
     private final String name;
     private final long ttlMicros;
@@ -220,8 +223,7 @@ public final class PrimaryLease {
     /** The lease now, or empty before anyone ever took it. */
     public Optional<State> state() throws SQLException {
         try (Connection c = db.getConnection(); PreparedStatement select = c.prepareStatement(
-                "SELECT holder, token, expires_at, handoff_to, handoff_until, CURRENT_TIMESTAMP(3) FROM cluster_leases "
-                        + "WHERE name = ?")) {
+                SELECT_STATE)) {
             select.setString(1, name);
             try (ResultSet rs = select.executeQuery()) {
                 return rs.next() ? Optional.of(state(rs)) : Optional.empty();
@@ -284,8 +286,7 @@ public final class PrimaryLease {
     }
 
     private State lockedState(Connection c) throws SQLException {
-        try (PreparedStatement select = c.prepareStatement("SELECT holder, token, expires_at, handoff_to, "
-                + "handoff_until, CURRENT_TIMESTAMP(3) FROM cluster_leases WHERE name = ? FOR UPDATE")) {
+        try (PreparedStatement select = c.prepareStatement(SELECT_STATE + " FOR UPDATE")) {
             select.setString(1, name);
             try (ResultSet rs = select.executeQuery()) {
                 return rs.next() ? state(rs) : null;

@@ -1,7 +1,6 @@
 package io.ferry.app.cluster;
 
 import java.nio.channels.SeekableByteChannel;
-import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,7 +43,6 @@ public final class WorkDispatcher implements SmartLifecycle {
     private final ServingState serving;
     private final ClusterNode node;
     private final Semaphore slots = new Semaphore(PARALLEL);
-    private final AtomicLong delivered = new AtomicLong();
     private ScheduledExecutorService poller;
     private ExecutorService workers;
     private volatile boolean running;
@@ -121,16 +119,18 @@ public final class WorkDispatcher implements SmartLifecycle {
     private void run(WorkQueue.Item item) {
         TransferTracker tracker = new TransferTracker(Direction.OUTBOUND);
         String error = null;
+        String sha256 = null;
         long sent = 0;
         try {
             var account = accounts.get(item.account());
             FileStore store = storage.open(account.getHome(), Quota.UNLIMITED);
             try (java.nio.file.FileSystem files = store.openFileSystem();
                     SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
-                sent = partners.deliver(item.partner(), source, item.remoteName());
+                sent = partners.deliver(item.partner(), source, item.remoteName(), tracker);
+                // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
+                sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
             }
             queue.done(item, node.nodeId());
-            delivered.incrementAndGet();
             log.info("Delivered {} of {} to {} as {} ({} bytes, attempt {})", item.path(), item.account(),
                     item.partner(), item.remoteName(), sent, item.attempts());
             afterLastDelivery(item, store);
@@ -141,10 +141,8 @@ public final class WorkDispatcher implements SmartLifecycle {
             queue.failed(item, node.nodeId(), error);
         }
         try {
-            transferLog.record(new io.ferry.transfer.log.TransferRecord(node.nodeId(), "sftp", "work-" + item.id(),
-                    item.account(), item.path(), Direction.OUTBOUND, 0, sent, error == null ? item.sha256() : null,
-                    tracker.startedAt(), Instant.now(), error == null ? io.ferry.transfer.log.Outcome.SUCCESS
-                            : io.ferry.transfer.log.Outcome.FAILED, error, item.partner()));
+            transferLog.record(tracker.toRecord(node.nodeId(), "sftp", "work-" + item.id(), item.account(),
+                    item.path(), error == null ? sha256 : null, error, item.partner()));
         } catch (RuntimeException e) {
             log.warn("Could not log delivery {}: {}", item.id(), e.toString());
         }

@@ -61,10 +61,10 @@ class ClusterConfiguration {
             io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ServingState serving,
             ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters) {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
-                q -> q.depthAndOldestAgeSeconds()[0]).description("work items queued or running, cluster-wide")
+                io.ferry.transfer.route.WorkQueue::depth).description("work items queued or running, cluster-wide")
                 .register(meters);
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.oldest.age", queue,
-                q -> q.depthAndOldestAgeSeconds()[1]).baseUnit("seconds")
+                io.ferry.transfer.route.WorkQueue::oldestAgeSeconds).baseUnit("seconds")
                 .description("age of the oldest work item not done").register(meters);
         return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transferLog, serving, node);
     }

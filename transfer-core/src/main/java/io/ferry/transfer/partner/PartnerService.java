@@ -167,11 +167,12 @@ public class PartnerService {
      * name is already there with the same size (a delivery that was interrupted after its rename), nothing is sent
      * again.
      *
+     * @param tracker counts and hashes the bytes as they are sent (for the delivery's transfer-log row)
      * @return the bytes sent (0 when it was already there)
      * @throws java.io.IOException with the reason (a host key mismatch included) when it did not arrive
      */
-    public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName)
-            throws java.io.IOException {
+    public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
+            io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         Partner partner = get(partnerName);
         String[] presented = new String[1];
         for (int attempt = 0;; attempt++) {
@@ -184,7 +185,7 @@ public class PartnerService {
                     connection = connect(partner, presented);
                 }
                 source.position(0);
-                long sent = send(connection.sftp(), partner, source, remoteName);
+                long sent = send(connection.sftp(), partner, source, remoteName, tracker);
                 giveBack(partner, connection);
                 return sent;
             } catch (Exception e) {
@@ -199,7 +200,7 @@ public class PartnerService {
 
     /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
     private static long send(SftpClient sftp, Partner partner, java.nio.channels.SeekableByteChannel source,
-            String remoteName) throws java.io.IOException {
+            String remoteName, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
         String target = dir + remoteName;
         String temporary = dir + "." + remoteName + ".ferry-part";
@@ -214,8 +215,10 @@ public class PartnerService {
         try (java.io.OutputStream out = sftp.write(temporary)) {
             java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
             for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
-                out.write(buffer.array(), 0, buffer.position());
-                sent += buffer.position();
+                buffer.flip();
+                out.write(buffer.array(), 0, buffer.limit());
+                tracker.moved(sent, buffer);
+                sent += buffer.limit();
                 buffer.clear();
             }
         }

@@ -23,20 +23,22 @@ import io.ferry.transfer.account.AccountNotFoundException;
 public class WorkQueue {
 
     /** A work item as the API shows it. */
-    public record Item(long id, String kind, String route, String account, String path, String partner,
+    public record Item(long id, String kind, String route, long uploadId, String postAction, String account,
+            String path, String partner,
             String remoteName, String sha256, String state, int attempts, int maxAttempts, LocalDateTime nextAttemptAt,
             String claimedBy, LocalDateTime leaseUntil, String lastError, LocalDateTime createdAt,
             LocalDateTime updatedAt) {
     }
 
     private static final Duration LONGEST_RETRY = Duration.ofMinutes(10);
-    private static final String COLUMNS = "id, kind, route, account, path, partner, remote_name, sha256, state, "
+    private static final String COLUMNS = "id, kind, route, upload_id, post_action, account, path, partner, "
+            + "remote_name, sha256, state, "
             + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at";
     private static final RowMapper<Item> ROW = (rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getString(3),
-            rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-            rs.getInt(10), rs.getInt(11), rs.getObject(12, LocalDateTime.class), rs.getString(13),
-            rs.getObject(14, LocalDateTime.class), rs.getString(15), rs.getObject(16, LocalDateTime.class),
-            rs.getObject(17, LocalDateTime.class));
+            rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+            rs.getString(10), rs.getString(11), rs.getInt(12), rs.getInt(13), rs.getObject(14, LocalDateTime.class),
+            rs.getString(15), rs.getObject(16, LocalDateTime.class), rs.getString(17),
+            rs.getObject(18, LocalDateTime.class), rs.getObject(19, LocalDateTime.class));
 
     private final JdbcTemplate jdbc;
     private final int maxAttempts;
@@ -88,7 +90,7 @@ public class WorkQueue {
      * once); {@link #postActionDone} records it.
      */
     public Optional<String> pendingPostAction(Item item) {
-        Long upload = jdbc.queryForObject("SELECT upload_id FROM work_items WHERE id = ?", Long.class, item.id());
+        long upload = item.uploadId();
         Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE upload_id = ? AND (state <> 'done' "
                 + "OR post_done = TRUE)", Integer.class, upload);
         if (open == null || open > 0) {
@@ -102,8 +104,7 @@ public class WorkQueue {
 
     /** The upload's post-action was carried out. */
     public void postActionDone(Item item) {
-        Long upload = jdbc.queryForObject("SELECT upload_id FROM work_items WHERE id = ?", Long.class, item.id());
-        jdbc.update("UPDATE work_items SET post_done = TRUE WHERE upload_id = ?", upload);
+        jdbc.update("UPDATE work_items SET post_done = TRUE WHERE upload_id = ?", item.uploadId());
     }
 
     /** Up to {@code limit} ids that are due: queued and due, or running with a lease that ran out. */
@@ -191,14 +192,17 @@ public class WorkQueue {
                         state, limit);
     }
 
-    /** How many items wait (queued or running) and how old the oldest is, in seconds. */
-    public long[] depthAndOldestAgeSeconds() {
+    /** How many items wait (queued or running). */
+    public long depth() {
         Long depth = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE state IN ('queued', 'running')",
                 Long.class);
-        LocalDateTime oldest = jdbc.queryForObject("SELECT MIN(created_at) FROM work_items WHERE state IN ('queued', "
-                + "'running')", LocalDateTime.class);
-        LocalDateTime now = jdbc.queryForObject("SELECT CURRENT_TIMESTAMP(3)", LocalDateTime.class);
-        return new long[] {depth == null ? 0 : depth,
-                oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds())};
+        return depth == null ? 0 : depth;
+    }
+
+    /** How old the oldest waiting item is, in seconds of database time; 0 when none waits. */
+    public long oldestAgeSeconds() {
+        Long age = jdbc.queryForObject("SELECT TIMESTAMPDIFF(SECOND, MIN(created_at), CURRENT_TIMESTAMP(3)) FROM "
+                + "work_items WHERE state IN ('queued', 'running')", Long.class);
+        return age == null ? 0 : Math.max(0, age);
     }
 }

@@ -79,7 +79,7 @@ class WorkQueueTest {
         assertThat(queue.resubmit(id).state()).isEqualTo("queued");
         assertThat(queue.get(id).attempts()).isZero();
         assertThatThrownBy(() -> queue.resubmit(id)).isInstanceOf(IllegalStateException.class);
-        assertThat(queue.depthAndOldestAgeSeconds()[0]).isEqualTo(1);
+        assertThat(queue.depth()).isEqualTo(1);
     }
 
     @Test
