@@ -1,5 +1,7 @@
 package io.ferry.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -61,6 +63,7 @@ abstract class NodeIT {
         registry.add("spring.datasource.username", db::username);
         registry.add("spring.datasource.password", db::password);
         registry.add("ferry.data-dir", DATA_DIR::toString);
+        registry.add("ferry.monitors.root", () -> DATA_DIR.resolve("monitored").toString());
     }
 
     @BeforeAll
@@ -84,6 +87,35 @@ abstract class NodeIT {
     /** A username no other test uses. */
     static String uniqueUser(String prefix) {
         return prefix + "-" + USERS.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
+    }
+
+    @Autowired
+    io.ferry.transfer.sftp.HostKeyStore hostKeys;
+
+    private static String hostKey;
+
+    /**
+     * A partner: an account of this node, logged into over SFTP with its password, its "/in" folder the remote
+     * folder, the host key pinned to what the node really presents to Ferry's own client (a check reports it).
+     */
+    String sftpPartner(String account, String password) throws Exception {
+        Files.createDirectories(home(account).resolve("in"));
+        String name = uniqueUser("partner");
+        if (hostKey == null) {
+            Api.Response probe = admin().post("/api/v1/partners", "{\"name\":\"" + name + "-probe\",\"host\":"
+                    + "\"127.0.0.1\",\"port\":" + sftpPort() + ",\"username\":\"" + account + "\",\"password\":\""
+                    + password + "\",\"hostKey\":\"SHA256:" + "A".repeat(43) + "\"}");
+            assertThat(probe.status()).as(probe.body()).isEqualTo(201);
+            String presented = admin().post("/api/v1/partners/" + name + "-probe/check", "").json()
+                    .get("presentedHostKey").asString();
+            assertThat(hostKeys.fingerprints()).anyMatch(f -> f.endsWith(" " + presented));
+            hostKey = presented;
+        }
+        Api.Response created = admin().post("/api/v1/partners", "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\","
+                + "\"port\":" + sftpPort() + ",\"username\":\"" + account + "\",\"password\":\"" + password
+                + "\",\"hostKey\":\"" + hostKey + "\",\"remoteDir\":\"/in\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        return name;
     }
 
     /** The account's home on disk. */

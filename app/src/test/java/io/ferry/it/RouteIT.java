@@ -8,9 +8,7 @@ import java.time.Duration;
 
 import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 
-import io.ferry.transfer.sftp.HostKeyStore;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -18,32 +16,6 @@ import tools.jackson.databind.JsonNode;
  * with retries, a failed state and a resubmit. The partner is this node's own SFTP listener, as another account.
  */
 class RouteIT extends NodeIT {
-
-    @Autowired
-    HostKeyStore hostKeys;
-
-    private String hostKey;
-
-    /** A partner: an account of this node, logged into over SFTP, its "/in" folder the remote folder. */
-    private String partner(String destination, String password) throws Exception {
-        Files.createDirectories(home(destination).resolve("in"));
-        String name = uniqueUser("partner");
-        if (hostKey == null) {
-            // pin what the node really presents to Ferry's own client (the check reports it)
-            Api.Response probe = admin().post("/api/v1/partners", "{\"name\":\"" + name + "-probe\",\"host\":"
-                    + "\"127.0.0.1\",\"port\":" + sftpPort() + ",\"username\":\"" + destination + "\",\"password\":\""
-                    + password + "\",\"hostKey\":\"SHA256:" + "A".repeat(43) + "\"}");
-            assertThat(probe.status()).as(probe.body()).isEqualTo(201);
-            hostKey = admin().post("/api/v1/partners/" + name + "-probe/check", "").json().get("presentedHostKey")
-                    .asString();
-            assertThat(hostKeys.fingerprints()).anyMatch(f -> f.endsWith(" " + hostKey));
-        }
-        Api.Response created = admin().post("/api/v1/partners", "{\"name\":\"" + name + "\",\"host\":\"127.0.0.1\","
-                + "\"port\":" + sftpPort() + ",\"username\":\"" + destination + "\",\"password\":\"" + password
-                + "\",\"hostKey\":\"" + hostKey + "\",\"remoteDir\":\"/in\"}");
-        assertThat(created.status()).as(created.body()).isEqualTo(201);
-        return name;
-    }
 
     private String route(String account, String glob, String partner, String remoteName) {
         return route(account, glob, partner, remoteName, "keep");
@@ -73,7 +45,7 @@ class RouteIT extends NodeIT {
         String destination = uniqueUser("dst");
         admin().createAccount(source, "source-password");
         admin().createAccount(destination, "destination-password");
-        String partner = partner(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
         String route = route(source, "/outbox/*.csv", partner, "from-ferry-{name}");
         byte[] data = SftpOperationsIT.random(700_000);
 
@@ -110,8 +82,8 @@ class RouteIT extends NodeIT {
         admin().createAccount(source, "source-password");
         admin().createAccount(first, "destination-password");
         admin().createAccount(second, "destination-password");
-        String keep = route(source, "/outbox/*.edi", partner(first, "destination-password"), "{name}", "keep");
-        String archive = route(source, "/outbox/*.edi", partner(second, "destination-password"), "{name}",
+        String keep = route(source, "/outbox/*.edi", sftpPartner(first, "destination-password"), "{name}", "keep");
+        String archive = route(source, "/outbox/*.edi", sftpPartner(second, "destination-password"), "{name}",
                 "archive");
         try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
             sftp.mkdir("/outbox");
@@ -141,7 +113,7 @@ class RouteIT extends NodeIT {
         String destination = uniqueUser("dst");
         admin().createAccount(source, "source-password");
         admin().createAccount(destination, "destination-password");
-        String partner = partner(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
         admin().patch("/api/v1/partners/" + partner, "{\"password\":\"not-the-password\"}");
         String route = route(source, "/outbox/**", partner, "{name}");
 

@@ -42,13 +42,16 @@ public final class WorkDispatcher implements SmartLifecycle {
     private final TransferLog transferLog;
     private final ServingState serving;
     private final ClusterNode node;
+    private final Intake intake;
+    private final io.ferry.transfer.route.TakenFiles taken;
     private final Semaphore slots = new Semaphore(PARALLEL);
     private ScheduledExecutorService poller;
     private ExecutorService workers;
     private volatile boolean running;
 
     public WorkDispatcher(WorkQueue queue, PartnerService partners, AccountService accounts, StorageRoot storage,
-            TransferLog transferLog, ServingState serving, ClusterNode node) {
+            TransferLog transferLog, ServingState serving, ClusterNode node, Intake intake,
+            io.ferry.transfer.route.TakenFiles taken) {
         this.queue = queue;
         this.partners = partners;
         this.accounts = accounts;
@@ -56,6 +59,8 @@ public final class WorkDispatcher implements SmartLifecycle {
         this.transferLog = transferLog;
         this.serving = serving;
         this.node = node;
+        this.intake = intake;
+        this.taken = taken;
     }
 
     @Override
@@ -117,6 +122,10 @@ public final class WorkDispatcher implements SmartLifecycle {
     }
 
     private void run(WorkQueue.Item item) {
+        if (item.kind().equals("pull")) {
+            pull(item);
+            return;
+        }
         TransferTracker tracker = new TransferTracker(Direction.OUTBOUND);
         String error = null;
         String sha256 = null;
@@ -145,6 +154,50 @@ public final class WorkDispatcher implements SmartLifecycle {
                     item.path(), error == null ? sha256 : null, error, item.partner()));
         } catch (RuntimeException e) {
             log.warn("Could not log delivery {}: {}", item.id(), e.toString());
+        }
+    }
+
+    /**
+     * Fetches the partner's new files matching the item's glob into the account's folder, each taken in as an
+     * upload (its own inbound transfer-log row, the account's routes run on it) and recorded with its size and
+     * modification time so that no re-run fetches it again; then removes them from the partner when asked.
+     */
+    private void pull(WorkQueue.Item item) {
+        String partner = item.partner();
+        try {
+            var result = partners.pull(partner, item.remoteName(), item.postAction().equals("delete-remote"),
+                    new PartnerService.PullHandler() {
+                        @Override
+                        public boolean alreadyFetched(PartnerService.RemoteFile file) {
+                            return taken.pulled(partner, file.path(), file.size(), file.mtime());
+                        }
+
+                        @Override
+                        public void fetch(PartnerService.RemoteFile file, java.io.InputStream content)
+                                throws java.io.IOException {
+                            intake.take(item.account(), item.path(), file.name(), content, file.size(), "sftp",
+                                    "work-" + item.id(), partner, row -> taken.recordPull(partner, file.path(),
+                                            file.size(), file.mtime(), row.getSha256(), item.account(), row.getPath(),
+                                            item.id()));
+                        }
+                    });
+            queue.done(item, node.nodeId());
+            log.info("Pulled {} new file(s) from {} into {} of {} ({} fetched before, {} removed from the partner, "
+                    + "attempt {})", result.fetched(), partner, item.path(), item.account(), result.alreadyFetched(),
+                    result.removed(), item.attempts());
+        } catch (Exception e) {
+            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            log.warn("Pull {} from {} failed (attempt {} of {}): {}", item.id(), partner, item.attempts(),
+                    item.maxAttempts(), error);
+            queue.failed(item, node.nodeId(), error);
+            if (!(e.getCause() instanceof Intake.IntakeFailure)) {
+                try {
+                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), "sftp",
+                            "work-" + item.id(), item.account(), item.path(), null, error, partner));
+                } catch (RuntimeException logging) {
+                    log.warn("Could not log pull {}: {}", item.id(), logging.toString());
+                }
+            }
         }
     }
 

@@ -59,14 +59,33 @@ class ClusterConfiguration {
     io.ferry.app.cluster.WorkDispatcher workDispatcher(io.ferry.transfer.route.WorkQueue queue,
             io.ferry.transfer.partner.PartnerService partners, io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ServingState serving,
-            ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters) {
+            ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters, io.ferry.app.cluster.Intake intake,
+            io.ferry.transfer.route.TakenFiles taken) {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
                 io.ferry.transfer.route.WorkQueue::depth).description("work items queued or running, cluster-wide")
                 .register(meters);
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.oldest.age", queue,
                 io.ferry.transfer.route.WorkQueue::oldestAgeSeconds).baseUnit("seconds")
                 .description("age of the oldest work item not done").register(meters);
-        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transferLog, serving, node);
+        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transferLog, serving, node,
+                intake, taken);
+    }
+
+    @Bean
+    io.ferry.app.cluster.Intake intake(io.ferry.transfer.account.AccountService accounts,
+            io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ClusterNode node) {
+        return new io.ferry.app.cluster.Intake(accounts, storage, transferLog, node.nodeId());
+    }
+
+    /** Schedules and folder monitors: on the primary only. */
+    @Bean
+    io.ferry.app.cluster.PrimaryScheduler primaryScheduler(io.ferry.transfer.route.ScheduleService schedules,
+            io.ferry.transfer.route.FolderMonitorService monitors, io.ferry.transfer.route.TakenFiles taken,
+            io.ferry.app.cluster.Intake intake, io.ferry.transfer.account.AccountService accounts,
+            io.ferry.storage.StorageRoot storage, PrimaryElection election,
+            io.micrometer.core.instrument.MeterRegistry meters) {
+        return new io.ferry.app.cluster.PrimaryScheduler(schedules, monitors, taken, intake, accounts, storage,
+                election, meters);
     }
 
     /**

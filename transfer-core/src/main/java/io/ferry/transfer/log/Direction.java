@@ -4,5 +4,7 @@ package io.ferry.transfer.log;
 public enum Direction {
     UPLOAD, DOWNLOAD,
     /** Ferry sending a file to a partner (a route's delivery). */
-    OUTBOUND
+    OUTBOUND,
+    /** A file Ferry took in on its own: fetched from a partner by a pull, or taken from a monitored folder. */
+    INBOUND
 }

@@ -29,7 +29,8 @@ public class TransferLog {
     }
 
     /**
-     * Runs {@code listener} for every successful upload, inside the transaction that records it: what the listener
+     * Runs {@code listener} for every file that arrived successfully (an upload, or a file Ferry took in itself),
+     * inside the transaction that records it: what the listener
      * writes (the routes' work items) commits with the row, before the client hears of its upload, or not at all.
      */
     public void onUploadRecorded(java.util.function.Consumer<TransferRecord> listener) {
@@ -39,8 +40,24 @@ public class TransferLog {
     /** Inserts and commits the row in its own transaction (with what the upload listeners add). */
     @Transactional(propagation = Propagation.REQUIRES_NEW)
     public TransferRecord record(TransferRecord record) {
+        return save(record);
+    }
+
+    /**
+     * Inserts the row and runs {@code alsoInTransaction} in the same transaction: both commit, or neither (what a
+     * pull or a folder monitor records about the file it took in, so that it is taken in once).
+     */
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    public TransferRecord record(TransferRecord record, java.util.function.Consumer<TransferRecord> alsoInTransaction) {
+        TransferRecord saved = save(record);
+        alsoInTransaction.accept(saved);
+        return saved;
+    }
+
+    private TransferRecord save(TransferRecord record) {
         TransferRecord saved = records.save(record);
-        if (saved.getDirection() == Direction.UPLOAD && saved.getOutcome() == Outcome.SUCCESS) {
+        if ((saved.getDirection() == Direction.UPLOAD || saved.getDirection() == Direction.INBOUND)
+                && saved.getOutcome() == Outcome.SUCCESS) {
             uploadListeners.forEach(l -> l.accept(saved));
         }
         return saved;

@@ -30,7 +30,7 @@ import io.ferry.transfer.secret.MasterKey;
 
 /**
  * Partners: created, changed and checked through the API; their secrets sealed with the {@link MasterKey}, so every
- * node can use them and the database alone reveals none. SFTP partners only, for now.
+ * node can use them and the database alone reveals none. Deliveries send to them, pulls fetch from them.
  */
 @Service
 public class PartnerService {
@@ -174,6 +174,90 @@ public class PartnerService {
     public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
             io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         Partner partner = get(partnerName);
+        return withConnection(partner, sftp -> {
+            source.position(0);
+            return send(sftp, partner, source, remoteName, tracker);
+        });
+    }
+
+    /** A file in the partner's folder, as its listing shows it ({@code mtime} in epoch milliseconds). */
+    public record RemoteFile(String path, String name, long size, long mtime) {
+    }
+
+    /** What a pull does with the partner's files; the pull itself only lists, reads and removes them. */
+    public interface PullHandler {
+
+        /** Whether this file (path, size, mtime) was fetched before: it is not fetched again. */
+        boolean alreadyFetched(RemoteFile file);
+
+        /**
+         * Stores the file from {@code content} and records it; throws when fewer or more bytes came than the
+         * listing's size (the file changed, or the download broke), so that nothing half-fetched counts.
+         */
+        void fetch(RemoteFile file, java.io.InputStream content) throws java.io.IOException;
+    }
+
+    /** What one pull did. */
+    public record PullResult(int fetched, int alreadyFetched, int removed) {
+    }
+
+    /**
+     * Fetches the regular files of the partner's folder whose names match {@code glob} (hidden files, those
+     * starting with '.', never: a sender's temporary names look like that), skipping those fetched before; with
+     * {@code removeRemote}, each file fetched (now or before) is then removed from the partner.
+     */
+    public PullResult pull(String partnerName, String glob, boolean removeRemote, PullHandler handler)
+            throws java.io.IOException {
+        Partner partner = get(partnerName);
+        java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        return withConnection(partner, sftp -> {
+            String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
+            List<RemoteFile> files = new ArrayList<>();
+            for (SftpClient.DirEntry entry : sftp.readDir(partner.remoteDir())) {
+                String name = entry.getFilename();
+                var attributes = entry.getAttributes();
+                if (!name.startsWith(".") && attributes.isRegularFile()
+                        && matcher.matches(java.nio.file.Path.of(name))) {
+                    files.add(new RemoteFile(dir + name, name, attributes.getSize(),
+                            attributes.getModifyTime() == null ? 0 : attributes.getModifyTime().toMillis()));
+                }
+            }
+            files.sort(java.util.Comparator.comparing(RemoteFile::name));
+            int fetched = 0;
+            int before = 0;
+            int removed = 0;
+            for (RemoteFile file : files) {
+                if (handler.alreadyFetched(file)) {
+                    before++;
+                } else {
+                    try (java.io.InputStream in = sftp.read(file.path())) {
+                        handler.fetch(file, in);
+                    }
+                    fetched++;
+                }
+                if (removeRemote) {
+                    try {
+                        sftp.remove(file.path());
+                        removed++;
+                    } catch (org.apache.sshd.sftp.common.SftpException gone) {
+                        // removed meanwhile
+                    }
+                }
+            }
+            return new PullResult(fetched, before, removed);
+        });
+    }
+
+    @FunctionalInterface
+    private interface SftpWork<T> {
+        T run(SftpClient sftp) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} on a pooled or new connection (a pooled one the server closed meanwhile is replaced once);
+     * the connection goes back to the pool only when the work succeeded.
+     */
+    private <T> T withConnection(Partner partner, SftpWork<T> work) throws java.io.IOException {
         String[] presented = new String[1];
         for (int attempt = 0;; attempt++) {
             Connection connection = null;
@@ -184,10 +268,9 @@ public class PartnerService {
                 if (connection == null) {
                     connection = connect(partner, presented);
                 }
-                source.position(0);
-                long sent = send(connection.sftp(), partner, source, remoteName, tracker);
+                T result = work.run(connection.sftp());
                 giveBack(partner, connection);
-                return sent;
+                return result;
             } catch (Exception e) {
                 closeQuietly(connection);
                 if (reused && attempt == 0) {

@@ -23,7 +23,8 @@ import io.ferry.transfer.account.AccountNotFoundException;
 public class WorkQueue {
 
     /** A work item as the API shows it. */
-    public record Item(long id, String kind, String route, long uploadId, String postAction, String account,
+    public record Item(long id, String kind, String route, String group, long uploadId, String postAction,
+            String account,
             String path, String partner,
             String remoteName, String sha256, String state, int attempts, int maxAttempts, LocalDateTime nextAttemptAt,
             String claimedBy, LocalDateTime leaseUntil, String lastError, LocalDateTime createdAt,
@@ -31,14 +32,14 @@ public class WorkQueue {
     }
 
     private static final Duration LONGEST_RETRY = Duration.ofMinutes(10);
-    private static final String COLUMNS = "id, kind, route, upload_id, post_action, account, path, partner, "
+    private static final String COLUMNS = "id, kind, route, group_key, upload_id, post_action, account, path, partner, "
             + "remote_name, sha256, state, "
             + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at";
     private static final RowMapper<Item> ROW = (rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getString(3),
-            rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-            rs.getString(10), rs.getString(11), rs.getInt(12), rs.getInt(13), rs.getObject(14, LocalDateTime.class),
-            rs.getString(15), rs.getObject(16, LocalDateTime.class), rs.getString(17),
-            rs.getObject(18, LocalDateTime.class), rs.getObject(19, LocalDateTime.class));
+            rs.getString(4), rs.getLong(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+            rs.getString(10), rs.getString(11), rs.getString(12), rs.getInt(13), rs.getInt(14),
+            rs.getObject(15, LocalDateTime.class), rs.getString(16), rs.getObject(17, LocalDateTime.class),
+            rs.getString(18), rs.getObject(19, LocalDateTime.class), rs.getObject(20, LocalDateTime.class));
 
     private final JdbcTemplate jdbc;
     private final int maxAttempts;
@@ -75,36 +76,51 @@ public class WorkQueue {
     /** Queues a delivery of one upload (the transfer-log row's id), due now. */
     public void add(long uploadId, String route, String account, String path, String partner, String remoteName,
             String sha256, String postAction) {
-        jdbc.update("INSERT INTO work_items (kind, route, upload_id, post_action, post_done, account, path, partner, "
-                + "remote_name, sha256, state, attempts, max_attempts, next_attempt_at, created_at, updated_at) VALUES "
-                + "('deliver', ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
-                + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", route, uploadId, postAction, account, path, partner,
-                remoteName, sha256, maxAttempts);
+        enqueue("deliver", route, "upload-" + uploadId, uploadId, account, path, partner, remoteName, sha256,
+                postAction);
+    }
+
+    /**
+     * Queues an item, due now, in the caller's transaction if there is one.
+     *
+     * @param kind       {@code deliver} (send {@code path} to {@code partner} as {@code remoteName}) or {@code pull}
+     *                   (fetch the partner's files matching {@code remoteName} into the folder {@code path})
+     * @param group      the items whose source file shares one post-action (every delivery of one upload)
+     * @param postAction {@code keep}, {@code delete} or {@code archive} for deliveries; {@code keep} or
+     *                   {@code delete-remote} for pulls
+     */
+    public void enqueue(String kind, String route, String group, long uploadId, String account, String path,
+            String partner, String remoteName, String sha256, String postAction) {
+        jdbc.update("INSERT INTO work_items (kind, route, group_key, upload_id, post_action, post_done, account, path, "
+                + "partner, remote_name, sha256, state, attempts, max_attempts, next_attempt_at, created_at, "
+                + "updated_at) VALUES (?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
+                + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", kind, route, group, uploadId, postAction, account,
+                path, partner, remoteName, sha256, maxAttempts);
         onAdded.run();
     }
 
     /**
-     * What to do with an upload's source file now that this item is done: {@code archive} or {@code delete} (the
-     * strongest any of its routes asked for) once every delivery of the upload is done and nobody did it yet;
+     * What to do with a delivered source file now that this item is done: {@code archive} or {@code delete} (the
+     * strongest any item of its group asked for) once every delivery of the group is done and nobody did it yet;
      * otherwise empty. The action must tolerate being done twice (two nodes finishing the last two deliveries at
      * once); {@link #postActionDone} records it.
      */
     public Optional<String> pendingPostAction(Item item) {
-        long upload = item.uploadId();
-        Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE upload_id = ? AND (state <> 'done' "
-                + "OR post_done = TRUE)", Integer.class, upload);
+        String group = item.group();
+        Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE group_key = ? AND (state <> 'done' "
+                + "OR post_done = TRUE)", Integer.class, group);
         if (open == null || open > 0) {
             return Optional.empty();
         }
-        List<String> actions = jdbc.queryForList("SELECT DISTINCT post_action FROM work_items WHERE upload_id = ?",
-                String.class, upload);
+        List<String> actions = jdbc.queryForList("SELECT DISTINCT post_action FROM work_items WHERE group_key = ?",
+                String.class, group);
         return actions.contains("archive") ? Optional.of("archive")
                 : actions.contains("delete") ? Optional.of("delete") : Optional.empty();
     }
 
     /** The upload's post-action was carried out. */
     public void postActionDone(Item item) {
-        jdbc.update("UPDATE work_items SET post_done = TRUE WHERE upload_id = ?", item.uploadId());
+        jdbc.update("UPDATE work_items SET post_done = TRUE WHERE group_key = ?", item.group());
     }
 
     /** Up to {@code limit} ids that are due: queued and due, or running with a lease that ran out. */

@@ -24,12 +24,8 @@ class WorkQueueTest {
     void database() throws Exception {
         jdbc = new JdbcTemplate(new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID()
                 + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1"));
-        String migration = Files.readString(Path.of("../db/migrations/V9__routes_and_work_items.sql"));
-        for (String sql : migration.replaceAll("(?m)^--.*$", "").split(";")) {
-            if (!sql.isBlank()) {
-                jdbc.execute(sql);
-            }
-        }
+        Migrations.apply(jdbc, "V4__cluster_primary.sql", "V9__routes_and_work_items.sql",
+                "V10__schedules_pulls_and_monitors.sql");
         queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50), Duration.ofSeconds(30));
     }
 

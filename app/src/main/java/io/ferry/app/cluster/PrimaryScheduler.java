@@ -1,0 +1,266 @@
+package io.ferry.app.cluster;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.ferry.cluster.PrimaryElection;
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Quota;
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.route.FolderMonitorService;
+import io.ferry.transfer.route.ScheduleService;
+import io.ferry.transfer.route.TakenFiles;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * What only the primary runs, once a second: the schedules' fires (each stamped with the primary's fencing token and
+ * refused by the database once that token is stale) and the folder monitors' polls. A node that stops being primary
+ * stops at its next tick; the new primary catches up on fires nobody ran, as each schedule's misfire policy says.
+ */
+public final class PrimaryScheduler implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(PrimaryScheduler.class);
+
+    /** A file seen in a monitored folder: unchanged since {@code since} (nanoTime). */
+    private record Seen(long size, long mtime, long since) {
+    }
+
+    private final ScheduleService schedules;
+    private final FolderMonitorService monitors;
+    private final TakenFiles taken;
+    private final Intake intake;
+    private final AccountService accounts;
+    private final StorageRoot storage;
+    private final PrimaryElection election;
+    private final MeterRegistry meters;
+    private final Counter misfires;
+    private final Map<String, Seen> seen = new HashMap<>();
+    private final Set<String> reportedMissing = new HashSet<>();
+    private ScheduledExecutorService ticker;
+    private volatile boolean running;
+
+    public PrimaryScheduler(ScheduleService schedules, FolderMonitorService monitors, TakenFiles taken, Intake intake,
+            AccountService accounts, StorageRoot storage, PrimaryElection election, MeterRegistry meters) {
+        this.schedules = schedules;
+        this.monitors = monitors;
+        this.taken = taken;
+        this.intake = intake;
+        this.accounts = accounts;
+        this.storage = storage;
+        this.election = election;
+        this.meters = meters;
+        this.misfires = Counter.builder("ferry.schedule.misfires").description("scheduled fires nobody ran in time "
+                + "(caught up by one fire, or skipped, as the schedule says)").register(meters);
+    }
+
+    @Override
+    public void start() {
+        ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "ferry-primary-scheduler");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ticker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        running = true;
+    }
+
+    private void tick() {
+        if (!running || !election.isPrimary()) {
+            seen.clear();
+            return;
+        }
+        fireDueSchedules();
+        pollMonitors();
+    }
+
+    private void fireDueSchedules() {
+        try {
+            Instant now = Instant.now();
+            for (String name : schedules.due(now)) {
+                if (!election.isPrimary()) {
+                    return;
+                }
+                try {
+                    schedules.fire(name, now, election.node(), election.token(), this::pushFiles).ifPresent(fire -> {
+                        meters.counter("ferry.schedule.fires", "outcome", fire.outcome()).increment();
+                        misfires.increment(fire.missed() + (fire.outcome().equals("skipped") ? 1 : 0));
+                        log.info("Schedule {} {} for {} ({} work item(s), token {}{})", name, fire.outcome(),
+                                fire.fireTime(), fire.items(), fire.fencingToken(),
+                                fire.missed() > 0 ? ", catching up " + fire.missed() + " missed" : "");
+                    });
+                } catch (ScheduleService.NotPrimaryException e) {
+                    log.warn("Schedule {} not fired: {}", name, e.getMessage());
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    log.warn("Schedule {} could not fire: {}", name, e.toString());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Schedules: {}", e.toString());
+        }
+    }
+
+    /** An administrator's "run now": a fire of its own, on this node, whichever role it has. */
+    public ScheduleService.Fire runNow(String name) throws IOException {
+        ScheduleService.Fire fire = schedules.runNow(name, Instant.now(), election.node(), this::pushFiles);
+        meters.counter("ferry.schedule.fires", "outcome", fire.outcome()).increment();
+        log.info("Schedule {} run by hand ({} work item(s))", name, fire.items());
+        return fire;
+    }
+
+    /** The files of an account's folder matching a glob, as its clients would list them (absolute paths). */
+    List<String> pushFiles(String account, String folder, String glob) throws IOException {
+        var found = accounts.get(account);
+        FileStore store = storage.open(found.getHome(), Quota.UNLIMITED);
+        PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        List<String> files = new ArrayList<>();
+        try (FileSystem view = store.openFileSystem()) {
+            Path directory = store.resolve(view.getPath(folder));
+            if (!Files.isDirectory(directory)) {
+                return files;
+            }
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+                for (Path entry : entries) {
+                    if (store.isListed(entry) && Files.isRegularFile(entry)
+                            && matcher.matches(entry.getFileName())) {
+                        files.add((folder.endsWith("/") ? folder : folder + "/") + entry.getFileName());
+                    }
+                }
+            }
+        }
+        files.sort(null);
+        return files;
+    }
+
+    private void pollMonitors() {
+        if (monitors.root().isEmpty()) {
+            return;
+        }
+        try {
+            Set<String> present = new HashSet<>();
+            for (FolderMonitorService.Monitor monitor : monitors.list()) {
+                if (monitor.enabled()) {
+                    poll(monitor, present);
+                }
+            }
+            seen.keySet().retainAll(present);
+        } catch (RuntimeException e) {
+            log.warn("Folder monitors: {}", e.toString());
+        }
+    }
+
+    /**
+     * Takes in each file of the monitor's folder whose size and modification time stayed the same for the monitor's
+     * stable time; a file already taken (a crash between its intake and its removal) is only removed.
+     */
+    private void poll(FolderMonitorService.Monitor monitor, Set<String> present) {
+        Path directory = monitors.directory(monitor);
+        if (!Files.isDirectory(directory)) {
+            if (reportedMissing.add(monitor.name())) {
+                log.warn("Folder monitor {}: {} is not a directory (yet)", monitor.name(), directory);
+            }
+            return;
+        }
+        reportedMissing.remove(monitor.name());
+        PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + monitor.fileGlob());
+        long now = System.nanoTime();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path file : entries) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(".") || !matcher.matches(file.getFileName())) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                } catch (NoSuchFileException gone) {
+                    continue;
+                }
+                if (!attributes.isRegularFile()) {
+                    continue;
+                }
+                String key = monitor.name() + "/" + name;
+                present.add(key);
+                long size = attributes.size();
+                long mtime = attributes.lastModifiedTime().toMillis();
+                Seen before = seen.get(key);
+                if (before == null || before.size() != size || before.mtime() != mtime) {
+                    seen.put(key, new Seen(size, mtime, now));
+                } else if (now - before.since() >= TimeUnit.SECONDS.toNanos(monitor.stableSeconds())
+                        && election.isPrimary()) {
+                    take(monitor, file, size, mtime);
+                    seen.remove(key);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("Folder monitor {}: cannot list {}: {}", monitor.name(), directory, e.toString());
+        }
+    }
+
+    private void take(FolderMonitorService.Monitor monitor, Path file, long size, long mtime) {
+        String path = monitor.folder() + "/" + file.getFileName();
+        try {
+            if (!taken.monitored(monitor.name(), path, size, mtime)) {
+                try (InputStream content = Files.newInputStream(file)) {
+                    intake.take(monitor.account(), monitor.targetFolder(), file.getFileName().toString(), content,
+                            size, "monitor", "monitor-" + monitor.name(), "monitor:" + monitor.folder(),
+                            row -> taken.recordMonitored(monitor.name(), path, size, mtime));
+                }
+                meters.counter("ferry.monitor.files").increment();
+                log.info("Folder monitor {} took {} ({} bytes) into {}{} of {}", monitor.name(), path, size,
+                        monitor.targetFolder(), monitor.targetFolder().endsWith("/") ? "" : "/", monitor.account());
+            }
+            Files.deleteIfExists(file);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Folder monitor {} could not take {}: {} (tried again at its next poll)", monitor.name(), path,
+                    e.toString());
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (ticker != null) {
+            ticker.shutdownNow();
+            try {
+                ticker.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** With the work dispatcher: after the listeners. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 500;
+    }
+}
