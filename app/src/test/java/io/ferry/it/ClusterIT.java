@@ -71,7 +71,7 @@ class ClusterIT {
                     "--ferry.ftps.enabled=false",
                     "--ferry.cluster.name=ferry-cluster-it", "--ferry.cluster.node-id=" + id,
                     "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=127.0.0.1:" + other.hazelcast,
-                    "--ferry.cluster.mode=active-passive",
+                    "--ferry.cluster.mode=active-passive", "--ferry.work.lease=5s",
                     "--ferry.cluster.webhook-url=http://127.0.0.1:" + hooks.getAddress().getPort() + "/hook",
                     "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
                     "--spring.datasource.password=" + db.password()));
@@ -384,10 +384,27 @@ class ClusterIT {
 
     @Test
     @Order(5)
-    void killingThePrimaryShouldPromoteTheStandbyWithinSeconds() throws Exception {
+    void killingThePrimaryShouldPromoteTheStandbyWithinSecondsAndLoseNoDeliveryNorFire() throws Exception {
         Node primary = primary();
         Node survivor = other(primary);
         long token = survivor.cluster().path("primary").path("token").asLong();
+        Partner partner = new Partner(work.resolve("partner"));
+        post(primary, "/api/v1/accounts", "{\"username\":\"stream\",\"password\":\"stream-partner-password\"}");
+        post(primary, "/api/v1/partners", "{\"name\":\"sink\",\"host\":\"127.0.0.1\",\"port\":" + partner.port()
+                + ",\"username\":\"ferry\",\"password\":\"" + Partner.PASSWORD + "\",\"hostKey\":\""
+                + partner.fingerprint() + "\",\"remoteDir\":\"/in\"}");
+        post(primary, "/api/v1/routes", "{\"name\":\"to-sink\",\"account\":\"stream\",\"pathGlob\":"
+                + "\"/outbox/*.dat\",\"partner\":\"sink\"}");
+        // a schedule firing every second (its pull finds nothing): every fire must run once, none lost
+        post(primary, "/api/v1/schedules", "{\"name\":\"every-second\",\"kind\":\"pull\",\"cron\":\"* * * * * *\","
+                + "\"partner\":\"sink\",\"account\":\"stream\",\"folder\":\"/pulled\",\"fileGlob\":\"*.none\"}");
+        Uploader uploads = new Uploader(40);
+        Thread uploader = new Thread(uploads, "cluster-it-uploads");
+        uploader.start();
+        // kill the primary mid-stream, while it delivers
+        await().atMost(Duration.ofSeconds(60)).until(() -> uploads.acknowledged.size() >= 15 || !uploader.isAlive());
+        await().atMost(Duration.ofSeconds(20)).until(() -> json.readTree(primary.http(HttpRequest.newBuilder(
+                primary.uri("/api/v1/schedules/every-second/fires")).GET()).body()).size() >= 3);
 
         long killedAt = System.nanoTime();
         primary.kill();
@@ -412,6 +429,111 @@ class ClusterIT {
         List<String> types = new ArrayList<>();
         recorded.forEach(e -> types.add(e.path("type").asString() + " " + e.path("node").asString()));
         assertThat(types).contains("primary-acquired " + survivor.id, "member-left " + primary.id);
+
+        // every acknowledged upload arrives at the partner exactly once, intact, and nothing half-sent is left
+        uploader.join(TimeUnit.SECONDS.toMillis(90));
+        assertThat(uploader.isAlive()).isFalse();
+        assertThat(uploads.failure).as("the uploads went on at the new primary").isNull();
+        assertThat(uploads.acknowledged).hasSize(40);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            try (var delivered = Files.list(partner.root().resolve("in"))) {
+                assertThat(delivered.map(f -> f.getFileName().toString()))
+                        .containsExactlyInAnyOrderElementsOf(uploads.acknowledged.keySet());
+            }
+        });
+        for (Map.Entry<String, byte[]> file : uploads.acknowledged.entrySet()) {
+            assertThat(Files.readAllBytes(partner.root().resolve("in").resolve(file.getKey())))
+                    .as(file.getKey()).isEqualTo(file.getValue());
+        }
+        assertThat(partner.writesOfFinalNames()).as("each delivered once: one rename into place per file")
+                .containsOnlyKeys(uploads.acknowledged.keySet()).allSatisfy((name, count) -> assertThat(count)
+                        .as(name).isEqualTo(1));
+        partner.stop();
+
+        // every second of the schedule fired exactly once or was caught up by the new primary's first fire
+        List<JsonNode> fires = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            fires.clear();
+            json.readTree(survivor.http(HttpRequest.newBuilder(survivor.uri(
+                    "/api/v1/schedules/every-second/fires?limit=1000")).GET()).body()).forEach(fires::add);
+            assertThat(fires).filteredOn(f -> f.path("node").asString().equals(survivor.id)).hasSizeGreaterThan(2);
+        });
+        java.util.Collections.reverse(fires);
+        assertThat(fires).hasSizeGreaterThan(5);
+        java.util.Set<Long> tokens = new java.util.TreeSet<>(List.of(fires.get(0).path("fencingToken").asLong()));
+        for (int i = 1; i < fires.size(); i++) {
+            java.time.Instant before = java.time.Instant.parse(fires.get(i - 1).path("fireTime").asString());
+            java.time.Instant at = java.time.Instant.parse(fires.get(i).path("fireTime").asString());
+            assertThat(Duration.between(before, at).toSeconds()).as("fire %s after %s", at, before)
+                    .isEqualTo(1 + fires.get(i).path("missed").asLong());
+            tokens.add(fires.get(i).path("fencingToken").asLong());
+        }
+        assertThat(tokens).as("fired by the old primary, then by the new one").contains(token, token + 1);
+        assertThat(fires).anyMatch(f -> f.path("node").asString().equals(survivor.id));
+    }
+
+    private void post(Node node, String path, String body) throws Exception {
+        HttpResponse<String> r = node.http(HttpRequest.newBuilder(node.uri(path)).header("Content-Type",
+                "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(201);
+    }
+
+    /**
+     * Uploads {@code count} files one after the other, each to whichever node serves SFTP then; a file whose upload
+     * broke (the node died) is uploaded again, as a partner's client would. Keeps what was acknowledged.
+     */
+    final class Uploader implements Runnable {
+        final Map<String, byte[]> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+        final int count;
+        volatile Throwable failure;
+
+        Uploader(int count) {
+            this.count = count;
+        }
+
+        @Override
+        public void run() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            try (SftpClients clients = new SftpClients()) {
+                org.apache.sshd.sftp.client.SftpClient sftp = null;
+                for (int i = 0; i < count && System.nanoTime() < deadline;) {
+                    String name = "file-" + i + ".dat";
+                    byte[] data = new byte[64 * 1024 + i];
+                    new java.util.Random(i).nextBytes(data);
+                    try {
+                        if (sftp == null) {
+                            Node serving = a.servesSftp() ? a : b;
+                            sftp = clients.sftp(serving.sftp, "stream", "stream-partner-password");
+                            try {
+                                sftp.mkdir("/outbox");
+                            } catch (IOException exists) {
+                                // made before
+                            }
+                        }
+                        try (var out = sftp.write("/outbox/" + name)) {
+                            out.write(data);
+                        }
+                        acknowledged.put(name, data);
+                        i++;
+                    } catch (IOException | RuntimeException broken) {
+                        if (sftp != null) {
+                            try {
+                                sftp.close();
+                            } catch (IOException ignored) {
+                                // the node is gone
+                            }
+                        }
+                        sftp = null;
+                        Thread.sleep(200); // the bounded retry of a partner's client, until a node serves again
+                    }
+                }
+                if (sftp != null) {
+                    sftp.close();
+                }
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
     }
 
     @Test
@@ -423,6 +545,64 @@ class ClusterIT {
         assertThat(history).filteredOn(c -> c.type().equals("acquired")).hasSizeGreaterThanOrEqualTo(3);
         assertThat(history).anyMatch(c -> c.type().equals("released") && c.reason().contains("handed to"));
         assertThat(PrimaryLease.violations(history)).isEmpty();
+    }
+
+    /**
+     * The partner: a plain MINA SFTP server of the test's own, with a password and its own host key, that counts
+     * how often each final name is renamed into place (a delivery that ran twice would rename twice).
+     */
+    static final class Partner {
+        static final String PASSWORD = "sink-password";
+        private final org.apache.sshd.server.SshServer server = org.apache.sshd.server.SshServer.setUpDefaultServer();
+        private final Path root;
+        private final Map<String, Integer> renames = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Partner(Path root) throws IOException {
+            this.root = root;
+            Files.createDirectories(root.resolve("in"));
+            server.setHost("127.0.0.1");
+            server.setPort(0);
+            server.setKeyPairProvider(new org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider());
+            server.setPasswordAuthenticator((user, password, session) -> "ferry".equals(user)
+                    && PASSWORD.equals(password));
+            server.setFileSystemFactory(new org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory(root));
+            org.apache.sshd.sftp.server.SftpSubsystemFactory sftp =
+                    new org.apache.sshd.sftp.server.SftpSubsystemFactory();
+            sftp.addSftpEventListener(new org.apache.sshd.sftp.server.SftpEventListener() {
+                @Override
+                public void moved(org.apache.sshd.server.session.ServerSession session, Path source, Path target,
+                        java.util.Collection<java.nio.file.CopyOption> opts, Throwable thrown) {
+                    if (thrown == null) {
+                        renames.merge(target.getFileName().toString(), 1, Integer::sum);
+                    }
+                }
+            });
+            server.setSubsystemFactories(List.of(sftp));
+            server.start();
+        }
+
+        int port() {
+            return server.getPort();
+        }
+
+        Path root() {
+            return root;
+        }
+
+        String fingerprint() throws Exception {
+            for (java.security.KeyPair key : server.getKeyPairProvider().loadKeys(null)) {
+                return org.apache.sshd.common.config.keys.KeyUtils.getFingerPrint(key.getPublic());
+            }
+            throw new IllegalStateException("no host key");
+        }
+
+        Map<String, Integer> writesOfFinalNames() {
+            return renames;
+        }
+
+        void stop() throws IOException {
+            server.stop(true);
+        }
     }
 
     private static int freePort() {

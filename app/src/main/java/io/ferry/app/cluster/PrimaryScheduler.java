@@ -36,8 +36,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * What only the primary runs, once a second: the schedules' fires (each stamped with the primary's fencing token and
- * refused by the database once that token is stale) and the folder monitors' polls. A node that stops being primary
+ * What only the primary runs: the schedules' fires (checked five times a second) (each stamped with the primary's fencing token and
+ * refused by the database once that token is stale) and the folder monitors' polls (once a second). A node that stops being primary
  * stops at its next tick; the new primary catches up on fires nobody ran, as each schedule's misfire policy says.
  */
 public final class PrimaryScheduler implements SmartLifecycle {
@@ -60,6 +60,7 @@ public final class PrimaryScheduler implements SmartLifecycle {
     private final Map<String, Seen> seen = new HashMap<>();
     private final Set<String> reportedMissing = new HashSet<>();
     private ScheduledExecutorService ticker;
+    private long lastMonitorPoll = System.nanoTime();
     private volatile boolean running;
 
     public PrimaryScheduler(ScheduleService schedules, FolderMonitorService monitors, TakenFiles taken, Intake intake,
@@ -83,7 +84,8 @@ public final class PrimaryScheduler implements SmartLifecycle {
             thread.setDaemon(true);
             return thread;
         });
-        ticker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        // schedules are checked five times a second (one indexed query), so a fire is at most ~200 ms late
+        ticker.scheduleWithFixedDelay(this::tick, 1000, 200, TimeUnit.MILLISECONDS);
         running = true;
     }
 
@@ -93,7 +95,11 @@ public final class PrimaryScheduler implements SmartLifecycle {
             return;
         }
         fireDueSchedules();
-        pollMonitors();
+        long now = System.nanoTime();
+        if (now - lastMonitorPoll >= TimeUnit.SECONDS.toNanos(1)) {
+            lastMonitorPoll = now;
+            pollMonitors();
+        }
     }
 
     private void fireDueSchedules() {
