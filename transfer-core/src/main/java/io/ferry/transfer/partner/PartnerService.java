@@ -17,7 +17,6 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.util.security.SecurityUtils;
-import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.EmptyResultDataAccessException;
@@ -30,7 +29,9 @@ import io.ferry.transfer.secret.MasterKey;
 
 /**
  * Partners: created, changed and checked through the API; their secrets sealed with the {@link MasterKey}, so every
- * node can use them and the database alone reveals none. Deliveries send to them, pulls fetch from them.
+ * node can use them and the database alone reveals none. Deliveries send to them, pulls fetch from them, over SFTP
+ * (the server's host key pinned) or FTPS (its certificate pinned, or trusted through the administrator's CAs or the
+ * JVM's).
  */
 @Service
 public class PartnerService {
@@ -38,18 +39,24 @@ public class PartnerService {
     /** What an administrator gives; null fields of a change are left as they are. */
     public record PartnerRequest(String name, String protocol, String host, Integer port, String username,
             String password, String privateKey, String hostKey, String remoteDir, Integer connectTimeoutSeconds,
-            Integer transferTimeoutSeconds, Integer maxParallel) {
+            Integer transferTimeoutSeconds, Integer maxParallel, String ftpsMode, String certificateFingerprint,
+            String trustedCertificates) {
     }
 
-    /** A connection check: whether it worked, the host key the server presented, and what the remote folder holds. */
-    public record Check(boolean ok, String presentedHostKey, String error, List<String> entries) {
+    /**
+     * A connection check: whether it worked, the host key (SFTP) or certificate fingerprint (FTPS) the server
+     * presented, and what the remote folder holds.
+     */
+    public record Check(boolean ok, String presentedHostKey, String presentedCertificate, String error,
+            List<String> entries) {
     }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern FINGERPRINT = Pattern.compile("SHA256:[A-Za-z0-9+/]{43}");
+    private static final Pattern CERT_FINGERPRINT = Pattern.compile("([0-9A-F]{2}:){31}[0-9A-F]{2}");
     private static final String COLUMNS = "name, protocol, host, port, username, sealed_password IS NOT NULL, "
             + "sealed_private_key IS NOT NULL, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
-            + "max_parallel, created_at, updated_at";
+            + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted IS NOT NULL";
 
     private final JdbcTemplate jdbc;
     private final MasterKey masterKey;
@@ -65,26 +72,45 @@ public class PartnerService {
                     + "letter or digit");
         }
         String protocol = r.protocol() == null ? "sftp" : r.protocol();
-        if (!protocol.equals("sftp")) {
-            throw new IllegalArgumentException("protocol: only 'sftp' partners are supported so far");
-        }
         require(r.host(), "host");
         require(r.username(), "username");
-        if (r.password() == null && r.privateKey() == null) {
-            throw new IllegalArgumentException("give a password or a privateKey (OpenSSH or PEM format)");
+        String ftpsMode = null;
+        String pin = null;
+        int defaultPort = 22;
+        if (protocol.equals("sftp")) {
+            if (r.password() == null && r.privateKey() == null) {
+                throw new IllegalArgumentException("give a password or a privateKey (OpenSSH or PEM format)");
+            }
+            checkHostKey(r.hostKey());
+            checkPrivateKey(r.privateKey());
+            refuseFtpsFields(r);
+        } else if (protocol.equals("ftps")) {
+            if (r.password() == null) {
+                throw new IllegalArgumentException("an FTPS partner needs a password");
+            }
+            if (r.privateKey() != null || r.hostKey() != null) {
+                throw new IllegalArgumentException("privateKey and hostKey are for SFTP partners; an FTPS partner's "
+                        + "server is checked by certificateFingerprint or trustedCertificates");
+            }
+            ftpsMode = ftpsMode(r.ftpsMode());
+            defaultPort = ftpsMode.equals("implicit") ? 990 : 21;
+            pin = pin(r.certificateFingerprint());
+            Certificates.trustManager(r.trustedCertificates()); // refused here when it holds no certificate
+        } else {
+            throw new IllegalArgumentException("protocol must be sftp or ftps");
         }
-        checkHostKey(r.hostKey());
-        checkPrivateKey(r.privateKey());
         Timestamp now = Timestamp.from(Instant.now());
         try {
             jdbc.update("INSERT INTO partners (name, protocol, host, port, username, master_key_id, sealed_password, "
                     + "sealed_private_key, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
-                    + "max_parallel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    r.name(), protocol, r.host(), port(r.port(), 22), r.username(), masterKey.id(), seal(r.password()),
-                    seal(r.privateKey()), r.hostKey(), r.remoteDir() == null ? "/" : r.remoteDir(),
+                    + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted) VALUES (?, ?, ?, ?, ?, ?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.name(), protocol, r.host(), port(r.port(), defaultPort), r.username(), masterKey.id(),
+                    seal(r.password()), seal(r.privateKey()), r.hostKey() == null ? "" : r.hostKey(),
+                    r.remoteDir() == null ? "/" : r.remoteDir(),
                     positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"),
                     positive(r.transferTimeoutSeconds(), 600, "transferTimeoutSeconds"),
-                    positive(r.maxParallel(), 4, "maxParallel"), now, now);
+                    positive(r.maxParallel(), 4, "maxParallel"), now, now, ftpsMode, pin, r.trustedCertificates());
         } catch (DuplicateKeyException e) {
             throw new AccountConflictException("partner '" + r.name() + "' already exists");
         }
@@ -92,25 +118,43 @@ public class PartnerService {
     }
 
     public Partner update(String name, PartnerRequest r) {
-        get(name);
-        if (r.protocol() != null && !r.protocol().equals("sftp")) {
-            throw new IllegalArgumentException("protocol: only 'sftp' partners are supported so far");
+        Partner partner = get(name);
+        if (r.protocol() != null && !r.protocol().equals(partner.protocol())) {
+            throw new IllegalArgumentException("a partner's protocol cannot change; create another partner");
         }
-        if (r.hostKey() != null) {
-            checkHostKey(r.hostKey());
-        }
-        checkPrivateKey(r.privateKey());
         List<String> sets = new ArrayList<>();
         List<Object> args = new ArrayList<>();
+        if (partner.protocol().equals("sftp")) {
+            if (r.hostKey() != null) {
+                checkHostKey(r.hostKey());
+            }
+            checkPrivateKey(r.privateKey());
+            refuseFtpsFields(r);
+            set(sets, args, "host_key", r.hostKey());
+            set(sets, args, "sealed_private_key", seal(r.privateKey()));
+        } else {
+            if (r.privateKey() != null || r.hostKey() != null) {
+                throw new IllegalArgumentException("privateKey and hostKey are for SFTP partners");
+            }
+            set(sets, args, "ftps_mode", r.ftpsMode() == null ? null : ftpsMode(r.ftpsMode()));
+            if (r.certificateFingerprint() != null) {
+                // "" removes the pin (the trusted certificates or the JVM's CAs decide then)
+                sets.add("tls_pin = ?");
+                args.add(r.certificateFingerprint().isBlank() ? null : pin(r.certificateFingerprint()));
+            }
+            if (r.trustedCertificates() != null) {
+                Certificates.trustManager(r.trustedCertificates().isBlank() ? null : r.trustedCertificates());
+                sets.add("tls_trusted = ?");
+                args.add(r.trustedCertificates().isBlank() ? null : r.trustedCertificates());
+            }
+        }
         set(sets, args, "host", r.host());
         set(sets, args, "port", r.port() == null ? null : port(r.port(), 22));
         set(sets, args, "username", r.username());
         set(sets, args, "sealed_password", seal(r.password()));
-        set(sets, args, "sealed_private_key", seal(r.privateKey()));
         if (r.password() != null || r.privateKey() != null) {
             set(sets, args, "master_key_id", masterKey.id());
         }
-        set(sets, args, "host_key", r.hostKey());
         set(sets, args, "remote_dir", r.remoteDir());
         set(sets, args, "connect_timeout_seconds", r.connectTimeoutSeconds() == null ? null
                 : positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"));
@@ -142,24 +186,26 @@ public class PartnerService {
     }
 
     /**
-     * Connects to the partner as a delivery would: the host key must be the pinned one (else nothing is sent, not
-     * even the credentials), then logs in and lists the remote folder.
+     * Connects to the partner as a delivery would: the host key must be the pinned one, or the certificate the
+     * pinned or a trusted one (else nothing is sent, not even the credentials), then logs in and lists the remote
+     * folder.
      */
     public Check check(String name) {
         Partner partner = get(name);
         String[] presented = new String[1];
-        try (Connection connection = connect(partner, presented)) {
-            List<String> entries = new ArrayList<>();
-            for (SftpClient.DirEntry entry : connection.sftp().readDir(partner.remoteDir())) {
-                if (!entry.getFilename().equals(".") && !entry.getFilename().equals("..") && entries.size() < 100) {
-                    entries.add(entry.getFilename());
-                }
-            }
+        try (RemoteFolder folder = connect(partner, presented)) {
+            List<String> entries = new ArrayList<>(folder instanceof SftpFolder sftp ? sftp.names()
+                    : ((FtpsFolder) folder).names());
             entries.sort(null);
-            return new Check(true, presented[0], null, entries);
+            return check(partner, true, presented[0], null, entries.subList(0, Math.min(100, entries.size())));
         } catch (Exception e) {
-            return new Check(false, presented[0], describe(partner, presented[0], e), List.of());
+            return check(partner, false, presented[0], describe(partner, presented[0], e), List.of());
         }
+    }
+
+    private static Check check(Partner partner, boolean ok, String presented, String error, List<String> entries) {
+        boolean ftps = partner.protocol().equals("ftps");
+        return new Check(ok, ftps ? null : presented, ftps ? presented : null, error, entries);
     }
 
     /**
@@ -174,9 +220,9 @@ public class PartnerService {
     public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
             io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         Partner partner = get(partnerName);
-        return withConnection(partner, sftp -> {
+        return withConnection(partner, folder -> {
             source.position(0);
-            return send(sftp, partner, source, remoteName, tracker);
+            return send(folder, source, remoteName, tracker);
         });
     }
 
@@ -210,16 +256,11 @@ public class PartnerService {
             throws java.io.IOException {
         Partner partner = get(partnerName);
         java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        return withConnection(partner, sftp -> {
-            String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
+        return withConnection(partner, folder -> {
             List<RemoteFile> files = new ArrayList<>();
-            for (SftpClient.DirEntry entry : sftp.readDir(partner.remoteDir())) {
-                String name = entry.getFilename();
-                var attributes = entry.getAttributes();
-                if (!name.startsWith(".") && attributes.isRegularFile()
-                        && matcher.matches(java.nio.file.Path.of(name))) {
-                    files.add(new RemoteFile(dir + name, name, attributes.getSize(),
-                            attributes.getModifyTime() == null ? 0 : attributes.getModifyTime().toMillis()));
+            for (RemoteFile file : folder.list()) {
+                if (!file.name().startsWith(".") && matcher.matches(java.nio.file.Path.of(file.name()))) {
+                    files.add(file);
                 }
             }
             files.sort(java.util.Comparator.comparing(RemoteFile::name));
@@ -230,18 +271,13 @@ public class PartnerService {
                 if (handler.alreadyFetched(file)) {
                     before++;
                 } else {
-                    try (java.io.InputStream in = sftp.read(file.path())) {
+                    try (java.io.InputStream in = folder.read(file.name())) {
                         handler.fetch(file, in);
                     }
                     fetched++;
                 }
-                if (removeRemote) {
-                    try {
-                        sftp.remove(file.path());
-                        removed++;
-                    } catch (org.apache.sshd.sftp.common.SftpException gone) {
-                        // removed meanwhile
-                    }
+                if (removeRemote && folder.remove(file.name())) {
+                    removed++;
                 }
             }
             return new PullResult(fetched, before, removed);
@@ -249,18 +285,18 @@ public class PartnerService {
     }
 
     @FunctionalInterface
-    private interface SftpWork<T> {
-        T run(SftpClient sftp) throws Exception;
+    private interface FolderWork<T> {
+        T run(RemoteFolder folder) throws Exception;
     }
 
     /**
      * Runs {@code work} on a pooled or new connection (a pooled one the server closed meanwhile is replaced once);
      * the connection goes back to the pool only when the work succeeded.
      */
-    private <T> T withConnection(Partner partner, SftpWork<T> work) throws java.io.IOException {
+    private <T> T withConnection(Partner partner, FolderWork<T> work) throws java.io.IOException {
         String[] presented = new String[1];
         for (int attempt = 0;; attempt++) {
-            Connection connection = null;
+            RemoteFolder connection = null;
             boolean reused = false;
             try {
                 connection = borrow(partner);
@@ -268,7 +304,7 @@ public class PartnerService {
                 if (connection == null) {
                     connection = connect(partner, presented);
                 }
-                T result = work.run(connection.sftp());
+                T result = work.run(connection);
                 giveBack(partner, connection);
                 return result;
             } catch (Exception e) {
@@ -282,20 +318,15 @@ public class PartnerService {
     }
 
     /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
-    private static long send(SftpClient sftp, Partner partner, java.nio.channels.SeekableByteChannel source,
-            String remoteName, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
-        String dir = partner.remoteDir().endsWith("/") ? partner.remoteDir() : partner.remoteDir() + "/";
-        String target = dir + remoteName;
-        String temporary = dir + "." + remoteName + ".ferry-part";
-        try {
-            if (sftp.stat(target).getSize() == source.size()) {
-                return 0;
-            }
-        } catch (org.apache.sshd.sftp.common.SftpException missing) {
-            // not there yet: send it
+    private static long send(RemoteFolder folder, java.nio.channels.SeekableByteChannel source, String remoteName,
+            io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
+        String temporary = "." + remoteName + ".ferry-part";
+        long existing = folder.size(remoteName);
+        if (existing == source.size()) {
+            return 0;
         }
         long sent = 0;
-        try (java.io.OutputStream out = sftp.write(temporary)) {
+        try (java.io.OutputStream out = folder.write(temporary)) {
             java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
             for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
                 buffer.flip();
@@ -305,17 +336,15 @@ public class PartnerService {
                 buffer.clear();
             }
         }
-        try {
-            sftp.remove(target); // another file of that name: the delivery replaces it
-        } catch (org.apache.sshd.sftp.common.SftpException missing) {
-            // nothing to replace
+        if (existing >= 0) {
+            folder.remove(remoteName); // another file of that name: the delivery replaces it
         }
-        sftp.rename(temporary, target);
+        folder.rename(temporary, remoteName);
         return sent;
     }
 
     /** Connections a delivery finished with, kept for the next one (at most maxParallel per partner, 60 s idle). */
-    private record Idle(Connection connection, long since) {
+    private record Idle(RemoteFolder connection, long since) {
     }
 
     private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
@@ -327,7 +356,7 @@ public class PartnerService {
         return partner.name() + "@" + partner.updatedAt();
     }
 
-    private Connection borrow(Partner partner) {
+    private RemoteFolder borrow(Partner partner) {
         evict();
         java.util.Deque<Idle> pool = idle.get(poolKey(partner));
         if (pool == null) {
@@ -335,7 +364,7 @@ public class PartnerService {
         }
         synchronized (pool) {
             for (Idle entry = pool.pollFirst(); entry != null; entry = pool.pollFirst()) {
-                if (entry.connection().session().isOpen() && entry.connection().sftp().isOpen()) {
+                if (entry.connection().isOpen()) {
                     return entry.connection();
                 }
                 closeQuietly(entry.connection());
@@ -344,7 +373,7 @@ public class PartnerService {
         return null;
     }
 
-    private void giveBack(Partner partner, Connection connection) {
+    private void giveBack(Partner partner, RemoteFolder connection) {
         java.util.Deque<Idle> pool = idle.computeIfAbsent(poolKey(partner), k -> new java.util.ArrayDeque<>());
         synchronized (pool) {
             if (pool.size() < partner.maxParallel()) {
@@ -379,7 +408,7 @@ public class PartnerService {
         });
     }
 
-    private static void closeQuietly(Connection connection) {
+    private static void closeQuietly(RemoteFolder connection) {
         if (connection != null) {
             try {
                 connection.close();
@@ -389,22 +418,17 @@ public class PartnerService {
         }
     }
 
-    /** An authenticated SFTP session to a partner whose host key is the pinned one. */
-    private record Connection(SshClient client, ClientSession session, SftpClient sftp) implements AutoCloseable {
-        @Override
-        public void close() throws java.io.IOException {
-            try {
-                sftp.close();
-                session.close();
-            } finally {
-                client.stop();
-            }
+    /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */
+    private RemoteFolder connect(Partner partner, String[] presented) throws Exception {
+        Map<String, Object> secrets = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
+                + "partners WHERE name = ?", partner.name());
+        if (partner.protocol().equals("ftps")) {
+            String trusted = (String) secrets.get("tls_trusted");
+            javax.net.ssl.X509TrustManager trust = FtpsFolder.trust(partner.certificateFingerprint(),
+                    Certificates.trustManager(trusted), presented);
+            return FtpsFolder.connect(partner, open(secrets.get("sealed_password")), trust,
+                    partner.certificateFingerprint() == null);
         }
-    }
-
-    private Connection connect(Partner partner, String[] presented) throws Exception {
-        Map<String, Object> secrets = jdbc.queryForMap(
-                "SELECT sealed_password, sealed_private_key FROM partners WHERE name = ?", partner.name());
         SshClient client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier((session, address, key) -> {
             presented[0] = KeyUtils.getFingerPrint(key);
@@ -426,7 +450,8 @@ public class PartnerService {
                 }
             }
             session.auth().verify(timeout);
-            return new Connection(client, session, SftpClientFactory.instance().createSftpClient(session));
+            return new SftpFolder(client, session, SftpClientFactory.instance().createSftpClient(session),
+                    partner.remoteDir());
         } catch (Exception e) {
             if (session != null) {
                 session.close(true);
@@ -437,6 +462,14 @@ public class PartnerService {
     }
 
     private static String describe(Partner partner, String presented, Exception e) {
+        if (partner.protocol().equals("ftps")) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof java.security.cert.CertificateException) {
+                    return "certificate refused: " + cause.getMessage() + " (nothing was sent)";
+                }
+            }
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
         if (presented != null && !partner.hostKey().equals(presented)) {
             return "host key mismatch: the server presented " + presented + ", the partner is pinned to "
                     + partner.hostKey() + " (nothing was sent)";
@@ -447,7 +480,8 @@ public class PartnerService {
     private static Partner row(ResultSet rs, int i) throws SQLException {
         return new Partner(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
                 rs.getBoolean(6), rs.getBoolean(7), rs.getString(8), rs.getString(9), rs.getInt(10), rs.getInt(11),
-                rs.getInt(12), rs.getTimestamp(13).toInstant(), rs.getTimestamp(14).toInstant());
+                rs.getInt(12), rs.getTimestamp(13).toInstant(), rs.getTimestamp(14).toInstant(), rs.getString(15),
+                rs.getString(16), rs.getBoolean(17));
     }
 
     private String seal(String secret) {
@@ -487,6 +521,36 @@ public class PartnerService {
             throw new IllegalArgumentException("hostKey is required: the server's SHA256 fingerprint as ssh-keygen "
                     + "-lf prints it (SHA256: and 43 base64 characters); check it out of band, then pin it");
         }
+    }
+
+    private static void refuseFtpsFields(PartnerRequest r) {
+        if (r.ftpsMode() != null || r.certificateFingerprint() != null || r.trustedCertificates() != null) {
+            throw new IllegalArgumentException("ftpsMode, certificateFingerprint and trustedCertificates are for FTPS "
+                    + "partners; an SFTP partner's server is checked by its pinned hostKey");
+        }
+    }
+
+    private static String ftpsMode(String mode) {
+        String m = mode == null ? "explicit" : mode;
+        if (!m.equals("explicit") && !m.equals("implicit")) {
+            throw new IllegalArgumentException("ftpsMode must be explicit (AUTH TLS, port 21) or implicit (port 990)");
+        }
+        return m;
+    }
+
+    /** A certificate's SHA-256 fingerprint as openssl prints it (colons optional, any case); stored upper-case. */
+    private static String pin(String fingerprint) {
+        if (fingerprint == null) {
+            return null;
+        }
+        String hex = fingerprint.replaceFirst("(?i)^sha-?256( fingerprint)?[=:]?\\s*", "").replace(":", "")
+                .trim().toUpperCase(java.util.Locale.ROOT);
+        String pinned = hex.replaceAll("(..)(?!$)", "$1:");
+        if (!CERT_FINGERPRINT.matcher(pinned).matches()) {
+            throw new IllegalArgumentException("certificateFingerprint is the SHA-256 of the server's certificate "
+                    + "as `openssl x509 -noout -fingerprint -sha256` prints it (32 hex bytes)");
+        }
+        return pinned;
     }
 
     private static void require(String value, String field) {
