@@ -142,4 +142,48 @@ class RouteIT extends NodeIT {
         assertThat(admin().post("/api/v1/work-items/" + failed.get("id").asLong() + "/resubmit", "").status())
                 .isEqualTo(409);
     }
+
+    @Test
+    void aCopyRouteWithDeleteShouldMoveTheFileIntoAnotherAccountOnce() throws Exception {
+        String source = uniqueUser("src");
+        String target = uniqueUser("billing");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(target, "target-password");
+        Api.Response created = admin().post("/api/v1/routes", "{\"name\":\"" + uniqueUser("move") + "\",\"account\":\""
+                + source + "\",\"pathGlob\":\"/outbox/*.pdf\",\"copyTo\":\"" + target + ":/from-sales\",\"remoteName\":"
+                + "\"{date}-{name}\",\"postAction\":\"delete\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String route = created.json().get("name").asString();
+        byte[] data = SftpOperationsIT.random(400_000);
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/invoice.pdf")) {
+                out.write(data);
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(itemOf(route).get("state").asString()).isEqualTo("done");
+            assertThat(Files.exists(home(source).resolve("outbox/invoice.pdf"))).isFalse();
+        });
+        try (var copied = Files.list(home(target).resolve("from-sales"))) {
+            assertThat(copied.map(p -> p.getFileName().toString())).singleElement().asString()
+                    .matches("[0-9]{8}-invoice\\.pdf");
+        }
+        try (var copied = Files.list(home(target).resolve("from-sales"))) {
+            assertThat(Files.readAllBytes(copied.findFirst().orElseThrow())).isEqualTo(data);
+        }
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + target).json().get("items");
+        assertThat(rows).singleElement().satisfies(row -> {
+            assertThat(row.get("direction").asString()).isEqualTo("inbound");
+            assertThat(row.get("protocol").asString()).isEqualTo("copy");
+            assertThat(row.get("clientAddress").asString()).isEqualTo(source + ":/outbox/invoice.pdf");
+        });
+        // a copy into a folder its own glob matches would copy its copies forever: refused
+        Api.Response loop = admin().post("/api/v1/routes", "{\"name\":\"loop\",\"account\":\"" + source + "\","
+                + "\"pathGlob\":\"/outbox/**\",\"copyTo\":\"/outbox/copies\"}");
+        assertThat(loop.status()).isEqualTo(400);
+        assertThat(loop.body()).contains("forever");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"nowhere\",\"account\":\"" + source + "\","
+                + "\"pathGlob\":\"/outbox/*\",\"copyTo\":\"nobody:/in\"}").status()).isEqualTo(404);
+    }
 }

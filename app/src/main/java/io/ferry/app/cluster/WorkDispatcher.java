@@ -126,6 +126,10 @@ public final class WorkDispatcher implements SmartLifecycle {
             pull(item);
             return;
         }
+        if (item.kind().equals("copy")) {
+            copy(item);
+            return;
+        }
         TransferTracker tracker = new TransferTracker(Direction.OUTBOUND);
         String error = null;
         String sha256 = null;
@@ -196,6 +200,50 @@ public final class WorkDispatcher implements SmartLifecycle {
                             "work-" + item.id(), item.account(), item.path(), null, error, partner));
                 } catch (RuntimeException logging) {
                     log.warn("Could not log pull {}: {}", item.id(), logging.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * Copies the file within the storage into {@code account:/folder/name} (the item's remote name): read through
+     * the source account's storage, written through the target's (its quota and encryption), taken in there as an
+     * upload (an inbound row; the target account's routes run on it). Recorded with the arrival, so a re-run after a
+     * crash does not copy (and route) it twice.
+     */
+    private void copy(WorkQueue.Item item) {
+        String target = item.remoteName();
+        int colon = target.indexOf(':');
+        String account = target.substring(0, colon);
+        java.nio.file.Path where = java.nio.file.Path.of(target.substring(colon + 1));
+        String folder = where.getParent() == null ? "/" : where.getParent().toString();
+        String marker = "copy:" + item.id();
+        try {
+            var source = accounts.get(item.account());
+            FileStore store = storage.open(source.getHome(), Quota.UNLIMITED);
+            if (!taken.monitored(marker, target, 0, 0)) {
+                try (java.nio.file.FileSystem files = store.openFileSystem();
+                        SeekableByteChannel in = store.openRead(store.resolve(files.getPath(item.path())))) {
+                    intake.take(account, folder, where.getFileName().toString(), java.nio.channels.Channels
+                            .newInputStream(in), in.size(), "copy", "work-" + item.id(), item.account() + ":"
+                            + item.path(), row -> taken.recordMonitored(marker, target, 0, 0));
+                }
+            }
+            queue.done(item, node.nodeId());
+            log.info("Copied {} of {} to {} (attempt {})", item.path(), item.account(), target, item.attempts());
+            afterLastDelivery(item, store);
+        } catch (Exception e) {
+            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            log.warn("Copy {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), target,
+                    item.attempts(), item.maxAttempts(), error);
+            queue.failed(item, node.nodeId(), error);
+            if (!(e instanceof Intake.IntakeFailure)) {
+                try {
+                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), "copy",
+                            "work-" + item.id(), account, where.toString(), null, error, item.account() + ":"
+                                    + item.path()));
+                } catch (RuntimeException logging) {
+                    log.warn("Could not log copy {}: {}", item.id(), logging.toString());
                 }
             }
         }

@@ -18,7 +18,8 @@ import io.ferry.transfer.account.AccountNotFoundException;
 import io.ferry.transfer.partner.PartnerService;
 
 /**
- * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner. Matching happens when an
+ * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner, or is copied within the
+ * storage (to a folder of the same or another account). Matching happens when an
  * upload completed successfully, on any node and over any protocol ({@link #uploaded}); each match becomes a
  * {@link WorkQueue} item before the upload is acknowledged.
  */
@@ -26,25 +27,28 @@ import io.ferry.transfer.partner.PartnerService;
 public class RouteService {
 
     /** A route as the API shows it. */
-    public record Route(String name, String account, String pathGlob, String partner, String remoteName,
-            String postAction, boolean enabled) {
+    public record Route(String name, String account, String pathGlob, String partner, String copyTo,
+            String remoteName, String postAction, boolean enabled) {
     }
 
     /**
-     * What an administrator gives; {@code remoteName} defaults to {@code {name}}, {@code postAction} to {@code keep}
+     * What an administrator gives: a {@code partner} to deliver to, or {@code copyTo} ({@code [account:]/folder}) to
+     * copy the file within the storage; {@code remoteName} defaults to {@code {name}}, {@code postAction} to
+     * {@code keep}
      * ({@code delete}, or {@code archive}: moved to {@code /archive/<yyyyMMdd-HHmmss>-<name>} in the account's home),
      * {@code enabled} to true.
      */
-    public record RouteRequest(String name, String account, String pathGlob, String partner, String remoteName,
-            String postAction, Boolean enabled) {
+    public record RouteRequest(String name, String account, String pathGlob, String partner, String copyTo,
+            String remoteName, String postAction, Boolean enabled) {
     }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final java.util.Set<String> POST_ACTIONS = java.util.Set.of("keep", "delete", "archive");
-    private static final String SELECT = "SELECT name, account, path_glob, partner, remote_name, post_action, enabled "
-            + "FROM routes ";
+    private static final String SELECT = "SELECT name, account, path_glob, partner, copy_to, remote_name, post_action, "
+            + "enabled FROM routes ";
     private static final org.springframework.jdbc.core.RowMapper<Route> ROW = (rs, i) -> new Route(rs.getString(1),
-            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getBoolean(7));
+            rs.getString(2), rs.getString(3), rs.getString(4).isEmpty() ? null : rs.getString(4), rs.getString(5),
+            rs.getString(6), rs.getString(7), rs.getBoolean(8));
 
     private final JdbcTemplate jdbc;
     private final PartnerService partners;
@@ -69,7 +73,21 @@ public class RouteService {
                     + "/outbox/*.csv");
         }
         FileSystems.getDefault().getPathMatcher("glob:" + r.pathGlob()); // a malformed glob is refused here
-        partners.get(r.partner() == null ? "" : r.partner()); // 404 for an unknown partner
+        String copyTo = null;
+        if ((r.partner() == null) == (r.copyTo() == null)) {
+            throw new IllegalArgumentException("give a partner (deliver to it) or copyTo (copy within the storage: "
+                    + "[account:]/folder), not both");
+        }
+        if (r.partner() != null) {
+            partners.get(r.partner()); // 404 for an unknown partner
+        } else {
+            copyTo = copyTarget(r.account(), r.copyTo());
+            if (copyTo.startsWith(r.account() + ":") && FileSystems.getDefault().getPathMatcher("glob:"
+                    + r.pathGlob()).matches(Path.of(copyTo.substring(r.account().length() + 1), "copied.file"))) {
+                throw new IllegalArgumentException("copyTo lies where pathGlob matches: the route would copy its own "
+                        + "copies forever");
+            }
+        }
         String remoteName = r.remoteName() == null || r.remoteName().isBlank() ? "{name}" : r.remoteName();
         if (remoteName.contains("/") || remoteName.contains("..")) {
             throw new IllegalArgumentException("remoteName is a file name in the partner's folder, not a path");
@@ -79,9 +97,10 @@ public class RouteService {
             throw new IllegalArgumentException("postAction must be keep, delete or archive");
         }
         try {
-            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, remote_name, post_action, enabled, "
-                    + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(), r.partner(),
-                    remoteName, postAction, r.enabled() == null || r.enabled(),
+            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, copy_to, remote_name, post_action, "
+                    + "enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(),
+                    r.partner() == null ? "" : r.partner(), copyTo, remoteName, postAction,
+                    r.enabled() == null || r.enabled(),
                     Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
         } catch (DuplicateKeyException e) {
             throw new AccountConflictException("route '" + r.name() + "' already exists");
@@ -118,12 +137,36 @@ public class RouteService {
         int queued = 0;
         for (Route route : jdbc.query(SELECT + "WHERE account = ? AND enabled = TRUE ORDER BY name", ROW, account)) {
             if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
-                queue.add(uploadId, route.name(), account, path, route.partner(), remoteName(route.remoteName(), path),
-                        sha256, route.postAction());
+                String name = remoteName(route.remoteName(), path);
+                if (route.copyTo() != null) {
+                    // a copy: "account:/folder/name" is where it goes
+                    String target = route.copyTo() + (route.copyTo().endsWith("/") ? "" : "/") + name;
+                    queue.enqueue("copy", route.name(), "upload-" + uploadId, uploadId, account, path, "", target,
+                            sha256, route.postAction());
+                } else {
+                    queue.add(uploadId, route.name(), account, path, route.partner(), name, sha256,
+                            route.postAction());
+                }
                 queued++;
             }
         }
         return queued;
+    }
+
+    /** {@code [account:]/folder} made whole ({@code account:/folder}); the account must exist. */
+    private String copyTarget(String source, String copyTo) {
+        int colon = copyTo.indexOf(':');
+        String account = colon < 0 ? source : copyTo.substring(0, colon);
+        String folder = colon < 0 ? copyTo : copyTo.substring(colon + 1);
+        if (!folder.startsWith("/") || folder.contains("..") || folder.contains("\\")) {
+            throw new IllegalArgumentException("copyTo is [account:]/folder, e.g. billing:/in or /archive/copies");
+        }
+        Integer found = jdbc.queryForObject("SELECT COUNT(*) FROM accounts WHERE username = ?", Integer.class,
+                account);
+        if (found == null || found == 0) {
+            throw new AccountNotFoundException("account '" + account + "' (copyTo) not found");
+        }
+        return account + ":" + folder;
     }
 
     /** {@code {name}} the file's name, {@code {date}} yyyyMMdd and {@code {time}} HHmmss (UTC, when queued). */
