@@ -24,8 +24,10 @@ import java.util.stream.Stream;
  * Work items per second through the durable queue on a two-node cluster: N small files uploaded into a routed
  * folder, each delivered to a loopback SFTP partner. Run with bench/workqueue.sh.
  *
- * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser [kill]. With "kill", the second node is killed (SIGKILL)
- * while it delivers and started again 5 s later.
+ * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser [kill|backlog]. With "kill", the second node is killed
+ * (SIGKILL) while it delivers and started again 5 s later. With "backlog", the files are uploaded first into a folder
+ * no route watches, then one run of a push schedule queues a delivery for each at once: the rate is then the
+ * queue's own (the cluster draining a backlog), not bounded by one client's upload rate.
  */
 public class WorkQueueBench {
 
@@ -46,6 +48,11 @@ public class WorkQueueBench {
         String dbUrl = args[4];
         String dbUser = args[5];
         boolean kill = args.length > 6 && args[6].equals("kill");
+        boolean backlog = args.length > 6 && args[6].equals("backlog");
+        if (files > 1000) {
+            throw new IllegalArgumentException("at most 1000 files: the bench reads the items through GET "
+                    + "/api/v1/work-items, which lists at most 1000");
+        }
         deleteTree(work);
         Files.createDirectories(work);
         Path jar = Files.copy(Path.of(args[0]), work.resolve("ferry-app.jar"));
@@ -74,6 +81,8 @@ public class WorkQueueBench {
         post(a, "/api/v1/accounts", "{\"username\":\"dst\",\"password\":\"partner-side-password\"}", 201);
         Files.createDirectories(work.resolve("nas/dst/in"));
         Files.createDirectories(work.resolve("nas/src/in"));
+        Files.createDirectories(work.resolve("nas/src/out"));
+        Files.createDirectories(work.resolve("nas/src/warm"));
         String partner = "{\"name\":\"%s\",\"host\":\"127.0.0.1\",\"port\":" + a.sftp() + ",\"username\":\"dst\","
                 + "\"password\":\"partner-side-password\",\"hostKey\":\"%s\",\"remoteDir\":\"/in\"}";
         post(a, "/api/v1/partners", String.format(partner, "probe", "SHA256:" + "A".repeat(43)), 201);
@@ -83,6 +92,9 @@ public class WorkQueueBench {
             throw new IllegalStateException("the partner check did not report a host key");
         }
         post(a, "/api/v1/partners", String.format(partner, "loopback", presented.group(1)), 201);
+        Files.createDirectories(work.resolve("nas/dst/warm"));
+        post(a, "/api/v1/partners", String.format(partner, "loopback-warm", presented.group(1)).replace("\"/in\"",
+                "\"/warm\""), 201);
         post(a, "/api/v1/routes", "{\"name\":\"bench\",\"account\":\"src\",\"pathGlob\":\"/in/*.dat\","
                 + "\"partner\":\"loopback\"}", 201);
 
@@ -93,7 +105,9 @@ public class WorkQueueBench {
             random.nextBytes(data);
             Files.write(local.resolve(String.format("f%05d.dat", i)), data);
         }
-        Path batch = Files.writeString(work.resolve("batch"), "cd /in\nput " + local + "/*.dat\n");
+        int warm = Math.min(200, files);
+        Path batch = Files.writeString(work.resolve("batch"), (backlog ? "cd /out" : "cd /in") + "\nput " + local
+                + "/*.dat\n" + (backlog ? "cd /warm\nput " + local + "/f000*.dat\nput " + local + "/f001*.dat\n" : ""));
         long start = System.nanoTime();
         Process sftp = new ProcessBuilder("sftp", "-q", "-b", batch.toString(), "-i", clientKey.toString(), "-o",
                 "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
@@ -121,13 +135,30 @@ public class WorkQueueBench {
             throw new IllegalStateException("upload failed: " + Files.readString(work.resolve("sftp.out")));
         }
         double uploaded = (System.nanoTime() - start) / 1e9;
+        if (backlog) {
+            // warm-up (servers run warm): the first 200 files pushed once as "w-*", not measured
+            post(a, "/api/v1/schedules", "{\"name\":\"warm-up\",\"kind\":\"push\",\"cron\":\"@yearly\","
+                    + "\"partner\":\"loopback-warm\",\"account\":\"src\",\"folder\":\"/warm\",\"fileGlob\":\"*.dat\"}",
+                    201);
+            post(a, "/api/v1/schedules/warm-up/run", "", 200);
+            long warmUntil = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (count(get(a, "/api/v1/work-items?limit=1000&state=done"), "\"state\":\"done\"") < warm
+                    && System.nanoTime() < warmUntil) {
+                Thread.sleep(200);
+            }
+            post(a, "/api/v1/schedules", "{\"name\":\"backlog\",\"kind\":\"push\",\"cron\":\"@yearly\","
+                    + "\"partner\":\"loopback\",\"account\":\"src\",\"folder\":\"/out\",\"fileGlob\":\"*.dat\"}", 201);
+            start = System.nanoTime();
+            post(a, "/api/v1/schedules/backlog/run", "", 200);
+        }
         String killed = "no";
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         int done = 0;
         int maxDepth = 0;
         while (System.nanoTime() < deadline) {
             String body = get(a, "/api/v1/work-items?limit=1000&state=done");
-            done = count(body, "\"state\":\"done\"");
+            // the measured items (the warm-up's are done too, and listed after them)
+            done = backlog ? count(body, "\"route\":\"backlog\"") : count(body, "\"state\":\"done\"");
             maxDepth = Math.max(maxDepth, files - done);
             if (done >= files) {
                 break;
@@ -160,8 +191,9 @@ public class WorkQueueBench {
         System.out.printf(Locale.ROOT, "Ferry on %s, 2 nodes active-active, MariaDB on the same machine%n",
                 firstLine(List.of(javaBinary(), "-version")));
         System.out.printf(Locale.ROOT, "%d files of %d KiB: uploaded in %.1f s (%.0f files/s); all delivered after "
-                + "%.1f s; first queued to last done %.1f s = %.0f work items/s%n", files, kib, uploaded,
-                files / uploaded, all, deliverySeconds, files / deliverySeconds);
+                + "%.1f s%s; first queued to last done %.1f s = %.0f work items/s%n", files, kib, uploaded,
+                files / uploaded, all, backlog ? " (from the push that queued them all)" : "", deliverySeconds,
+                files / deliverySeconds);
         System.out.printf(Locale.ROOT, "done %d of %d; last claimed by node-0 %d, node-1 %d; files at the partner %d "
                 + "(each exactly once: %s), temporary files left %d; items that needed more than one attempt %d%n",
                 done, files, byNode0, byNode1, arrived, arrived == files, parts, rerun);

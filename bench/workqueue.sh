@@ -4,9 +4,10 @@
 # /in folder to a partner (the first node's own SFTP listener, another account). N small files are uploaded in one
 # SFTP session; the bench measures how fast the cluster delivers them, and checks each arrived exactly once.
 #
-# Usage: bench/workqueue.sh [files, default 1000] [KiB each, default 4] [kill]
+# Usage: bench/workqueue.sh [files, default 1000] [KiB each, default 4] [kill|backlog]
 # With "kill", the second node is killed with SIGKILL while it delivers and restarted 5 s later: every file must
-# still arrive exactly once.
+# still arrive exactly once. With "backlog", the files are uploaded first where no route watches, and one run of a
+# push schedule queues them all at once: the rate is the queue's own, not the upload's.
 # Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."

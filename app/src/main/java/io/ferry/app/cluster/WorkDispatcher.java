@@ -69,8 +69,8 @@ public final class WorkDispatcher implements SmartLifecycle {
         workers = Executors.newFixedThreadPool(PARALLEL, daemon("ferry-work"));
         queue.onAdded(() -> node.broadcast(WAKE));
         node.onMessage(message -> {
-            if (WAKE.equals(message) && running) {
-                poller.execute(this::poll);
+            if (WAKE.equals(message)) {
+                wake();
             }
         });
         poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
@@ -86,6 +86,16 @@ public final class WorkDispatcher implements SmartLifecycle {
             }
         }, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
         running = true;
+    }
+
+    private void wake() {
+        if (running) {
+            try {
+                poller.execute(this::poll);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // stopping
+            }
+        }
     }
 
     private void poll() {
@@ -106,6 +116,7 @@ public final class WorkDispatcher implements SmartLifecycle {
                                 run(claimed.get());
                             } finally {
                                 slots.release();
+                                wake(); // a free slot takes the next due item at once, not at the next tick
                             }
                         });
                         started = true;
