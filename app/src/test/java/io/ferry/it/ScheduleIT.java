@@ -180,6 +180,11 @@ class ScheduleIT extends NodeIT {
         Api.Response noPartner = admin().post("/api/v1/schedules", "{\"name\":\"bad\",\"kind\":\"pull\",\"cron\":"
                 + "\"@daily\",\"partner\":\"nobody\",\"account\":\"" + local + "\"}");
         assertThat(noPartner.status()).isEqualTo(404);
+        Api.Response noAccount = admin().post("/api/v1/schedules", "{\"name\":\"bad\",\"kind\":\"pull\",\"cron\":"
+                + "\"@daily\",\"partner\":\"" + partner + "\",\"account\":\"nobody\"}");
+        assertThat(noAccount.status()).isEqualTo(404);
+        assertThat(admin().post("/api/v1/monitors", "{\"name\":\"bad\",\"folder\":\"drop\",\"account\":\"nobody\"}")
+                .status()).isEqualTo(404);
         Api.Response escaping = admin().post("/api/v1/monitors", "{\"name\":\"bad\",\"folder\":\"../etc\","
                 + "\"account\":\"" + local + "\"}");
         assertThat(escaping.status()).isEqualTo(400);

@@ -112,6 +112,11 @@ public class ScheduleService {
         if (r.account() == null || r.account().isBlank()) {
             throw new IllegalArgumentException("account is required");
         }
+        Integer account = jdbc.queryForObject("SELECT COUNT(*) FROM accounts WHERE username = ?", Integer.class,
+                r.account());
+        if (account == null || account == 0) {
+            throw new AccountNotFoundException("account '" + r.account() + "' not found");
+        }
         Integer partner = jdbc.queryForObject("SELECT COUNT(*) FROM partners WHERE name = ?", Integer.class,
                 r.partner() == null ? "" : r.partner());
         if (partner == null || partner == 0) {

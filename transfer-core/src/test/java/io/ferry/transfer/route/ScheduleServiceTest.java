@@ -33,12 +33,14 @@ class ScheduleServiceTest {
         DataSource db = new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID()
                 + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
         jdbc = new JdbcTemplate(db);
-        Migrations.apply(jdbc, "V4__cluster_primary.sql", "V8__partners.sql", "V9__routes_and_work_items.sql",
+        Migrations.apply(jdbc, "V1__foundation.sql", "V4__cluster_primary.sql", "V8__partners.sql", "V9__routes_and_work_items.sql",
                 "V10__schedules_pulls_and_monitors.sql");
         jdbc.update("INSERT INTO partners (name, protocol, host, port, username, master_key_id, host_key, remote_dir, "
                 + "connect_timeout_seconds, transfer_timeout_seconds, max_parallel, created_at, updated_at) VALUES "
                 + "('acme', 'sftp', 'localhost', 22, 'u', 'k', 'SHA256:x', '/', 30, 600, 4, CURRENT_TIMESTAMP(3), "
                 + "CURRENT_TIMESTAMP(3))");
+        jdbc.update("INSERT INTO accounts (username, home, permissions, enabled, created_at, updated_at, version) "
+                + "VALUES ('alice', 'alice', 'all', TRUE, CURRENT_TIMESTAMP(6), CURRENT_TIMESTAMP(6), 0)");
         jdbc.update("INSERT INTO cluster_leases (name, holder, token, expires_at) VALUES ('primary', 'node-a', 5, "
                 + "TIMESTAMPADD(MINUTE, 5, CURRENT_TIMESTAMP(3)))");
         WorkQueue queue = new WorkQueue(jdbc, 3, Duration.ofSeconds(1), Duration.ofSeconds(30));
