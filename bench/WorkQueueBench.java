@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * Work items per second through the durable queue on a two-node cluster: N small files uploaded into a routed
  * folder, each delivered to a loopback SFTP partner. Run with bench/workqueue.sh.
  *
- * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser [kill|backlog]. With "kill", the second node is killed
+ * Arguments: ferry.jar workDir files KiB jdbcUrl dbUser [kill|backlog|-] [ferry|openssh]. The partner is the first
+ * node's own SFTP listener (ferry, the default) or a reference OpenSSH sshd of the bench's own on loopback (openssh). With "kill", the second node is killed
  * (SIGKILL) while it delivers and started again 5 s later. With "backlog", the files are uploaded first into a folder
  * no route watches, then one run of a push schedule queues a delivery for each at once: the rate is then the
  * queue's own (the cluster draining a backlog), not bounded by one client's upload rate.
@@ -49,6 +50,7 @@ public class WorkQueueBench {
         String dbUser = args[5];
         boolean kill = args.length > 6 && args[6].equals("kill");
         boolean backlog = args.length > 6 && args[6].equals("backlog");
+        boolean openssh = args.length > 7 && args[7].equals("openssh");
         if (files > 1000) {
             throw new IllegalArgumentException("at most 1000 files: the bench reads the items through GET "
                     + "/api/v1/work-items, which lists at most 1000");
@@ -85,16 +87,29 @@ public class WorkQueueBench {
         Files.createDirectories(work.resolve("nas/src/warm"));
         String partner = "{\"name\":\"%s\",\"host\":\"127.0.0.1\",\"port\":" + a.sftp() + ",\"username\":\"dst\","
                 + "\"password\":\"partner-side-password\",\"hostKey\":\"%s\",\"remoteDir\":\"/in\"}";
-        post(a, "/api/v1/partners", String.format(partner, "probe", "SHA256:" + "A".repeat(43)), 201);
-        Matcher presented = Pattern.compile("\"presentedHostKey\":\"([^\"]+)\"")
-                .matcher(post(a, "/api/v1/partners/probe/check", "", 200));
-        if (!presented.find()) {
-            throw new IllegalStateException("the partner check did not report a host key");
+        Path partnerIn = work.resolve("nas/dst/in");
+        if (openssh) {
+            Path dir = work.resolve("openssh");
+            partnerIn = Files.createDirectories(dir.resolve("in"));
+            Files.createDirectories(dir.resolve("warm"));
+            String hostKey = startOpenSsh(dir, clientKey);
+            String sshPartner = "{\"name\":\"%s\",\"host\":\"127.0.0.1\",\"port\":" + sshdPort + ",\"username\":\""
+                    + System.getProperty("user.name") + "\",\"privateKey\":\"" + Files.readString(clientKey)
+                    .replace("\n", "\\n") + "\",\"hostKey\":\"" + hostKey + "\",\"remoteDir\":\"%s\"}";
+            post(a, "/api/v1/partners", String.format(sshPartner, "loopback", dir.resolve("in")), 201);
+            post(a, "/api/v1/partners", String.format(sshPartner, "loopback-warm", dir.resolve("warm")), 201);
+        } else {
+            post(a, "/api/v1/partners", String.format(partner, "probe", "SHA256:" + "A".repeat(43)), 201);
+            Matcher presented = Pattern.compile("\"presentedHostKey\":\"([^\"]+)\"")
+                    .matcher(post(a, "/api/v1/partners/probe/check", "", 200));
+            if (!presented.find()) {
+                throw new IllegalStateException("the partner check did not report a host key");
+            }
+            post(a, "/api/v1/partners", String.format(partner, "loopback", presented.group(1)), 201);
+            Files.createDirectories(work.resolve("nas/dst/warm"));
+            post(a, "/api/v1/partners", String.format(partner, "loopback-warm", presented.group(1))
+                    .replace("\"/in\"", "\"/warm\""), 201);
         }
-        post(a, "/api/v1/partners", String.format(partner, "loopback", presented.group(1)), 201);
-        Files.createDirectories(work.resolve("nas/dst/warm"));
-        post(a, "/api/v1/partners", String.format(partner, "loopback-warm", presented.group(1)).replace("\"/in\"",
-                "\"/warm\""), 201);
         post(a, "/api/v1/routes", "{\"name\":\"bench\",\"account\":\"src\",\"pathGlob\":\"/in/*.dat\","
                 + "\"partner\":\"loopback\"}", 201);
 
@@ -105,9 +120,9 @@ public class WorkQueueBench {
             random.nextBytes(data);
             Files.write(local.resolve(String.format("f%05d.dat", i)), data);
         }
-        int warm = Math.min(200, files);
+        int warm = files;
         Path batch = Files.writeString(work.resolve("batch"), (backlog ? "cd /out" : "cd /in") + "\nput " + local
-                + "/*.dat\n" + (backlog ? "cd /warm\nput " + local + "/f000*.dat\nput " + local + "/f001*.dat\n" : ""));
+                + "/*.dat\n" + (backlog ? "cd /warm\nput " + local + "/*.dat\n" : ""));
         long start = System.nanoTime();
         Process sftp = new ProcessBuilder("sftp", "-q", "-b", batch.toString(), "-i", clientKey.toString(), "-o",
                 "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
@@ -136,7 +151,7 @@ public class WorkQueueBench {
         }
         double uploaded = (System.nanoTime() - start) / 1e9;
         if (backlog) {
-            // warm-up (servers run warm): the first 200 files pushed once as "w-*", not measured
+            // warm-up (servers run warm): the same files pushed once to another folder of the partner, not measured
             post(a, "/api/v1/schedules", "{\"name\":\"warm-up\",\"kind\":\"push\",\"cron\":\"@yearly\","
                     + "\"partner\":\"loopback-warm\",\"account\":\"src\",\"folder\":\"/warm\",\"fileGlob\":\"*.dat\"}",
                     201);
@@ -182,14 +197,15 @@ public class WorkQueueBench {
         int byNode1 = count(items, "\"claimedBy\":\"node-1\"");
         long arrived;
         long parts;
-        try (Stream<Path> in = Files.list(work.resolve("nas/dst/in"))) {
+        try (Stream<Path> in = Files.list(partnerIn)) {
             List<String> names = in.map(p -> p.getFileName().toString()).toList();
             arrived = names.stream().filter(n -> n.endsWith(".dat")).count();
             parts = names.stream().filter(n -> n.endsWith(".ferry-part")).count();
         }
         double deliverySeconds = Duration.between(first, last).toMillis() / 1000.0;
-        System.out.printf(Locale.ROOT, "Ferry on %s, 2 nodes active-active, MariaDB on the same machine%n",
-                firstLine(List.of(javaBinary(), "-version")));
+        System.out.printf(Locale.ROOT, "Ferry on %s, 2 nodes active-active, MariaDB on the same machine, partner: %s%n",
+                firstLine(List.of(javaBinary(), "-version")), openssh ? "OpenSSH sshd on loopback"
+                        : "the first node's own SFTP listener");
         System.out.printf(Locale.ROOT, "%d files of %d KiB: uploaded in %.1f s (%.0f files/s); all delivered after "
                 + "%.1f s%s; first queued to last done %.1f s = %.0f work items/s%n", files, kib, uploaded,
                 files / uploaded, all, backlog ? " (from the push that queued them all)" : "", deliverySeconds,
@@ -201,6 +217,50 @@ public class WorkQueueBench {
             n.process().destroy();
             n.process().waitFor(30, TimeUnit.SECONDS);
         }
+        if (sshd != null) {
+            sshd.destroy();
+            sshd.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static Process sshd;
+    static int sshdPort;
+
+    /** A reference OpenSSH sshd of the bench's own (own config, host key, authorized key); its host key's SHA256. */
+    static String startOpenSsh(Path dir, Path clientKey) throws Exception {
+        Path hostKey = dir.resolve("host_key");
+        run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey.toString()));
+        Files.copy(Path.of(clientKey + ".pub"), dir.resolve("authorized_keys"));
+        sshdPort = freePort();
+        String user = System.getProperty("user.name");
+        Path config = dir.resolve("sshd_config");
+        Files.writeString(config, String.join("\n", "Port " + sshdPort, "ListenAddress 127.0.0.1",
+                "HostKey " + hostKey, "PidFile " + dir.resolve("sshd.pid"),
+                "AuthorizedKeysFile " + dir.resolve("authorized_keys"), "AllowUsers " + user,
+                "PermitRootLogin prohibit-password", "PubkeyAuthentication yes", "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no", "UseDNS no", "MaxStartups 1000",
+                "Subsystem sftp /usr/lib/openssh/sftp-server", "LogLevel ERROR", ""));
+        if ("root".equals(user)) {
+            Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory
+        }
+        sshd = new ProcessBuilder("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sshd.log").toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> sshd.destroyForcibly()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sshdPort)) {
+                break;
+            } catch (IOException notYet) {
+                if (!sshd.isAlive()) {
+                    throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
+                }
+                Thread.sleep(100);
+            }
+        }
+        Process keygen = new ProcessBuilder("ssh-keygen", "-lf", hostKey + ".pub").redirectErrorStream(true).start();
+        String fingerprint = new String(keygen.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split(" ")[1];
+        keygen.waitFor();
+        return fingerprint;
     }
 
     static Node start(Path jar, int i, int http, int sftp, int[] hz, String dbUrl, String dbUser, String masterKey)

@@ -31,8 +31,9 @@ final class EncryptedReadChannel implements SeekableByteChannel {
     /** One segment's buffers, and the background work filling them. */
     private final class Slot {
         long index = -1;
-        final byte[] sealed = new byte[header.cipherSegment()];
-        final byte[] plain = new byte[header.segmentSize];
+        // a file smaller than a segment needs no segment-sized buffers (most files of an EDI workload are small)
+        final byte[] sealed = new byte[(int) Math.min(header.cipherSegment(), sealedBytes)];
+        final byte[] plain = new byte[(int) Math.min(header.segmentSize, size)];
         int plainLength = -1;
         Future<?> task;
 
@@ -40,7 +41,8 @@ final class EncryptedReadChannel implements SeekableByteChannel {
         void fill(long segment) throws IOException {
             index = segment;
             plainLength = -1;
-            int length = (int) Math.min(header.cipherSegment(), file.size() - header.offsetOf(segment));
+            // never more than the file held when it was opened (it does not grow: files are read once complete)
+            int length = (int) Math.min(sealed.length, file.size() - header.offsetOf(segment));
             EncryptedFormat.readFully(file, ByteBuffer.wrap(sealed, 0, length), header.offsetOf(segment));
             plainLength = header.open(segment, segment == lastIndex, sealed, length, plain);
         }
@@ -76,6 +78,7 @@ final class EncryptedReadChannel implements SeekableByteChannel {
     private final EncryptedFormat.Header header;
     private final long size;
     private final long lastIndex;
+    private final long sealedBytes;
     private final Slot[] slots = new Slot[AHEAD + 1];
     private Slot current;
     private long position;
@@ -85,6 +88,7 @@ final class EncryptedReadChannel implements SeekableByteChannel {
         this.header = EncryptedFormat.readHeader(file, keys);
         this.size = EncryptedFormat.plaintextSize(header, file.size());
         this.lastIndex = size / header.segmentSize;
+        this.sealedBytes = Math.max(0, file.size() - header.offsetOf(0));
     }
 
     @Override

@@ -26,8 +26,8 @@ import io.ferry.transfer.route.WorkQueue;
 
 /**
  * Runs the work queue on this node while it serves (every node in active-active mode, the primary in active-passive):
- * looks for due items every half second and at once when any node queued one, claims them one by one (one node wins
- * each) and delivers them, a few at a time. Every attempt is a transfer-log row (direction {@code outbound}).
+ * looks for due items every half second, at once when any node queued one and whenever a worker is free, claims as
+ * many as it has free workers with one UPDATE (each item goes to one node) and delivers them, a few at a time. Every attempt is a transfer-log row (direction {@code outbound}).
  */
 public final class WorkDispatcher implements SmartLifecycle {
 
@@ -45,6 +45,8 @@ public final class WorkDispatcher implements SmartLifecycle {
     private final Intake intake;
     private final io.ferry.transfer.route.TakenFiles taken;
     private final Semaphore slots = new Semaphore(PARALLEL);
+    private final com.github.benmanes.caffeine.cache.Cache<String, String> homes = com.github.benmanes.caffeine.cache
+            .Caffeine.newBuilder().expireAfterWrite(java.time.Duration.ofSeconds(5)).maximumSize(10_000).build();
     private ScheduledExecutorService poller;
     private ExecutorService workers;
     private volatile boolean running;
@@ -88,6 +90,14 @@ public final class WorkDispatcher implements SmartLifecycle {
         running = true;
     }
 
+    /**
+     * The account's home, remembered for a few seconds: a busy queue delivers many files of one account, and a home
+     * does not move (an account deleted meanwhile fails its items once its home is gone).
+     */
+    private String home(String account) {
+        return homes.get(account, name -> accounts.get(name).getHome());
+    }
+
     private void wake() {
         if (running) {
             try {
@@ -102,33 +112,29 @@ public final class WorkDispatcher implements SmartLifecycle {
         if (!running || !serving.serving()) {
             return;
         }
+        int free = 0;
+        while (slots.tryAcquire()) {
+            free++;
+        }
+        if (free == 0) {
+            return;
+        }
         try {
-            for (long id : queue.due(PARALLEL * 2)) {
-                if (!slots.tryAcquire()) {
-                    return;
-                }
-                boolean started = false;
-                try {
-                    var claimed = queue.claim(id, node.nodeId());
-                    if (claimed.isPresent()) {
-                        workers.execute(() -> {
-                            try {
-                                run(claimed.get());
-                            } finally {
-                                slots.release();
-                                wake(); // a free slot takes the next due item at once, not at the next tick
-                            }
-                        });
-                        started = true;
-                    }
-                } finally {
-                    if (!started) {
+            for (WorkQueue.Item item : queue.claimDue(node.nodeId(), free)) {
+                free--;
+                workers.execute(() -> {
+                    try {
+                        run(item);
+                    } finally {
                         slots.release();
+                        wake(); // a free slot takes the next due item at once, not at the next tick
                     }
-                }
+                });
             }
         } catch (RuntimeException e) {
             log.warn("Work queue on {}: {}", node.nodeId(), e.toString());
+        } finally {
+            slots.release(free);
         }
     }
 
@@ -145,30 +151,42 @@ public final class WorkDispatcher implements SmartLifecycle {
         String error = null;
         String sha256 = null;
         long sent = 0;
+        FileStore store = null;
         try {
-            var account = accounts.get(item.account());
-            FileStore store = storage.open(account.getHome(), Quota.UNLIMITED);
+            store = storage.open(home(item.account()), Quota.UNLIMITED);
             try (java.nio.file.FileSystem files = store.openFileSystem();
                     SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
                 sent = partners.deliver(item.partner(), source, item.remoteName(), tracker);
                 // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
                 sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
             }
-            queue.done(item, node.nodeId());
+        } catch (Exception e) {
+            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+        // the attempt's transfer-log row and the item's new state commit together
+        String failure = error;
+        try {
+            transferLog.record(tracker.toRecord(node.nodeId(), "sftp", "work-" + item.id(), item.account(),
+                    item.path(), failure == null ? sha256 : null, failure, item.partner()), row -> {
+                        if (failure == null) {
+                            queue.done(item, node.nodeId());
+                        } else {
+                            queue.failed(item, node.nodeId(), failure);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            // the item stays claimed until its lease runs out, then runs again (a delivery already there is not
+            // sent twice)
+            log.warn("Could not record delivery {}: {}", item.id(), e.toString());
+            return;
+        }
+        if (failure == null) {
             log.info("Delivered {} of {} to {} as {} ({} bytes, attempt {})", item.path(), item.account(),
                     item.partner(), item.remoteName(), sent, item.attempts());
             afterLastDelivery(item, store);
-        } catch (Exception e) {
-            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } else {
             log.warn("Delivery {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), item.partner(),
-                    item.attempts(), item.maxAttempts(), error);
-            queue.failed(item, node.nodeId(), error);
-        }
-        try {
-            transferLog.record(tracker.toRecord(node.nodeId(), "sftp", "work-" + item.id(), item.account(),
-                    item.path(), error == null ? sha256 : null, error, item.partner()));
-        } catch (RuntimeException e) {
-            log.warn("Could not log delivery {}: {}", item.id(), e.toString());
+                    item.attempts(), item.maxAttempts(), failure);
         }
     }
 
@@ -230,8 +248,7 @@ public final class WorkDispatcher implements SmartLifecycle {
         String folder = where.getParent() == null ? "/" : where.getParent().toString();
         String marker = "copy:" + item.id();
         try {
-            var source = accounts.get(item.account());
-            FileStore store = storage.open(source.getHome(), Quota.UNLIMITED);
+            FileStore store = storage.open(home(item.account()), Quota.UNLIMITED);
             if (!taken.monitored(marker, target, 0, 0)) {
                 try (java.nio.file.FileSystem files = store.openFileSystem();
                         SeekableByteChannel in = store.openRead(store.resolve(files.getPath(item.path())))) {

@@ -130,6 +130,33 @@ public class WorkQueue {
                 + "LIMIT ?", Long.class, limit);
     }
 
+    /**
+     * Claims up to {@code limit} due items for {@code node} with one conditional UPDATE (oldest first), so each item
+     * goes to one node only, and returns them. The candidates are read first without locks and the UPDATE names them
+     * by id: it locks only those rows, never a range another node's transactions hold (a range scan under InnoDB's
+     * repeatable read would, and deadlock with the finishing of running items).
+     */
+    public List<Item> claimDue(String node, int limit) {
+        if (limit < 1) {
+            return List.of();
+        }
+        List<Long> candidates = due(limit * 2);
+        if (candidates.isEmpty()) {
+            return List.of();
+        }
+        String token = node + "/" + java.util.UUID.randomUUID();
+        List<Object> args = new java.util.ArrayList<>(List.of(node, token, lease.toNanos() / 1000));
+        args.addAll(candidates);
+        args.add(limit);
+        int claimed = jdbc.update("UPDATE work_items SET state = 'running', claimed_by = ?, claim_token = ?, attempts = "
+                + "attempts + 1, lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = "
+                + "CURRENT_TIMESTAMP(3) WHERE id IN (" + String.join(", ", java.util.Collections.nCopies(
+                        candidates.size(), "?")) + ") AND ((state = 'queued' AND next_attempt_at <= CURRENT_TIMESTAMP(3)) "
+                + "OR (state = 'running' AND lease_until < CURRENT_TIMESTAMP(3))) ORDER BY id LIMIT ?", args.toArray());
+        return claimed == 0 ? List.of()
+                : jdbc.query("SELECT " + COLUMNS + " FROM work_items WHERE claim_token = ? ORDER BY id", ROW, token);
+    }
+
     /** Claims the item for {@code node}, if it is still due; the winner gets it, every other node gets empty. */
     public Optional<Item> claim(long id, String node) {
         int claimed = jdbc.update("UPDATE work_items SET state = 'running', claimed_by = ?, attempts = attempts + 1, "

@@ -25,7 +25,7 @@ class WorkQueueTest {
         jdbc = new JdbcTemplate(new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID()
                 + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1"));
         Migrations.apply(jdbc, "V4__cluster_primary.sql", "V9__routes_and_work_items.sql",
-                "V10__schedules_pulls_and_monitors.sql");
+                "V10__schedules_pulls_and_monitors.sql", "V13__work_item_batch_claims.sql");
         queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50), Duration.ofSeconds(30));
     }
 
@@ -98,5 +98,30 @@ class WorkQueueTest {
         assertThat(WorkQueue.backoff(first, 1)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(3));
         assertThat(WorkQueue.backoff(first, 3)).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
         assertThat(WorkQueue.backoff(first, 40)).isBetween(Duration.ofMinutes(10), Duration.ofMinutes(15));
+    }
+
+    @Test
+    void aBatchClaimShouldGiveEachDueItemToOneNodeOldestFirst() {
+        for (int i = 0; i < 5; i++) {
+            queue.add(i, "route", "acme", "/outbox/" + i + ".csv", "partner", i + ".csv", "abc", "keep");
+        }
+        var first = queue.claimDue("node-a", 3);
+        var second = queue.claimDue("node-b", 3);
+        assertThat(first).extracting(WorkQueue.Item::path).containsExactly("/outbox/0.csv", "/outbox/1.csv",
+                "/outbox/2.csv");
+        assertThat(first).allSatisfy(item -> {
+            assertThat(item.state()).isEqualTo("running");
+            assertThat(item.claimedBy()).isEqualTo("node-a");
+            assertThat(item.attempts()).isEqualTo(1);
+        });
+        assertThat(second).extracting(WorkQueue.Item::path).containsExactly("/outbox/3.csv", "/outbox/4.csv");
+        assertThat(queue.claimDue("node-c", 3)).isEmpty();
+        // a lease that ran out makes the item due again, for whoever claims first
+        jdbc.update("UPDATE work_items SET lease_until = TIMESTAMPADD(SECOND, -1, CURRENT_TIMESTAMP(3)) WHERE path = "
+                + "'/outbox/4.csv'");
+        assertThat(queue.claimDue("node-c", 3)).singleElement().satisfies(item -> {
+            assertThat(item.claimedBy()).isEqualTo("node-c");
+            assertThat(item.attempts()).isEqualTo(2);
+        });
     }
 }
