@@ -51,6 +51,8 @@ public class WorkQueueBench {
         boolean kill = args.length > 6 && args[6].equals("kill");
         boolean backlog = args.length > 6 && args[6].equals("backlog");
         boolean openssh = args.length > 7 && args[7].equals("openssh");
+        String passes = System.getenv("FERRY_BENCH_WARMUPS");
+        int warmups = passes == null || passes.isBlank() ? 1 : Integer.parseInt(passes);
         if (files > 1000) {
             throw new IllegalArgumentException("at most 1000 files: the bench reads the items through GET "
                     + "/api/v1/work-items, which lists at most 1000");
@@ -91,13 +93,18 @@ public class WorkQueueBench {
         if (openssh) {
             Path dir = work.resolve("openssh");
             partnerIn = Files.createDirectories(dir.resolve("in"));
-            Files.createDirectories(dir.resolve("warm"));
+            for (int w = 1; w <= warmups; w++) {
+                Files.createDirectories(dir.resolve("warm-" + w));
+            }
             String hostKey = startOpenSsh(dir, clientKey);
             String sshPartner = "{\"name\":\"%s\",\"host\":\"127.0.0.1\",\"port\":" + sshdPort + ",\"username\":\""
                     + System.getProperty("user.name") + "\",\"privateKey\":\"" + Files.readString(clientKey)
                     .replace("\n", "\\n") + "\",\"hostKey\":\"" + hostKey + "\",\"remoteDir\":\"%s\"}";
             post(a, "/api/v1/partners", String.format(sshPartner, "loopback", dir.resolve("in")), 201);
-            post(a, "/api/v1/partners", String.format(sshPartner, "loopback-warm", dir.resolve("warm")), 201);
+            for (int w = 1; w <= warmups; w++) {
+                post(a, "/api/v1/partners", String.format(sshPartner, "loopback-warm-" + w, dir.resolve("warm-" + w)),
+                        201);
+            }
         } else {
             post(a, "/api/v1/partners", String.format(partner, "probe", "SHA256:" + "A".repeat(43)), 201);
             Matcher presented = Pattern.compile("\"presentedHostKey\":\"([^\"]+)\"")
@@ -106,9 +113,11 @@ public class WorkQueueBench {
                 throw new IllegalStateException("the partner check did not report a host key");
             }
             post(a, "/api/v1/partners", String.format(partner, "loopback", presented.group(1)), 201);
-            Files.createDirectories(work.resolve("nas/dst/warm"));
-            post(a, "/api/v1/partners", String.format(partner, "loopback-warm", presented.group(1))
-                    .replace("\"/in\"", "\"/warm\""), 201);
+            for (int w = 1; w <= warmups; w++) {
+                Files.createDirectories(work.resolve("nas/dst/warm-" + w));
+                post(a, "/api/v1/partners", String.format(partner, "loopback-warm-" + w, presented.group(1))
+                        .replace("\"/in\"", "\"/warm-" + w + "\""), 201);
+            }
         }
         post(a, "/api/v1/routes", "{\"name\":\"bench\",\"account\":\"src\",\"pathGlob\":\"/in/*.dat\","
                 + "\"partner\":\"loopback\"}", 201);
@@ -151,15 +160,17 @@ public class WorkQueueBench {
         }
         double uploaded = (System.nanoTime() - start) / 1e9;
         if (backlog) {
-            // warm-up (servers run warm): the same files pushed once to another folder of the partner, not measured
-            post(a, "/api/v1/schedules", "{\"name\":\"warm-up\",\"kind\":\"push\",\"cron\":\"@yearly\","
-                    + "\"partner\":\"loopback-warm\",\"account\":\"src\",\"folder\":\"/warm\",\"fileGlob\":\"*.dat\"}",
-                    201);
-            post(a, "/api/v1/schedules/warm-up/run", "", 200);
-            long warmUntil = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (count(get(a, "/api/v1/work-items?limit=1000&state=done"), "\"state\":\"done\"") < warm
-                    && System.nanoTime() < warmUntil) {
-                Thread.sleep(200);
+            // warm-up (servers run warm): the same files pushed to other folders of the partner, not measured
+            for (int w = 1; w <= warmups; w++) {
+                post(a, "/api/v1/schedules", "{\"name\":\"warm-up-" + w + "\",\"kind\":\"push\",\"cron\":\"@yearly\","
+                        + "\"partner\":\"loopback-warm-" + w + "\",\"account\":\"src\",\"folder\":\"/warm\","
+                        + "\"fileGlob\":\"*.dat\"}", 201);
+                post(a, "/api/v1/schedules/warm-up-" + w + "/run", "", 200);
+                long warmUntil = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+                while (count(get(a, "/api/v1/work-items?limit=1000&state=done"), "\"route\":\"warm-up-" + w + "\"")
+                        < warm && System.nanoTime() < warmUntil) {
+                    Thread.sleep(200);
+                }
             }
             post(a, "/api/v1/schedules", "{\"name\":\"backlog\",\"kind\":\"push\",\"cron\":\"@yearly\","
                     + "\"partner\":\"loopback\",\"account\":\"src\",\"folder\":\"/out\",\"fileGlob\":\"*.dat\"}", 201);

@@ -10,6 +10,7 @@
 # push schedule queues them all at once: the rate is the queue's own, not the upload's. The partner is the first
 # node's own SFTP listener (ferry, default) or a reference OpenSSH sshd of the bench's own on a loopback port
 # (openssh; openssh-server is installed if missing, the system sshd is never started or touched).
+# FERRY_BENCH_WARMUPS=n runs n unmeasured warm-up pushes before the backlog (default 1).
 # Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +37,5 @@ fi
 mvn -B -q -DskipTests package -pl app -am
 mkdir -p bench/results
 java bench/WorkQueueBench.java app/target/ferry-app.jar bench/results/workqueue "${1:-1000}" "${2:-4}" \
-  "jdbc:mysql://127.0.0.1:3306/$schema?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC" root "${3:--}" \
+  "jdbc:mysql://127.0.0.1:3306/$schema?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC${FERRY_BENCH_JDBC_EXTRA:-}" root "${3:--}" \
   "${4:-ferry}"
