@@ -186,4 +186,45 @@ class RouteIT extends NodeIT {
         assertThat(admin().post("/api/v1/routes", "{\"name\":\"nowhere\",\"account\":\"" + source + "\","
                 + "\"pathGlob\":\"/outbox/*\",\"copyTo\":\"nobody:/in\"}").status()).isEqualTo(404);
     }
+
+    @Test
+    void aPartnersMaxParallelShouldBoundItsConcurrentTransfers() throws Exception {
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
+        assertThat(admin().patch("/api/v1/partners/" + partner, "{\"maxParallel\":1}").status()).isEqualTo(200);
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            for (int i = 0; i < 6; i++) {
+                try (var out = sftp.write("/outbox/part-" + i + ".bin")) {
+                    out.write(SftpOperationsIT.random(12_000_000));
+                }
+            }
+        }
+        // one push queues all six at once: the node's four workers would send them side by side
+        String push = uniqueUser("push");
+        assertThat(admin().post("/api/v1/schedules", "{\"name\":\"" + push + "\",\"kind\":\"push\",\"cron\":"
+                + "\"@yearly\",\"partner\":\"" + partner + "\",\"account\":\"" + source + "\",\"folder\":\"/outbox\"}")
+                .status()).isEqualTo(201);
+        assertThat(admin().post("/api/v1/schedules/" + push + "/run", "").json().get("items").asInt()).isEqualTo(6);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (var delivered = Files.list(home(destination).resolve("in"))) {
+                assertThat(delivered.filter(p -> p.getFileName().toString().startsWith("part-"))).hasSize(6);
+            }
+        });
+        // at the partner (this node) the six uploads came one after the other over one connection: with more
+        // transfers at once, the node's four workers would each have opened their own
+        java.util.Set<String> sessions = new java.util.HashSet<>();
+        int uploads = 0;
+        for (JsonNode row : admin().get("/api/v1/transfers?size=100&account=" + destination).json().get("items")) {
+            if (row.get("direction").asString().equals("upload")) {
+                uploads++;
+                sessions.add(row.get("sessionId").asString());
+            }
+        }
+        assertThat(uploads).isEqualTo(6);
+        assertThat(sessions).hasSize(1);
+    }
 }

@@ -290,10 +290,32 @@ public class PartnerService {
     }
 
     /**
-     * Runs {@code work} on a pooled or new connection (a pooled one the server closed meanwhile is replaced once);
-     * the connection goes back to the pool only when the work succeeded.
+     * Runs {@code work} on a pooled or new connection (a pooled one the server closed meanwhile is replaced once),
+     * once one of the partner's {@code maxParallel} transfers is free; the connection goes back to the pool only when
+     * the work succeeded.
      */
     private <T> T withConnection(Partner partner, FolderWork<T> work) throws java.io.IOException {
+        java.util.concurrent.Semaphore permits = transfers.computeIfAbsent(poolKey(partner),
+                key -> new java.util.concurrent.Semaphore(partner.maxParallel(), true));
+        try {
+            permits.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for a free transfer to "
+                    + partner.name());
+        }
+        try {
+            return connected(partner, work);
+        } finally {
+            permits.release();
+        }
+    }
+
+    /** At most {@code maxParallel} transfers with a partner at once, from this node (its changed settings anew). */
+    private final Map<String, java.util.concurrent.Semaphore> transfers =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private <T> T connected(Partner partner, FolderWork<T> work) throws java.io.IOException {
         String[] presented = new String[1];
         for (int attempt = 0;; attempt++) {
             RemoteFolder connection = null;
@@ -395,6 +417,7 @@ public class PartnerService {
         for (Partner p : list()) {
             current.add(poolKey(p));
         }
+        transfers.keySet().retainAll(current);
         idle.forEach((key, pool) -> {
             synchronized (pool) {
                 pool.removeIf(entry -> {
