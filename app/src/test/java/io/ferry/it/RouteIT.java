@@ -154,6 +154,10 @@ class RouteIT extends NodeIT {
                 + "\"{date}-{name}\",\"postAction\":\"delete\"}");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         String route = created.json().get("name").asString();
+        // a copy is not copied again by a route of where it arrives (no ring of copy routes runs forever)
+        String onward = uniqueUser("onward");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + onward + "\",\"account\":\"" + target
+                + "\",\"pathGlob\":\"/from-sales/*\",\"copyTo\":\"" + source + ":/outbox\"}").status()).isEqualTo(201);
         byte[] data = SftpOperationsIT.random(400_000);
         try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
             sftp.mkdir("/outbox");
@@ -165,6 +169,8 @@ class RouteIT extends NodeIT {
             assertThat(itemOf(route).get("state").asString()).isEqualTo("done");
             assertThat(Files.exists(home(source).resolve("outbox/invoice.pdf"))).isFalse();
         });
+        // the copy's arrival committed (with any items it queued) before the item was done: the onward route has none
+        assertThat(itemOf(onward)).isNull();
         try (var copied = Files.list(home(target).resolve("from-sales"))) {
             assertThat(copied.map(p -> p.getFileName().toString())).singleElement().asString()
                     .matches("[0-9]{8}-invoice\\.pdf");

@@ -204,6 +204,8 @@ class ScheduleIT extends NodeIT {
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         Files.writeString(folder.resolve(".partial.xml"), "hidden: never taken");
         Files.writeString(folder.resolve("readme.txt"), "not matching: never taken");
+        Path secret = Files.writeString(DATA_DIR.resolve(local + "-secret.xml"), "<not-for-partners/>");
+        Files.createSymbolicLink(folder.resolve("linked.xml"), secret); // a link is never followed
 
         // another system writes a file slowly: it must not be taken while it grows
         Path target = home(local).resolve("from-erp/invoice.xml");
@@ -225,6 +227,8 @@ class ScheduleIT extends NodeIT {
         disable("/api/v1/monitors/" + monitor);
         assertThat(folder.resolve(".partial.xml")).exists();
         assertThat(folder.resolve("readme.txt")).exists();
+        assertThat(Files.isSymbolicLink(folder.resolve("linked.xml"))).isTrue();
+        assertThat(home(local).resolve("from-erp/linked.xml")).doesNotExist();
         assertThat(rows(local, "inbound", "/from-erp/invoice.xml")).singleElement().satisfies(row -> {
             assertThat(row.get("protocol").asString()).isEqualTo("monitor");
             assertThat(row.get("bytes").asLong()).isEqualTo(written.length());

@@ -5,9 +5,11 @@ import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,9 +38,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * What only the primary runs: the schedules' fires (checked five times a second) (each stamped with the primary's fencing token and
- * refused by the database once that token is stale) and the folder monitors' polls (once a second). A node that stops being primary
- * stops at its next tick; the new primary catches up on fires nobody ran, as each schedule's misfire policy says.
+ * What only the primary runs: the schedules' fires, checked five times a second (each stamped with the primary's
+ * fencing token and refused by the database once that token is stale), and the folder monitors' polls, once a
+ * second on a thread of their own. A node that stops being primary stops at its next tick; the new primary catches
+ * up on fires nobody ran, as each schedule's misfire policy says.
  */
 public final class PrimaryScheduler implements SmartLifecycle {
 
@@ -60,7 +63,9 @@ public final class PrimaryScheduler implements SmartLifecycle {
     private final Map<String, Seen> seen = new HashMap<>();
     private final Set<String> reportedMissing = new HashSet<>();
     private ScheduledExecutorService ticker;
-    private long lastMonitorPoll = System.nanoTime();
+    private ScheduledExecutorService monitorPoller;
+    /** Schedules whose last fire failed before it was recorded (a folder that cannot be listed): not before then. */
+    private final Map<String, Long> retryAfter = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running;
 
     public PrimaryScheduler(ScheduleService schedules, FolderMonitorService monitors, TakenFiles taken, Intake intake,
@@ -79,27 +84,35 @@ public final class PrimaryScheduler implements SmartLifecycle {
 
     @Override
     public void start() {
-        ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "ferry-primary-scheduler");
-            thread.setDaemon(true);
-            return thread;
-        });
-        // schedules are checked five times a second (one indexed query), so a fire is at most ~200 ms late
-        ticker.scheduleWithFixedDelay(this::tick, 1000, 200, TimeUnit.MILLISECONDS);
+        ticker = Executors.newSingleThreadScheduledExecutor(daemon("ferry-primary-scheduler"));
+        monitorPoller = Executors.newSingleThreadScheduledExecutor(daemon("ferry-folder-monitors"));
+        // schedules are checked five times a second (one indexed query), so a fire is at most ~200 ms late; monitors
+        // poll once a second on a thread of their own, so a long intake never holds a fire back
+        ticker.scheduleWithFixedDelay(() -> guarded(this::fireDueSchedules, false), 1000, 200,
+                TimeUnit.MILLISECONDS);
+        monitorPoller.scheduleWithFixedDelay(() -> guarded(this::pollMonitors, true), 1, 1, TimeUnit.SECONDS);
         running = true;
     }
 
-    private void tick() {
-        if (!running || !election.isPrimary()) {
-            seen.clear();
-            return;
+    /** Runs a periodic task on the primary only; nothing it throws cancels its schedule. */
+    private void guarded(Runnable task, boolean monitors) {
+        try {
+            if (running && election.isPrimary()) {
+                task.run();
+            } else if (monitors) {
+                seen.clear(); // a primary again later watches files anew
+            }
+        } catch (Throwable e) {
+            log.error("Primary scheduler: {}", e.toString(), e);
         }
-        fireDueSchedules();
-        long now = System.nanoTime();
-        if (now - lastMonitorPoll >= TimeUnit.SECONDS.toNanos(1)) {
-            lastMonitorPoll = now;
-            pollMonitors();
-        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     private void fireDueSchedules() {
@@ -109,6 +122,11 @@ public final class PrimaryScheduler implements SmartLifecycle {
                 if (!election.isPrimary()) {
                     return;
                 }
+                Long after = retryAfter.get(name);
+                if (after != null && System.nanoTime() - after < 0) {
+                    continue;
+                }
+                retryAfter.remove(name);
                 try {
                     schedules.fire(name, now, election.node(), election.token(), this::pushFiles).ifPresent(fire -> {
                         meters.counter("ferry.schedule.fires", "outcome", fire.outcome()).increment();
@@ -121,7 +139,9 @@ public final class PrimaryScheduler implements SmartLifecycle {
                     log.warn("Schedule {} not fired: {}", name, e.getMessage());
                     return;
                 } catch (IOException | RuntimeException e) {
-                    log.warn("Schedule {} could not fire: {}", name, e.toString());
+                    // tried again in 10 s (a fire is never skipped for it: the misfire policy decides when it runs)
+                    retryAfter.put(name, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+                    log.warn("Schedule {} could not fire (tried again in 10 s): {}", name, e.toString());
                 }
             }
         } catch (RuntimeException e) {
@@ -178,16 +198,26 @@ public final class PrimaryScheduler implements SmartLifecycle {
         }
     }
 
+    /** Files a monitor renamed to take them in (a crash left them there if they are still there). */
+    static final String TAKING = ".ferry-taking-";
+
     /**
      * Takes in each file of the monitor's folder whose size and modification time stayed the same for the monitor's
-     * stable time; a file already taken (a crash between its intake and its removal) is only removed.
+     * stable time. Symbolic links are never followed: neither a linked folder nor a linked file is taken.
      */
     private void poll(FolderMonitorService.Monitor monitor, Set<String> present) {
         Path directory = monitors.directory(monitor);
-        if (!Files.isDirectory(directory)) {
-            if (reportedMissing.add(monitor.name())) {
-                log.warn("Folder monitor {}: {} is not a directory (yet)", monitor.name(), directory);
+        Path root = monitors.root().orElseThrow();
+        try {
+            if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)
+                    || !directory.toRealPath().startsWith(root.toRealPath())) {
+                if (reportedMissing.add(monitor.name())) {
+                    log.warn("Folder monitor {}: {} is not a directory under {} (yet)", monitor.name(), directory,
+                            root);
+                }
+                return;
             }
+        } catch (IOException e) {
             return;
         }
         reportedMissing.remove(monitor.name());
@@ -196,29 +226,43 @@ public final class PrimaryScheduler implements SmartLifecycle {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
             for (Path file : entries) {
                 String name = file.getFileName().toString();
-                if (name.startsWith(".") || !matcher.matches(file.getFileName())) {
+                boolean resumed = name.startsWith(TAKING);
+                if (!resumed && (name.startsWith(".") || !matcher.matches(file.getFileName()))) {
                     continue;
                 }
                 BasicFileAttributes attributes;
                 try {
-                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                    attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 } catch (NoSuchFileException gone) {
                     continue;
                 }
                 if (!attributes.isRegularFile()) {
                     continue;
                 }
-                String key = monitor.name() + "/" + name;
-                present.add(key);
                 long size = attributes.size();
                 long mtime = attributes.lastModifiedTime().toMillis();
+                if (resumed) {
+                    // a take that a crash or failover interrupted: finish it
+                    take(monitor, file, name.substring(TAKING.length()), size, mtime);
+                    continue;
+                }
+                String key = monitor.name() + "/" + name;
+                present.add(key);
                 Seen before = seen.get(key);
                 if (before == null || before.size() != size || before.mtime() != mtime) {
                     seen.put(key, new Seen(size, mtime, now));
                 } else if (now - before.since() >= TimeUnit.SECONDS.toNanos(monitor.stableSeconds())
                         && election.isPrimary()) {
-                    take(monitor, file, size, mtime);
                     seen.remove(key);
+                    // moved aside first: a new file the writer puts under that name meanwhile is never touched
+                    Path taking = file.resolveSibling(TAKING + name);
+                    try {
+                        Files.move(file, taking, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        log.warn("Folder monitor {} could not move {} aside: {}", monitor.name(), file, e.toString());
+                        continue;
+                    }
+                    take(monitor, taking, name, size, mtime);
                 }
             }
         } catch (IOException e) {
@@ -226,13 +270,15 @@ public final class PrimaryScheduler implements SmartLifecycle {
         }
     }
 
-    private void take(FolderMonitorService.Monitor monitor, Path file, long size, long mtime) {
-        String path = monitor.folder() + "/" + file.getFileName();
+    /** Takes in {@code file} (moved aside) as {@code name}, once; then removes it. */
+    private void take(FolderMonitorService.Monitor monitor, Path file, String name, long size, long mtime) {
+        String path = monitor.folder() + "/" + name;
         try {
             if (!taken.monitored(monitor.name(), path, size, mtime)) {
-                try (InputStream content = Files.newInputStream(file)) {
-                    intake.take(monitor.account(), monitor.targetFolder(), file.getFileName().toString(), content,
-                            size, "monitor", "monitor-" + monitor.name(), "monitor:" + monitor.folder(),
+                String session = "monitor-" + monitor.name();
+                try (InputStream content = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                    intake.take(monitor.account(), monitor.targetFolder(), name, content, size, "monitor",
+                            session.length() > 64 ? session.substring(0, 64) : session, "monitor:" + monitor.folder(),
                             row -> taken.recordMonitored(monitor.name(), path, size, mtime));
                 }
                 meters.counter("ferry.monitor.files").increment();
@@ -249,12 +295,14 @@ public final class PrimaryScheduler implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        if (ticker != null) {
-            ticker.shutdownNow();
-            try {
-                ticker.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        for (ScheduledExecutorService executor : new ScheduledExecutorService[] {ticker, monitorPoller}) {
+            if (executor != null) {
+                executor.shutdownNow();
+                try {
+                    executor.awaitTermination(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }

@@ -27,7 +27,8 @@ import io.ferry.transfer.route.WorkQueue;
 /**
  * Runs the work queue on this node while it serves (every node in active-active mode, the primary in active-passive):
  * looks for due items every half second, at once when any node queued one and whenever a worker is free, claims as
- * many as it has free workers with one UPDATE (each item goes to one node) and delivers them, a few at a time. Every attempt is a transfer-log row (direction {@code outbound}).
+ * many as it has free workers with one UPDATE (each item goes to one node) and delivers them, a few at a time.
+ * Every attempt is a transfer-log row (direction {@code outbound}).
  */
 public final class WorkDispatcher implements SmartLifecycle {
 
@@ -98,6 +99,15 @@ public final class WorkDispatcher implements SmartLifecycle {
         return homes.get(account, name -> accounts.get(name).getHome());
     }
 
+    /** The partner's protocol for the transfer log ({@code sftp} when the partner is gone). */
+    private String protocolOf(String partner) {
+        try {
+            return partners.get(partner).protocol();
+        } catch (RuntimeException gone) {
+            return "sftp";
+        }
+    }
+
     private void wake() {
         if (running) {
             try {
@@ -121,7 +131,6 @@ public final class WorkDispatcher implements SmartLifecycle {
         }
         try {
             for (WorkQueue.Item item : queue.claimDue(node.nodeId(), free)) {
-                free--;
                 workers.execute(() -> {
                     try {
                         run(item);
@@ -130,11 +139,15 @@ public final class WorkDispatcher implements SmartLifecycle {
                         wake(); // a free slot takes the next due item at once, not at the next tick
                     }
                 });
+                free--; // the worker releases its permit
             }
         } catch (RuntimeException e) {
+            // a claimed item not started (the node stops) runs again once its lease runs out
             log.warn("Work queue on {}: {}", node.nodeId(), e.toString());
+        } catch (Error e) {
+            log.error("Work queue on {}: {}", node.nodeId(), e.toString(), e);
         } finally {
-            slots.release(free);
+            slots.release(Math.max(0, free));
         }
     }
 
@@ -156,7 +169,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             store = storage.open(home(item.account()), Quota.UNLIMITED);
             try (java.nio.file.FileSystem files = store.openFileSystem();
                     SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
-                sent = partners.deliver(item.partner(), source, item.remoteName(), tracker);
+                sent = partners.deliver(item.partner(), source, item.remoteName(), String.valueOf(item.id()), tracker);
                 // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
                 sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
             }
@@ -166,8 +179,8 @@ public final class WorkDispatcher implements SmartLifecycle {
         // the attempt's transfer-log row and the item's new state commit together
         String failure = error;
         try {
-            transferLog.record(tracker.toRecord(node.nodeId(), "sftp", "work-" + item.id(), item.account(),
-                    item.path(), failure == null ? sha256 : null, failure, item.partner()), row -> {
+            transferLog.record(tracker.toRecord(node.nodeId(), protocolOf(item.partner()), "work-" + item.id(),
+                    item.account(), item.path(), failure == null ? sha256 : null, failure, item.partner()), row -> {
                         if (failure == null) {
                             queue.done(item, node.nodeId());
                         } else {
@@ -197,6 +210,7 @@ public final class WorkDispatcher implements SmartLifecycle {
      */
     private void pull(WorkQueue.Item item) {
         String partner = item.partner();
+        String protocol = protocolOf(partner);
         try {
             var result = partners.pull(partner, item.remoteName(), item.postAction().equals("delete-remote"),
                     new PartnerService.PullHandler() {
@@ -208,7 +222,7 @@ public final class WorkDispatcher implements SmartLifecycle {
                         @Override
                         public void fetch(PartnerService.RemoteFile file, java.io.InputStream content)
                                 throws java.io.IOException {
-                            intake.take(item.account(), item.path(), file.name(), content, file.size(), "sftp",
+                            intake.take(item.account(), item.path(), file.name(), content, file.size(), protocol,
                                     "work-" + item.id(), partner, row -> taken.recordPull(partner, file.path(),
                                             file.size(), file.mtime(), row.getSha256(), item.account(), row.getPath(),
                                             item.id()));
@@ -225,7 +239,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             queue.failed(item, node.nodeId(), error);
             if (!(e.getCause() instanceof Intake.IntakeFailure)) {
                 try {
-                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), "sftp",
+                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), protocol,
                             "work-" + item.id(), item.account(), item.path(), null, error, partner));
                 } catch (RuntimeException logging) {
                     log.warn("Could not log pull {}: {}", item.id(), logging.toString());

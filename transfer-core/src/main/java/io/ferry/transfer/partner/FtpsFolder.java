@@ -166,8 +166,9 @@ final class FtpsFolder implements RemoteFolder {
             String[] parts = ftp.getReplyString().trim().split("\\s+");
             return Long.parseLong(parts[parts.length - 1]);
         }
-        if (code == FTPReply.FILE_UNAVAILABLE || code == FTPReply.ACTION_ABORTED) {
-            return -1;
+        if (code == FTPReply.FILE_UNAVAILABLE || code == FTPReply.ACTION_ABORTED
+                || code == FTPReply.UNRECOGNIZED_COMMAND || code == FTPReply.COMMAND_NOT_IMPLEMENTED) {
+            return -1; // none, or a server without SIZE: the file is sent
         }
         throw new IOException("SIZE " + name + ": " + reply(ftp));
     }

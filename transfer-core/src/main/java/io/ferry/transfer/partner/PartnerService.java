@@ -55,8 +55,9 @@ public class PartnerService {
     private static final Pattern FINGERPRINT = Pattern.compile("SHA256:[A-Za-z0-9+/]{43}");
     private static final Pattern CERT_FINGERPRINT = Pattern.compile("([0-9A-F]{2}:){31}[0-9A-F]{2}");
     private static final String COLUMNS = "name, protocol, host, port, username, sealed_password IS NOT NULL, "
-            + "sealed_private_key IS NOT NULL, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
-            + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted IS NOT NULL";
+            + "sealed_private_key IS NOT NULL, host_key, remote_dir, connect_timeout_seconds, "
+            + "transfer_timeout_seconds, max_parallel, created_at, updated_at, ftps_mode, tls_pin, "
+            + "tls_trusted IS NOT NULL";
 
     private final JdbcTemplate jdbc;
     private final MasterKey masterKey;
@@ -103,8 +104,8 @@ public class PartnerService {
         try {
             jdbc.update("INSERT INTO partners (name, protocol, host, port, username, master_key_id, sealed_password, "
                     + "sealed_private_key, host_key, remote_dir, connect_timeout_seconds, transfer_timeout_seconds, "
-                    + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted) VALUES (?, ?, ?, ?, ?, ?, "
-                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted) VALUES (?, ?, ?, ?, ?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     r.name(), protocol, r.host(), port(r.port(), defaultPort), r.username(), masterKey.id(),
                     seal(r.password()), seal(r.privateKey()), r.hostKey() == null ? "" : r.hostKey(),
                     r.remoteDir() == null ? "/" : r.remoteDir(),
@@ -175,7 +176,8 @@ public class PartnerService {
 
     public Partner get(String name) {
         try {
-            return jdbc.queryForObject("SELECT " + COLUMNS + " FROM partners WHERE name = ?", PartnerService::row, name);
+            return jdbc.queryForObject("SELECT " + COLUMNS + " FROM partners WHERE name = ?", PartnerService::row,
+                    name);
         } catch (EmptyResultDataAccessException e) {
             throw new AccountNotFoundException("partner '" + name + "' not found");
         }
@@ -213,16 +215,18 @@ public class PartnerService {
      * name is already there with the same size (a delivery that was interrupted after its rename), nothing is sent
      * again.
      *
+     * @param attempt names the temporary file ({@code .<name>.<attempt>.ferry-part}): two deliveries of one name at
+     *                once never write into one temporary file
      * @param tracker counts and hashes the bytes as they are sent (for the delivery's transfer-log row)
      * @return the bytes sent (0 when it was already there)
      * @throws java.io.IOException with the reason (a host key mismatch included) when it did not arrive
      */
     public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
-            io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
+            String attempt, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         Partner partner = get(partnerName);
         return withConnection(partner, folder -> {
             source.position(0);
-            return send(folder, source, remoteName, tracker);
+            return send(folder, source, remoteName, attempt, tracker);
         });
     }
 
@@ -259,7 +263,8 @@ public class PartnerService {
         return withConnection(partner, folder -> {
             List<RemoteFile> files = new ArrayList<>();
             for (RemoteFile file : folder.list()) {
-                if (!file.name().startsWith(".") && matcher.matches(java.nio.file.Path.of(file.name()))) {
+                if (plainName(file.name()) && !file.name().startsWith(".")
+                        && matcher.matches(java.nio.file.Path.of(file.name()))) {
                     files.add(file);
                 }
             }
@@ -276,12 +281,19 @@ public class PartnerService {
                     }
                     fetched++;
                 }
-                if (removeRemote && folder.remove(file.name())) {
+                // removed only as it was fetched: a file the partner replaced meanwhile stays for the next pull
+                if (removeRemote && folder.size(file.name()) == file.size() && folder.remove(file.name())) {
                     removed++;
                 }
             }
             return new PullResult(fetched, before, removed);
         });
+    }
+
+    /** A name a server listed that is one file name: never a path (a hostile server's "../x" or "a/b"). */
+    private static boolean plainName(String name) {
+        return !name.isEmpty() && !name.equals(".") && !name.equals("..") && name.indexOf('/') < 0
+                && name.indexOf('\\') < 0 && name.indexOf('\0') < 0;
     }
 
     @FunctionalInterface
@@ -341,8 +353,8 @@ public class PartnerService {
 
     /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
     private static long send(RemoteFolder folder, java.nio.channels.SeekableByteChannel source, String remoteName,
-            io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
-        String temporary = "." + remoteName + ".ferry-part";
+            String attempt, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
+        String temporary = "." + remoteName + "." + attempt + ".ferry-part";
         long existing = folder.size(remoteName);
         if (existing == source.size()) {
             return 0;

@@ -58,7 +58,8 @@ public class RouteService {
         this.jdbc = jdbc;
         this.partners = partners;
         this.queue = queue;
-        log.onUploadRecorded(r -> uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256()));
+        log.onUploadRecorded(r -> uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(),
+                "copy".equals(r.getProtocol())));
     }
 
     public Route create(RouteRequest r) {
@@ -128,14 +129,17 @@ public class RouteService {
 
     /**
      * A file was uploaded, made durable and logged: queues a delivery for every enabled route of the account whose
-     * glob matches. Runs before the client hears that its upload succeeded, so no acknowledged file is ever left
-     * unrouted.
+     * glob matches (for a file that arrived by a copy, the routes that deliver to partners only). Runs before the
+     * client hears that its upload succeeded, so no acknowledged file is ever left unrouted.
      *
      * @return how many deliveries were queued
      */
-    public int uploaded(long uploadId, String account, String path, String sha256) {
+    public int uploaded(long uploadId, String account, String path, String sha256, boolean copied) {
         int queued = 0;
         for (Route route : jdbc.query(SELECT + "WHERE account = ? AND enabled = TRUE ORDER BY name", ROW, account)) {
+            if (copied && route.copyTo() != null) {
+                continue; // a copy is never copied again by a route: no route, or ring of routes, copies forever
+            }
             if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
                 String name = remoteName(route.remoteName(), path);
                 if (route.copyTo() != null) {

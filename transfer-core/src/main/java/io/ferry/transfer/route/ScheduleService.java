@@ -92,7 +92,8 @@ public class ScheduleService {
     private final WorkQueue queue;
     private final Duration misfireThreshold;
 
-    ScheduleService(JdbcTemplate jdbc, PlatformTransactionManager transactions, WorkQueue queue, @Value("${ferry.schedules.misfire-threshold:60s}") Duration misfireThreshold) {
+    ScheduleService(JdbcTemplate jdbc, PlatformTransactionManager transactions, WorkQueue queue,
+            @Value("${ferry.schedules.misfire-threshold:60s}") Duration misfireThreshold) {
         this.jdbc = jdbc;
         this.transactions = new TransactionTemplate(transactions);
         this.queue = queue;
@@ -146,8 +147,8 @@ public class ScheduleService {
         Instant next = next(cron, zone, now);
         try {
             jdbc.update("INSERT INTO schedules (name, kind, cron, time_zone, partner, account, folder, file_glob, "
-                    + "delete_remote, post_action, misfire, enabled, next_fire_at, created_at, updated_at) VALUES (?, ?, "
-                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), kind, r.cron().trim(), zone.getId(),
+                    + "delete_remote, post_action, misfire, enabled, next_fire_at, created_at, updated_at) VALUES (?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), kind, r.cron().trim(), zone.getId(),
                     r.partner(), r.account(), folder, glob, Boolean.TRUE.equals(r.deleteRemote()), postAction, misfire,
                     r.enabled() == null || r.enabled(), utc(next), utc(now), utc(now));
         } catch (DuplicateKeyException e) {
@@ -234,8 +235,8 @@ public class ScheduleService {
                     + "TRUE", utc(next), name, utc(s.nextFireAt())) != 1) {
                 return null; // fired meanwhile by another call
             }
-            Integer done = jdbc.queryForObject("SELECT COUNT(*) FROM schedule_fires WHERE schedule = ? AND fire_time = ?",
-                    Integer.class, name, utc(fireTime));
+            Integer done = jdbc.queryForObject("SELECT COUNT(*) FROM schedule_fires WHERE schedule = ? AND "
+                    + "fire_time = ?", Integer.class, name, utc(fireTime));
             if (done != null && done > 0) {
                 return null; // that fire time ran already (a run-now at the same instant): just move on
             }
@@ -261,6 +262,15 @@ public class ScheduleService {
 
     private Fire record(Schedule s, Instant fireTime, String outcome, int missed, List<String> files, String node,
             long token, Instant now) {
+        if (s.kind().equals("push")) {
+            // a file an earlier fire queued and that is still on its way (a partner that was down) is not queued again
+            files = files.stream().filter(file -> {
+                Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE kind = 'deliver' AND "
+                        + "account = ? AND path = ? AND partner = ? AND state IN ('queued', 'running')", Integer.class,
+                        s.account(), file, s.partner());
+                return open == null || open == 0;
+            }).toList();
+        }
         int items = outcome.equals("skipped") ? 0 : s.kind().equals("pull") ? 1 : files.size();
         jdbc.update("INSERT INTO schedule_fires (schedule, fire_time, outcome, missed, items, node_id, fencing_token, "
                 + "fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", s.name(), utc(fireTime), outcome, missed, items, node,

@@ -144,7 +144,7 @@ public class WorkQueue {
         if (candidates.isEmpty()) {
             return List.of();
         }
-        String token = node + "/" + java.util.UUID.randomUUID();
+        String token = java.util.UUID.randomUUID().toString(); // claimed_by names the node
         List<Object> args = new java.util.ArrayList<>(List.of(node, token, lease.toNanos() / 1000));
         args.addAll(candidates);
         args.add(limit);
