@@ -60,11 +60,15 @@ class ScheduleController {
     /** {@code {"enabled": false}} pauses a schedule; enabling it again starts from its next fire (none caught up). */
     @PostMapping("/schedules/{name}/enabled")
     ScheduleService.Schedule enable(@PathVariable String name, @RequestBody Map<String, Boolean> body) {
+        return schedules.setEnabled(name, enabled(body), Instant.now());
+    }
+
+    private static boolean enabled(Map<String, Boolean> body) {
         Boolean enabled = body.get("enabled");
         if (enabled == null) {
             throw new IllegalArgumentException("give {\"enabled\": true|false}");
         }
-        return schedules.setEnabled(name, enabled, Instant.now());
+        return enabled;
     }
 
     /** Runs the schedule now, outside its cron (its next fire stays as it was). */
@@ -101,11 +105,7 @@ class ScheduleController {
 
     @PostMapping("/monitors/{name}/enabled")
     FolderMonitorService.Monitor enableMonitor(@PathVariable String name, @RequestBody Map<String, Boolean> body) {
-        Boolean enabled = body.get("enabled");
-        if (enabled == null) {
-            throw new IllegalArgumentException("give {\"enabled\": true|false}");
-        }
-        return monitors.setEnabled(name, enabled);
+        return monitors.setEnabled(name, enabled(body));
     }
 
     @DeleteMapping("/monitors/{name}")

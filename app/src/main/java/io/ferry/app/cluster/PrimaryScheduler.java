@@ -84,8 +84,8 @@ public final class PrimaryScheduler implements SmartLifecycle {
 
     @Override
     public void start() {
-        ticker = Executors.newSingleThreadScheduledExecutor(daemon("ferry-primary-scheduler"));
-        monitorPoller = Executors.newSingleThreadScheduledExecutor(daemon("ferry-folder-monitors"));
+        ticker = Executors.newSingleThreadScheduledExecutor(WorkDispatcher.daemon("ferry-primary-scheduler"));
+        monitorPoller = Executors.newSingleThreadScheduledExecutor(WorkDispatcher.daemon("ferry-folder-monitors"));
         // schedules are checked five times a second (one indexed query), so a fire is at most ~200 ms late; monitors
         // poll once a second on a thread of their own, so a long intake never holds a fire back
         ticker.scheduleWithFixedDelay(() -> guarded(this::fireDueSchedules, false), 1000, 200,
@@ -107,13 +107,7 @@ public final class PrimaryScheduler implements SmartLifecycle {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
+
 
     private void fireDueSchedules() {
         try {

@@ -353,7 +353,8 @@ public final class WorkDispatcher implements SmartLifecycle {
         return Integer.MAX_VALUE - 500;
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    /** Daemon threads named {@code name-1}, {@code name-2}... (the primary scheduler's too). */
+    static java.util.concurrent.ThreadFactory daemon(String name) {
         AtomicLong count = new AtomicLong();
         return runnable -> {
             Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());

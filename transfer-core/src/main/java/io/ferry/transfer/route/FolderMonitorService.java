@@ -81,11 +81,7 @@ public class FolderMonitorService {
         if (r.account() == null || r.account().isBlank()) {
             throw new IllegalArgumentException("account is required: the account the files are taken into");
         }
-        Integer account = jdbc.queryForObject("SELECT COUNT(*) FROM accounts WHERE username = ?", Integer.class,
-                r.account());
-        if (account == null || account == 0) {
-            throw new AccountNotFoundException("account '" + r.account() + "' not found");
-        }
+        Exists.account(jdbc, r.account(), "");
         String target = r.targetFolder() == null ? "/" : r.targetFolder();
         if (!target.startsWith("/") || target.contains("..")) {
             throw new IllegalArgumentException("targetFolder is an absolute folder in the account's home, e.g. /in");

@@ -165,11 +165,7 @@ public class RouteService {
         if (!folder.startsWith("/") || folder.contains("..") || folder.contains("\\")) {
             throw new IllegalArgumentException("copyTo is [account:]/folder, e.g. billing:/in or /archive/copies");
         }
-        Integer found = jdbc.queryForObject("SELECT COUNT(*) FROM accounts WHERE username = ?", Integer.class,
-                account);
-        if (found == null || found == 0) {
-            throw new AccountNotFoundException("account '" + account + "' (copyTo) not found");
-        }
+        Exists.account(jdbc, account, " (copyTo)");
         return account + ":" + folder;
     }
 

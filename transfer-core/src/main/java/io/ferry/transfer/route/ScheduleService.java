@@ -113,16 +113,8 @@ public class ScheduleService {
         if (r.account() == null || r.account().isBlank()) {
             throw new IllegalArgumentException("account is required");
         }
-        Integer account = jdbc.queryForObject("SELECT COUNT(*) FROM accounts WHERE username = ?", Integer.class,
-                r.account());
-        if (account == null || account == 0) {
-            throw new AccountNotFoundException("account '" + r.account() + "' not found");
-        }
-        Integer partner = jdbc.queryForObject("SELECT COUNT(*) FROM partners WHERE name = ?", Integer.class,
-                r.partner() == null ? "" : r.partner());
-        if (partner == null || partner == 0) {
-            throw new AccountNotFoundException("partner '" + r.partner() + "' not found");
-        }
+        Exists.account(jdbc, r.account(), "");
+        Exists.partner(jdbc, r.partner());
         String folder = r.folder() == null ? "/" : r.folder();
         if (!folder.startsWith("/") || folder.contains("..")) {
             throw new IllegalArgumentException("folder is an absolute folder in the account's home, e.g. /inbox");
