@@ -165,6 +165,13 @@ class ScheduleIT extends NodeIT {
                     .containsExactlyInAnyOrder("a.csv", "b.csv");
         }
         assertThat(admin().get("/api/v1/schedules/" + name).json().get("nextFireAt").asString()).isEqualTo(nextFire);
+        // edited: the new cron starts from its next fire; a field it does not name stays
+        Api.Response edited = admin().patch("/api/v1/schedules/" + name, "{\"cron\":\"30 6 * * 1-5\"}");
+        assertThat(edited.status()).as(edited.body()).isEqualTo(200);
+        assertThat(edited.json().get("cron").asString()).isEqualTo("30 6 * * 1-5");
+        assertThat(edited.json().get("postAction").asString()).isEqualTo("archive");
+        assertThat(edited.json().get("nextFireAt").asString()).isNotEqualTo(nextFire);
+        assertThat(admin().patch("/api/v1/schedules/" + name, "{\"cron\":\"never\"}").status()).isEqualTo(400);
         assertThat(admin().delete("/api/v1/schedules/" + name).status()).isEqualTo(204);
     }
 
@@ -224,7 +231,10 @@ class ScheduleIT extends NodeIT {
             assertThat(target).hasContent(written.toString().strip());
             assertThat(Files.exists(folder.resolve("invoice.xml"))).isFalse();
         });
-        disable("/api/v1/monitors/" + monitor);
+        Api.Response edited = admin().patch("/api/v1/monitors/" + monitor, "{\"stableSeconds\":30,\"enabled\":false}");
+        assertThat(edited.status()).as(edited.body()).isEqualTo(200);
+        assertThat(edited.json().get("stableSeconds").asInt()).isEqualTo(30);
+        assertThat(edited.json().get("fileGlob").asString()).isEqualTo("*.xml");
         assertThat(folder.resolve(".partial.xml")).exists();
         assertThat(folder.resolve("readme.txt")).exists();
         assertThat(Files.isSymbolicLink(folder.resolve("linked.xml"))).isTrue();

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -49,6 +50,12 @@ class ScheduleController {
     @GetMapping("/schedules/{name}")
     ScheduleService.Schedule get(@PathVariable String name) {
         return schedules.get(name);
+    }
+
+    /** Changes the fields given; a new cron or time zone starts from its next fire after now. */
+    @PatchMapping("/schedules/{name}")
+    ScheduleService.Schedule update(@PathVariable String name, @RequestBody ScheduleService.ScheduleRequest body) {
+        return schedules.update(name, body, Instant.now());
     }
 
     @DeleteMapping("/schedules/{name}")
@@ -106,6 +113,12 @@ class ScheduleController {
     @PostMapping("/monitors/{name}/enabled")
     FolderMonitorService.Monitor enableMonitor(@PathVariable String name, @RequestBody Map<String, Boolean> body) {
         return monitors.setEnabled(name, enabled(body));
+    }
+
+    @PatchMapping("/monitors/{name}")
+    FolderMonitorService.Monitor updateMonitor(@PathVariable String name,
+            @RequestBody FolderMonitorService.MonitorRequest body) {
+        return monitors.update(name, body);
     }
 
     @DeleteMapping("/monitors/{name}")

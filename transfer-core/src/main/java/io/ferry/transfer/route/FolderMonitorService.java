@@ -60,12 +60,42 @@ public class FolderMonitorService {
     }
 
     public Monitor create(MonitorRequest r) {
+        if (r.name() == null || !NAME.matcher(r.name()).matches()) {
+            throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        Monitor m = validated(r);
+        Timestamp now = Timestamp.from(Instant.now());
+        try {
+            jdbc.update("INSERT INTO folder_monitors (name, folder, file_glob, account, target_folder, stable_seconds, "
+                    + "enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", m.name(), m.folder(),
+                    m.fileGlob(), m.account(), m.targetFolder(), m.stableSeconds(), m.enabled(), now, now);
+        } catch (DuplicateKeyException e) {
+            throw new AccountConflictException("folder monitor '" + r.name() + "' already exists");
+        }
+        return get(r.name());
+    }
+
+    /** Changes the fields given (the others stay). */
+    public Monitor update(String name, MonitorRequest r) {
+        Monitor old = get(name);
+        if (r.name() != null && !r.name().equals(name)) {
+            throw new IllegalArgumentException("a folder monitor cannot be renamed; create another");
+        }
+        Monitor m = validated(new MonitorRequest(name, r.folder() == null ? old.folder() : r.folder(),
+                r.fileGlob() == null ? old.fileGlob() : r.fileGlob(), r.account() == null ? old.account() : r.account(),
+                r.targetFolder() == null ? old.targetFolder() : r.targetFolder(),
+                r.stableSeconds() == null ? old.stableSeconds() : r.stableSeconds(),
+                r.enabled() == null ? old.enabled() : r.enabled()));
+        jdbc.update("UPDATE folder_monitors SET folder = ?, file_glob = ?, account = ?, target_folder = ?, "
+                + "stable_seconds = ?, enabled = ?, updated_at = ? WHERE name = ?", m.folder(), m.fileGlob(),
+                m.account(), m.targetFolder(), m.stableSeconds(), m.enabled(), Timestamp.from(Instant.now()), name);
+        return get(name);
+    }
+
+    private Monitor validated(MonitorRequest r) {
         if (root == null) {
             throw new IllegalArgumentException("folder monitors need ferry.monitors.root: the shared directory (on "
                     + "the NAS, the same path on every node) their folders lie in");
-        }
-        if (r.name() == null || !NAME.matcher(r.name()).matches()) {
-            throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
         }
         String folder = r.folder() == null ? "" : r.folder().trim();
         if (folder.isEmpty() || folder.startsWith("/") || !directory(folder).startsWith(root)
@@ -90,15 +120,7 @@ public class FolderMonitorService {
         if (stable < 1 || stable > 86_400) {
             throw new IllegalArgumentException("stableSeconds must be 1-86400");
         }
-        Timestamp now = Timestamp.from(Instant.now());
-        try {
-            jdbc.update("INSERT INTO folder_monitors (name, folder, file_glob, account, target_folder, stable_seconds, "
-                    + "enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), folder, glob,
-                    r.account(), target, stable, r.enabled() == null || r.enabled(), now, now);
-        } catch (DuplicateKeyException e) {
-            throw new AccountConflictException("folder monitor '" + r.name() + "' already exists");
-        }
-        return get(r.name());
+        return new Monitor(r.name(), folder, glob, r.account(), target, stable, r.enabled() == null || r.enabled());
     }
 
     public Monitor get(String name) {

@@ -104,6 +104,47 @@ public class ScheduleService {
         if (r.name() == null || !NAME.matcher(r.name()).matches()) {
             throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
         }
+        Schedule s = validated(r, now, null);
+        try {
+            jdbc.update("INSERT INTO schedules (name, kind, cron, time_zone, partner, account, folder, file_glob, "
+                    + "delete_remote, post_action, misfire, enabled, next_fire_at, created_at, updated_at) VALUES (?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s.name(), s.kind(), s.cron(), s.timeZone(),
+                    s.partner(), s.account(), s.folder(), s.fileGlob(), s.deleteRemote(), s.postAction(), s.misfire(),
+                    s.enabled(), utc(s.nextFireAt()), utc(now), utc(now));
+        } catch (DuplicateKeyException e) {
+            throw new AccountConflictException("schedule '" + r.name() + "' already exists");
+        }
+        return get(r.name());
+    }
+
+    /**
+     * Changes the fields given (the others stay). A new cron or time zone, or enabling a disabled schedule, starts
+     * from the next fire after now: what the old cron would have fired meanwhile is not caught up.
+     */
+    public Schedule update(String name, ScheduleRequest r, Instant now) {
+        Schedule old = get(name);
+        if (r.name() != null && !r.name().equals(name)) {
+            throw new IllegalArgumentException("a schedule cannot be renamed; create another");
+        }
+        Schedule s = validated(new ScheduleRequest(name, or(r.kind(), old.kind()), or(r.cron(), old.cron()),
+                or(r.timeZone(), old.timeZone()), or(r.partner(), old.partner()), or(r.account(), old.account()),
+                or(r.folder(), old.folder()), or(r.fileGlob(), old.fileGlob()),
+                r.deleteRemote() == null ? old.deleteRemote() : r.deleteRemote(), or(r.postAction(), old.postAction()),
+                or(r.misfire(), old.misfire()), r.enabled() == null ? old.enabled() : r.enabled()), now, old);
+        jdbc.update("UPDATE schedules SET kind = ?, cron = ?, time_zone = ?, partner = ?, account = ?, folder = ?, "
+                + "file_glob = ?, delete_remote = ?, post_action = ?, misfire = ?, enabled = ?, next_fire_at = ?, "
+                + "updated_at = ? WHERE name = ?", s.kind(), s.cron(), s.timeZone(), s.partner(), s.account(),
+                s.folder(), s.fileGlob(), s.deleteRemote(), s.postAction(), s.misfire(), s.enabled(),
+                utc(s.nextFireAt()), utc(now), name);
+        return get(name);
+    }
+
+    private static String or(String value, String fallback) {
+        return value == null ? fallback : value;
+    }
+
+    /** The request checked and completed with defaults; its next fire after now, or the old one when it holds. */
+    private Schedule validated(ScheduleRequest r, Instant now, Schedule old) {
         String kind = r.kind() == null ? "" : r.kind();
         if (!kind.equals("pull") && !kind.equals("push")) {
             throw new IllegalArgumentException("kind must be pull (fetch from the partner) or push (send to it)");
@@ -136,17 +177,12 @@ public class ScheduleService {
         if (!misfire.equals("run-once") && !misfire.equals("skip")) {
             throw new IllegalArgumentException("misfire must be run-once (catch missed fires up once) or skip");
         }
-        Instant next = next(cron, zone, now);
-        try {
-            jdbc.update("INSERT INTO schedules (name, kind, cron, time_zone, partner, account, folder, file_glob, "
-                    + "delete_remote, post_action, misfire, enabled, next_fire_at, created_at, updated_at) VALUES (?, "
-                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), kind, r.cron().trim(), zone.getId(),
-                    r.partner(), r.account(), folder, glob, Boolean.TRUE.equals(r.deleteRemote()), postAction, misfire,
-                    r.enabled() == null || r.enabled(), utc(next), utc(now), utc(now));
-        } catch (DuplicateKeyException e) {
-            throw new AccountConflictException("schedule '" + r.name() + "' already exists");
-        }
-        return get(r.name());
+        boolean enabled = r.enabled() == null || r.enabled();
+        boolean sameTimes = old != null && old.enabled() && old.cron().equals(r.cron().trim())
+                && old.timeZone().equals(zone.getId());
+        Instant next = sameTimes ? old.nextFireAt() : next(cron, zone, now);
+        return new Schedule(r.name(), kind, r.cron().trim(), zone.getId(), r.partner(), r.account(), folder, glob,
+                Boolean.TRUE.equals(r.deleteRemote()), postAction, misfire, enabled, next);
     }
 
     public Schedule get(String name) {

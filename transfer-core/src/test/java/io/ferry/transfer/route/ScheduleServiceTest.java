@@ -149,4 +149,20 @@ class ScheduleServiceTest {
         assertThat(items()).isEqualTo(1);
         assertThat(schedules.get("manual").nextFireAt()).isEqualTo(next);
     }
+
+    @Test
+    void anUpdateShouldKeepTheNextFireUnlessTheCronOrZoneChanged() {
+        Instant next = create("edited", "pull", "0 2 * * *", null, null).nextFireAt();
+        var glob = schedules.update("edited", new ScheduleService.ScheduleRequest(null, null, null, null, null, null,
+                null, "*.edi", null, null, "skip", null), T0.plusSeconds(3600));
+        assertThat(glob.fileGlob()).isEqualTo("*.edi");
+        assertThat(glob.misfire()).isEqualTo("skip");
+        assertThat(glob.nextFireAt()).isEqualTo(next);
+        var zoned = schedules.update("edited", new ScheduleService.ScheduleRequest(null, null, null, "Europe/Berlin",
+                null, null, null, null, null, null, null, null), T0.plusSeconds(3600));
+        assertThat(zoned.nextFireAt()).isEqualTo(Instant.parse("2026-07-02T00:00:00Z")); // 02:00 in Berlin (CEST)
+        assertThatThrownBy(() -> schedules.update("edited", new ScheduleService.ScheduleRequest(null, "push", null,
+                null, null, null, null, null, true, null, null, null), T0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deleteRemote");
+    }
 }
