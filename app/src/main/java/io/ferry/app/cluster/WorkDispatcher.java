@@ -296,6 +296,9 @@ public final class WorkDispatcher implements SmartLifecycle {
      * deleted, as its routes ask. Done at most once in effect: a second run finds the file gone and does nothing.
      */
     private void afterLastDelivery(WorkQueue.Item item, FileStore store) {
+        if (item.postAction().equals("keep")) {
+            return; // the group's strongest action: nothing to do to the source, no need to ask
+        }
         try {
             var action = queue.pendingPostAction(item);
             if (action.isEmpty()) {

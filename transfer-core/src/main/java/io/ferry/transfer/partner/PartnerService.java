@@ -183,6 +183,17 @@ public class PartnerService {
         }
     }
 
+    /**
+     * The partner as deliveries and pulls use it: read at most once a second per partner (a busy queue asks for the
+     * same partner for every item), so a change applies to transfers within a second.
+     */
+    private Partner current(String name) {
+        return recent.get(name, this::get);
+    }
+
+    private final com.github.benmanes.caffeine.cache.Cache<String, Partner> recent = com.github.benmanes.caffeine
+            .cache.Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1)).maximumSize(10_000).build();
+
     public List<Partner> list() {
         return jdbc.query("SELECT " + COLUMNS + " FROM partners ORDER BY name", PartnerService::row);
     }
@@ -223,7 +234,7 @@ public class PartnerService {
      */
     public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
             String attempt, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
-        Partner partner = get(partnerName);
+        Partner partner = current(partnerName);
         return withConnection(partner, folder -> {
             source.position(0);
             return send(folder, source, remoteName, attempt, tracker);
@@ -258,7 +269,7 @@ public class PartnerService {
      */
     public PullResult pull(String partnerName, String glob, boolean removeRemote, PullHandler handler)
             throws java.io.IOException {
-        Partner partner = get(partnerName);
+        Partner partner = current(partnerName);
         java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
         return withConnection(partner, folder -> {
             List<RemoteFile> files = new ArrayList<>();

@@ -135,26 +135,31 @@ public class RouteService {
      * @return how many deliveries were queued
      */
     public int uploaded(long uploadId, String account, String path, String sha256, boolean copied) {
-        int queued = 0;
+        List<Route> matches = new java.util.ArrayList<>();
         for (Route route : jdbc.query(SELECT + "WHERE account = ? AND enabled = TRUE ORDER BY name", ROW, account)) {
             if (copied && route.copyTo() != null) {
                 continue; // a copy is never copied again by a route: no route, or ring of routes, copies forever
             }
             if (FileSystems.getDefault().getPathMatcher("glob:" + route.pathGlob()).matches(Path.of(path))) {
-                String name = remoteName(route.remoteName(), path);
-                if (route.copyTo() != null) {
-                    // a copy: "account:/folder/name" is where it goes
-                    String target = route.copyTo() + (route.copyTo().endsWith("/") ? "" : "/") + name;
-                    queue.enqueue("copy", route.name(), "upload-" + uploadId, uploadId, account, path, "", target,
-                            sha256, route.postAction());
-                } else {
-                    queue.add(uploadId, route.name(), account, path, route.partner(), name, sha256,
-                            route.postAction());
-                }
-                queued++;
+                matches.add(route);
             }
         }
-        return queued;
+        // every item of the upload carries the strongest post-action its routes ask for, so an item that says
+        // "keep" knows that nothing is to be done to the source once its group is done
+        String postAction = matches.stream().map(Route::postAction).anyMatch("archive"::equals) ? "archive"
+                : matches.stream().map(Route::postAction).anyMatch("delete"::equals) ? "delete" : "keep";
+        for (Route route : matches) {
+            String name = remoteName(route.remoteName(), path);
+            if (route.copyTo() != null) {
+                // a copy: "account:/folder/name" is where it goes
+                String target = route.copyTo() + (route.copyTo().endsWith("/") ? "" : "/") + name;
+                queue.enqueue("copy", route.name(), "upload-" + uploadId, uploadId, account, path, "", target, sha256,
+                        postAction);
+            } else {
+                queue.add(uploadId, route.name(), account, path, route.partner(), name, sha256, postAction);
+            }
+        }
+        return matches.size();
     }
 
     /** {@code [account:]/folder} made whole ({@code account:/folder}); the account must exist. */
