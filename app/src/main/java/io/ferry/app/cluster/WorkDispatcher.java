@@ -102,7 +102,7 @@ public final class WorkDispatcher implements SmartLifecycle {
     /** The partner's protocol for the transfer log ({@code sftp} when the partner is gone). */
     private String protocolOf(String partner) {
         try {
-            return partners.get(partner).protocol();
+            return partners.protocol(partner);
         } catch (RuntimeException gone) {
             return "sftp";
         }

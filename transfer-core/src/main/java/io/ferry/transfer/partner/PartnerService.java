@@ -191,6 +191,11 @@ public class PartnerService {
         return recent.get(name, this::get);
     }
 
+    /** The partner's protocol ({@code sftp} or {@code ftps}), as transfers see it (read at most once a second). */
+    public String protocol(String name) {
+        return current(name).protocol();
+    }
+
     private final com.github.benmanes.caffeine.cache.Cache<String, Partner> recent = com.github.benmanes.caffeine
             .cache.Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1)).maximumSize(10_000).build();
 

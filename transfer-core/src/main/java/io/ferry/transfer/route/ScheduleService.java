@@ -292,12 +292,10 @@ public class ScheduleService {
             long token, Instant now) {
         if (s.kind().equals("push")) {
             // a file an earlier fire queued and that is still on its way (a partner that was down) is not queued again
-            files = files.stream().filter(file -> {
-                Integer open = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE kind = 'deliver' AND "
-                        + "account = ? AND path = ? AND partner = ? AND state IN ('queued', 'running')", Integer.class,
-                        s.account(), file, s.partner());
-                return open == null || open == 0;
-            }).toList();
+            java.util.Set<String> open = new java.util.HashSet<>(jdbc.queryForList("SELECT path FROM work_items "
+                    + "WHERE state IN ('queued', 'running') AND kind = 'deliver' AND account = ? AND partner = ?",
+                    String.class, s.account(), s.partner()));
+            files = files.stream().filter(file -> !open.contains(file)).toList();
         }
         int items = outcome.equals("skipped") ? 0 : s.kind().equals("pull") ? 1 : files.size();
         jdbc.update("INSERT INTO schedule_fires (schedule, fire_time, outcome, missed, items, node_id, fencing_token, "

@@ -123,11 +123,19 @@ public class WorkQueue {
         jdbc.update("UPDATE work_items SET post_done = TRUE WHERE group_key = ?", item.group());
     }
 
-    /** Up to {@code limit} ids that are due: queued and due, or running with a lease that ran out. */
+    /**
+     * Up to {@code limit} ids that are due: running with a lease that ran out, and queued and due (longest due
+     * first).
+     */
     public List<Long> due(int limit) {
-        return jdbc.queryForList("SELECT id FROM work_items WHERE (state = 'queued' AND next_attempt_at <= "
-                + "CURRENT_TIMESTAMP(3)) OR (state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)) ORDER BY id "
-                + "LIMIT ?", Long.class, limit);
+        // two queries, each reading the (state, next_attempt_at) index in its order and stopping at the limit: an OR
+        // across the states, or ORDER BY id, makes the database walk the primary key through every done item first
+        List<Long> due = new java.util.ArrayList<>(jdbc.queryForList("SELECT id FROM work_items WHERE state = "
+                + "'running' AND lease_until < CURRENT_TIMESTAMP(3) LIMIT ?", Long.class, limit));
+        due.addAll(jdbc.queryForList("SELECT id FROM work_items WHERE state = 'queued' AND next_attempt_at <= "
+                + "CURRENT_TIMESTAMP(3) ORDER BY state, next_attempt_at LIMIT ?", Long.class, limit));
+        due.sort(null);
+        return due.size() > limit ? due.subList(0, limit) : due;
     }
 
     /**
