@@ -59,6 +59,8 @@ public final class PrimaryScheduler implements SmartLifecycle {
     private final StorageRoot storage;
     private final PrimaryElection election;
     private final MeterRegistry meters;
+    private final io.ferry.transfer.route.WorkQueue queue;
+    private final java.time.Duration workRetention;
     private final Counter misfires;
     private final Map<String, Seen> seen = new HashMap<>();
     private final Set<String> reportedMissing = new HashSet<>();
@@ -69,7 +71,10 @@ public final class PrimaryScheduler implements SmartLifecycle {
     private volatile boolean running;
 
     public PrimaryScheduler(ScheduleService schedules, FolderMonitorService monitors, TakenFiles taken, Intake intake,
-            AccountService accounts, StorageRoot storage, PrimaryElection election, MeterRegistry meters) {
+            AccountService accounts, StorageRoot storage, PrimaryElection election, MeterRegistry meters,
+            io.ferry.transfer.route.WorkQueue queue, java.time.Duration workRetention) {
+        this.queue = queue;
+        this.workRetention = workRetention;
         this.schedules = schedules;
         this.monitors = monitors;
         this.taken = taken;
@@ -91,6 +96,7 @@ public final class PrimaryScheduler implements SmartLifecycle {
         ticker.scheduleWithFixedDelay(() -> guarded(this::fireDueSchedules, false), 1000, 200,
                 TimeUnit.MILLISECONDS);
         monitorPoller.scheduleWithFixedDelay(() -> guarded(this::pollMonitors, true), 1, 1, TimeUnit.SECONDS);
+        monitorPoller.scheduleWithFixedDelay(() -> guarded(this::purgeWorkItems, false), 1, 10, TimeUnit.MINUTES);
         running = true;
     }
 
@@ -140,6 +146,18 @@ public final class PrimaryScheduler implements SmartLifecycle {
             }
         } catch (RuntimeException e) {
             log.warn("Schedules: {}", e.toString());
+        }
+    }
+
+    /** Done work items older than {@code ferry.work.retention} go, in batches (their transfer-log rows stay). */
+    private void purgeWorkItems() {
+        int purged = 0;
+        for (int batch = queue.purgeDone(workRetention, 10_000); batch > 0 && purged < 1_000_000;
+                batch = queue.purgeDone(workRetention, 10_000)) {
+            purged += batch;
+        }
+        if (purged > 0) {
+            log.info("Deleted {} done work items older than {}", purged, workRetention);
         }
     }
 

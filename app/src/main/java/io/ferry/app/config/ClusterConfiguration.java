@@ -83,9 +83,11 @@ class ClusterConfiguration {
             io.ferry.transfer.route.FolderMonitorService monitors, io.ferry.transfer.route.TakenFiles taken,
             io.ferry.app.cluster.Intake intake, io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, PrimaryElection election,
-            io.micrometer.core.instrument.MeterRegistry meters) {
+            io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.route.WorkQueue queue,
+            @org.springframework.beans.factory.annotation.Value("${ferry.work.retention:30d}")
+            java.time.Duration workRetention) {
         return new io.ferry.app.cluster.PrimaryScheduler(schedules, monitors, taken, intake, accounts, storage,
-                election, meters);
+                election, meters, queue, workRetention);
     }
 
     /**

@@ -243,6 +243,17 @@ public class WorkQueue {
                         state, limit);
     }
 
+    /**
+     * Deletes up to {@code limit} items that are {@code done} and were last changed more than {@code age} ago (their
+     * transfer-log rows stay); failed items stay until resubmitted or deleted.
+     *
+     * @return how many were deleted
+     */
+    public int purgeDone(Duration age, int limit) {
+        return jdbc.update("DELETE FROM work_items WHERE state = 'done' AND updated_at < TIMESTAMPADD(MICROSECOND, ?, "
+                + "CURRENT_TIMESTAMP(3)) LIMIT ?", -age.toNanos() / 1000, limit);
+    }
+
     /** How many items wait (queued or running). */
     public long depth() {
         Long depth = jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE state IN ('queued', 'running')",

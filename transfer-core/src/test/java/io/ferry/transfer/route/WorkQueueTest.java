@@ -124,4 +124,20 @@ class WorkQueueTest {
             assertThat(item.attempts()).isEqualTo(2);
         });
     }
+
+    @Test
+    void doneItemsShouldBePurgedOnceOldAndNothingElse() {
+        for (int i = 0; i < 3; i++) {
+            queue.add(i, "route", "acme", "/outbox/" + i + ".csv", "partner", i + ".csv", "abc", "keep");
+        }
+        var claimed = queue.claimDue("node-a", 3);
+        queue.done(claimed.get(0), "node-a");
+        queue.done(claimed.get(1), "node-a");
+        assertThat(queue.purgeDone(Duration.ofDays(30), 100)).isZero();
+        jdbc.update("UPDATE work_items SET updated_at = TIMESTAMPADD(DAY, -31, CURRENT_TIMESTAMP(3)) WHERE id IN (?, ?)",
+                claimed.get(0).id(), claimed.get(2).id());
+        assertThat(queue.purgeDone(Duration.ofDays(30), 100)).isEqualTo(1);
+        assertThat(queue.list(null, 10)).extracting(WorkQueue.Item::id)
+                .containsExactlyInAnyOrder(claimed.get(1).id(), claimed.get(2).id());
+    }
 }
