@@ -165,15 +165,6 @@ public class WorkQueue {
                 : jdbc.query("SELECT " + COLUMNS + " FROM work_items WHERE claim_token = ? ORDER BY id", ROW, token);
     }
 
-    /** Claims the item for {@code node}, if it is still due; the winner gets it, every other node gets empty. */
-    public Optional<Item> claim(long id, String node) {
-        int claimed = jdbc.update("UPDATE work_items SET state = 'running', claimed_by = ?, attempts = attempts + 1, "
-                + "lease_until = TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) "
-                + "WHERE id = ? AND ((state = 'queued' AND next_attempt_at <= CURRENT_TIMESTAMP(3)) OR "
-                + "(state = 'running' AND lease_until < CURRENT_TIMESTAMP(3)))", node, lease.toNanos() / 1000, id);
-        return claimed == 1 ? Optional.of(get(id)) : Optional.empty();
-    }
-
     /**
      * Extends the leases of the items this node is running (called well within the lease), so that a long delivery
      * is not claimed again by another node while it runs. Items another node took over are left alone.

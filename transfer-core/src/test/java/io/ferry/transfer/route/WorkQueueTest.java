@@ -37,10 +37,11 @@ class WorkQueueTest {
     @Test
     void oneNodeShouldWinAClaimAndKeepItWhileItRenews() {
         long id = add();
-        var claimed = queue.claim(id, "node-a");
+        var claimed = queue.claimDue("node-a", 1).stream().findFirst();
         assertThat(claimed).isPresent();
+        assertThat(claimed.get().id()).isEqualTo(id);
         assertThat(claimed.get().attempts()).isEqualTo(1);
-        assertThat(queue.claim(id, "node-b")).isEmpty();
+        assertThat(queue.claimDue("node-b", 1)).isEmpty();
         assertThat(queue.due(10)).isEmpty();
         assertThat(queue.renewLeases("node-a")).isEqualTo(1);
         assertThat(queue.renewLeases("node-b")).isZero();
@@ -48,7 +49,7 @@ class WorkQueueTest {
         // a node whose claim was taken over cannot finish the item
         jdbc.update("UPDATE work_items SET lease_until = TIMESTAMPADD(SECOND, -1, CURRENT_TIMESTAMP(3))");
         assertThat(queue.due(10)).containsExactly(id);
-        var taken = queue.claim(id, "node-b").orElseThrow();
+        var taken = queue.claimDue("node-b", 1).get(0);
         queue.done(claimed.get(), "node-a");
         assertThat(queue.get(id).state()).isEqualTo("running");
         queue.done(taken, "node-b");
@@ -58,7 +59,7 @@ class WorkQueueTest {
     @Test
     void aFailingItemShouldBeRetriedThenFailedThenResubmitted() {
         long id = add();
-        var first = queue.claim(id, "node-a").orElseThrow();
+        var first = queue.claimDue("node-a", 1).get(0);
         queue.failed(first, "node-a", "partner down");
         var item = queue.get(id);
         assertThat(item.state()).isEqualTo("queued");
@@ -66,7 +67,7 @@ class WorkQueueTest {
         assertThat(queue.due(10)).isEmpty(); // backing off
 
         await().atMost(Duration.ofSeconds(5)).until(() -> !queue.due(10).isEmpty()); // after 50 ms plus jitter
-        var second = queue.claim(id, "node-a").orElseThrow();
+        var second = queue.claimDue("node-a", 1).get(0);
         assertThat(second.attempts()).isEqualTo(2);
         queue.failed(second, "node-a", "still down");
         assertThat(queue.get(id).state()).isEqualTo("failed");
@@ -82,10 +83,10 @@ class WorkQueueTest {
     void theSourcesPostActionShouldWaitForEveryDeliveryOfTheUploadAndTakeTheStrongest() {
         queue.add(9, "keep-route", "acme", "/outbox/b.csv", "p1", "b.csv", "abc", "keep");
         queue.add(9, "archive-route", "acme", "/outbox/b.csv", "p2", "b.csv", "abc", "archive");
-        var first = queue.claim(queue.due(10).get(0), "node-a").orElseThrow();
+        var first = queue.claimDue("node-a", 1).get(0);
         queue.done(first, "node-a");
         assertThat(queue.pendingPostAction(first)).isEmpty(); // the other delivery still runs
-        var second = queue.claim(queue.due(10).get(0), "node-a").orElseThrow();
+        var second = queue.claimDue("node-a", 1).get(0);
         queue.done(second, "node-a");
         assertThat(queue.pendingPostAction(second)).contains("archive");
         queue.postActionDone(second);
