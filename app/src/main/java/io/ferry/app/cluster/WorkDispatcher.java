@@ -99,6 +99,16 @@ public final class WorkDispatcher implements SmartLifecycle {
         return homes.get(account, name -> accounts.get(name).getHome());
     }
 
+    /** Whether the failure was a file's intake, which wrote its own failed transfer-log row. */
+    private static boolean loggedByIntake(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof Intake.IntakeFailure) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The partner's protocol for the transfer log ({@code sftp} when the partner is gone). */
     private String protocolOf(String partner) {
         try {
@@ -237,7 +247,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             log.warn("Pull {} from {} failed (attempt {} of {}): {}", item.id(), partner, item.attempts(),
                     item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);
-            if (!(e.getCause() instanceof Intake.IntakeFailure)) {
+            if (!loggedByIntake(e)) {
                 try {
                     transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), protocol,
                             "work-" + item.id(), item.account(), item.path(), null, error, partner));

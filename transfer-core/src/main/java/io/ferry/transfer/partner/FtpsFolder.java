@@ -217,10 +217,12 @@ final class FtpsFolder implements RemoteFolder {
         if (ftp.deleteFile(dir + name)) {
             return true;
         }
-        if (ftp.getReplyCode() == FTPReply.FILE_UNAVAILABLE) {
+        String refusal = reply(ftp);
+        // 550 says "no such file" and "not allowed" alike: only a file that is really gone counts as removed
+        if (ftp.getReplyCode() == FTPReply.FILE_UNAVAILABLE && size(name) < 0) {
             return false;
         }
-        throw new IOException("cannot remove " + name + ": " + reply(ftp));
+        throw new IOException("cannot remove " + name + ": " + refusal);
     }
 
     @Override

@@ -288,19 +288,31 @@ public class PartnerService {
             int fetched = 0;
             int before = 0;
             int removed = 0;
+            java.io.IOException failed = null;
             for (RemoteFile file : files) {
-                if (handler.alreadyFetched(file)) {
-                    before++;
-                } else {
-                    try (java.io.InputStream in = folder.read(file.name())) {
-                        handler.fetch(file, in);
+                try {
+                    if (handler.alreadyFetched(file)) {
+                        before++;
+                    } else {
+                        try (java.io.InputStream in = folder.read(file.name())) {
+                            handler.fetch(file, in);
+                        }
+                        fetched++;
                     }
-                    fetched++;
+                    // removed only as it was fetched: a file the partner replaced meanwhile stays for the next pull
+                    if (removeRemote && folder.size(file.name()) == file.size() && folder.remove(file.name())) {
+                        removed++;
+                    }
+                } catch (java.io.IOException e) {
+                    if (!folder.isOpen()) {
+                        throw e; // the connection broke: the attempt ends here
+                    }
+                    // one file that cannot be taken (a name too long, a full quota) does not hold back the others
+                    failed = failed == null ? new java.io.IOException(file.name() + ": " + e.getMessage(), e) : failed;
                 }
-                // removed only as it was fetched: a file the partner replaced meanwhile stays for the next pull
-                if (removeRemote && folder.size(file.name()) == file.size() && folder.remove(file.name())) {
-                    removed++;
-                }
+            }
+            if (failed != null) {
+                throw failed; // the attempt fails and is retried; what it fetched is recorded and not fetched again
             }
             return new PullResult(fetched, before, removed);
         });
