@@ -67,7 +67,7 @@ public final class Intake {
                 sha256 = write(store, files.getPath(path), content, expectedSize, tracker);
             }
         } catch (IOException | RuntimeException e) {
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String error = message(e);
             try {
                 transferLog.record(tracker.toRecord(nodeId, protocol, sessionId, account, path, null, error, source));
             } catch (RuntimeException logging) {
@@ -77,6 +77,11 @@ public final class Intake {
         }
         return transferLog.record(tracker.toRecord(nodeId, protocol, sessionId, account, path, sha256, null, source),
                 alsoInTransaction);
+    }
+
+    /** A failure as the transfer log and the work item show it: its message, or its kind when it has none. */
+    static String message(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static String write(FileStore store, Path path, InputStream content, long expectedSize,

@@ -184,7 +184,7 @@ public final class WorkDispatcher implements SmartLifecycle {
                 sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
             }
         } catch (Exception e) {
-            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            error = Intake.message(e);
         }
         // the attempt's transfer-log row and the item's new state commit together
         String failure = error;
@@ -243,7 +243,7 @@ public final class WorkDispatcher implements SmartLifecycle {
                     + "attempt {})", result.fetched(), partner, item.path(), item.account(), result.alreadyFetched(),
                     result.removed(), item.attempts());
         } catch (Exception e) {
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String error = Intake.message(e);
             log.warn("Pull {} from {} failed (attempt {} of {}): {}", item.id(), partner, item.attempts(),
                     item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);
@@ -285,7 +285,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             log.info("Copied {} of {} to {} (attempt {})", item.path(), item.account(), target, item.attempts());
             afterLastDelivery(item, store);
         } catch (Exception e) {
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String error = Intake.message(e);
             log.warn("Copy {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), target,
                     item.attempts(), item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);

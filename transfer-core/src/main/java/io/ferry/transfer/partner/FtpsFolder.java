@@ -188,9 +188,7 @@ final class FtpsFolder implements RemoteFolder {
             @Override
             public void close() throws IOException {
                 super.close();
-                if (!ftp.completePendingCommand()) {
-                    throw new IOException("upload of " + name + " failed: " + reply(ftp));
-                }
+                completed("upload", name);
             }
         };
     }
@@ -205,11 +203,16 @@ final class FtpsFolder implements RemoteFolder {
             @Override
             public void close() throws IOException {
                 super.close();
-                if (!ftp.completePendingCommand()) {
-                    throw new IOException("download of " + name + " failed: " + reply(ftp));
-                }
+                completed("download", name);
             }
         };
+    }
+
+    /** After a transfer's data connection closed: the server's final reply must say it worked. */
+    private void completed(String transfer, String name) throws IOException {
+        if (!ftp.completePendingCommand()) {
+            throw new IOException(transfer + " of " + name + " failed: " + reply(ftp));
+        }
     }
 
     @Override

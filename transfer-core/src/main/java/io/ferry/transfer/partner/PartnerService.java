@@ -531,9 +531,7 @@ public class PartnerService {
                     return "certificate refused: " + cause.getMessage() + " (nothing was sent)";
                 }
             }
-            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        }
-        if (presented != null && !partner.hostKey().equals(presented)) {
+        } else if (presented != null && !partner.hostKey().equals(presented)) {
             return "host key mismatch: the server presented " + presented + ", the partner is pinned to "
                     + partner.hostKey() + " (nothing was sent)";
         }

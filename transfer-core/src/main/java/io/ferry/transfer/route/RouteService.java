@@ -15,7 +15,6 @@ import org.springframework.stereotype.Service;
 
 import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
-import io.ferry.transfer.partner.PartnerService;
 
 /**
  * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner, or is copied within the
@@ -51,12 +50,10 @@ public class RouteService {
             rs.getString(6), rs.getString(7), rs.getBoolean(8));
 
     private final JdbcTemplate jdbc;
-    private final PartnerService partners;
     private final WorkQueue queue;
 
-    RouteService(JdbcTemplate jdbc, PartnerService partners, WorkQueue queue, io.ferry.transfer.log.TransferLog log) {
+    RouteService(JdbcTemplate jdbc, WorkQueue queue, io.ferry.transfer.log.TransferLog log) {
         this.jdbc = jdbc;
-        this.partners = partners;
         this.queue = queue;
         log.onUploadRecorded(r -> uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(),
                 "copy".equals(r.getProtocol())));
@@ -80,7 +77,7 @@ public class RouteService {
                     + "[account:]/folder), not both");
         }
         if (r.partner() != null) {
-            partners.get(r.partner()); // 404 for an unknown partner
+            Exists.partner(jdbc, r.partner());
         } else {
             copyTo = copyTarget(r.account(), r.copyTo());
             if (copyTo.startsWith(r.account() + ":") && FileSystems.getDefault().getPathMatcher("glob:"

@@ -49,13 +49,6 @@ public class TakenFiles {
                 + "?)", key(monitor, path, size, mtime), monitor, path, size, mtime, Timestamp.from(Instant.now()));
     }
 
-    /** How many files a pull fetched from the partner's path, in all (the API shows it). */
-    public int pullCount(String partner, String remotePath) {
-        Integer count = jdbc.queryForObject("SELECT COUNT(*) FROM pull_records WHERE partner = ? AND remote_path = ?",
-                Integer.class, partner, remotePath);
-        return count == null ? 0 : count;
-    }
-
     private boolean exists(String table, String column, String key) {
         Integer count = jdbc.queryForObject("SELECT COUNT(*) FROM " + table + " WHERE " + column + " = ?",
                 Integer.class, key);
