@@ -22,6 +22,8 @@ import io.ferry.transfer.secret.MasterKey;
 import io.ferry.transfer.ftp.FtpsProperties;
 import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.ftp.TlsCertificateStore;
+import io.ferry.transfer.sftp.EdgeListener;
+import io.ferry.transfer.sftp.EdgeListenerProperties;
 import io.ferry.transfer.sftp.HostKeyStore;
 import io.ferry.transfer.sftp.SftpProperties;
 import io.ferry.transfer.sftp.SftpServer;
@@ -69,6 +71,31 @@ class NodeConfiguration {
                 serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
         return server;
+    }
+
+    @Bean
+    io.ferry.transfer.edge.EdgeTickets edgeTickets() {
+        return new io.ferry.transfer.edge.EdgeTickets(java.time.Clock.systemUTC());
+    }
+
+    /**
+     * The internal listener for edge gateways. What it tells an edge about this node: whether it serves partners (the
+     * edge routes only to nodes that do), its role, mode, drain state and storage health.
+     */
+    @Bean
+    EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
+            AccountService accounts, StorageRoot storage, TransferLog transferLog, ClusterNode cluster,
+            ServingState serving, io.ferry.transfer.edge.EdgeService edges, io.ferry.transfer.edge.EdgeTickets tickets,
+            org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles) {
+        return new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
+                edges, tickets, () -> {
+                    io.ferry.app.cluster.ClusterRoles r = roles.getObject();
+                    return Map.of("node", cluster.nodeId(),
+                            "role", r.isPrimary() ? "primary" : "standby",
+                            "mode", r.mode().toString(),
+                            "drain", r.drainState().toString(),
+                            "storage", storage.health().status().up() ? "up" : "down");
+                });
     }
 
     private static String hostName() {

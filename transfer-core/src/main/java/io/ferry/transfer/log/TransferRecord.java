@@ -70,6 +70,9 @@ public class TransferRecord {
     @Column(length = 128)
     private String tls;
 
+    @Column(length = 64)
+    private String edge;
+
     protected TransferRecord() {
     }
 
@@ -81,6 +84,16 @@ public class TransferRecord {
 
     public String getTls() {
         return tls;
+    }
+
+    /** The edge gateway that relayed the partner's session; null when the partner connected to the node itself. */
+    public TransferRecord withEdge(String edgeName) {
+        this.edge = truncate(edgeName, 64);
+        return this;
+    }
+
+    public String getEdge() {
+        return edge;
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")

@@ -164,8 +164,8 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
         transferLog.record(tracker.toRecord(nodeId, SftpSessions.PROTOCOL, SftpSessions.sessionId(session),
-                account == null ? String.valueOf(session.getUsername()) : account.username(), transfer.path(), sha256,
-                error, SftpSessions.clientAddress(session)));
+                account == null ? String.valueOf(SftpSessions.loginName(session)) : account.username(), transfer.path(),
+                sha256, error, SftpSessions.clientAddress(session)).withEdge(SftpSessions.edge(session)));
         String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
         if (outcome == Outcome.SUCCESS) {
             log.info("{}ed {} ({} bytes from offset {}, sha256 {})", verb, transfer.path(), tracker.bytes(),

@@ -20,7 +20,9 @@ final class JailFileSystemFactory implements FileSystemFactory {
     public FileSystem createFileSystem(SessionContext session) throws IOException {
         SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         // set by the authentication step that succeeded; it must be the authenticated user's
-        if (account == null || !account.username().equals(session.getUsername())) {
+        // (an edge logs in under its own name and a ticket, which named the account)
+        if (account == null
+                || !(account.username().equals(session.getUsername()) || SftpSessions.edge(session) != null)) {
             throw new IOException("session is not authenticated");
         }
         return account.store().openFileSystem();

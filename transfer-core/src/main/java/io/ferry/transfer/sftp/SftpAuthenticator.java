@@ -84,7 +84,8 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
         throw result;
     }
 
-    private boolean accept(ServerSession session, String method, Optional<Account> account) {
+    /** Attaches the account and its files to the session; false (and the reason logged) if that cannot be done. */
+    boolean accept(ServerSession session, String method, Optional<Account> account) {
         if (account.isEmpty()) {
             SftpSessions.withMdc(session, () -> log.warn("Authentication ({}) failed for '{}'", method,
                     session.getUsername()));

@@ -87,18 +87,26 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
             TransferLog transferLog, String nodeId, ServingState serving) {
         this.properties = properties;
         this.serving = serving;
-        this.server = (ListeningSshServer) org.apache.sshd.server.ServerBuilder.builder()
-                .factory(ListeningSshServer::new).build();
+        this.server = base(properties, hostKeys.loadOrCreate(), transferLog, nodeId);
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
-        server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys.loadOrCreate()));
-        AlgorithmPolicy.apply(properties, server);
-
         this.authExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 daemonThreads("sftp-auth-"));
         SftpAuthenticator authenticator = new SftpAuthenticator(accounts, storage, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
+    }
+
+    /**
+     * An SSH server with Ferry's SFTP subsystem, host keys, algorithm policy and tuning, and no authentication yet:
+     * the partners' listener and the edges' internal listener differ only in who may log in and how.
+     */
+    static ListeningSshServer base(SftpProperties properties, List<java.security.KeyPair> hostKeys,
+            TransferLog transferLog, String nodeId) {
+        ListeningSshServer server = (ListeningSshServer) org.apache.sshd.server.ServerBuilder.builder()
+                .factory(ListeningSshServer::new).build();
+        server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
+        AlgorithmPolicy.apply(properties, server);
         server.setHostBasedAuthenticator(null);
         server.setGSSAuthenticator(null);
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
@@ -128,6 +136,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(server, properties.maxReadPacket());
         // SFTP v3, what OpenSSH and nearly every partner client speak; the later drafts add surface, not value
         SftpModuleProperties.SFTP_VERSION.set(server, 3);
+        return server;
     }
 
     private static Duration nonNegative(Duration d) {
@@ -181,7 +190,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         }
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
+    static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger count = new AtomicInteger();
         return runnable -> {
             Thread thread = new Thread(runnable, prefix + count.incrementAndGet());

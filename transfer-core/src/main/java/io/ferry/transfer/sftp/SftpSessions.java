@@ -26,6 +26,10 @@ final class SftpSessions implements SessionListener {
     static final AttributeKey<java.time.Instant> STARTED = new AttributeKey<>();
     /** Set once authentication succeeded. */
     static final AttributeKey<SessionAccount> ACCOUNT = new AttributeKey<>();
+    /** The edge gateway that logged in (internal listener only). */
+    static final AttributeKey<String> EDGE = new AttributeKey<>();
+    /** The partner's own address, from the ticket its edge redeemed (internal listener only). */
+    static final AttributeKey<String> PARTNER_ADDRESS = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(SftpSessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -49,7 +53,12 @@ final class SftpSessions implements SessionListener {
         return id == null ? "-" : id;
     }
 
+    /** The partner's address: the socket's peer, or for a session an edge relays, the partner behind the edge. */
     static String clientAddress(SessionContext session) {
+        String partner = session.getAttribute(PARTNER_ADDRESS);
+        if (partner != null) {
+            return partner;
+        }
         SocketAddress address = session.getRemoteAddress();
         if (address instanceof InetSocketAddress inet) {
             return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
@@ -63,12 +72,27 @@ final class SftpSessions implements SessionListener {
         MDC.put("session", sessionId(session));
         MDC.put("client", clientAddress(session));
         SessionAccount account = session.getAttribute(ACCOUNT);
-        String username = account != null ? account.username() : session.getUsername();
+        String username = account != null ? account.username() : loginName(session);
         if (username != null) {
             MDC.put("account", username);
         } else {
             MDC.remove("account");
         }
+    }
+
+    /** The name the client logged in with; for an edge, without the one-time ticket that follows its name. */
+    static String loginName(SessionContext session) {
+        String username = session.getUsername();
+        if (username != null && username.startsWith(EdgeListener.EDGE_PREFIX)) {
+            int ticket = username.indexOf(':', EdgeListener.EDGE_PREFIX.length());
+            return ticket < 0 ? username : username.substring(0, ticket);
+        }
+        return username;
+    }
+
+    /** The edge that relays this session, or null. */
+    static String edge(SessionContext session) {
+        return session.getAttribute(EDGE);
     }
 
     static void clearMdc() {

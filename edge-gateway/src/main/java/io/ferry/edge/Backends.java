@@ -1,0 +1,241 @@
+package io.ferry.edge;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The transfer nodes behind this edge: asks each, every {@code health-interval}, whether it serves partners (a node
+ * that does not answer within {@code backend-timeout} is out until it answers again), fetches the cluster's host
+ * keys from the first node that answers, and picks the node for a new partner session.
+ */
+public final class Backends implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(Backends.class);
+
+    private final EdgeProperties properties;
+    private final SshClient client;
+    private final List<Backend> backends = new ArrayList<>();
+    private final MeterRegistry meters;
+    private final AtomicInteger cursor = new AtomicInteger();
+    private ScheduledExecutorService scheduler;
+    private ExecutorService pollers;
+    private volatile List<KeyPair> hostKeys;
+    private int identityFailures;
+    private volatile boolean running;
+
+    public Backends(EdgeProperties properties, MeterRegistry meters) {
+        this.properties = properties;
+        this.meters = meters;
+        this.client = SshClient.setUpDefaultClient();
+        List<String> pinned = properties.backendHostKeys();
+        client.setServerKeyVerifier((session, address, key) -> {
+            boolean known = pinned.contains(KeyUtils.getFingerPrint(key));
+            if (!known) {
+                log.error("Node {} presented host key {}, which ferry.edge.backend-host-keys does not list: refused",
+                        address, KeyUtils.getFingerPrint(key));
+            }
+            return known;
+        });
+        CoreModuleProperties.WINDOW_SIZE.set(client, properties.sftp().windowSize());
+        CoreModuleProperties.TCP_NODELAY.set(client, true);
+        CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(client, 256 * 1024);
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, java.time.Duration.ofSeconds(15));
+        for (String address : properties.backends()) {
+            Backend backend = new Backend(address.trim(), client, properties.name(), properties.secret(),
+                    properties.backendTimeout());
+            backends.add(backend);
+            Gauge.builder("ferry.edge.backend.ready", backend, b -> b.ready() ? 1 : 0).tag("backend", address)
+                    .description("1 while the node answers and serves partners").register(meters);
+            Gauge.builder("ferry.edge.backend.sessions", backend, b -> b.relayed().get()).tag("backend", address)
+                    .description("partner sessions this edge relays to the node now").register(meters);
+        }
+    }
+
+    @Override
+    public void start() {
+        client.start();
+        pollers = Executors.newCachedThreadPool(daemon("edge-poll-"));
+        scheduler = Executors.newSingleThreadScheduledExecutor(daemon("edge-health"));
+        scheduler.scheduleWithFixedDelay(this::pollAll, 0, properties.healthInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+        running = true;
+        log.info("Edge '{}' fronts {} ({} routing)", properties.name(), properties.backends(),
+                properties.routing().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+    }
+
+    private void pollAll() {
+        for (Backend backend : backends) {
+            pollers.execute(() -> poll(backend));
+        }
+    }
+
+    private final java.util.Set<Backend> polling = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private void poll(Backend backend) {
+        if (!polling.add(backend)) {
+            return; // the last poll still waits for its answer
+        }
+        try {
+            boolean wasReady = backend.ready();
+            long started = System.nanoTime();
+            backend.poll();
+            if (backend.up()) {
+                Timer.builder("ferry.edge.backend.latency").tag("backend", backend.address())
+                        .description("time a node takes to answer a status request").register(meters)
+                        .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                if (hostKeys == null) {
+                    fetchIdentity(backend);
+                }
+            }
+            if (wasReady != backend.ready()) {
+                log.info("Node {} ({}) {}", backend.name(), backend.address(), backend.ready()
+                        ? "serves partners: new sessions may go to it"
+                        : "is out of service" + (backend.up() ? " (" + backend.status() + ")" : ": it does not answer"));
+            }
+        } finally {
+            polling.remove(backend);
+        }
+    }
+
+    private synchronized void fetchIdentity(Backend backend) {
+        if (hostKeys != null) {
+            return;
+        }
+        try {
+            Properties answer = backend.request("identity", new Properties());
+            List<KeyPair> keys = new ArrayList<>();
+            for (int i = 0; answer.containsKey("hostKey." + i); i++) {
+                byte[] encoded = Base64.getDecoder().decode(answer.getProperty("hostKey." + i));
+                Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null,
+                        NamedResource.ofName("cluster host key"), new ByteArrayInputStream(encoded), null);
+                pairs.forEach(keys::add);
+            }
+            if (keys.isEmpty()) {
+                throw new IOException("the node sent no host key");
+            }
+            keys.forEach(k -> log.info("Presenting the cluster's host key {} {}", KeyUtils.getKeyType(k),
+                    KeyUtils.getFingerPrint(k.getPublic())));
+            hostKeys = List.copyOf(keys);
+            notifyAll();
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            // said once at warning level; the health poll retries quietly
+            if (identityFailures++ == 0) {
+                log.warn("Cannot fetch the cluster's host keys from {}: {}", backend.address(), e.toString());
+            } else {
+                log.debug("Cannot fetch the cluster's host keys from {}: {}", backend.address(), e.toString());
+            }
+        }
+    }
+
+    /** The cluster's host keys, once a node has given them. */
+    Optional<List<KeyPair>> hostKeys() {
+        return Optional.ofNullable(hostKeys);
+    }
+
+    /** Waits until a node has given the cluster's host keys. */
+    synchronized List<KeyPair> awaitHostKeys() throws InterruptedException {
+        while (hostKeys == null && running) {
+            wait(1000);
+        }
+        if (hostKeys == null) {
+            throw new InterruptedException("stopped before any node answered");
+        }
+        return hostKeys;
+    }
+
+    /**
+     * The nodes a new session may go to, best first: those that serve partners, by the configured routing. The
+     * caller tries them in order (a node can fail between its last status and this session).
+     */
+    List<Backend> candidates(String clientAddress) {
+        List<Backend> ready = backends.stream().filter(Backend::ready).toList();
+        if (ready.size() <= 1) {
+            return ready;
+        }
+        List<Backend> ordered = new ArrayList<>(ready);
+        if (properties.routing() == EdgeProperties.Routing.CLIENT_IP) {
+            // rendezvous hashing: an address keeps its node while that node serves, and moves only if it stops
+            ordered.sort(Comparator.comparingInt((Backend b) -> (b.address() + "|" + clientAddress).hashCode())
+                    .reversed());
+        } else {
+            int start = Math.floorMod(cursor.getAndIncrement(), ordered.size());
+            java.util.Collections.rotate(ordered, -start); // equal loads take turns
+            ordered.sort(Comparator.comparingInt(b -> b.relayed().get()));
+        }
+        return ordered;
+    }
+
+    List<Backend> all() {
+        return List.copyOf(backends);
+    }
+
+    String edgeName() {
+        return properties.name();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        synchronized (this) {
+            notifyAll();
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        if (pollers != null) {
+            pollers.shutdownNow();
+        }
+        backends.forEach(Backend::close);
+        try {
+            client.stop();
+        } catch (RuntimeException e) {
+            log.debug("SSH client stop: {}", e.toString());
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Before the SFTP listener (which needs the host keys) and after it when stopping. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 2000;
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

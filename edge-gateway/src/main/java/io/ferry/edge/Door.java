@@ -1,0 +1,131 @@
+package io.ferry.edge;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Protection at the door, before any byte goes to a node: at most {@code max-sessions} connections at once, at
+ * most {@code max-per-address} from one address, and an address with {@code ban-after} failed logins within
+ * {@code ban-window} is banned for {@code ban-for} (its connections are dropped on accept). Addresses on the
+ * allow-list are never banned.
+ */
+final class Door {
+
+    private static final Logger log = LoggerFactory.getLogger(Door.class);
+
+    private final EdgeProperties.Limits limits;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final Set<String> allowList;
+    private final Map<String, Instant> bans = new ConcurrentHashMap<>();
+    private final Map<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+
+    Door(EdgeProperties.Limits limits, Clock clock, MeterRegistry meters) {
+        this.limits = limits;
+        this.clock = clock;
+        this.meters = meters;
+        this.allowList = Set.copyOf(limits.allowList());
+    }
+
+    /** Why a new connection from this address is refused, or empty if it is let in (and then counted as open). */
+    Optional<String> admit(String address) {
+        if (banned(address)) {
+            meters.counter("ferry.edge.refused", "reason", "banned").increment();
+            return Optional.of("banned");
+        }
+        if (total.incrementAndGet() > limits.maxSessions()) {
+            total.decrementAndGet();
+            meters.counter("ferry.edge.refused", "reason", "max-sessions").increment();
+            return Optional.of("too many sessions");
+        }
+        AtomicInteger mine = open.computeIfAbsent(address, a -> new AtomicInteger());
+        if (mine.incrementAndGet() > limits.maxPerAddress()) {
+            mine.decrementAndGet();
+            total.decrementAndGet();
+            meters.counter("ferry.edge.refused", "reason", "max-per-address").increment();
+            return Optional.of("too many connections from " + address);
+        }
+        return Optional.empty();
+    }
+
+    /** A connection {@link #admit(String) let in} ended. */
+    void closed(String address) {
+        total.decrementAndGet();
+        open.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    int open() {
+        return total.get();
+    }
+
+    boolean banned(String address) {
+        Instant until = bans.get(address);
+        if (until == null) {
+            return false;
+        }
+        if (until.isBefore(clock.instant())) {
+            bans.remove(address, until);
+            return false;
+        }
+        return true;
+    }
+
+    /** Counts a failed login; true if it got the address banned. */
+    boolean failed(String address) {
+        if (allowList.contains(address)) {
+            return false;
+        }
+        Instant now = clock.instant();
+        Deque<Instant> times = failures.computeIfAbsent(address, a -> new ArrayDeque<>());
+        int count;
+        synchronized (times) {
+            times.addLast(now);
+            while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(limits.banWindow()))) {
+                times.removeFirst();
+            }
+            count = times.size();
+            if (count >= limits.banAfter()) {
+                times.clear();
+            }
+        }
+        if (count >= limits.banAfter()) {
+            bans.put(address, now.plus(limits.banFor()));
+            failures.remove(address);
+            meters.counter("ferry.edge.bans").increment();
+            log.warn("Banned {} for {}: {} failed logins within {}", address, limits.banFor(), count,
+                    limits.banWindow());
+            return true;
+        }
+        return false;
+    }
+
+    /** Bans lifted and counts forgotten as they expire, so the maps hold only live entries. */
+    void sweep() {
+        Instant now = clock.instant();
+        bans.values().removeIf(until -> until.isBefore(now));
+        failures.entrySet().removeIf(e -> {
+            synchronized (e.getValue()) {
+                Instant last = e.getValue().peekLast();
+                return last == null || last.isBefore(now.minus(limits.banWindow()));
+            }
+        });
+    }
+
+    Map<String, Instant> bans() {
+        return Map.copyOf(bans);
+    }
+}

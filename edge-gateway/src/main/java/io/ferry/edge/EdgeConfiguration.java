@@ -1,0 +1,59 @@
+package io.ferry.edge;
+
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** The edge's wiring: the nodes behind it, the door, the partners' SFTP listener, and its health. */
+@Configuration(proxyBeanMethods = false)
+class EdgeConfiguration {
+
+    @Bean
+    Backends backends(EdgeProperties properties, MeterRegistry meters) {
+        return new Backends(properties, meters);
+    }
+
+    @Bean(destroyMethod = "shutdownNow")
+    ScheduledExecutorService doorSweeper(Door door) {
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Backends.daemon("edge-door-"));
+        sweeper.scheduleWithFixedDelay(door::sweep, 1, 1, TimeUnit.MINUTES);
+        return sweeper;
+    }
+
+    @Bean
+    Door door(EdgeProperties properties, MeterRegistry meters) {
+        return new Door(properties.limits(), Clock.systemUTC(), meters);
+    }
+
+    @Bean
+    EdgeSftpServer edgeSftpServer(EdgeProperties properties, Backends backends, Door door, MeterRegistry meters) {
+        return new EdgeSftpServer(properties, backends, door, meters);
+    }
+
+    /**
+     * {@code /actuator/health}: up while the partners' listener is open and at least one node serves partners;
+     * details list each node as the edge last saw it.
+     */
+    @Bean
+    HealthIndicator backendsHealthIndicator(Backends backends, EdgeSftpServer sftp) {
+        return () -> {
+            boolean anyReady = backends.all().stream().anyMatch(Backend::ready);
+            Health.Builder health = anyReady && sftp.listening() ? Health.up() : Health.outOfService();
+            health.withDetail("sftpListening", sftp.listening());
+            for (Backend b : backends.all()) {
+                health.withDetail(b.address(), java.util.Map.of("node", b.name(), "ready", b.ready(),
+                        "answers", b.up(), "role", b.status().getOrDefault("role", "?"),
+                        "relayedSessions", b.relayed().get()));
+            }
+            return health.build();
+        };
+    }
+}

@@ -1,0 +1,90 @@
+package io.ferry.edge;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The edge's whole configuration ({@code ferry.edge.*}): its own name and secret, the nodes' internal listeners and
+ * the host keys they must present, and its own listener and limits. Nothing of the back end's: no database, no
+ * storage, no keys but its own secret.
+ *
+ * @param name              this edge's name, as registered with {@code POST /api/v1/edges}
+ * @param secret            the secret the registration answered with
+ * @param backends          the nodes' internal listeners, {@code host:port}
+ * @param backendHostKeys   SHA-256 fingerprints ({@code SHA256:...}) the nodes' host key must match, any one of them
+ * @param routing           how a partner's session picks its node
+ * @param healthInterval    how often each node is asked whether it serves partners
+ * @param backendTimeout    how long a node has to answer; a node that does not is taken out of service
+ * @param sftp              the partners' SFTP listener
+ * @param limits            protection at the door
+ */
+@ConfigurationProperties("ferry.edge")
+public record EdgeProperties(
+        String name,
+        String secret,
+        @DefaultValue List<String> backends,
+        @DefaultValue List<String> backendHostKeys,
+        @DefaultValue("least-connections") Routing routing,
+        @DefaultValue("500ms") Duration healthInterval,
+        @DefaultValue("1s") Duration backendTimeout,
+        @DefaultValue Sftp sftp,
+        @DefaultValue Limits limits) {
+
+    /** How a new session picks among the nodes that serve partners. */
+    public enum Routing {
+        /** The node with the fewest sessions this edge relays to it now. */
+        LEAST_CONNECTIONS,
+        /** The same node for the same client address while that node serves (its hash over the nodes). */
+        CLIENT_IP
+    }
+
+    /**
+     * @param enabled     whether the edge offers SFTP
+     * @param port        TCP port; 0 picks a free one (tests)
+     * @param bindAddress address to listen on
+     * @param windowSize  SSH channel window, both to the partner and to the node
+     */
+    public record Sftp(@DefaultValue("true") boolean enabled, @DefaultValue("2222") int port,
+            @DefaultValue("0.0.0.0") String bindAddress, @DefaultValue("8388608") long windowSize) {
+    }
+
+    /**
+     * @param maxSessions      sessions open at once, all partners together
+     * @param maxPerAddress    connections open at once from one address
+     * @param authTimeout      time a client has to authenticate after connecting
+     * @param idleTimeout      a session with no traffic for this long is closed
+     * @param maxAuthAttempts  authentication attempts per connection
+     * @param banAfter         failed logins from one address, within {@code banWindow}, that ban it
+     * @param banWindow        the window failed logins are counted in
+     * @param banFor           how long a ban lasts
+     * @param allowList        addresses never banned (monitoring, known partners)
+     */
+    public record Limits(@DefaultValue("1000") int maxSessions, @DefaultValue("20") int maxPerAddress,
+            @DefaultValue("30s") Duration authTimeout, @DefaultValue("10m") Duration idleTimeout,
+            @DefaultValue("6") int maxAuthAttempts, @DefaultValue("10") int banAfter,
+            @DefaultValue("5m") Duration banWindow, @DefaultValue("15m") Duration banFor,
+            @DefaultValue List<String> allowList) {
+    }
+
+    public EdgeProperties {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("ferry.edge.name is required: the name the edge was registered with");
+        }
+        if (secret == null || secret.isBlank()) {
+            throw new IllegalArgumentException("ferry.edge.secret is required: the secret POST /api/v1/edges gave");
+        }
+        if (backends.isEmpty()) {
+            throw new IllegalArgumentException("ferry.edge.backends is required: host:port of each node's edge"
+                    + " listener");
+        }
+        if (backendHostKeys.isEmpty()) {
+            throw new IllegalArgumentException("ferry.edge.backend-host-keys is required: the nodes' host-key"
+                    + " fingerprints (SHA256:...), as POST /api/v1/edges lists them");
+        }
+        backends = List.copyOf(backends);
+        backendHostKeys = List.copyOf(backendHostKeys);
+    }
+}

@@ -1,0 +1,399 @@
+package io.ferry.edge;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.PublicKey;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import org.apache.sshd.client.channel.ChannelSubsystem;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.io.IoAcceptor;
+import org.apache.sshd.common.io.IoServiceEventListener;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.AsyncAuthException;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.apache.sshd.server.forward.RejectAllForwardingFilter;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.server.subsystem.SubsystemFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.context.SmartLifecycle;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The partners' SFTP listener at the edge. It presents the cluster's host key, checks a partner's password or public
+ * key with a node that serves partners (which answers with a one-time ticket), and only then opens the partner's
+ * file session on that node, with the ticket, and relays the SFTP channel byte for byte. Nothing is written to disk.
+ * A session the node drops (the node died) is dropped for the partner too, whose client reconnects and is routed to
+ * a node that serves.
+ */
+public final class EdgeSftpServer implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(EdgeSftpServer.class);
+
+    /** The node and ticket a partner's login earned. */
+    record Admission(Backend backend, String ticket, String username, String keyFingerprint) {
+    }
+
+    static final AttributeKey<Admission> ADMISSION = new AttributeKey<>();
+    static final AttributeKey<ClientSession> RELAY = new AttributeKey<>();
+    static final AttributeKey<String> ADDRESS = new AttributeKey<>();
+
+    private final EdgeProperties properties;
+    private final Backends backends;
+    private final Door door;
+    private final MeterRegistry meters;
+    private final SshServer server;
+    private final ExecutorService workers;
+    private final Counter uploaded;
+    private final Counter downloaded;
+    private volatile boolean running;
+    private Thread starter;
+
+    public EdgeSftpServer(EdgeProperties properties, Backends backends, Door door, MeterRegistry meters) {
+        this.properties = properties;
+        this.backends = backends;
+        this.door = door;
+        this.meters = meters;
+        this.workers = Executors.newCachedThreadPool(Backends.daemon("edge-sftp-"));
+        this.uploaded = Counter.builder("ferry.edge.bytes").tag("protocol", "sftp").tag("direction", "upload")
+                .baseUnit("bytes").description("bytes relayed from partners to nodes").register(meters);
+        this.downloaded = Counter.builder("ferry.edge.bytes").tag("protocol", "sftp").tag("direction", "download")
+                .baseUnit("bytes").description("bytes relayed from nodes to partners").register(meters);
+        server = SshServer.setUpDefaultServer();
+        server.setHost(properties.sftp().bindAddress());
+        server.setPort(properties.sftp().port());
+        server.setPasswordAuthenticator(this::password);
+        server.setPublickeyAuthenticator(this::publicKey);
+        server.setKeyboardInteractiveAuthenticator(null);
+        server.setHostBasedAuthenticator(null);
+        server.setGSSAuthenticator(null);
+        server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
+        server.setShellFactory(null);
+        server.setCommandFactory(null);
+        server.setSubsystemFactories(List.of(new SubsystemFactory() {
+            @Override
+            public String getName() {
+                return "sftp";
+            }
+
+            @Override
+            public Command createSubsystem(ChannelSession channel) {
+                return new Relay();
+            }
+        }));
+        server.setIoServiceEventListener(new IoServiceEventListener() {
+            @Override
+            public void connectionAccepted(IoAcceptor acceptor, SocketAddress local, SocketAddress remote,
+                    SocketAddress service) throws IOException {
+                String address = address(remote);
+                Optional<String> refused = door.admit(address);
+                if (refused.isPresent()) {
+                    log.info("Connection from {} refused: {}", address, refused.get());
+                    throw new IOException("refused: " + refused.get());
+                }
+            }
+        });
+        server.addSessionListener(new SessionListener() {
+            @Override
+            public void sessionCreated(Session session) {
+                session.setAttribute(ADDRESS, address(session.getRemoteAddress()));
+            }
+
+            @Override
+            public void sessionClosed(Session session) {
+                String address = session.getAttribute(ADDRESS);
+                if (address != null) {
+                    door.closed(address);
+                }
+                ClientSession relay = session.getAttribute(RELAY);
+                if (relay != null) {
+                    relay.close(false);
+                }
+            }
+        });
+        Gauge.builder("ferry.edge.sessions", door, Door::open).tag("protocol", "sftp")
+                .description("partner connections open at this edge").register(meters);
+        CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "Ferry");
+        CoreModuleProperties.AUTH_TIMEOUT.set(server, properties.limits().authTimeout());
+        CoreModuleProperties.IDLE_TIMEOUT.set(server, properties.limits().idleTimeout());
+        CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, properties.limits().maxAuthAttempts());
+        CoreModuleProperties.WINDOW_SIZE.set(server, properties.sftp().windowSize());
+        CoreModuleProperties.TCP_NODELAY.set(server, true);
+        CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(server, 256 * 1024);
+    }
+
+    private static String address(SocketAddress remote) {
+        if (remote instanceof InetSocketAddress inet) {
+            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+        }
+        return String.valueOf(remote);
+    }
+
+    // ---- authentication: always by a node, before any file session
+
+    private boolean password(String username, String password, ServerSession session) {
+        AsyncAuthException result = new AsyncAuthException();
+        workers.execute(() -> {
+            boolean accepted;
+            try {
+                Properties request = new Properties();
+                request.setProperty("password", password);
+                accepted = admit(session, username, request, "password", null);
+            } catch (RuntimeException e) {
+                log.error("Authentication of '{}' failed with an error", username, e);
+                accepted = false;
+            }
+            result.setAuthed(accepted);
+        });
+        throw result;
+    }
+
+    /**
+     * Runs on an I/O thread (MINA takes no asynchronous answer here); MINA asks twice for a key it accepts, first
+     * for the key alone, then with the signature, so the node's answer to the first is kept for the second.
+     */
+    private boolean publicKey(String username, PublicKey key, ServerSession session) {
+        String fingerprint = KeyUtils.getFingerPrint(key);
+        Admission known = session.getAttribute(ADMISSION);
+        if (known != null && fingerprint.equals(known.keyFingerprint()) && username.equals(known.username())) {
+            return true;
+        }
+        Properties request = new Properties();
+        request.setProperty("publicKey", PublicKeyEntry.toString(key));
+        return admit(session, username, request, "publickey", fingerprint);
+    }
+
+    private boolean admit(ServerSession session, String username, Properties request, String method,
+            String keyFingerprint) {
+        String address = session.getAttribute(ADDRESS);
+        if (door.banned(address)) {
+            session.close(true);
+            return false;
+        }
+        request.setProperty("username", username);
+        request.setProperty("address", address);
+        List<Backend> candidates = backends.candidates(address);
+        if (candidates.isEmpty()) {
+            meters.counter("ferry.edge.routing", "backend", "none", "outcome", "no-node").increment();
+            log.warn("No node serves partners now: '{}' from {} is turned away", username, address);
+            disconnect(session, "no transfer node is available; please try again later");
+            return false;
+        }
+        for (Backend backend : candidates) {
+            Properties answer;
+            try {
+                answer = backend.request("auth", request);
+            } catch (IOException e) {
+                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "failed").increment();
+                log.warn("Node {} did not authenticate '{}': {}; trying the next", backend.address(), username,
+                        e.getMessage());
+                backend.markDown();
+                continue;
+            }
+            if ("true".equals(answer.getProperty("ok"))) {
+                session.setAttribute(ADMISSION, new Admission(backend, answer.getProperty("ticket"), username,
+                        keyFingerprint));
+                meters.counter("ferry.edge.auth", "method", method, "outcome", "success").increment();
+                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "chosen").increment();
+                log.info("'{}' from {} authenticated ({}) by node {}", username, address, method, backend.name());
+                return true;
+            }
+            if ("not-serving".equals(answer.getProperty("reason"))) {
+                continue; // stopped serving since its last status: ask the next
+            }
+            meters.counter("ferry.edge.auth", "method", method, "outcome", "failure").increment();
+            if (keyFingerprint == null) {
+                // a key a client merely offers is not a failure: clients try each key they have
+                log.info("Authentication ({}) of '{}' from {} failed", method, username, address);
+                if (door.failed(address)) {
+                    disconnect(session, "too many failed logins");
+                }
+            }
+            return false;
+        }
+        meters.counter("ferry.edge.routing", "backend", "none", "outcome", "no-node").increment();
+        disconnect(session, "no transfer node is available; please try again later");
+        return false;
+    }
+
+    private static void disconnect(ServerSession session, String message) {
+        try {
+            session.disconnect(SshConstants.SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE, message);
+        } catch (IOException e) {
+            session.close(true);
+        }
+    }
+
+    /** The partner's file session on its node, opened with the ticket on the first SFTP channel, kept for more. */
+    private ClientSession relaySession(ServerSession session) throws IOException {
+        synchronized (session) {
+            ClientSession relay = session.getAttribute(RELAY);
+            if (relay != null && relay.isOpen()) {
+                return relay;
+            }
+            Admission admission = session.getAttribute(ADMISSION);
+            if (admission == null || relay != null) {
+                throw new IOException("the session has no admission for another file session");
+            }
+            Backend backend = admission.backend();
+            ClientSession opened = backend.fileSession(admission.ticket());
+            backend.relayed().incrementAndGet();
+            opened.addCloseFutureListener(f -> {
+                backend.relayed().decrementAndGet();
+                if (session.isOpen()) {
+                    log.info("Node {} ended the session of '{}'", backend.name(), admission.username());
+                    session.close(false);
+                }
+            });
+            session.setAttribute(RELAY, opened);
+            return opened;
+        }
+    }
+
+    /** The SFTP subsystem at the edge: a pipe to the same subsystem on the node. */
+    private final class Relay implements Command {
+        private InputStream in;
+        private OutputStream out;
+        private OutputStream err;
+        private ExitCallback exit;
+        private volatile ChannelSubsystem channel;
+
+        @Override
+        public void setInputStream(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public void setOutputStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void setErrorStream(OutputStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void setExitCallback(ExitCallback exit) {
+            this.exit = exit;
+        }
+
+        @Override
+        public void start(ChannelSession partnerChannel, Environment env) {
+            ServerSession session = partnerChannel.getServerSession();
+            workers.execute(() -> {
+                MDC.put("client", session.getAttribute(ADDRESS));
+                try {
+                    ClientSession relay = relaySession(session);
+                    ChannelSubsystem sftp = relay.createSubsystemChannel("sftp");
+                    channel = sftp;
+                    sftp.setIn(new Counting.In(in, uploaded));
+                    sftp.setOut(new Counting.Out(out, downloaded));
+                    sftp.setErr(err);
+                    sftp.open().verify(properties.backendTimeout());
+                    sftp.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+                    Integer status = sftp.getExitStatus();
+                    exit.onExit(status == null ? 0 : status);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("Relaying SFTP for {} failed: {}", session.getUsername(), e.toString());
+                    exit.onExit(1, "the transfer node is unavailable");
+                } finally {
+                    MDC.remove("client");
+                }
+            });
+        }
+
+        @Override
+        public void destroy(ChannelSession partnerChannel) {
+            ChannelSubsystem open = channel;
+            if (open != null) {
+                open.close(false);
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        if (!properties.sftp().enabled()) {
+            log.info("SFTP is off at this edge (ferry.edge.sftp.enabled=false)");
+            return;
+        }
+        // The listener opens once a node has given the cluster's host key: partners never see another identity.
+        starter = new Thread(() -> {
+            try {
+                server.setKeyPairProvider(KeyPairProvider.wrap(backends.awaitHostKeys()));
+                synchronized (this) {
+                    if (running) {
+                        server.start();
+                        log.info("SFTP listening on {}:{}", properties.sftp().bindAddress(), server.getPort());
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                log.error("Cannot open SFTP on {}:{}", properties.sftp().bindAddress(), properties.sftp().port(), e);
+            }
+        }, "edge-sftp-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** Whether the listener is open (it waits for a node's host key first). */
+    public boolean listening() {
+        return server.isStarted() && server.isOpen();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    @Override
+    public synchronized void stop() {
+        running = false;
+        if (starter != null) {
+            starter.interrupt();
+        }
+        try {
+            server.stop(false);
+        } catch (IOException e) {
+            log.warn("SFTP did not stop cleanly", e);
+        }
+        workers.shutdownNow();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 1000;
+    }
+}

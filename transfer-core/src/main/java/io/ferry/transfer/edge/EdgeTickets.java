@@ -1,0 +1,58 @@
+package io.ferry.transfer.edge;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One-time tickets a node gives an edge after it checked a partner's credentials: the edge opens the partner's file
+ * session with the ticket, so the node serves files only to partners it authenticated itself, and learns the
+ * partner's real address from its own record, not from the edge's word at the file session. A ticket is bound to
+ * the edge that asked for it, valid for {@link #TTL}, and used once. Tickets live in this node's memory only: the
+ * edge opens the file session on the node that issued it.
+ */
+public final class EdgeTickets {
+
+    public static final Duration TTL = Duration.ofSeconds(30);
+
+    /** What a ticket stands for. */
+    public record Ticket(String edge, String account, String clientAddress, String method, Instant expires) {
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Map<String, Ticket> tickets = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    public EdgeTickets(Clock clock) {
+        this.clock = clock;
+    }
+
+    public String issue(String edge, String account, String clientAddress, String method) {
+        Instant now = clock.instant();
+        tickets.values().removeIf(t -> t.expires().isBefore(now));
+        byte[] random = new byte[24];
+        RANDOM.nextBytes(random);
+        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        tickets.put(id, new Ticket(edge, account, clientAddress, method, now.plus(TTL)));
+        return id;
+    }
+
+    /** The ticket, if it exists, is unexpired and was issued to this edge; it cannot be used again. */
+    public Optional<Ticket> redeem(String edge, String id) {
+        Ticket ticket = id == null ? null : tickets.remove(id);
+        if (ticket == null || !ticket.edge().equals(edge) || ticket.expires().isBefore(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(ticket);
+    }
+
+    int size() {
+        return tickets.size();
+    }
+}

@@ -1,0 +1,443 @@
+package io.ferry.transfer.sftp;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.auth.AsyncAuthException;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.apache.sshd.server.session.ServerSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.account.Account;
+import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.edge.EdgeService;
+import io.ferry.transfer.edge.EdgeTickets;
+import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.node.SessionHost;
+import io.ferry.transfer.node.SessionInfo;
+
+/**
+ * The internal listener that edge gateways connect to: SSH with the node's host key, where only registered edges
+ * log in, with their name and secret ({@code edge:<name>}).
+ * <ul>
+ * <li>An edge's <b>control session</b> runs three commands, each a request and an answer in
+ * {@link Properties} text: {@code status} (whether this node serves partners now, its role), {@code auth} (checks a
+ * partner's password or public key, from the partner's own address, and answers with a one-time ticket), and
+ * {@code identity} (the cluster's SSH host keys, so the edge presents the cluster's identity).</li>
+ * <li>A <b>file session</b> logs in as {@code edge:<name>:<ticket>} and is the partner's SFTP session, jailed in the
+ * account the ticket names, recorded in the transfer log with the partner's address and the edge's name.</li>
+ * </ul>
+ * Partners' credentials are never accepted here: without a ticket there is no file session. A revoked edge's
+ * sessions are closed within {@link #SWEEP_SECONDS} seconds.
+ */
+public final class EdgeListener implements SmartLifecycle, SessionHost {
+
+    /** How an edge's login name starts (not a valid account name: accounts have no ':'). */
+    public static final String EDGE_PREFIX = "edge:";
+    static final int SWEEP_SECONDS = 2;
+
+    private static final Logger log = LoggerFactory.getLogger(EdgeListener.class);
+    private static final int MAX_REQUEST = 64 * 1024;
+
+    private final EdgeListenerProperties properties;
+    private final SftpServer.ListeningSshServer server;
+    private final AccountService accounts;
+    private final EdgeService edges;
+    private final EdgeTickets tickets;
+    private final ServingState serving;
+    private final Supplier<Map<String, String>> status;
+    private final List<KeyPair> hostKeys;
+    private final SftpAuthenticator authenticator;
+    private final ExecutorService workers;
+    private ScheduledExecutorService sweeper;
+    private volatile boolean running;
+
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public EdgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeyStore,
+            AccountService accounts, StorageRoot storage, TransferLog transferLog, String nodeId,
+            ServingState serving, EdgeService edges, EdgeTickets tickets, Supplier<Map<String, String>> status) {
+        this.properties = properties;
+        this.accounts = accounts;
+        this.edges = edges;
+        this.tickets = tickets;
+        this.serving = serving;
+        this.status = status;
+        this.hostKeys = hostKeyStore.loadOrCreate();
+        this.server = SftpServer.base(sftp, hostKeys, transferLog, nodeId);
+        server.setHost(properties.bindAddress());
+        server.setPort(properties.port());
+        this.workers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                SftpServer.daemonThreads("edge-listener-"));
+        this.authenticator = new SftpAuthenticator(accounts, storage, workers);
+        server.setPasswordAuthenticator(this::login);
+        server.setPublickeyAuthenticator(null);
+        server.setKeyboardInteractiveAuthenticator(null);
+        server.setCommandFactory((channel, command) -> new Request(command.trim()));
+    }
+
+    /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
+    private boolean login(String username, String secret, ServerSession session) {
+        if (username == null || !username.startsWith(EDGE_PREFIX)) {
+            SftpSessions.withMdc(session, () -> log.warn("Login as '{}' refused: only edges log in here", username));
+            return false;
+        }
+        String rest = username.substring(EDGE_PREFIX.length());
+        int colon = rest.indexOf(':');
+        String edge = colon < 0 ? rest : rest.substring(0, colon);
+        String ticket = colon < 0 ? null : rest.substring(colon + 1);
+        AsyncAuthException result = new AsyncAuthException();
+        workers.execute(() -> {
+            boolean accepted;
+            try {
+                accepted = admit(session, edge, secret, ticket);
+            } catch (RuntimeException e) {
+                SftpSessions.withMdc(session, () -> log.error("Edge login failed with an error", e));
+                accepted = false;
+            }
+            result.setAuthed(accepted);
+        });
+        throw result;
+    }
+
+    private boolean admit(ServerSession session, String edge, String secret, String ticketId) {
+        if (!edges.verify(edge, secret)) {
+            SftpSessions.withMdc(session, () -> log.warn("Edge '{}' refused: not registered, revoked, or a wrong"
+                    + " secret", edge));
+            return false;
+        }
+        session.setAttribute(SftpSessions.EDGE, edge);
+        if (ticketId == null) {
+            SftpSessions.withMdc(session, () -> log.info("Edge '{}' connected", edge));
+            return true;
+        }
+        Optional<EdgeTickets.Ticket> ticket = tickets.redeem(edge, ticketId);
+        if (ticket.isEmpty()) {
+            SftpSessions.withMdc(session, () -> log.warn("Edge '{}' offered an unknown, used or expired ticket", edge));
+            return false;
+        }
+        if (!serving.serving()) {
+            refuse(session, "this node does not serve partners now");
+            return false;
+        }
+        session.setAttribute(SftpSessions.PARTNER_ADDRESS, ticket.get().clientAddress());
+        Optional<Account> account = accounts.find(ticket.get().account()).filter(Account::isEnabled);
+        return authenticator.accept(session, ticket.get().method() + " via edge " + edge, account);
+    }
+
+    private static void refuse(ServerSession session, String message) {
+        SftpSessions.withMdc(session, () -> log.info("Refusing the edge's session: {}", message));
+        try {
+            session.disconnect(SshConstants.SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE, message);
+        } catch (IOException e) {
+            session.close(true);
+        }
+    }
+
+    /** Answers one request of an edge's control session. */
+    Properties answer(ServerSession session, String command, Properties request) {
+        String edge = SftpSessions.edge(session);
+        Properties answer = new Properties();
+        switch (command) {
+            case "status" -> {
+                answer.putAll(status.get());
+                answer.setProperty("serving", String.valueOf(serving.serving()));
+                answer.setProperty("sessions", String.valueOf(activeSessions()));
+            }
+            case "auth" -> authenticate(edge, request, answer);
+            case "identity" -> {
+                for (int i = 0; i < hostKeys.size(); i++) {
+                    answer.setProperty("hostKey." + i, encode(hostKeys.get(i)));
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown request '" + command + "'");
+        }
+        return answer;
+    }
+
+    private void authenticate(String edge, Properties request, Properties answer) {
+        String username = request.getProperty("username", "");
+        String address = request.getProperty("address", "?");
+        String password = request.getProperty("password");
+        String publicKey = request.getProperty("publicKey");
+        String method = password != null ? "password" : "publickey";
+        if (!serving.serving()) {
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", "not-serving");
+            return;
+        }
+        Optional<Account> account;
+        if (password != null) {
+            account = accounts.authenticate(username, password);
+        } else if (publicKey != null) {
+            account = accounts.authenticate(username, parseKey(publicKey));
+        } else {
+            throw new IllegalArgumentException("auth needs a password or a publicKey");
+        }
+        if (account.isEmpty()) {
+            log.warn("Authentication ({}) of '{}' from {} through edge '{}' failed", method, username, address, edge);
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", "denied");
+            return;
+        }
+        answer.setProperty("ok", "true");
+        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, method));
+    }
+
+    private static PublicKey parseKey(String line) {
+        try {
+            AuthorizedKeyEntry entry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.trim());
+            PublicKey key = entry == null ? null
+                    : entry.resolvePublicKey(null, Collections.emptyMap(), PublicKeyEntryResolver.FAILING);
+            if (key == null) {
+                throw new IllegalArgumentException("publicKey is not a public key");
+            }
+            return key;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("publicKey is not a valid OpenSSH public key: " + e.getMessage(), e);
+        }
+    }
+
+    private static String encode(KeyPair pair) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            new OpenSSHKeyPairResourceWriter().writePrivateKey(pair, "ferry", null, out);
+            return Base64.getEncoder().encodeToString(out.toByteArray());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new UncheckedIOException(new IOException("Cannot encode the host key", e));
+        }
+    }
+
+    /** One control request ({@code exec}): reads the request until EOF, writes the answer, exits 0 (1 on error). */
+    private final class Request implements Command {
+        private final String command;
+        private InputStream in;
+        private OutputStream out;
+        private OutputStream err;
+        private ExitCallback exit;
+
+        Request(String command) {
+            this.command = command;
+        }
+
+        @Override
+        public void setInputStream(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public void setOutputStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void setErrorStream(OutputStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void setExitCallback(ExitCallback exit) {
+            this.exit = exit;
+        }
+
+        @Override
+        public void start(ChannelSession channel, Environment env) {
+            ServerSession session = channel.getServerSession();
+            if (SftpSessions.edge(session) == null || session.getAttribute(SftpSessions.ACCOUNT) != null) {
+                fail("requests are for an edge's control session only");
+                return;
+            }
+            workers.execute(() -> SftpSessions.withMdc(session, () -> {
+                try {
+                    byte[] body = in.readNBytes(MAX_REQUEST + 1);
+                    if (body.length > MAX_REQUEST) {
+                        throw new IllegalArgumentException("request too large");
+                    }
+                    Properties request = new Properties();
+                    request.load(new StringReader(new String(body, StandardCharsets.UTF_8)));
+                    StringWriter text = new StringWriter();
+                    answer(session, command, request).store(text, null);
+                    out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    exit.onExit(0);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("Edge request '{}' failed: {}", command, e.toString());
+                    fail(e.getMessage() == null ? e.toString() : e.getMessage());
+                }
+            }));
+        }
+
+        private void fail(String message) {
+            try {
+                err.write((message + "\n").getBytes(StandardCharsets.UTF_8));
+                err.flush();
+            } catch (IOException e) {
+                log.debug("Cannot tell the edge: {}", e.toString());
+            }
+            exit.onExit(1, message);
+        }
+
+        @Override
+        public void destroy(ChannelSession channel) {
+            // nothing held
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        if (!properties.enabled()) {
+            log.info("The edge listener is off (ferry.edge-listener.enabled=false)");
+            return;
+        }
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot open the edge listener on " + properties.bindAddress() + ":"
+                    + properties.port(), e);
+        }
+        sweeper = Executors.newSingleThreadScheduledExecutor(SftpServer.daemonThreads("edge-sweep-"));
+        sweeper.scheduleWithFixedDelay(this::closeRevoked, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+        log.info("Edge listener on {}:{}", properties.bindAddress(), port());
+    }
+
+    /** Closes the sessions of edges that were revoked (on any node) since they logged in. */
+    private void closeRevoked() {
+        try {
+            Set<String> inUse = new HashSet<>();
+            server.getActiveSessions().forEach(s -> {
+                String edge = SftpSessions.edge(s);
+                if (edge != null) {
+                    inUse.add(edge);
+                }
+            });
+            Set<String> active = edges.active(inUse);
+            for (var session : server.getActiveSessions()) {
+                String edge = SftpSessions.edge(session);
+                if (edge != null && !active.contains(edge)) {
+                    SftpSessions.withMdc(session, () -> log.info("Closing a session of edge '{}': it was revoked", edge));
+                    session.close(true);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Cannot check the edges' registrations: {}", e.toString());
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        running = false;
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
+        try {
+            server.stop(false);
+        } catch (IOException e) {
+            log.warn("The edge listener did not stop cleanly", e);
+        } finally {
+            workers.shutdownNow();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Starts with the partners' listeners, stops before the database goes away. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 1000;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    private List<ServerSession> fileSessions() {
+        return server.isStarted() ? server.getActiveSessions().stream()
+                .filter(s -> s.getAttribute(SftpSessions.ACCOUNT) != null).map(s -> (ServerSession) s).toList()
+                : List.of();
+    }
+
+    @Override
+    public int activeSessions() {
+        return fileSessions().size();
+    }
+
+    @Override
+    public void closeAll(String reason) {
+        fileSessions().forEach(session -> {
+            SftpSessions.withMdc(session, () -> log.info("Closing the session: {}", reason));
+            session.close(true);
+        });
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        return fileSessions().stream().map(session -> {
+            SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
+            long in = session instanceof SftpServer.CountingSession c ? c.bytesIn() : 0;
+            long out = session instanceof SftpServer.CountingSession c ? c.bytesOut() : 0;
+            return new SessionInfo(SftpSessions.sessionId(session), SftpSessions.PROTOCOL, account.username(),
+                    SftpSessions.clientAddress(session), session.getAttribute(SftpSessions.STARTED), in, out);
+        }).toList();
+    }
+
+    @Override
+    public boolean closeSession(String id, String reason) {
+        for (ServerSession session : fileSessions()) {
+            if (id.equals(session.getAttribute(SftpSessions.SESSION_ID))) {
+                SftpSessions.withMdc(session, () -> log.info("Closing the session: {}", reason));
+                session.close(true);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int closeAccount(String username, String reason) {
+        int closed = 0;
+        for (ServerSession session : fileSessions()) {
+            if (username.equals(session.getAttribute(SftpSessions.ACCOUNT).username())) {
+                SftpSessions.withMdc(session, () -> log.info("Closing the session of {}: {}", username, reason));
+                session.close(true);
+                closed++;
+            }
+        }
+        return closed;
+    }
+}
