@@ -81,11 +81,16 @@ final class Backend {
             Properties answer = request("status", new Properties());
             Map<String, String> now = new java.util.HashMap<>();
             answer.stringPropertyNames().forEach(k -> now.put(k, answer.getProperty(k)));
-            status = Map.copyOf(now);
-            up = true;
+            observe(now);
         } catch (IOException | RuntimeException e) {
             markDown();
         }
+    }
+
+    /** What the node answered to a status request. */
+    void observe(Map<String, String> answer) {
+        status = Map.copyOf(answer);
+        up = true;
     }
 
     void markDown() {

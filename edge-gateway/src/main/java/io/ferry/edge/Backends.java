@@ -53,6 +53,7 @@ public final class Backends implements SmartLifecycle {
         this.properties = properties;
         this.meters = meters;
         this.client = SshClient.setUpDefaultClient();
+        EdgeAlgorithms.apply(client, false);
         List<String> pinned = properties.backendHostKeys();
         client.setServerKeyVerifier((session, address, key) -> {
             boolean known = pinned.contains(KeyUtils.getFingerPrint(key));
@@ -181,7 +182,7 @@ public final class Backends implements SmartLifecycle {
         List<Backend> ordered = new ArrayList<>(ready);
         if (properties.routing() == EdgeProperties.Routing.CLIENT_IP) {
             // rendezvous hashing: an address keeps its node while that node serves, and moves only if it stops
-            ordered.sort(Comparator.comparingInt((Backend b) -> (b.address() + "|" + clientAddress).hashCode())
+            ordered.sort(Comparator.comparingInt((Backend b) -> mix((b.address() + "|" + clientAddress).hashCode()))
                     .reversed());
         } else {
             int start = Math.floorMod(cursor.getAndIncrement(), ordered.size());
@@ -189,6 +190,15 @@ public final class Backends implements SmartLifecycle {
             ordered.sort(Comparator.comparingInt(b -> b.relayed().get()));
         }
         return ordered;
+    }
+
+    /** MurmurHash3's finaliser: spreads String.hashCode's near-linear values over the whole int range. */
+    private static int mix(int h) {
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        return h ^ (h >>> 16);
     }
 
     List<Backend> all() {

@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.sshd.client.channel.ChannelSubsystem;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -20,8 +22,6 @@ import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
-import org.apache.sshd.common.io.IoAcceptor;
-import org.apache.sshd.common.io.IoServiceEventListener;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -69,6 +69,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
     private final MeterRegistry meters;
     private final SshServer server;
     private final ExecutorService workers;
+    private final ScheduledExecutorService timeouts = Executors.newSingleThreadScheduledExecutor(
+            Backends.daemon("edge-auth-timeout-"));
     private final Counter uploaded;
     private final Counter downloaded;
     private volatile boolean running;
@@ -87,6 +89,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
         server = SshServer.setUpDefaultServer();
         server.setHost(properties.sftp().bindAddress());
         server.setPort(properties.sftp().port());
+        EdgeAlgorithms.apply(server, true);
         server.setPasswordAuthenticator(this::password);
         server.setPublickeyAuthenticator(this::publicKey);
         server.setKeyboardInteractiveAuthenticator(null);
@@ -106,22 +109,26 @@ public final class EdgeSftpServer implements SmartLifecycle {
                 return new Relay();
             }
         }));
-        server.setIoServiceEventListener(new IoServiceEventListener() {
-            @Override
-            public void connectionAccepted(IoAcceptor acceptor, SocketAddress local, SocketAddress remote,
-                    SocketAddress service) throws IOException {
-                String address = address(remote);
-                Optional<String> refused = door.admit(address);
-                if (refused.isPresent()) {
-                    log.info("Connection from {} refused: {}", address, refused.get());
-                    throw new IOException("refused: " + refused.get());
-                }
-            }
-        });
+        // Admission at session creation, not in an IoServiceEventListener: MINA leaves a connection its listener
+        // refused open, which would let a slowloris hold sockets.
         server.addSessionListener(new SessionListener() {
             @Override
             public void sessionCreated(Session session) {
-                session.setAttribute(ADDRESS, address(session.getRemoteAddress()));
+                String address = address(session.getRemoteAddress());
+                Optional<String> refused = door.admit(address);
+                if (refused.isPresent()) {
+                    log.info("Connection from {} refused: {}", address, refused.get());
+                    session.close(true);
+                    return;
+                }
+                session.setAttribute(ADDRESS, address);
+                // the whole way to a login (key exchange included) within the authentication timeout
+                timeouts.schedule(() -> {
+                    if (session.isOpen() && !session.isAuthenticated()) {
+                        log.info("{} did not log in within {}: closed", address, properties.limits().authTimeout());
+                        session.close(true);
+                    }
+                }, properties.limits().authTimeout().toMillis(), TimeUnit.MILLISECONDS);
             }
 
             @Override
@@ -385,6 +392,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
             log.warn("SFTP did not stop cleanly", e);
         }
         workers.shutdownNow();
+        timeouts.shutdownNow();
     }
 
     @Override

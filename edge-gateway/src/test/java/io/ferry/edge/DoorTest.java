@@ -1,0 +1,87 @@
+package io.ferry.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+class DoorTest {
+
+    private Instant now = Instant.parse("2026-11-25T12:00:00Z");
+    private final Clock clock = new Clock() {
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    };
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    private Door door(int maxSessions, int maxPerAddress, List<String> allow) {
+        return new Door(new EdgeProperties.Limits(maxSessions, maxPerAddress, Duration.ofSeconds(30),
+                Duration.ofMinutes(10), 6, 3, Duration.ofMinutes(5), Duration.ofMinutes(15), allow), clock, meters);
+    }
+
+    @Test
+    void failedLoginsWithinTheWindowShouldBanUntilTheBanRunsOut() {
+        Door door = door(100, 10, List.of());
+        assertThat(door.failed("198.51.100.7")).isFalse();
+        now = now.plus(Duration.ofMinutes(6)); // the first failure leaves the window
+        assertThat(door.failed("198.51.100.7")).isFalse();
+        assertThat(door.failed("198.51.100.7")).isFalse();
+        assertThat(door.admit("198.51.100.7")).isEmpty();
+        assertThat(door.failed("198.51.100.7")).isTrue();
+        assertThat(door.banned("198.51.100.7")).isTrue();
+        assertThat(door.admit("198.51.100.7")).contains("banned");
+        assertThat(door.banned("198.51.100.8")).isFalse();
+        assertThat(meters.counter("ferry.edge.bans").count()).isEqualTo(1.0);
+
+        now = now.plus(Duration.ofMinutes(15)).plusSeconds(1);
+        assertThat(door.banned("198.51.100.7")).isFalse();
+        door.sweep();
+        assertThat(door.bans()).isEmpty();
+    }
+
+    @Test
+    void anAllowedAddressShouldNeverBeBanned() {
+        Door door = door(100, 10, List.of("192.0.2.1"));
+        for (int i = 0; i < 10; i++) {
+            assertThat(door.failed("192.0.2.1")).isFalse();
+        }
+        assertThat(door.banned("192.0.2.1")).isFalse();
+    }
+
+    @Test
+    void connectionsShouldBeLimitedPerAddressAndInTotal() {
+        Door door = door(3, 2, List.of());
+        assertThat(door.admit("a")).isEmpty();
+        assertThat(door.admit("a")).isEmpty();
+        assertThat(door.admit("a")).hasValueSatisfying(r -> assertThat(r).contains("too many connections"));
+        assertThat(door.admit("b")).isEmpty();
+        assertThat(door.admit("c")).contains("too many sessions");
+        assertThat(door.open()).isEqualTo(3);
+        door.closed("a");
+        assertThat(door.admit("c")).isEmpty();
+        assertThat(door.admit("a")).hasValueSatisfying(r -> assertThat(r).contains("too many sessions"));
+        door.closed("b");
+        assertThat(door.admit("a")).isEmpty();
+        assertThat(meters.counter("ferry.edge.refused", "reason", "max-per-address").count()).isEqualTo(1.0);
+        assertThat(meters.counter("ferry.edge.refused", "reason", "max-sessions").count()).isEqualTo(2.0);
+    }
+}
