@@ -142,6 +142,9 @@ class EdgeIT {
 
     final class Edge extends Jvm {
         final int sftp = freePort();
+        final int explicit = freePort();
+        final int implicit = freePort();
+        final String passive = freePort() + "," + freePort() + "," + freePort();
 
         Edge() {
             super("edge");
@@ -155,6 +158,8 @@ class EdgeIT {
                     "--ferry.edge.backends=127.0.0.1:" + a.internal + ",127.0.0.1:" + b.internal,
                     "--ferry.edge.backend-host-keys=" + String.join(",", hostKeys),
                     "--ferry.edge.sftp.port=" + sftp, "--ferry.edge.sftp.bind-address=127.0.0.1",
+                    "--ferry.edge.ftps.explicit-port=" + explicit, "--ferry.edge.ftps.implicit-port=" + implicit,
+                    "--ferry.edge.ftps.bind-address=127.0.0.1", "--ferry.edge.ftps.passive-ports=" + passive,
                     "--ferry.edge.limits.max-per-address=12", "--ferry.edge.limits.auth-timeout=5s",
                     "--ferry.edge.limits.ban-after=4", "--ferry.edge.limits.ban-for=1h"));
         }
@@ -211,7 +216,7 @@ class EdgeIT {
         edge.start(registered.path("secret").asString(), hostKeys);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
             assertThat(edge.process.isAlive()).as(edge.logText()).isTrue();
-            assertThat(edge.logText()).contains("SFTP listening on");
+            assertThat(edge.logText()).contains("SFTP listening on").contains("FTPS listening on");
         });
         mina = SshClient.setUpDefaultClient();
         mina.start();
@@ -306,7 +311,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aDroppedUploadShouldResumeThroughTheEdge() throws Exception {
         Path local = work.resolve("local");
         byte[] content = new byte[2 * 1024 * 1024];
@@ -320,6 +325,65 @@ class EdgeIT {
         JsonNode upload = primary().json("GET", "/api/v1/transfers?size=2", null, 200).path("items").get(1);
         assertThat(upload.path("direction").asString()).isEqualTo("upload");
         assertThat(upload.path("startOffset").asLong()).isEqualTo(content.length / 2);
+    }
+
+    @Test
+    @Order(3)
+    void ftpsPartnersShouldBeBridgedOntoTheNodesSftpAndResume() throws Exception {
+        Path local = work.resolve("local");
+        byte[] content = new byte[5 * 1024 * 1024 + 3];
+        new Random(17).nextBytes(content);
+        Path file = Files.write(local.resolve("ftps.bin"), content);
+        String auth = "acme:" + PASSWORD;
+        run("curl", "-sS", "--fail", "--ssl-reqd", "-k", "-u", auth, "-T", file.toString(),
+                "ftp://127.0.0.1:" + edge.explicit + "/ftps.bin");
+        Path back = local.resolve("ftps-back.bin");
+        run("curl", "-sS", "--fail", "-k", "-u", auth, "-o", back.toString(),
+                "ftps://127.0.0.1:" + edge.implicit + "/ftps.bin");
+        assertThat(Files.readAllBytes(back)).isEqualTo(content);
+        JsonNode row = lastTransfer();
+        assertThat(row.path("protocol").asString()).isEqualTo("ftps");
+        assertThat(row.path("direction").asString()).isEqualTo("download");
+        assertThat(row.path("edge").asString()).isEqualTo("edge-it");
+        assertThat(row.path("clientAddress").asString()).isEqualTo("127.0.0.1");
+
+        // an upload cut off after a second stays a partial upload on the node, and lftp's put -c continues it
+        byte[] big = new byte[24 * 1024 * 1024];
+        new Random(19).nextBytes(big);
+        Path bigFile = Files.write(local.resolve("ftps-big.bin"), big);
+        Process cut = new ProcessBuilder("curl", "-sS", "--ssl-reqd", "-k", "-u", auth, "--limit-rate", "4M",
+                "--max-time", "1", "-T", bigFile.toString(), "ftp://127.0.0.1:" + edge.explicit + "/ftps-big.bin")
+                .redirectErrorStream(true).start();
+        assertThat(cut.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(cut.exitValue()).as("curl stopped by --max-time").isEqualTo(28);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(lastTransfer().path("error")
+                .asString()).contains("connection closed before the file was closed"));
+        JsonNode broken = lastTransfer();
+        assertThat(broken.path("protocol").asString()).isEqualTo("ftps");
+        assertThat(broken.path("edge").asString()).isEqualTo("edge-it");
+        String output = run("lftp", "-c", String.join("; ", "set ssl:verify-certificate no",
+                "set ftp:ssl-force true", "set ftp:ssl-protect-data true", "set net:max-retries 1",
+                "set net:timeout 20", "open -u acme," + PASSWORD + " -p " + edge.explicit + " ftp://127.0.0.1",
+                "put -c " + bigFile + " -o ftps-big.bin", "cls -l", "get ftps-big.bin -o "
+                        + local.resolve("ftps-big-back.bin"), "bye"));
+        assertThat(output).contains("ftps-big.bin");
+        assertThat(Files.readAllBytes(local.resolve("ftps-big-back.bin"))).isEqualTo(big);
+        JsonNode resumed = primary().json("GET", "/api/v1/transfers?size=2", null, 200).path("items").get(1);
+        assertThat(resumed.path("direction").asString()).isEqualTo("upload");
+        assertThat(resumed.path("status").asString()).isEqualTo("success");
+        assertThat(resumed.path("startOffset").asLong()).isPositive().isEqualTo(broken.path("bytes").asLong());
+    }
+
+    private String run(String... command) throws Exception {
+        Path out = Files.createTempFile(work, "out", ".txt");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(command[0] + " did not finish: " + Files.readString(out));
+        }
+        String output = Files.readString(out);
+        assertThat(process.exitValue()).as(command[0] + " output: " + output).isZero();
+        return output;
     }
 
     /** Writes the first half of the file through the edge, then drops the connection without closing the file. */
@@ -343,7 +407,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aSwapShouldMoveNewSessionsToTheNewPrimary() throws Exception {
         Node old = primary();
         Node next = old == a ? b : a;
@@ -357,7 +421,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void killingThePrimaryShouldSendNewSessionsToTheSurvivorAndTheUploadShouldResume() throws Exception {
         Node victim = primary();
         Node survivor = victim == a ? b : a;
@@ -397,7 +461,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void garbageAndASlowlorisShouldNotReachTheNodes() throws Exception {
         Node survivor = a.process.isAlive() ? a : b;
         int before = survivor.logText().split("Connection from", -1).length;
@@ -457,7 +521,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aBruteForceShouldGetTheAddressBannedBeforeTheNodesHearMore() throws Exception {
         Node survivor = a.process.isAlive() ? a : b;
         mina.setServerKeyVerifier((s, address, key) -> true);
@@ -483,7 +547,7 @@ class EdgeIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aRevokedEdgeShouldLoseItsNodes() throws Exception {
         Node survivor = a.process.isAlive() ? a : b;
         JsonNode revoked = survivor.json("DELETE", "/api/v1/edges/edge-it", null, 200);

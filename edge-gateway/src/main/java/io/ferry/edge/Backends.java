@@ -46,6 +46,7 @@ public final class Backends implements SmartLifecycle {
     private ScheduledExecutorService scheduler;
     private ExecutorService pollers;
     private volatile List<KeyPair> hostKeys;
+    private volatile TlsIdentity tls;
     private int identityFailures;
     private volatile boolean running;
 
@@ -142,6 +143,8 @@ public final class Backends implements SmartLifecycle {
             }
             keys.forEach(k -> log.info("Presenting the cluster's host key {} {}", KeyUtils.getKeyType(k),
                     KeyUtils.getFingerPrint(k.getPublic())));
+            tls = TlsIdentity.decode(answer);
+            log.info("Presenting the cluster's FTPS certificate {}", tls.chain().get(0).getSubjectX500Principal());
             hostKeys = List.copyOf(keys);
             notifyAll();
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
@@ -152,6 +155,12 @@ public final class Backends implements SmartLifecycle {
                 log.debug("Cannot fetch the cluster's host keys from {}: {}", backend.address(), e.toString());
             }
         }
+    }
+
+    /** The cluster's FTPS certificate and key, given with the host keys. */
+    synchronized TlsIdentity awaitTls() throws InterruptedException {
+        awaitHostKeys();
+        return tls;
     }
 
     /** The cluster's host keys, once a node has given them. */

@@ -38,16 +38,25 @@ class EdgeConfiguration {
         return new EdgeSftpServer(properties, backends, door, meters);
     }
 
+    @Bean
+    EdgeFtpsServer edgeFtpsServer(EdgeProperties properties, Backends backends, Door door, MeterRegistry meters) {
+        return new EdgeFtpsServer(properties, backends, door, meters);
+    }
+
     /**
-     * {@code /actuator/health}: up while the partners' listener is open and at least one node serves partners;
+     * {@code /actuator/health}: up while the partners' listeners (those enabled) are open and at least one node serves partners;
      * details list each node as the edge last saw it.
      */
     @Bean
-    HealthIndicator backendsHealthIndicator(Backends backends, EdgeSftpServer sftp) {
+    HealthIndicator backendsHealthIndicator(Backends backends, EdgeSftpServer sftp, EdgeFtpsServer ftps,
+            EdgeProperties properties) {
         return () -> {
             boolean anyReady = backends.all().stream().anyMatch(Backend::ready);
-            Health.Builder health = anyReady && sftp.listening() ? Health.up() : Health.outOfService();
+            boolean listening = (sftp.listening() || !properties.sftp().enabled())
+                    && (ftps.listening() || !properties.ftps().enabled());
+            Health.Builder health = anyReady && listening ? Health.up() : Health.outOfService();
             health.withDetail("sftpListening", sftp.listening());
+            health.withDetail("ftpsListening", ftps.listening());
             for (Backend b : backends.all()) {
                 health.withDetail(b.address(), java.util.Map.of("node", b.name(), "ready", b.ready(),
                         "answers", b.up(), "role", b.status().getOrDefault("role", "?"),

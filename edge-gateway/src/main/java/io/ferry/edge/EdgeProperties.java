@@ -19,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param healthInterval    how often each node is asked whether it serves partners
  * @param backendTimeout    how long a node has to answer; a node that does not is taken out of service
  * @param sftp              the partners' SFTP listener
+ * @param ftps              the partners' FTPS listeners
  * @param limits            protection at the door
  */
 @ConfigurationProperties("ferry.edge")
@@ -31,6 +32,7 @@ public record EdgeProperties(
         @DefaultValue("500ms") Duration healthInterval,
         @DefaultValue("1s") Duration backendTimeout,
         @DefaultValue Sftp sftp,
+        @DefaultValue Ftps ftps,
         @DefaultValue Limits limits) {
 
     /** How a new session picks among the nodes that serve partners. */
@@ -49,6 +51,24 @@ public record EdgeProperties(
      */
     public record Sftp(@DefaultValue("true") boolean enabled, @DefaultValue("2222") int port,
             @DefaultValue("0.0.0.0") String bindAddress, @DefaultValue("8388608") long windowSize) {
+    }
+
+    /**
+     * FTPS at the edge: a partner's operations run on an SFTP session to its node.
+     *
+     * @param enabled         whether the edge offers FTPS
+     * @param explicitEnabled explicit FTPS ({@code AUTH TLS}) on {@code explicitPort}
+     * @param explicitPort    TCP port of explicit FTPS
+     * @param implicitEnabled implicit FTPS (TLS from the first byte) on {@code implicitPort}
+     * @param implicitPort    TCP port of implicit FTPS
+     * @param bindAddress     address to listen on
+     * @param passivePorts    the edge's own passive data ports ({@code 30000-30100})
+     * @param passiveAddress  the address to announce for passive data (behind NAT); empty: the one connected to
+     */
+    public record Ftps(@DefaultValue("true") boolean enabled, @DefaultValue("true") boolean explicitEnabled,
+            @DefaultValue("2121") int explicitPort, @DefaultValue("true") boolean implicitEnabled,
+            @DefaultValue("9990") int implicitPort, @DefaultValue("0.0.0.0") String bindAddress,
+            @DefaultValue("30000-30100") String passivePorts, @DefaultValue("") String passiveAddress) {
     }
 
     /**

@@ -143,8 +143,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
                 }
             }
         });
-        Gauge.builder("ferry.edge.sessions", door, Door::open).tag("protocol", "sftp")
-                .description("partner connections open at this edge").register(meters);
+        Gauge.builder("ferry.edge.sessions", server, s -> s.isStarted() ? s.getActiveSessions().size() : 0)
+                .tag("protocol", "sftp").description("partner sessions open at this edge").register(meters);
         CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "Ferry");
         CoreModuleProperties.AUTH_TIMEOUT.set(server, properties.limits().authTimeout());
         CoreModuleProperties.IDLE_TIMEOUT.set(server, properties.limits().idleTimeout());

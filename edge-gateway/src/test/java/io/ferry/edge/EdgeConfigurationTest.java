@@ -38,7 +38,10 @@ class EdgeConfigurationTest {
         assertThat(settings).containsExactlyInAnyOrder("ferry.edge.name", "ferry.edge.secret", "ferry.edge.backends",
                 "ferry.edge.backendHostKeys", "ferry.edge.routing", "ferry.edge.healthInterval",
                 "ferry.edge.backendTimeout", "ferry.edge.sftp.enabled", "ferry.edge.sftp.port",
-                "ferry.edge.sftp.bindAddress", "ferry.edge.sftp.windowSize", "ferry.edge.limits.maxSessions",
+                "ferry.edge.sftp.bindAddress", "ferry.edge.sftp.windowSize", "ferry.edge.ftps.enabled",
+                "ferry.edge.ftps.explicitEnabled", "ferry.edge.ftps.explicitPort", "ferry.edge.ftps.implicitEnabled",
+                "ferry.edge.ftps.implicitPort", "ferry.edge.ftps.bindAddress", "ferry.edge.ftps.passivePorts",
+                "ferry.edge.ftps.passiveAddress", "ferry.edge.limits.maxSessions",
                 "ferry.edge.limits.maxPerAddress", "ferry.edge.limits.authTimeout", "ferry.edge.limits.idleTimeout",
                 "ferry.edge.limits.maxAuthAttempts", "ferry.edge.limits.banAfter", "ferry.edge.limits.banWindow",
                 "ferry.edge.limits.banFor", "ferry.edge.limits.allowList");
@@ -50,7 +53,7 @@ class EdgeConfigurationTest {
         for (String absent : List.of("com.mysql.cj.jdbc.Driver", "org.h2.Driver", "org.mariadb.jdbc.Driver",
                 "org.springframework.jdbc.core.JdbcTemplate", "jakarta.persistence.Entity",
                 "com.hazelcast.core.Hazelcast", "io.ferry.storage.FileStore", "io.ferry.transfer.account.Account",
-                "io.ferry.cluster.ClusterNode", "org.apache.sshd.sftp.server.SftpSubsystemFactory")) {
+                "io.ferry.cluster.ClusterNode")) {
             assertThat(ClassUtils.isPresent(absent, loader)).as(absent + " on the edge's classpath").isFalse();
         }
     }

@@ -86,7 +86,8 @@ class NodeConfiguration {
     EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
             AccountService accounts, StorageRoot storage, TransferLog transferLog, ClusterNode cluster,
             ServingState serving, io.ferry.transfer.edge.EdgeService edges, io.ferry.transfer.edge.EdgeTickets tickets,
-            org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles) {
+            org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
+            TlsCertificateStore certificates, FtpsProperties ftps) {
         return new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
                 edges, tickets, () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
@@ -95,7 +96,23 @@ class NodeConfiguration {
                             "mode", r.mode().toString(),
                             "drain", r.drainState().toString(),
                             "storage", storage.health().status().up() ? "up" : "down");
-                });
+                }, () -> tlsIdentity(certificates.load(ftps)));
+    }
+
+    /** The cluster's FTPS certificate and key, for an edge to present (DER, base64). */
+    private static Map<String, String> tlsIdentity(TlsCertificateStore.Identity identity) {
+        Map<String, String> encoded = new java.util.HashMap<>();
+        encoded.put("tls.key", java.util.Base64.getEncoder().encodeToString(identity.key().getEncoded()));
+        encoded.put("tls.keyAlgorithm", identity.key().getAlgorithm());
+        for (int i = 0; i < identity.chain().size(); i++) {
+            try {
+                encoded.put("tls.chain." + i, java.util.Base64.getEncoder().encodeToString(
+                        identity.chain().get(i).getEncoded()));
+            } catch (java.security.cert.CertificateEncodingException e) {
+                throw new IllegalStateException("Cannot encode the FTPS certificate", e);
+            }
+        }
+        return encoded;
     }
 
     private static String hostName() {

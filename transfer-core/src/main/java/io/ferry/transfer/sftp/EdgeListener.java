@@ -56,7 +56,8 @@ import io.ferry.transfer.node.SessionInfo;
  * <li>An edge's <b>control session</b> runs three commands, each a request and an answer in
  * {@link Properties} text: {@code status} (whether this node serves partners now, its role), {@code auth} (checks a
  * partner's password or public key, from the partner's own address, and answers with a one-time ticket), and
- * {@code identity} (the cluster's SSH host keys, so the edge presents the cluster's identity).</li>
+ * {@code identity} (the cluster's SSH host keys and FTPS certificate, so the edge presents the cluster's
+ * identity).</li>
  * <li>A <b>file session</b> logs in as {@code edge:<name>:<ticket>} and is the partner's SFTP session, jailed in the
  * account the ticket names, recorded in the transfer log with the partner's address and the edge's name.</li>
  * </ul>
@@ -79,6 +80,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private final EdgeTickets tickets;
     private final ServingState serving;
     private final Supplier<Map<String, String>> status;
+    private final Supplier<Map<String, String>> tlsIdentity;
     private final List<KeyPair> hostKeys;
     private final SftpAuthenticator authenticator;
     private final ExecutorService workers;
@@ -88,13 +90,15 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public EdgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeyStore,
             AccountService accounts, StorageRoot storage, TransferLog transferLog, String nodeId,
-            ServingState serving, EdgeService edges, EdgeTickets tickets, Supplier<Map<String, String>> status) {
+            ServingState serving, EdgeService edges, EdgeTickets tickets, Supplier<Map<String, String>> status,
+            Supplier<Map<String, String>> tlsIdentity) {
         this.properties = properties;
         this.accounts = accounts;
         this.edges = edges;
         this.tickets = tickets;
         this.serving = serving;
         this.status = status;
+        this.tlsIdentity = tlsIdentity;
         this.hostKeys = hostKeyStore.loadOrCreate();
         this.server = SftpServer.base(sftp, hostKeys, transferLog, nodeId);
         server.setHost(properties.bindAddress());
@@ -153,6 +157,9 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             return false;
         }
         session.setAttribute(SftpSessions.PARTNER_ADDRESS, ticket.get().clientAddress());
+        if (ticket.get().method().startsWith("ftps ")) {
+            session.setAttribute(SftpSessions.PARTNER_PROTOCOL, "ftps"); // an FTPS partner the edge bridges
+        }
         Optional<Account> account = accounts.find(ticket.get().account()).filter(Account::isEnabled);
         return authenticator.accept(session, ticket.get().method() + " via edge " + edge, account);
     }
@@ -181,6 +188,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                 for (int i = 0; i < hostKeys.size(); i++) {
                     answer.setProperty("hostKey." + i, encode(hostKeys.get(i)));
                 }
+                answer.putAll(tlsIdentity.get());
             }
             default -> throw new IllegalArgumentException("unknown request '" + command + "'");
         }
@@ -193,6 +201,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         String password = request.getProperty("password");
         String publicKey = request.getProperty("publicKey");
         String method = password != null ? "password" : "publickey";
+        String protocol = "ftps".equals(request.getProperty("protocol")) ? "ftps" : "sftp";
         if (!serving.serving()) {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "not-serving");
@@ -213,7 +222,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             return;
         }
         answer.setProperty("ok", "true");
-        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, method));
+        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address,
+                protocol.equals("ftps") ? "ftps " + method : method));
     }
 
     private static PublicKey parseKey(String line) {
@@ -411,7 +421,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
             long in = session instanceof SftpServer.CountingSession c ? c.bytesIn() : 0;
             long out = session instanceof SftpServer.CountingSession c ? c.bytesOut() : 0;
-            return new SessionInfo(SftpSessions.sessionId(session), SftpSessions.PROTOCOL, account.username(),
+            return new SessionInfo(SftpSessions.sessionId(session), SftpSessions.protocol(session), account.username(),
                     SftpSessions.clientAddress(session), session.getAttribute(SftpSessions.STARTED), in, out);
         }).toList();
     }

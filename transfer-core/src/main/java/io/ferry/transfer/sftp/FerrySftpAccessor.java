@@ -100,10 +100,12 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             require(account, Permission.WRITE, file);
             Upload upload = store.openUpload(file, options.contains(StandardOpenOption.TRUNCATE_EXISTING),
                     options.contains(StandardOpenOption.CREATE_NEW));
-            return new TransferChannel(upload, new TransferTracker(Direction.UPLOAD), clientPath(file));
+            return new TransferChannel(upload, new TransferTracker(Direction.UPLOAD), clientPath(file),
+                    SftpSessions.origin(subsystem.getServerSession()));
         }
         require(account, Permission.READ, file);
-        return new TransferChannel(store.openRead(file), new TransferTracker(Direction.DOWNLOAD), clientPath(file));
+        return new TransferChannel(store.openRead(file), new TransferTracker(Direction.DOWNLOAD), clientPath(file),
+                SftpSessions.origin(subsystem.getServerSession()));
     }
 
     @Override
@@ -161,11 +163,10 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             error = "connection closed before the file was closed";
             failure = null;
         }
-        SessionAccount account = session.getAttribute(SftpSessions.ACCOUNT);
         Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
-        transferLog.record(tracker.toRecord(nodeId, SftpSessions.PROTOCOL, SftpSessions.sessionId(session),
-                account == null ? String.valueOf(SftpSessions.loginName(session)) : account.username(), transfer.path(),
-                sha256, error, SftpSessions.clientAddress(session)).withEdge(SftpSessions.edge(session)));
+        SftpSessions.Origin origin = transfer.origin();
+        transferLog.record(tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(),
+                transfer.path(), sha256, error, origin.clientAddress()).withEdge(origin.edge()));
         String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
         if (outcome == Outcome.SUCCESS) {
             log.info("{}ed {} ({} bytes from offset {}, sha256 {})", verb, transfer.path(), tracker.bytes(),

@@ -30,6 +30,8 @@ final class SftpSessions implements SessionListener {
     static final AttributeKey<String> EDGE = new AttributeKey<>();
     /** The partner's own address, from the ticket its edge redeemed (internal listener only). */
     static final AttributeKey<String> PARTNER_ADDRESS = new AttributeKey<>();
+    /** The protocol the partner speaks to the edge when it is not SFTP (an FTPS session the edge bridges). */
+    static final AttributeKey<String> PARTNER_PROTOCOL = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(SftpSessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -88,6 +90,23 @@ final class SftpSessions implements SessionListener {
             return ticket < 0 ? username : username.substring(0, ticket);
         }
         return username;
+    }
+
+    /** Who a transfer is for, as the transfer log records it. */
+    record Origin(String protocol, String sessionId, String account, String clientAddress, String edge) {
+    }
+
+    static Origin origin(SessionContext session) {
+        SessionAccount account = session.getAttribute(ACCOUNT);
+        return new Origin(protocol(session), sessionId(session),
+                account == null ? String.valueOf(loginName(session)) : account.username(), clientAddress(session),
+                edge(session));
+    }
+
+    /** The protocol the partner used: {@code sftp}, or {@code ftps} for an FTPS session an edge bridges. */
+    static String protocol(SessionContext session) {
+        String bridged = session.getAttribute(PARTNER_PROTOCOL);
+        return bridged == null ? PROTOCOL : bridged;
     }
 
     /** The edge that relays this session, or null. */

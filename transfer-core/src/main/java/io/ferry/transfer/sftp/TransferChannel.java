@@ -16,12 +16,19 @@ final class TransferChannel implements SeekableByteChannel {
     private final SeekableByteChannel inner;
     private final TransferTracker tracker;
     private final String path;
+    private final SftpSessions.Origin origin;
     private boolean recorded;
 
-    TransferChannel(SeekableByteChannel inner, TransferTracker tracker, String path) {
+    TransferChannel(SeekableByteChannel inner, TransferTracker tracker, String path, SftpSessions.Origin origin) {
         this.inner = inner;
         this.tracker = tracker;
         this.path = path;
+        this.origin = origin;
+    }
+
+    /** Who moved the file, as the session said when the file was opened (a closing session forgets it). */
+    SftpSessions.Origin origin() {
+        return origin;
     }
 
     SeekableByteChannel inner() {
