@@ -197,7 +197,8 @@ public class EdgeBench {
                 "--ferry.edge.secret=" + secret, "--ferry.edge.backends=127.0.0.1:" + internalPort,
                 "--ferry.edge.backend-host-keys=" + keys, "--ferry.edge.sftp.port=" + sftp,
                 "--ferry.edge.sftp.bind-address=127.0.0.1", "--ferry.edge.limits.max-sessions=5000",
-                "--ferry.edge.limits.max-per-address=5000", "--logging.level.root=WARN")
+                "--ferry.edge.limits.max-per-address=5000", "--ferry.edge.limits.connections-per-minute=100000",
+                "--logging.level.root=WARN")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("edge.log").toFile());
         Process p = pb.start();
         started.add(p);

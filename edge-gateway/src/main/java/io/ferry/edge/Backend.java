@@ -75,15 +75,19 @@ final class Backend {
         return relayed;
     }
 
-    /** Asks for the node's status; on any failure (no answer within the timeout) the node is down until it answers. */
+    /**
+     * Asks for the node's status; on any failure (no answer within the timeout) the node is out of service until it
+     * answers again. A slow answer keeps the control session (other requests on it go on); a broken one is
+     * reconnected at the next poll.
+     */
     void poll() {
         try {
-            Properties answer = request("status", new Properties());
+            Properties answer = request("status", new Properties(), timeout);
             Map<String, String> now = new java.util.HashMap<>();
             answer.stringPropertyNames().forEach(k -> now.put(k, answer.getProperty(k)));
             observe(now);
         } catch (IOException | RuntimeException e) {
-            markDown();
+            up = false;
         }
     }
 
@@ -105,8 +109,15 @@ final class Backend {
         }
     }
 
-    /** One request on the control session: the request's properties in, the answer's out. */
+    /**
+     * One request on the control session: the request's properties in, the answer's out. A login waits longer than
+     * a status poll: under a burst of logins the node answers them in turn, and a slow answer is not a dead node.
+     */
     Properties request(String command, Properties request) throws IOException {
+        return request(command, request, timeout.multipliedBy(10));
+    }
+
+    private Properties request(String command, Properties request, Duration timeout) throws IOException {
         ClientSession session = control();
         StringWriter text = new StringWriter();
         request.store(text, null);
@@ -142,12 +153,16 @@ final class Backend {
         return control;
     }
 
-    /** A new session on the node: the control session, or a partner's file session ({@code edge:<name>:<ticket>}). */
+    /**
+     * A new session on the node: the control session, or a partner's file session ({@code edge:<name>:<ticket>}). A
+     * key exchange under a burst of logins takes longer than a status answer: it may take ten times as long.
+     */
     ClientSession connect(String username) throws IOException {
-        ClientSession session = client.connect(username, host, port).verify(timeout).getSession();
+        Duration patience = timeout.multipliedBy(10);
+        ClientSession session = client.connect(username, host, port).verify(patience).getSession();
         try {
             session.addPasswordIdentity(secret);
-            session.auth().verify(timeout);
+            session.auth().verify(patience);
             return session;
         } catch (IOException | RuntimeException e) {
             session.close(true);

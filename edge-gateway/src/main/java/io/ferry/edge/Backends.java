@@ -67,6 +67,8 @@ public final class Backends implements SmartLifecycle {
         CoreModuleProperties.WINDOW_SIZE.set(client, properties.sftp().windowSize());
         CoreModuleProperties.TCP_NODELAY.set(client, true);
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(client, 256 * 1024);
+        // the nodes send SFTP data in packets of up to this size (their own limit is the same)
+        CoreModuleProperties.MAX_PACKET_SIZE.set(client, 128L * 1024);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, java.time.Duration.ofSeconds(15));
         for (String address : properties.backends()) {
             Backend backend = new Backend(address.trim(), client, properties.name(), properties.secret(),

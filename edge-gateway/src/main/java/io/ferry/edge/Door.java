@@ -17,7 +17,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Protection at the door, before any byte goes to a node: at most {@code max-sessions} connections at once, at
- * most {@code max-per-address} from one address, and an address with {@code ban-after} failed logins within
+ * most {@code max-per-address} from one address, at most {@code connections-per-minute} new connections a minute
+ * from one address, and an address with {@code ban-after} failed logins within
  * {@code ban-window} is banned for {@code ban-for} (its connections are dropped on accept). Addresses on the
  * allow-list are never banned.
  */
@@ -32,6 +33,7 @@ final class Door {
     private final Map<String, Instant> bans = new ConcurrentHashMap<>();
     private final Map<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final Map<String, Deque<Instant>> arrivals = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
 
     Door(EdgeProperties.Limits limits, Clock clock, MeterRegistry meters) {
@@ -47,6 +49,10 @@ final class Door {
             meters.counter("ferry.edge.refused", "reason", "banned").increment();
             return Optional.of("banned");
         }
+        if (!allowList.contains(address) && tooFast(address)) {
+            meters.counter("ferry.edge.refused", "reason", "rate").increment();
+            return Optional.of("more than " + limits.connectionsPerMinute() + " connections a minute");
+        }
         if (total.incrementAndGet() > limits.maxSessions()) {
             total.decrementAndGet();
             meters.counter("ferry.edge.refused", "reason", "max-sessions").increment();
@@ -60,6 +66,22 @@ final class Door {
             return Optional.of("too many connections from " + address);
         }
         return Optional.empty();
+    }
+
+    /** Counts a new connection from the address; true if it is one more than the last minute allows. */
+    private boolean tooFast(String address) {
+        Instant now = clock.instant();
+        Deque<Instant> times = arrivals.computeIfAbsent(address, a -> new ArrayDeque<>());
+        synchronized (times) {
+            while (!times.isEmpty() && !times.peekFirst().isAfter(now.minusSeconds(60))) {
+                times.removeFirst();
+            }
+            if (times.size() >= limits.connectionsPerMinute()) {
+                return true;
+            }
+            times.addLast(now);
+            return false;
+        }
     }
 
     /** A connection {@link #admit(String) let in} ended. */
@@ -117,6 +139,12 @@ final class Door {
     void sweep() {
         Instant now = clock.instant();
         bans.values().removeIf(until -> until.isBefore(now));
+        arrivals.entrySet().removeIf(e -> {
+            synchronized (e.getValue()) {
+                Instant last = e.getValue().peekLast();
+                return last == null || !last.isAfter(now.minusSeconds(60));
+            }
+        });
         failures.entrySet().removeIf(e -> {
             synchronized (e.getValue()) {
                 Instant last = e.getValue().peekLast();

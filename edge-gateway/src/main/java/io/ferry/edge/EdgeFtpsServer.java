@@ -293,7 +293,6 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                             .increment();
                     log.warn("Node {} did not authenticate '{}': {}; trying the next", backend.address(), username,
                             e.getMessage());
-                    backend.markDown();
                     continue;
                 }
                 if ("true".equals(answer.getProperty("ok"))) {

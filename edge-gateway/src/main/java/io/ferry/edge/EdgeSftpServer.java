@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.PublicKey;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -16,7 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.sshd.client.channel.ChannelSubsystem;
-import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.SshConstants;
@@ -30,14 +29,20 @@ import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.auth.AsyncAuthException;
+import org.apache.sshd.server.channel.ChannelDataReceiver;
 import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.server.command.AsyncCommand;
 import org.apache.sshd.server.command.Command;
+import org.apache.sshd.common.io.IoInputStream;
+import org.apache.sshd.common.io.IoOutputStream;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 import org.springframework.context.SmartLifecycle;
 
 import io.micrometer.core.instrument.Counter;
@@ -106,7 +111,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
 
             @Override
             public Command createSubsystem(ChannelSession channel) {
-                return new Relay();
+                return new Relay(channel);
             }
         }));
         // Admission at session creation, not in an IoServiceEventListener: MINA leaves a connection its listener
@@ -152,6 +157,15 @@ public final class EdgeSftpServer implements SmartLifecycle {
         CoreModuleProperties.WINDOW_SIZE.set(server, properties.sftp().windowSize());
         CoreModuleProperties.TCP_NODELAY.set(server, true);
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(server, 256 * 1024);
+        // larger SSH packets from clients that take the offer (OpenSSH does), as the nodes allow: fewer packets to
+        // decrypt and relay per GiB
+        CoreModuleProperties.MAX_PACKET_SIZE.set(server, 128L * 1024);
+        // a burst of partners connecting at once waits in the kernel's queue instead of being dropped (Java's
+        // default backlog is 50)
+        CoreModuleProperties.SOCKET_BACKLOG.set(server, 1024);
+        // a public-key login waits on the I/O thread for the node's answer (MINA takes no asynchronous answer
+        // there): more I/O threads keep a burst of logins from queueing behind each other
+        CoreModuleProperties.NIO_WORKERS.set(server, Math.max(16, Runtime.getRuntime().availableProcessors() * 4));
     }
 
     private static String address(SocketAddress remote) {
@@ -219,7 +233,6 @@ public final class EdgeSftpServer implements SmartLifecycle {
                 meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "failed").increment();
                 log.warn("Node {} did not authenticate '{}': {}; trying the next", backend.address(), username,
                         e.getMessage());
-                backend.markDown();
                 continue;
             }
             if ("true".equals(answer.getProperty("ok"))) {
@@ -282,27 +295,86 @@ public final class EdgeSftpServer implements SmartLifecycle {
         }
     }
 
-    /** The SFTP subsystem at the edge: a pipe to the same subsystem on the node. */
-    private final class Relay implements Command {
-        private InputStream in;
-        private OutputStream out;
-        private OutputStream err;
+    /**
+     * The SFTP subsystem at the edge: the partner's channel and the node's, joined without a stream in between. What
+     * the partner sends is handed to the node's channel as it arrives, and the partner's window reopens only when
+     * the node's channel has taken it; the same the other way. So each side's SSH window throttles the other, memory
+     * is bounded by the windows, and no thread blocks. (MINA's asynchronous input streams compact their buffer on
+     * every read, which copied megabytes per packet here.)
+     */
+    private final class Relay implements AsyncCommand {
+        private final ChannelSession partnerChannel;
+        private IoOutputStream partnerOut;
         private ExitCallback exit;
-        private volatile ChannelSubsystem channel;
+        private volatile NodeChannel channel;
+        private volatile Writer toNode;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        /** What the partner sent before the node's channel was open. */
+        private final List<byte[]> early = new java.util.ArrayList<>();
+
+        Relay(ChannelSession partnerChannel) {
+            this.partnerChannel = partnerChannel;
+            partnerChannel.setDataReceiver(new ChannelDataReceiver() {
+                @Override
+                public int data(ChannelSession ch, byte[] buf, int start, int len) {
+                    byte[] copy = java.util.Arrays.copyOfRange(buf, start, start + len);
+                    uploaded.increment(len);
+                    synchronized (Relay.this) {
+                        if (toNode == null) {
+                            early.add(copy);
+                            return 0; // the window reopens once the node's channel took it
+                        }
+                    }
+                    toNode.write(new ByteArrayBuffer(copy), () -> release(ch, len));
+                    return 0;
+                }
+
+                @Override
+                public void close() {
+                    NodeChannel open = channel;
+                    if (open != null) {
+                        open.close(false);
+                    }
+                }
+            });
+        }
+
+        private void release(ChannelSession ch, long len) {
+            try {
+                ch.getLocalWindow().release(len);
+            } catch (IOException e) {
+                ch.close(true);
+            }
+        }
+
+        @Override
+        public void setIoInputStream(IoInputStream in) {
+            // not used: the data receiver takes the partner's bytes
+        }
+
+        @Override
+        public void setIoOutputStream(IoOutputStream out) {
+            this.partnerOut = out;
+        }
+
+        @Override
+        public void setIoErrorStream(IoOutputStream err) {
+            // the node's error stream is not relayed (an SFTP server writes nothing there)
+        }
 
         @Override
         public void setInputStream(InputStream in) {
-            this.in = in;
+            // the asynchronous streams are used
         }
 
         @Override
         public void setOutputStream(OutputStream out) {
-            this.out = out;
+            // the asynchronous streams are used
         }
 
         @Override
         public void setErrorStream(OutputStream err) {
-            this.err = err;
+            // the asynchronous streams are used
         }
 
         @Override
@@ -311,35 +383,124 @@ public final class EdgeSftpServer implements SmartLifecycle {
         }
 
         @Override
-        public void start(ChannelSession partnerChannel, Environment env) {
+        public void start(ChannelSession ignored, Environment env) {
             ServerSession session = partnerChannel.getServerSession();
+            Writer toPartner = new Writer(partnerOut, () -> end(1));
             workers.execute(() -> {
-                MDC.put("client", session.getAttribute(ADDRESS));
                 try {
                     ClientSession relay = relaySession(session);
-                    ChannelSubsystem sftp = relay.createSubsystemChannel("sftp");
+                    NodeChannel sftp = new NodeChannel(toPartner);
+                    relay.getService(ConnectionService.class).registerChannel(sftp);
+                    sftp.setStreaming(ClientChannel.Streaming.Async);
                     channel = sftp;
-                    sftp.setIn(new Counting.In(in, uploaded));
-                    sftp.setOut(new Counting.Out(out, downloaded));
-                    sftp.setErr(err);
-                    sftp.open().verify(properties.backendTimeout());
-                    sftp.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
-                    Integer status = sftp.getExitStatus();
-                    exit.onExit(status == null ? 0 : status);
+                    sftp.addCloseFutureListener(f -> end(sftp.getExitStatus() == null ? 0 : sftp.getExitStatus()));
+                    sftp.open().verify(properties.backendTimeout().multipliedBy(10));
+                    Writer writer = new Writer(sftp.getAsyncIn(), () -> sftp.close(true));
+                    List<byte[]> pending;
+                    synchronized (this) {
+                        pending = List.copyOf(early);
+                        early.clear();
+                        toNode = writer;
+                    }
+                    for (byte[] bytes : pending) {
+                        writer.write(new ByteArrayBuffer(bytes), () -> release(partnerChannel, bytes.length));
+                    }
                 } catch (IOException | RuntimeException e) {
-                    log.warn("Relaying SFTP for {} failed: {}", session.getUsername(), e.toString());
-                    exit.onExit(1, "the transfer node is unavailable");
-                } finally {
-                    MDC.remove("client");
+                    log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
+                            session.getAttribute(ADDRESS), e.toString());
+                    end(1);
+                }
+            });
+        }
+
+        private void end(int status) {
+            if (ended.compareAndSet(false, true)) {
+                exit.onExit(status);
+            }
+        }
+
+        @Override
+        public void destroy(ChannelSession partnerChannel) {
+            NodeChannel open = channel;
+            if (open != null) {
+                open.close(false);
+            }
+        }
+    }
+
+    /** The node's side of a relay: what the node sends goes straight to the partner's channel. */
+    private final class NodeChannel extends ChannelSubsystem {
+        private final Writer toPartner;
+
+        NodeChannel(Writer toPartner) {
+            super("sftp");
+            this.toPartner = toPartner;
+        }
+
+        @Override
+        protected void doWriteData(byte[] data, int off, long len) {
+            downloaded.increment(len);
+            toPartner.write(new ByteArrayBuffer(java.util.Arrays.copyOfRange(data, off, off + (int) len)), () -> {
+                try {
+                    getLocalWindow().release(len);
+                } catch (IOException e) {
+                    close(true);
                 }
             });
         }
 
         @Override
-        public void destroy(ChannelSession partnerChannel) {
-            ChannelSubsystem open = channel;
-            if (open != null) {
-                open.close(false);
+        protected void doWriteExtendedData(byte[] data, int off, long len) throws IOException {
+            getLocalWindow().release(len); // an SFTP server's error stream: nothing a partner needs
+        }
+    }
+
+    /**
+     * Writes buffers to an asynchronous stream one after another (MINA's channel streams take one write at a time),
+     * running each buffer's callback once it is written; the first failure runs {@code onError}.
+     */
+    private static final class Writer {
+        private final IoOutputStream out;
+        private final Runnable onError;
+        private final java.util.ArrayDeque<Object[]> queue = new java.util.ArrayDeque<>();
+        private boolean writing;
+
+        Writer(IoOutputStream out, Runnable onError) {
+            this.out = out;
+            this.onError = onError;
+        }
+
+        void write(Buffer buffer, Runnable written) {
+            synchronized (this) {
+                queue.add(new Object[] {buffer, written});
+                if (writing) {
+                    return;
+                }
+                writing = true;
+            }
+            next();
+        }
+
+        private void next() {
+            Object[] item;
+            synchronized (this) {
+                item = queue.poll();
+                if (item == null) {
+                    writing = false;
+                    return;
+                }
+            }
+            try {
+                out.writeBuffer((Buffer) item[0]).addListener(f -> {
+                    if (f.getException() != null) {
+                        onError.run();
+                        return;
+                    }
+                    ((Runnable) item[1]).run();
+                    next();
+                });
+            } catch (IOException | RuntimeException e) {
+                onError.run();
             }
         }
     }

@@ -34,7 +34,7 @@ class DoorTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private Door door(int maxSessions, int maxPerAddress, List<String> allow) {
-        return new Door(new EdgeProperties.Limits(maxSessions, maxPerAddress, Duration.ofSeconds(30),
+        return new Door(new EdgeProperties.Limits(maxSessions, maxPerAddress, 5, Duration.ofSeconds(30),
                 Duration.ofMinutes(10), 6, 3, Duration.ofMinutes(5), Duration.ofMinutes(15), allow), clock, meters);
     }
 
@@ -65,6 +65,24 @@ class DoorTest {
             assertThat(door.failed("192.0.2.1")).isFalse();
         }
         assertThat(door.banned("192.0.2.1")).isFalse();
+    }
+
+    @Test
+    void newConnectionsShouldBeLimitedPerMinuteAndAddress() {
+        Door door = door(100, 100, List.of("192.0.2.1"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(door.admit("198.51.100.9")).isEmpty();
+            door.closed("198.51.100.9");
+        }
+        assertThat(door.admit("198.51.100.9")).hasValueSatisfying(r -> assertThat(r).contains("a minute"));
+        assertThat(door.admit("198.51.100.10")).isEmpty(); // another address has its own budget
+        for (int i = 0; i < 10; i++) {
+            assertThat(door.admit("192.0.2.1")).isEmpty(); // the allow-list is not rate limited
+            door.closed("192.0.2.1");
+        }
+        now = now.plusSeconds(61);
+        assertThat(door.admit("198.51.100.9")).isEmpty();
+        assertThat(meters.counter("ferry.edge.refused", "reason", "rate").count()).isEqualTo(1.0);
     }
 
     @Test

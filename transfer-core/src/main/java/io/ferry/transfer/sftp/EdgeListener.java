@@ -103,7 +103,9 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         this.server = SftpServer.base(sftp, hostKeys, transferLog, nodeId);
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
-        this.workers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+        // logins and requests wait on the database: more threads than cores, so a burst of logins is not queued
+        // behind a few (password hashing is bounded by the accounts' own checks)
+        this.workers = Executors.newFixedThreadPool(Math.max(8, Runtime.getRuntime().availableProcessors() * 4),
                 SftpServer.daemonThreads("edge-listener-"));
         this.authenticator = new SftpAuthenticator(accounts, storage, workers);
         server.setPasswordAuthenticator(this::login);

@@ -133,6 +133,9 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         // connection. Read the socket in 256 KiB at a time. (bench/sftp.sh, docs/performance.md)
         CoreModuleProperties.MAX_PACKET_SIZE.set(server, 128L * 1024);
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(server, 256 * 1024);
+        // a burst of connections (hundreds of partners at once, or an edge opening their sessions) waits in the
+        // kernel's queue instead of being dropped: Java's default backlog is 50
+        CoreModuleProperties.SOCKET_BACKLOG.set(server, 1024);
         SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(server, properties.maxReadPacket());
         // SFTP v3, what OpenSSH and nearly every partner client speak; the later drafts add surface, not value
         SftpModuleProperties.SFTP_VERSION.set(server, 3);
