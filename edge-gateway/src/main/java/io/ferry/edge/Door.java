@@ -58,9 +58,16 @@ final class Door {
             meters.counter("ferry.edge.refused", "reason", "max-sessions").increment();
             return Optional.of("too many sessions");
         }
-        AtomicInteger mine = open.computeIfAbsent(address, a -> new AtomicInteger());
-        if (mine.incrementAndGet() > limits.maxPerAddress()) {
-            mine.decrementAndGet();
+        boolean[] over = new boolean[1];
+        open.compute(address, (a, n) -> {
+            AtomicInteger count = n == null ? new AtomicInteger() : n;
+            over[0] = count.get() >= limits.maxPerAddress();
+            if (!over[0]) {
+                count.incrementAndGet();
+            }
+            return count.get() == 0 ? null : count;
+        });
+        if (over[0]) {
             total.decrementAndGet();
             meters.counter("ferry.edge.refused", "reason", "max-per-address").increment();
             return Optional.of("too many connections from " + address);

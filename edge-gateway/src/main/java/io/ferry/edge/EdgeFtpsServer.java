@@ -25,6 +25,7 @@ import org.apache.ftpserver.command.impl.LIST;
 import org.apache.ftpserver.command.impl.MLSD;
 import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
+import org.apache.ftpserver.command.impl.REIN;
 import org.apache.ftpserver.command.impl.USER;
 import org.apache.ftpserver.ftplet.Authentication;
 import org.apache.ftpserver.ftplet.AuthenticationFailedException;
@@ -127,9 +128,16 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         commands.addCommand("STOR", dataNeedsProtection((s, c, r) -> upload(s, r, false)));
         commands.addCommand("APPE", dataNeedsProtection((s, c, r) -> upload(s, r, true)));
         commands.addCommand("RETR", dataNeedsProtection((s, c, r) -> download(s, r)));
+        // REIN forgets the login without closing the file session FtpServer had it open: close it first
+        commands.addCommand("REIN", (s, c, r) -> {
+            if (s.getFileSystemView() != null) {
+                s.getFileSystemView().dispose();
+            }
+            new REIN().execute(s, c, r);
+        });
         commands.addCommand("STOU", (s, c, r) -> reply(s, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
                 "STOU is not supported: name the file with STOR"));
-        factory.setCommandFactory(commands.createCommandFactory());
+        factory.setCommandFactory(loginInTime(commands.createCommandFactory()));
         factory.setFtplets(Map.of("door", new DoorFtplet()));
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
@@ -211,6 +219,28 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             public ClientAuth getClientAuth() {
                 return ClientAuth.NONE;
             }
+        };
+    }
+
+    /**
+     * Every command, refused with {@code 421} and the connection closed once a client that has not logged in has
+     * been connected for longer than {@code auth-timeout}: a client cannot hold a connection by sending commands
+     * without ever logging in (an idle one is closed by the idle timeout).
+     */
+    private org.apache.ftpserver.command.CommandFactory loginInTime(
+            org.apache.ftpserver.command.CommandFactory commands) {
+        long limit = properties.limits().authTimeout().toMillis();
+        return name -> {
+            Command command = commands.getCommand(name);
+            return command == null ? null : (session, context, request) -> {
+                if (!session.isLoggedIn() && System.currentTimeMillis() - session.getCreationTime() > limit) {
+                    session.write(new DefaultFtpReply(FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
+                            "Not logged in within " + properties.limits().authTimeout().toSeconds() + " s"));
+                    session.closeOnFlush();
+                    return;
+                }
+                command.execute(session, context, request);
+            };
         };
     }
 
@@ -365,12 +395,18 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         }
 
         SftpView view() throws FtpException {
+            ClientSession session;
             try {
-                ClientSession session = backend.fileSession(ticket);
-                backend.relayed().incrementAndGet();
-                session.addCloseFutureListener(f -> backend.relayed().decrementAndGet());
-                return new SftpView(session);
+                session = backend.fileSession(ticket);
             } catch (IOException e) {
+                throw new FtpException("the transfer node is unavailable", e);
+            }
+            backend.relayed().incrementAndGet();
+            session.addCloseFutureListener(f -> backend.relayed().decrementAndGet());
+            try {
+                return new SftpView(session);
+            } catch (IOException | RuntimeException e) {
+                session.close(true);
                 throw new FtpException("the transfer node is unavailable", e);
             }
         }
@@ -439,20 +475,27 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                 reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": is a directory");
                 return;
             }
-            channel = view.transferChannel();
-            EnumSet<SftpClient.OpenMode> modes = EnumSet.of(SftpClient.OpenMode.Write, SftpClient.OpenMode.Create);
-            // without TRUNC the node continues what it holds (a partial upload, or the file, for APPE); a new file
-            // is opened with it
-            if (!file.doesExist() || (!append && offset == 0)) {
-                modes.add(SftpClient.OpenMode.Truncate);
-            }
             // what the node holds: the file, or for an upload that broke, its resumable part (stat shows it)
-            long have = file.doesExist() ? file.getSize() : 0;
+            SftpClient.Attributes held;
+            try {
+                held = file.attributesOrFail();
+            } catch (IOException e) {
+                reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, name + ": " + describe(e));
+                return;
+            }
+            long have = held == null ? 0 : held.getSize();
             long start = append ? have : offset;
             if (!append && offset != 0 && have != offset) {
                 reply(session, 554, "Cannot resume " + name + " at " + offset + ": the server holds " + have
                         + " bytes of it");
                 return;
+            }
+            channel = view.transferChannel();
+            EnumSet<SftpClient.OpenMode> modes = EnumSet.of(SftpClient.OpenMode.Write, SftpClient.OpenMode.Create);
+            // without TRUNC the node continues what it holds; STOR from 0 and a new file start afresh (APPE never
+            // truncates)
+            if (held == null || (!append && offset == 0)) {
+                modes.add(SftpClient.OpenMode.Truncate);
             }
             SftpClient.CloseableHandle handle;
             try {

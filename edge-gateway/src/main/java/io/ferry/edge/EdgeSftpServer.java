@@ -291,6 +291,10 @@ public final class EdgeSftpServer implements SmartLifecycle {
                 }
             });
             session.setAttribute(RELAY, opened);
+            if (!session.isOpen()) {
+                opened.close(true); // the partner left while its file session opened: nothing will close it
+                throw new IOException("the partner's session closed");
+            }
             return opened;
         }
     }
@@ -311,6 +315,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
         private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         /** What the partner sent before the node's channel was open. */
         private final List<byte[]> early = new java.util.ArrayList<>();
+        private boolean partnerDone;
+        private volatile Writer toPartner;
 
         Relay(ChannelSession partnerChannel) {
             this.partnerChannel = partnerChannel;
@@ -324,19 +330,30 @@ public final class EdgeSftpServer implements SmartLifecycle {
                             early.add(copy);
                             return 0; // the window reopens once the node's channel took it
                         }
+                        // queued in arrival order, under the lock that also queued the early bytes first
+                        toNode.write(new ByteArrayBuffer(copy), () -> release(ch, len));
                     }
-                    toNode.write(new ByteArrayBuffer(copy), () -> release(ch, len));
                     return 0;
                 }
 
                 @Override
                 public void close() {
-                    NodeChannel open = channel;
-                    if (open != null) {
-                        open.close(false);
+                    // the partner is done sending (EOF or close): the node's channel closes after what is queued
+                    synchronized (Relay.this) {
+                        partnerDone = true;
+                        if (toNode != null) {
+                            toNode.then(Relay.this::closeNode);
+                        }
                     }
                 }
             });
+        }
+
+        private void closeNode() {
+            NodeChannel open = channel;
+            if (open != null) {
+                open.close(false);
+            }
         }
 
         private void release(ChannelSession ch, long len) {
@@ -385,25 +402,33 @@ public final class EdgeSftpServer implements SmartLifecycle {
         @Override
         public void start(ChannelSession ignored, Environment env) {
             ServerSession session = partnerChannel.getServerSession();
-            Writer toPartner = new Writer(partnerOut, () -> end(1));
+            Writer partnerWriter = new Writer(partnerOut, () -> end(1));
+            toPartner = partnerWriter;
             workers.execute(() -> {
                 try {
                     ClientSession relay = relaySession(session);
-                    NodeChannel sftp = new NodeChannel(toPartner);
+                    NodeChannel sftp = new NodeChannel(partnerWriter);
                     relay.getService(ConnectionService.class).registerChannel(sftp);
                     sftp.setStreaming(ClientChannel.Streaming.Async);
                     channel = sftp;
-                    sftp.addCloseFutureListener(f -> end(sftp.getExitStatus() == null ? 0 : sftp.getExitStatus()));
+                    // the partner hears the end only after every answer the node sent is written to it
+                    sftp.addCloseFutureListener(f -> partnerWriter.then(
+                            () -> end(sftp.getExitStatus() == null ? 0 : sftp.getExitStatus())));
                     sftp.open().verify(properties.backendTimeout().multipliedBy(10));
+                    if (!partnerChannel.isOpen() || !session.isOpen()) {
+                        sftp.close(true); // the partner left while the node's channel opened
+                        return;
+                    }
                     Writer writer = new Writer(sftp.getAsyncIn(), () -> sftp.close(true));
-                    List<byte[]> pending;
                     synchronized (this) {
-                        pending = List.copyOf(early);
+                        for (byte[] bytes : early) {
+                            writer.write(new ByteArrayBuffer(bytes), () -> release(partnerChannel, bytes.length));
+                        }
                         early.clear();
                         toNode = writer;
-                    }
-                    for (byte[] bytes : pending) {
-                        writer.write(new ByteArrayBuffer(bytes), () -> release(partnerChannel, bytes.length));
+                        if (partnerDone) {
+                            writer.then(this::closeNode);
+                        }
                     }
                 } catch (IOException | RuntimeException e) {
                     log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
@@ -470,6 +495,11 @@ public final class EdgeSftpServer implements SmartLifecycle {
             this.onError = onError;
         }
 
+        /** Runs {@code action} once everything queued so far is written (at once if nothing is). */
+        void then(Runnable action) {
+            write(null, action);
+        }
+
         void write(Buffer buffer, Runnable written) {
             synchronized (this) {
                 queue.add(new Object[] {buffer, written});
@@ -489,6 +519,11 @@ public final class EdgeSftpServer implements SmartLifecycle {
                     writing = false;
                     return;
                 }
+            }
+            if (item[0] == null) { // a marker: everything before it is written
+                ((Runnable) item[1]).run();
+                next();
+                return;
             }
             try {
                 out.writeBuffer((Buffer) item[0]).addListener(f -> {

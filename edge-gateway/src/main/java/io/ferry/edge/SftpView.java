@@ -13,6 +13,8 @@ import org.apache.ftpserver.ftplet.FtpFile;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
 
 /**
  * An FTPS partner's files, seen through its SFTP session on the node: listings, directories, renames and deletes
@@ -102,6 +104,7 @@ final class SftpView implements FileSystemView {
     final class File implements FtpFile {
         private final String path;
         private SftpClient.Attributes attributes;
+        private IOException failure;
         private boolean fetched;
 
         File(String path, SftpClient.Attributes attributes) {
@@ -121,14 +124,29 @@ final class SftpView implements FileSystemView {
                     attributes = meta.stat(path);
                 } catch (IOException e) {
                     attributes = null; // missing, or not allowed: both look like nothing there
+                    failure = e instanceof SftpException sftp && sftp.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE
+                            ? null : e;
                 }
             }
             return attributes;
         }
 
+        /**
+         * What the node holds under this path, for a transfer that must not guess: the attributes, null when there
+         * is nothing, or the error when the node could not say (a transfer then stops rather than start over).
+         */
+        SftpClient.Attributes attributesOrFail() throws IOException {
+            SftpClient.Attributes known = attributes();
+            if (failure != null) {
+                throw failure;
+            }
+            return known;
+        }
+
         /** Forget what was fetched (after this view changed the file). */
         void refresh() {
             fetched = false;
+            failure = null;
         }
 
         @Override

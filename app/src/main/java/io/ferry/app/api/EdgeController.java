@@ -35,7 +35,10 @@ class EdgeController {
         }
     }
 
-    /** What an edge needs to be configured: its name, its secret (shown once) and the nodes' host keys to pin. */
+    /**
+     * What an edge needs to be configured: its name, its secret (shown once) and the host key of the nodes' edge
+     * listener, to pin (that listener has a key of its own, which no edge ever holds).
+     */
     record Registered(String name, Instant createdAt, String status, String secret, List<String> hostKeys) {
     }
 
@@ -51,8 +54,7 @@ class EdgeController {
     ResponseEntity<Registered> register(@RequestBody EdgeRequest body) {
         EdgeService.Registration registration = edges.register(body == null ? null : body.name());
         Edge edge = registration.edge();
-        List<String> fingerprints = hostKeys.fingerprints().stream().map(f -> f.substring(f.indexOf(' ') + 1))
-                .toList();
+        List<String> fingerprints = hostKeys.internalFingerprints();
         return ResponseEntity.created(URI.create("/api/v1/edges/" + edge.getName())).body(new Registered(
                 edge.getName(), edge.getCreatedAt(), "active", registration.secret(), fingerprints));
     }

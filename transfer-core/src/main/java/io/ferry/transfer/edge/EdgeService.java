@@ -7,6 +7,8 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -97,26 +99,30 @@ public class EdgeService {
         return edge;
     }
 
-    /** Whether {@code secret} is the secret of the named, unrevoked edge (compared in constant time). */
+    /**
+     * Whether {@code secret} is the secret of the named, unrevoked edge (compared in constant time); if so, the
+     * registration it belongs to (its secret's hash), which a session keeps to notice a revocation followed by a new
+     * registration under the same name.
+     */
     @Transactional(readOnly = true)
-    public boolean verify(String name, String secret) {
+    public Optional<String> verify(String name, String secret) {
         if (name == null || secret == null) {
-            return false;
+            return Optional.empty();
         }
         return repository.findByName(name).filter(e -> !e.isRevoked())
-                .map(e -> MessageDigest.isEqual(e.getSecretHash().getBytes(StandardCharsets.US_ASCII),
+                .filter(e -> MessageDigest.isEqual(e.getSecretHash().getBytes(StandardCharsets.US_ASCII),
                         hash(secret).getBytes(StandardCharsets.US_ASCII)))
-                .orElse(false);
+                .map(Edge::getSecretHash);
     }
 
-    /** Of these edge names, the ones that are registered and not revoked. */
+    /** Of these edge names, the registrations (see {@link #verify}) that are in force. */
     @Transactional(readOnly = true)
-    public Set<String> active(Set<String> names) {
+    public Map<String, String> active(Set<String> names) {
         if (names.isEmpty()) {
-            return Set.of();
+            return Map.of();
         }
         return repository.findAll().stream().filter(e -> !e.isRevoked() && names.contains(e.getName()))
-                .map(Edge::getName).collect(Collectors.toSet());
+                .collect(Collectors.toMap(Edge::getName, Edge::getSecretHash));
     }
 
     static String hash(String secret) {

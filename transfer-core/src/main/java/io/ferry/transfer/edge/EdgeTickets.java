@@ -45,8 +45,13 @@ public final class EdgeTickets {
 
     /** The ticket, if it exists, is unexpired and was issued to this edge; it cannot be used again. */
     public Optional<Ticket> redeem(String edge, String id) {
-        Ticket ticket = id == null ? null : tickets.remove(id);
-        if (ticket == null || !ticket.edge().equals(edge) || ticket.expires().isBefore(clock.instant())) {
+        if (id == null) {
+            return Optional.empty();
+        }
+        Ticket ticket = tickets.get(id);
+        // another edge cannot even spend it
+        if (ticket == null || !ticket.edge().equals(edge) || !tickets.remove(id, ticket)
+                || ticket.expires().isBefore(clock.instant())) {
             return Optional.empty();
         }
         return Optional.of(ticket);

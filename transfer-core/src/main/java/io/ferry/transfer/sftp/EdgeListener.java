@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -69,6 +70,9 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     /** How an edge's login name starts (not a valid account name: accounts have no ':'). */
     public static final String EDGE_PREFIX = "edge:";
     static final int SWEEP_SECONDS = 2;
+    /** The registration an edge's session logged in under (a re-registration under the same name is another). */
+    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<String> REGISTRATION =
+            new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(EdgeListener.class);
     private static final int MAX_REQUEST = 64 * 1024;
@@ -100,7 +104,10 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         this.status = status;
         this.tlsIdentity = tlsIdentity;
         this.hostKeys = hostKeyStore.loadOrCreate();
-        this.server = SftpServer.base(sftp, hostKeys, transferLog, nodeId);
+        // the listener's own key, never given out: the edges hold the partners' host key, and one edge that leaks
+        // it must not be able to pose as a node to the others
+        this.server = SftpServer.base(sftp, properties.enabled() ? hostKeyStore.internalKeys() : hostKeys, transferLog,
+                nodeId);
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
         // logins and requests wait on the database: more threads than cores, so a burst of logins is not queued
@@ -139,12 +146,14 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     }
 
     private boolean admit(ServerSession session, String edge, String secret, String ticketId) {
-        if (!edges.verify(edge, secret)) {
+        Optional<String> registration = edges.verify(edge, secret);
+        if (registration.isEmpty()) {
             SftpSessions.withMdc(session, () -> log.warn("Edge '{}' refused: not registered, revoked, or a wrong"
                     + " secret", edge));
             return false;
         }
         session.setAttribute(SftpSessions.EDGE, edge);
+        session.setAttribute(REGISTRATION, registration.get());
         if (ticketId == null) {
             SftpSessions.withMdc(session, () -> log.info("Edge '{}' connected", edge));
             return true;
@@ -355,10 +364,10 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                     inUse.add(edge);
                 }
             });
-            Set<String> active = edges.active(inUse);
+            Map<String, String> active = edges.active(inUse);
             for (var session : server.getActiveSessions()) {
                 String edge = SftpSessions.edge(session);
-                if (edge != null && !active.contains(edge)) {
+                if (edge != null && !Objects.equals(active.get(edge), session.getAttribute(REGISTRATION))) {
                     SftpSessions.withMdc(session, () -> log.info("Closing a session of edge '{}': it was revoked", edge));
                     session.close(true);
                 }

@@ -55,7 +55,8 @@ public class HostKeyStore {
         List<KeyPair> pairs = new ArrayList<>();
         for (Object[] spec : GENERATED) {
             String type = (String) spec[0];
-            pairs.add(repository.findByAlgorithm(type).map(this::unseal).orElseGet(() -> create(type, (int) spec[1])));
+            pairs.add(repository.findByAlgorithm(type).map(this::unseal).orElseGet(() -> create(type, type,
+                    (int) spec[1])));
         }
         for (KeyPair pair : pairs) {
             log.info("SSH host key {} {}", KeyUtils.getKeyType(pair), KeyUtils.getFingerPrint(pair.getPublic()));
@@ -63,27 +64,46 @@ public class HostKeyStore {
         return pairs;
     }
 
-    /** Fingerprints ({@code SHA256:...}) of the stored host keys, by algorithm. */
-    public List<String> fingerprints() {
-        return repository.findAll().stream().map(k -> k.getAlgorithm() + " " + k.getFingerprint()).toList();
+    /** Rows of the edge listener's own keys are named with this prefix and the key type. */
+    private static final String INTERNAL = "edge-listener:";
+
+    /**
+     * The host key of the nodes' internal listener for edges (ed25519), apart from the partners' keys: edges are
+     * given the partners' keys to present, never this one.
+     */
+    public List<KeyPair> internalKeys() {
+        String name = INTERNAL + KeyPairProvider.SSH_ED25519;
+        return List.of(repository.findByAlgorithm(name).map(this::unseal)
+                .orElseGet(() -> create(name, KeyPairProvider.SSH_ED25519, 256)));
     }
 
-    private KeyPair create(String type, int bits) {
+    /** Fingerprints ({@code SHA256:...}) of the internal listener's keys: what edges pin. */
+    public List<String> internalFingerprints() {
+        return internalKeys().stream().map(k -> KeyUtils.getFingerPrint(k.getPublic())).toList();
+    }
+
+    /** Fingerprints ({@code SHA256:...}) of the stored host keys, by algorithm. */
+    public List<String> fingerprints() {
+        return repository.findAll().stream().filter(k -> !k.getAlgorithm().startsWith(INTERNAL))
+                .map(k -> k.getAlgorithm() + " " + k.getFingerprint()).toList();
+    }
+
+    private KeyPair create(String name, String type, int bits) {
         KeyPair pair;
         try {
             pair = KeyUtils.generateKeyPair(type, bits);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Cannot generate a " + type + " host key", e);
         }
-        HostKey row = new HostKey(type, masterKey.id(), Base64.getEncoder().encodeToString(masterKey.seal(encode(pair))),
+        HostKey row = new HostKey(name, masterKey.id(), Base64.getEncoder().encodeToString(masterKey.seal(encode(pair))),
                 KeyUtils.getFingerPrint(pair.getPublic()));
         try {
             tx.executeWithoutResult(s -> repository.saveAndFlush(row));
-            log.info("Generated SSH host key {} {}", type, row.getFingerprint());
+            log.info("Generated SSH host key {} {}", name, row.getFingerprint());
             return pair;
         } catch (DataIntegrityViolationException e) {
             // Another node stored one first: use that one, so all nodes agree.
-            return repository.findByAlgorithm(type).map(this::unseal).orElseThrow(() -> e);
+            return repository.findByAlgorithm(name).map(this::unseal).orElseThrow(() -> e);
         }
     }
 
