@@ -557,6 +557,53 @@ class EdgeIT {
 
     @Test
     @Order(9)
+    void bansShouldBeSharedBetweenTheEdgeAndTheCluster() throws Exception {
+        Node survivor = a.process.isAlive() ? a : b;
+        // the edge's ban of the brute force reached the cluster: the node itself refuses the address now
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                survivor.json("GET", "/api/v1/defender/bans", null, 200).toString()).contains("\"127.0.0.1\""));
+        assertThatThrownBy(() -> passwordLogin(survivor.sftp, PASSWORD)).isInstanceOf(IOException.class);
+        assertThat(survivor.http("DELETE", "/api/v1/defender/bans/127.0.0.1", null).statusCode()).isEqualTo(204);
+        passwordLogin(survivor.sftp, PASSWORD);
+
+        // the cluster's bans reach the edge's door, and so does lifting them
+        int before = bannedAtEdge();
+        assertThat(before).isPositive(); // its own ban of the brute force
+        survivor.json("POST", "/api/v1/defender/bans", "{\"address\":\"198.51.100.77\",\"minutes\":5}", 201);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(bannedAtEdge()).isEqualTo(before + 1));
+        assertThat(survivor.http("DELETE", "/api/v1/defender/bans/198.51.100.77", null).statusCode()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(bannedAtEdge()).isEqualTo(before));
+
+        // straight to a node, guessed passwords get the address banned by the cluster's defender (10 within a
+        // window of 5 minutes by default; 20 guesses make 10 in one window whatever the clock)
+        for (int i = 0; i < 20; i++) {
+            int attempt = i;
+            assertThatThrownBy(() -> passwordLogin(survivor.sftp, "guess-" + attempt)).isInstanceOf(IOException.class);
+        }
+        assertThat(survivor.json("GET", "/api/v1/defender/bans", null, 200).toString()).contains("\"127.0.0.1\"");
+        assertThatThrownBy(() -> passwordLogin(survivor.sftp, PASSWORD)).isInstanceOf(IOException.class);
+        assertThat(survivor.http("DELETE", "/api/v1/defender/bans/127.0.0.1", null).statusCode()).isEqualTo(204);
+        passwordLogin(survivor.sftp, PASSWORD);
+    }
+
+    private int bannedAtEdge() throws Exception {
+        HttpResponse<String> health = edge.http("GET", "/actuator/health", null);
+        return mapper.readTree(health.body()).path("components").path("backends").path("details")
+                .path("bannedAddresses").asInt(-1);
+    }
+
+    /** Logs in as acme with a password, straight to a node's SFTP port. */
+    private void passwordLogin(int port, String password) throws IOException {
+        mina.setServerKeyVerifier((s, address, key) -> true);
+        try (ClientSession session = mina.connect("acme", "127.0.0.1", port).verify(Duration.ofSeconds(10))
+                .getSession()) {
+            session.addPasswordIdentity(password);
+            session.auth().verify(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    @Order(10)
     void aRevokedEdgeShouldLoseItsNodes() throws Exception {
         Node survivor = a.process.isAlive() ? a : b;
         JsonNode revoked = survivor.json("DELETE", "/api/v1/edges/edge-it", null, 200);

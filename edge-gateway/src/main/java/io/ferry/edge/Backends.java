@@ -97,6 +97,63 @@ public final class Backends implements SmartLifecycle {
         for (Backend backend : backends) {
             pollers.execute(() -> poll(backend));
         }
+        if (cycles++ % BAN_SYNC_CYCLES == 0) {
+            pollers.execute(this::syncBans);
+        }
+    }
+
+    /** Status polls between two fetches of the cluster's bans (every 5 s at the default interval). */
+    private static final int BAN_SYNC_CYCLES = 10;
+    private long cycles;
+    private volatile Door door;
+
+    /** The door that follows the cluster's bans, and reports its own to the cluster. */
+    void follow(Door door) {
+        this.door = door;
+        door.onBan((address, duration) -> pollers.execute(() -> reportBan(address, duration)));
+    }
+
+    /** Takes the cluster's bans to the door, so banned addresses are dropped before any login. */
+    private void syncBans() {
+        Door following = door;
+        if (following == null) {
+            return;
+        }
+        for (Backend backend : backends) {
+            if (!backend.ready()) {
+                continue;
+            }
+            try {
+                Properties bans = backend.request("bans", new Properties());
+                java.util.Map<String, java.time.Instant> list = new java.util.HashMap<>();
+                bans.stringPropertyNames().forEach(address -> list.put(address,
+                        java.time.Instant.ofEpochMilli(Long.parseLong(bans.getProperty(address)))));
+                following.clusterBans(list);
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.debug("Cannot fetch the cluster's bans from {}: {}", backend.address(), e.toString());
+            }
+        }
+    }
+
+    /** Tells the cluster's defender of a ban this edge decided, so other edges and the nodes drop the address too. */
+    private void reportBan(String address, java.time.Duration duration) {
+        Properties request = new Properties();
+        request.setProperty("address", address);
+        request.setProperty("seconds", String.valueOf(Math.max(1, duration.toSeconds())));
+        request.setProperty("reason", "failed logins at the edge's door");
+        for (Backend backend : backends) {
+            if (!backend.ready()) {
+                continue;
+            }
+            try {
+                backend.request("ban", request);
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.debug("Cannot report the ban of {} to {}: {}", address, backend.address(), e.toString());
+            }
+        }
+        log.warn("No node took the ban of {}: it holds at this edge only", address);
     }
 
     private final java.util.Set<Backend> polling = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -31,10 +31,12 @@ final class Door {
     private final MeterRegistry meters;
     private final Set<String> allowList;
     private final Map<String, Instant> bans = new ConcurrentHashMap<>();
+    private volatile Map<String, Instant> clusterBans = Map.of();
     private final Map<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
     private final Map<String, Deque<Instant>> arrivals = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    private volatile java.util.function.BiConsumer<String, java.time.Duration> onBan = (address, duration) -> { };
 
     Door(EdgeProperties.Limits limits, Clock clock, MeterRegistry meters) {
         this.limits = limits;
@@ -102,6 +104,10 @@ final class Door {
     }
 
     boolean banned(String address) {
+        Instant cluster = clusterBans.get(address);
+        if (cluster != null && cluster.isAfter(clock.instant())) {
+            return true;
+        }
         Instant until = bans.get(address);
         if (until == null) {
             return false;
@@ -111,6 +117,28 @@ final class Door {
             return false;
         }
         return true;
+    }
+
+    /** Who hears of the bans this door decides (the cluster's defender, through a node). */
+    void onBan(java.util.function.BiConsumer<String, java.time.Duration> listener) {
+        this.onBan = listener;
+    }
+
+    /** A ban the cluster decided (a node's answer to a login): dropped at the door until the next sync says. */
+    void bannedUntil(String address, Instant until) {
+        if (allowList.contains(address) || !until.isAfter(clock.instant())) {
+            return;
+        }
+        Map<String, Instant> next = new java.util.HashMap<>(clusterBans);
+        next.put(address, until);
+        clusterBans = Map.copyOf(next);
+    }
+
+    /** The cluster's bans as a node listed them: they replace the last list (so a lifted ban is lifted here). */
+    void clusterBans(Map<String, Instant> bans) {
+        Map<String, Instant> next = new java.util.HashMap<>(bans);
+        next.keySet().removeAll(allowList);
+        clusterBans = Map.copyOf(next);
     }
 
     /** Counts a failed login; true if it got the address banned. */
@@ -137,6 +165,7 @@ final class Door {
             meters.counter("ferry.edge.bans").increment();
             log.warn("Banned {} for {}: {} failed logins within {}", address, limits.banFor(), count,
                     limits.banWindow());
+            onBan.accept(address, limits.banFor());
             return true;
         }
         return false;
@@ -160,7 +189,11 @@ final class Door {
         });
     }
 
+    /** The bans in force at this door: its own and the cluster's. */
     Map<String, Instant> bans() {
-        return Map.copyOf(bans);
+        Map<String, Instant> all = new java.util.HashMap<>(clusterBans);
+        bans.forEach((address, until) -> all.merge(address, until, (a, b) -> a.isAfter(b) ? a : b));
+        all.values().removeIf(until -> !until.isAfter(clock.instant()));
+        return Map.copyOf(all);
     }
 }

@@ -29,8 +29,10 @@ class EdgeConfiguration {
     }
 
     @Bean
-    Door door(EdgeProperties properties, MeterRegistry meters) {
-        return new Door(properties.limits(), Clock.systemUTC(), meters);
+    Door door(EdgeProperties properties, MeterRegistry meters, Backends backends) {
+        Door door = new Door(properties.limits(), Clock.systemUTC(), meters);
+        backends.follow(door);
+        return door;
     }
 
     @Bean
@@ -49,7 +51,7 @@ class EdgeConfiguration {
      */
     @Bean
     HealthIndicator backendsHealthIndicator(Backends backends, EdgeSftpServer sftp, EdgeFtpsServer ftps,
-            EdgeProperties properties) {
+            EdgeProperties properties, Door door) {
         return () -> {
             boolean anyReady = backends.all().stream().anyMatch(Backend::ready);
             boolean listening = (sftp.listening() || !properties.sftp().enabled())
@@ -57,6 +59,7 @@ class EdgeConfiguration {
             Health.Builder health = anyReady && listening ? Health.up() : Health.outOfService();
             health.withDetail("sftpListening", sftp.listening());
             health.withDetail("ftpsListening", ftps.listening());
+            health.withDetail("bannedAddresses", door.bans().size());
             for (Backend b : backends.all()) {
                 health.withDetail(b.address(), java.util.Map.of("node", b.name(), "ready", b.ready(),
                         "answers", b.up(), "role", b.status().getOrDefault("role", "?"),

@@ -336,6 +336,12 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                 if ("not-serving".equals(answer.getProperty("reason"))) {
                     continue;
                 }
+                if ("banned".equals(answer.getProperty("reason"))) {
+                    door.bannedUntil(address,
+                            java.time.Instant.ofEpochMilli(Long.parseLong(answer.getProperty("until"))));
+                    meters.counter("ferry.edge.auth", "method", "password", "outcome", "banned").increment();
+                    throw new AuthenticationFailedException("banned");
+                }
                 meters.counter("ferry.edge.auth", "method", "password", "outcome", "failure").increment();
                 log.info("Authentication (FTPS password) of '{}' from {} failed", username, address);
                 door.failed(address);

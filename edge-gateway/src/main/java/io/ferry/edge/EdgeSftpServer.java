@@ -246,6 +246,13 @@ public final class EdgeSftpServer implements SmartLifecycle {
             if ("not-serving".equals(answer.getProperty("reason"))) {
                 continue; // stopped serving since its last status: ask the next
             }
+            if ("banned".equals(answer.getProperty("reason"))) {
+                door.bannedUntil(address, java.time.Instant.ofEpochMilli(Long.parseLong(answer.getProperty("until"))));
+                meters.counter("ferry.edge.auth", "method", method, "outcome", "banned").increment();
+                log.info("'{}' from {} refused: the cluster banned the address", username, address);
+                disconnect(session, "too many failed logins");
+                return false;
+            }
             meters.counter("ferry.edge.auth", "method", method, "outcome", "failure").increment();
             if (keyFingerprint == null) {
                 // a key a client merely offers is not a failure: clients try each key they have

@@ -59,6 +59,22 @@ class DoorTest {
     }
 
     @Test
+    void theClustersBansShouldHoldAtTheDoorUntilALaterListLiftsThem() {
+        Door door = door(100, 10, List.of("192.0.2.1"));
+        door.bannedUntil("203.0.113.5", now.plusSeconds(60)); // a node's answer to a login
+        door.clusterBans(java.util.Map.of("203.0.113.6", now.plusSeconds(60), "192.0.2.1", now.plusSeconds(60)));
+        assertThat(door.banned("203.0.113.5")).isFalse(); // the list replaced the answer's ban: it was lifted
+        assertThat(door.admit("203.0.113.6")).contains("banned");
+        assertThat(door.banned("192.0.2.1")).isFalse(); // allow-listed
+        door.clusterBans(java.util.Map.of());
+        assertThat(door.admit("203.0.113.6")).isEmpty();
+        door.bannedUntil("203.0.113.7", now.plusSeconds(30));
+        assertThat(door.banned("203.0.113.7")).isTrue();
+        now = now.plusSeconds(31);
+        assertThat(door.banned("203.0.113.7")).isFalse();
+    }
+
+    @Test
     void anAllowedAddressShouldNeverBeBanned() {
         Door door = door(100, 10, List.of("192.0.2.1"));
         for (int i = 0; i < 10; i++) {

@@ -57,19 +57,31 @@ class NodeConfiguration {
         return encoder;
     }
 
+    /** Failed logins counted and bans kept cluster-wide, for every listener and every edge. */
+    @Bean
+    io.ferry.app.defender.ClusterDefender defender(ClusterNode cluster,
+            io.ferry.app.defender.DefenderProperties properties, io.micrometer.core.instrument.MeterRegistry meters) {
+        return new io.ferry.app.defender.ClusterDefender(cluster, properties, meters);
+    }
+
     @Bean
     SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving) {
-        return new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving);
+            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
+            io.ferry.app.defender.ClusterDefender defender) {
+        SftpServer server = new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(),
+                serving);
+        server.setDefender(defender);
+        return server;
     }
 
     @Bean
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.transfer.node.RuntimeSettings settings) {
+            io.ferry.transfer.node.RuntimeSettings settings, io.ferry.app.defender.ClusterDefender defender) {
         FtpsServer server = new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(),
                 serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
+        server.setDefender(defender);
         return server;
     }
 
@@ -87,8 +99,8 @@ class NodeConfiguration {
             AccountService accounts, StorageRoot storage, TransferLog transferLog, ClusterNode cluster,
             ServingState serving, io.ferry.transfer.edge.EdgeService edges, io.ferry.transfer.edge.EdgeTickets tickets,
             org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
-            TlsCertificateStore certificates, FtpsProperties ftps) {
-        return new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
+            TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.app.defender.ClusterDefender defender) {
+        EdgeListener listener = new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
                 edges, tickets, () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
                     return Map.of("node", cluster.nodeId(),
@@ -97,6 +109,8 @@ class NodeConfiguration {
                             "drain", r.drainState().toString(),
                             "storage", storage.health().status().up() ? "up" : "down");
                 }, () -> tlsIdentity(certificates.load(ftps)));
+        listener.setDefender(defender);
+        return listener;
     }
 
     /** The cluster's FTPS certificate and key, for an edge to present (DER, base64). */

@@ -31,8 +31,11 @@ final class FerryUserManager implements UserManager {
     private final AccountService accounts;
     private final StorageRoot storage;
     private final java.util.function.IntSupplier maxLoginsPerAccount;
+    private final java.util.function.Supplier<io.ferry.transfer.node.Defender> defender;
 
-    FerryUserManager(AccountService accounts, StorageRoot storage, java.util.function.IntSupplier maxLoginsPerAccount) {
+    FerryUserManager(AccountService accounts, StorageRoot storage, java.util.function.IntSupplier maxLoginsPerAccount,
+            java.util.function.Supplier<io.ferry.transfer.node.Defender> defender) {
+        this.defender = defender;
         this.accounts = accounts;
         this.storage = storage;
         this.maxLoginsPerAccount = maxLoginsPerAccount;
@@ -48,6 +51,9 @@ final class FerryUserManager implements UserManager {
         if (account.isEmpty()) {
             log.warn("FTP login failed for '{}' from {}", login.getUsername(),
                     login.getUserMetadata() == null ? "?" : login.getUserMetadata().getInetAddress());
+            if (login.getUserMetadata() != null && login.getUserMetadata().getInetAddress() != null) {
+                defender.get().failed(login.getUserMetadata().getInetAddress().getHostAddress());
+            }
             throw new AuthenticationFailedException("Authentication failed");
         }
         Account found = account.get();

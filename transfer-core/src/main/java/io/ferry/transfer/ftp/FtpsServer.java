@@ -50,6 +50,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final String certificateFingerprint;
     private final ServingState serving;
     private volatile java.util.function.IntSupplier maxLoginsPerAccount;
+    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile boolean running;
     private boolean started;
 
@@ -76,7 +77,20 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
                 ? tls(context, properties, java.util.List.of("TLSv1.2")) : tls;
 
         factory.setUserManager(new FerryUserManager(accounts, storage,
-                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt()));
+                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt(),
+                () -> defender));
+        // banned addresses are dropped on connect
+        factory.setFtplets(Map.of("defender", new org.apache.ftpserver.ftplet.DefaultFtplet() {
+            @Override
+            public org.apache.ftpserver.ftplet.FtpletResult onConnect(org.apache.ftpserver.ftplet.FtpSession session) {
+                String address = session.getClientAddress().getAddress().getHostAddress();
+                if (defender.banned(address)) {
+                    log.info("FTPS connection from {} refused: banned", address);
+                    return org.apache.ftpserver.ftplet.FtpletResult.DISCONNECT;
+                }
+                return org.apache.ftpserver.ftplet.FtpletResult.DEFAULT;
+            }
+        }));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
         FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
@@ -181,6 +195,11 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
                 return ClientAuth.NONE;
             }
         };
+    }
+
+    /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
+    public void setDefender(io.ferry.transfer.node.Defender defender) {
+        this.defender = defender;
     }
 
     /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */

@@ -89,6 +89,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private final SftpAuthenticator authenticator;
     private final ExecutorService workers;
     private ScheduledExecutorService sweeper;
+    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile boolean running;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -119,6 +120,11 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         server.setPublickeyAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setCommandFactory((channel, command) -> new Request(command.trim()));
+    }
+
+    /** Uses the cluster's defender for the partners edges relay (their own addresses, as the edges saw them). */
+    public void setDefender(io.ferry.transfer.node.Defender defender) {
+        this.defender = defender;
     }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
@@ -195,6 +201,17 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                 answer.setProperty("sessions", String.valueOf(activeSessions()));
             }
             case "auth" -> authenticate(edge, request, answer);
+            case "bans" -> defender.bans().forEach((address, until) -> answer.setProperty(address,
+                    String.valueOf(until.toEpochMilli())));
+            case "ban" -> {
+                String address = request.getProperty("address");
+                long seconds = Long.parseLong(request.getProperty("seconds", "900"));
+                if (address == null || seconds <= 0) {
+                    throw new IllegalArgumentException("ban needs an address and seconds > 0");
+                }
+                defender.ban(address, java.time.Duration.ofSeconds(Math.min(seconds, 7 * 24 * 3600)),
+                        "banned by edge '" + edge + "': " + request.getProperty("reason", "failed logins"));
+            }
             case "identity" -> {
                 for (int i = 0; i < hostKeys.size(); i++) {
                     answer.setProperty("hostKey." + i, encode(hostKeys.get(i)));
@@ -218,6 +235,15 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             answer.setProperty("reason", "not-serving");
             return;
         }
+        Optional<java.time.Instant> bannedUntil = defender.bannedUntil(address);
+        if (bannedUntil.isPresent()) {
+            log.info("Authentication of '{}' from {} through edge '{}' refused: banned until {}", username, address,
+                    edge, bannedUntil.get());
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", "banned");
+            answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
+            return;
+        }
         Optional<Account> account;
         if (password != null) {
             account = accounts.authenticate(username, password);
@@ -228,8 +254,15 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }
         if (account.isEmpty()) {
             log.warn("Authentication ({}) of '{}' from {} through edge '{}' failed", method, username, address, edge);
+            if (password != null) {
+                defender.failed(address); // a guessed password; a public key merely offered is not a failure
+            }
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
+            defender.bannedUntil(address).ifPresent(until -> {
+                answer.setProperty("reason", "banned");
+                answer.setProperty("until", String.valueOf(until.toEpochMilli()));
+            });
             return;
         }
         answer.setProperty("ok", "true");

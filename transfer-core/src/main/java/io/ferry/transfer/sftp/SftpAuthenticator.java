@@ -37,6 +37,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
     private final AccountService accounts;
     private final StorageRoot storage;
     private final Executor executor;
+    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
 
     SftpAuthenticator(AccountService accounts, StorageRoot storage, Executor executor) {
         this.accounts = accounts;
@@ -44,9 +45,19 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
         this.executor = executor;
     }
 
+    void setDefender(io.ferry.transfer.node.Defender defender) {
+        this.defender = defender;
+    }
+
     @Override
     public boolean authenticate(String username, String password, ServerSession session) {
-        return async(session, "password", () -> accounts.authenticate(username, password));
+        return async(session, "password", () -> {
+            Optional<Account> account = accounts.authenticate(username, password);
+            if (account.isEmpty()) {
+                defender.failed(SftpSessions.clientAddress(session)); // a guessed password, unlike an offered key
+            }
+            return account;
+        });
     }
 
     /**

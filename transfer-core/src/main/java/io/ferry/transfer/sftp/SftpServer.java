@@ -37,6 +37,8 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     private final ListeningSshServer server;
     private final ExecutorService authExecutor;
     private final ServingState serving;
+    private final SftpAuthenticator authenticator;
+    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile boolean running;
 
     /** A server session whose byte counters can be read. */
@@ -92,9 +94,31 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         server.setPort(properties.port());
         this.authExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 daemonThreads("sftp-auth-"));
-        SftpAuthenticator authenticator = new SftpAuthenticator(accounts, storage, authExecutor);
+        this.authenticator = new SftpAuthenticator(accounts, storage, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
+        server.addSessionListener(new org.apache.sshd.common.session.SessionListener() {
+            @Override
+            public void sessionCreated(org.apache.sshd.common.session.Session session) {
+                refuseBanned(session, defender);
+            }
+        });
+    }
+
+    /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
+    public void setDefender(io.ferry.transfer.node.Defender defender) {
+        this.defender = defender;
+        authenticator.setDefender(defender);
+    }
+
+    /** Closes a new session from a banned address before anything else happens on it. */
+    static void refuseBanned(org.apache.sshd.common.session.Session session, io.ferry.transfer.node.Defender defender) {
+        String address = SftpSessions.clientAddress(session);
+        defender.bannedUntil(address).ifPresent(until -> {
+            SftpSessions.withMdc(session, () -> log.info("Connection from {} refused: banned until {}", address,
+                    until));
+            session.close(true);
+        });
     }
 
     /**

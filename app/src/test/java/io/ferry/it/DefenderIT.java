@@ -1,0 +1,82 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+
+import org.apache.commons.net.ftp.FTPSClient;
+import org.apache.commons.net.util.TrustManagerUtils;
+import org.apache.sshd.client.session.ClientSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cluster's defender on a node: an administrator's ban drops the address's SFTP and FTPS connections before
+ * any login, and lifting it lets them in again. (The automatic ban after guessed passwords, and its sharing with an
+ * edge, run in {@link EdgeIT} on nodes of their own: this suite's shared node does not ban automatically.)
+ */
+class DefenderIT extends NodeIT {
+
+    private static final String PASSWORD = "defender-password-1";
+
+    @Test
+    void aBanShouldDropSftpAndFtpsConnectionsUntilItIsLifted() throws Exception {
+        String user = uniqueUser("defended");
+        admin().createAccount(user, PASSWORD);
+        try (ClientSession session = clients.login(sftpPort(), user, PASSWORD)) {
+            assertThat(session.isAuthenticated()).isTrue();
+        }
+        assertThat(ftpsLogin(user)).as("an FTPS login before the ban").isTrue();
+        Api.Response banned = admin().post("/api/v1/defender/bans",
+                "{\"address\":\"127.0.0.1\",\"minutes\":5,\"reason\":\"test\"}");
+        try {
+            assertThat(banned.status()).as(banned.body()).isEqualTo(201);
+            assertThat(banned.json().path("until").asString()).isNotBlank();
+            assertThat(admin().get("/api/v1/defender/bans").body()).contains("\"127.0.0.1\"");
+
+            assertThatThrownBy(() -> clients.login(sftpPort(), user, PASSWORD)).isInstanceOf(IOException.class);
+            assertThat(ftpsLogin(user)).as("an FTPS login from a banned address").isFalse();
+        } finally {
+            assertThat(admin().delete("/api/v1/defender/bans/127.0.0.1").status()).isEqualTo(204);
+        }
+        try (ClientSession session = clients.login(sftpPort(), user, PASSWORD)) {
+            assertThat(session.isAuthenticated()).isTrue();
+        }
+        assertThat(ftpsLogin(user)).as("an FTPS login after the ban").isTrue();
+        assertThat(admin().delete("/api/v1/defender/bans/127.0.0.1").status()).isEqualTo(404);
+    }
+
+    /** Whether an implicit FTPS login (trusting the node's self-signed certificate) succeeds. */
+    private boolean ftpsLogin(String user) {
+        FTPSClient ftps = new FTPSClient(true);
+        ftps.setTrustManager(TrustManagerUtils.getAcceptAllTrustManager());
+        ftps.setConnectTimeout(10_000);
+        ftps.setDefaultTimeout(10_000);
+        try {
+            ftps.connect("127.0.0.1", ftpsServer.implicitPort());
+            return ftps.login(user, PASSWORD);
+        } catch (IOException e) {
+            return false; // closed before the greeting
+        } finally {
+            try {
+                if (ftps.isConnected()) {
+                    ftps.disconnect();
+                }
+            } catch (IOException e) {
+                // already gone
+            }
+        }
+    }
+
+    @Test
+    void badBansShouldBeRefusedWithAReason() {
+        Api.Response noAddress = admin().post("/api/v1/defender/bans", "{\"minutes\":5}");
+        assertThat(noAddress.status()).isEqualTo(400);
+        assertThat(noAddress.body()).contains("address");
+        Api.Response tooLong = admin().post("/api/v1/defender/bans",
+                "{\"address\":\"198.51.100.1\",\"minutes\":100000}");
+        assertThat(tooLong.status()).isEqualTo(400);
+        assertThat(tooLong.body()).contains("minutes");
+        assertThat(admin().get("/api/v1/defender/bans").body()).doesNotContain("198.51.100.1");
+    }
+}
