@@ -138,7 +138,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         commands.addCommand("STOU", (s, c, r) -> reply(s, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
                 "STOU is not supported: name the file with STOR"));
         factory.setCommandFactory(loginInTime(commands.createCommandFactory()));
-        factory.setFtplets(Map.of("door", new DoorFtplet()));
+        factory.setFtplets(new java.util.HashMap<>(Map.of("door", new DoorFtplet()))); // FtpServer clears it on stop
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
         connections.setAnonymousLoginEnabled(false);

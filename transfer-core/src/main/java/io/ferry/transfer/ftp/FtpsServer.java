@@ -80,7 +80,8 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
                 () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt(),
                 () -> defender));
         // banned addresses are dropped on connect
-        factory.setFtplets(Map.of("defender", new org.apache.ftpserver.ftplet.DefaultFtplet() {
+        // a mutable map: FtpServer clears it when it stops
+        factory.setFtplets(new java.util.HashMap<>(Map.of("defender", new org.apache.ftpserver.ftplet.DefaultFtplet() {
             @Override
             public org.apache.ftpserver.ftplet.FtpletResult onConnect(org.apache.ftpserver.ftplet.FtpSession session) {
                 String address = session.getClientAddress().getAddress().getHostAddress();
@@ -90,7 +91,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
                 }
                 return org.apache.ftpserver.ftplet.FtpletResult.DEFAULT;
             }
-        }));
+        })));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
         FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
