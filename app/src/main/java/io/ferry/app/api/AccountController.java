@@ -43,7 +43,7 @@ class AccountController {
     ResponseEntity<AccountView> create(@RequestBody CreateAccount body) {
         Account account = accounts.create(new NewAccount(body.username(), body.password(), body.home(),
                 body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled(),
-                body.quotaBytes(), body.quotaFiles()));
+                body.quotaBytes(), body.quotaFiles(), body.allowedAddresses(), body.deniedAddresses()));
         return ResponseEntity.created(URI.create("/api/v1/accounts/" + account.getUsername()))
                 .body(AccountView.of(account));
     }
@@ -64,7 +64,7 @@ class AccountController {
     AccountView update(@PathVariable String username, @RequestBody UpdateAccount body) {
         return AccountView.of(accounts.update(username, new AccountChanges(body.password(), body.home(),
                 body.permissions() == null ? null : Permission.parseAll(body.permissions()), body.enabled(),
-                body.quotaBytes(), body.quotaFiles())));
+                body.quotaBytes(), body.quotaFiles(), body.allowedAddresses(), body.deniedAddresses())));
     }
 
     /** Same partial update as PATCH, for clients that only speak PUT. */

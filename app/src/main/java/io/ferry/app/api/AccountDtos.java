@@ -15,21 +15,23 @@ final class AccountDtos {
 
     /** {@code POST /api/v1/accounts}. */
     record CreateAccount(String username, String password, String home, List<String> permissions, Boolean enabled,
-            Long quotaBytes, Long quotaFiles) {
+            Long quotaBytes, Long quotaFiles, List<String> allowedAddresses, List<String> deniedAddresses) {
     }
 
     /** {@code PATCH /api/v1/accounts/{username}}: absent fields stay as they are. */
     record UpdateAccount(String password, String home, List<String> permissions, Boolean enabled, Long quotaBytes,
-            Long quotaFiles) {
+            Long quotaFiles, List<String> allowedAddresses, List<String> deniedAddresses) {
     }
 
     record AccountView(String username, String home, List<String> permissions, boolean enabled, boolean hasPassword,
-            long quotaBytes, long quotaFiles, Instant createdAt, Instant updatedAt) {
+            long quotaBytes, long quotaFiles, List<String> allowedAddresses, List<String> deniedAddresses,
+            Instant createdAt, Instant updatedAt) {
 
         static AccountView of(Account account) {
             return new AccountView(account.getUsername(), account.getHome(),
                     account.getPermissions().stream().sorted().map(Permission::key).toList(), account.isEnabled(),
-                    account.hasPassword(), account.getQuotaBytes(), account.getQuotaFiles(), account.getCreatedAt(),
+                    account.hasPassword(), account.getQuotaBytes(), account.getQuotaFiles(),
+                    account.getAllowedAddresses(), account.getDeniedAddresses(), account.getCreatedAt(),
                     account.getUpdatedAt());
         }
     }

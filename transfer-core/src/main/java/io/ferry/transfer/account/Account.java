@@ -44,6 +44,12 @@ public class Account {
     @Column(name = "quota_files", nullable = false)
     private long quotaFiles;
 
+    @Column(name = "allowed_addresses", length = 2048)
+    private String allowedAddresses;
+
+    @Column(name = "denied_addresses", length = 2048)
+    private String deniedAddresses;
+
     @Column(name = "created_at", nullable = false, updatable = false)
     private Instant createdAt;
 
@@ -155,5 +161,38 @@ public class Account {
 
     private void touch() {
         this.updatedAt = Instant.now();
+    }
+
+    /** Addresses and blocks logins may come from; empty: any (but the denied). */
+    public java.util.List<String> getAllowedAddresses() {
+        return split(allowedAddresses);
+    }
+
+    /** Addresses and blocks logins may never come from. */
+    public java.util.List<String> getDeniedAddresses() {
+        return split(deniedAddresses);
+    }
+
+    void setAddressRules(java.util.List<String> allowed, java.util.List<String> denied) {
+        if (allowed != null) {
+            this.allowedAddresses = allowed.isEmpty() ? null : String.join(",", allowed);
+        }
+        if (denied != null) {
+            this.deniedAddresses = denied.isEmpty() ? null : String.join(",", denied);
+        }
+        this.updatedAt = Instant.now();
+    }
+
+    /** Whether a login from this client address is allowed by the account's address rules. */
+    public boolean permits(String address) {
+        if (AddressRules.matches(getDeniedAddresses(), address)) {
+            return false;
+        }
+        java.util.List<String> allowed = getAllowedAddresses();
+        return allowed.isEmpty() || AddressRules.matches(allowed, address);
+    }
+
+    private static java.util.List<String> split(String rules) {
+        return rules == null || rules.isBlank() ? java.util.List.of() : java.util.List.of(rules.split(","));
     }
 }

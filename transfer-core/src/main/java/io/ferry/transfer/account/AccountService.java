@@ -31,12 +31,13 @@ public class AccountService {
 
     /** What an administrator gives to create an account; a null home means the username, null permissions all. */
     public record NewAccount(String username, String password, String home, Set<Permission> permissions,
-            Boolean enabled, Long quotaBytes, Long quotaFiles) {
+            Boolean enabled, Long quotaBytes, Long quotaFiles, List<String> allowedAddresses,
+            List<String> deniedAddresses) {
     }
 
     /** A partial update: null fields are left as they are. */
     public record AccountChanges(String password, String home, Set<Permission> permissions, Boolean enabled,
-            Long quotaBytes, Long quotaFiles) {
+            Long quotaBytes, Long quotaFiles, List<String> allowedAddresses, List<String> deniedAddresses) {
     }
 
     private final AccountRepository accounts;
@@ -73,6 +74,8 @@ public class AccountService {
         }
         Account account = new Account(username, hash, home, permissions, request.enabled() == null || request.enabled());
         account.setQuota(request.quotaBytes(), request.quotaFiles());
+        account.setAddressRules(AddressRules.parse("allowedAddresses", request.allowedAddresses()),
+                AddressRules.parse("deniedAddresses", request.deniedAddresses()));
         try {
             return accounts.saveAndFlush(account);
         } catch (DataIntegrityViolationException e) {
@@ -118,6 +121,13 @@ public class AccountService {
         }
         if (changes.quotaBytes() != null || changes.quotaFiles() != null) {
             account.setQuota(changes.quotaBytes(), changes.quotaFiles());
+        }
+        if (changes.allowedAddresses() != null || changes.deniedAddresses() != null) {
+            account.setAddressRules(
+                    changes.allowedAddresses() == null ? null
+                            : AddressRules.parse("allowedAddresses", changes.allowedAddresses()),
+                    changes.deniedAddresses() == null ? null
+                            : AddressRules.parse("deniedAddresses", changes.deniedAddresses()));
         }
         return accounts.saveAndFlush(account);
     }

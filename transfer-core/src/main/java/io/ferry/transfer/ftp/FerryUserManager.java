@@ -57,6 +57,13 @@ final class FerryUserManager implements UserManager {
             throw new AuthenticationFailedException("Authentication failed");
         }
         Account found = account.get();
+        String address = login.getUserMetadata() == null || login.getUserMetadata().getInetAddress() == null ? null
+                : login.getUserMetadata().getInetAddress().getHostAddress();
+        if (!found.permits(address)) {
+            log.warn("FTP login of '{}' refused: {} is not an address the account may log in from",
+                    found.getUsername(), address);
+            throw new AuthenticationFailedException("Authentication failed");
+        }
         FileStore store;
         try {
             store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));

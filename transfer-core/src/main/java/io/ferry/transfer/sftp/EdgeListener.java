@@ -265,6 +265,13 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             });
             return;
         }
+        if (!account.get().permits(address)) {
+            log.warn("Authentication ({}) of '{}' through edge '{}' refused: {} is not an address the account may"
+                    + " log in from", method, username, edge, address);
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", "denied");
+            return;
+        }
         answer.setProperty("ok", "true");
         answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address,
                 protocol.equals("ftps") ? "ftps " + method : method));

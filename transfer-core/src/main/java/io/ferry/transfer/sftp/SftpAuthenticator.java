@@ -103,6 +103,12 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
             return false;
         }
         Account found = account.get();
+        String address = SftpSessions.clientAddress(session);
+        if (!found.permits(address)) {
+            SftpSessions.withMdc(session, () -> log.warn("Authentication ({}) of '{}' refused: {} is not an address"
+                    + " the account may log in from", method, found.getUsername(), address));
+            return false;
+        }
         FileStore store;
         try {
             store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));

@@ -38,6 +38,7 @@ class SftpAuthenticatorTest {
         Account victim = mock(Account.class);
         when(victim.getUsername()).thenReturn("victim");
         when(victim.getHome()).thenReturn("victim");
+        when(victim.permits(any())).thenReturn(true); // no address rules
         AccountService accounts = mock(AccountService.class);
         when(accounts.authenticate("victim", victimKey.getPublic())).thenReturn(Optional.of(victim));
         when(accounts.authenticate("victim", attackerKey.getPublic())).thenReturn(Optional.empty());
