@@ -110,12 +110,13 @@ final class EncryptedFormat {
         }
 
         /** Seals one segment's plaintext into {@code sealBuffer} (at least {@link #cipherSegment()} bytes). */
-        ByteBuffer seal(long index, boolean last, byte[] plain, int length, byte[] sealBuffer) throws IOException {
+        ByteBuffer seal(long index, boolean last, byte[] plain, int offset, int length, byte[] sealBuffer)
+                throws IOException {
             RANDOM.nextBytes(NONCES.get());
             System.arraycopy(NONCES.get(), 0, sealBuffer, 0, NONCE_RANDOM);
             try {
                 int n = cipher(Cipher.ENCRYPT_MODE, sealBuffer, 0, index, last)
-                        .doFinal(plain, 0, length, sealBuffer, NONCE_RANDOM);
+                        .doFinal(plain, offset, length, sealBuffer, NONCE_RANDOM);
                 return ByteBuffer.wrap(sealBuffer, 0, NONCE_RANDOM + n);
             } catch (GeneralSecurityException e) {
                 throw new IOException("encryption failed", e);

@@ -27,7 +27,7 @@ final class EncryptedWriter implements ContentWriter {
         return thread;
     });
     /** Sealed segments waiting to be written, per upload. */
-    private static final int IN_FLIGHT = 2;
+    private static final int IN_FLIGHT = 4;
 
     private final byte[] buffer;
     private final Flusher flusher;
@@ -90,6 +90,13 @@ final class EncryptedWriter implements ContentWriter {
     public void write(ByteBuffer src) throws IOException {
         ensureHealthy();
         while (src.hasRemaining()) {
+            if (buffered == 0 && src.hasArray() && src.remaining() >= buffer.length) {
+                // a whole segment in the caller's array: sealed from there, without the copy into the buffer
+                seal(src.array(), src.arrayOffset() + src.position(), buffer.length, false);
+                src.position(src.position() + buffer.length);
+                nextIndex++;
+                continue;
+            }
             int n = Math.min(src.remaining(), buffer.length - buffered);
             src.get(buffer, buffered, n);
             buffered += n;
@@ -126,12 +133,21 @@ final class EncryptedWriter implements ContentWriter {
 
     /** Seals the buffer as segment {@code nextIndex} and appends it; a full buffer moves on to the next segment. */
     private void append(boolean last) throws IOException {
+        seal(buffer, 0, buffered, last);
+        if (buffered == buffer.length) {
+            nextIndex++;
+            buffered = 0;
+        }
+    }
+
+    /** Seals {@code length} bytes of {@code plain} as segment {@code nextIndex} and queues its write. */
+    private void seal(byte[] plain, int offset, int length, boolean last) throws IOException {
         awaitWrites(IN_FLIGHT - 1);
         byte[] target = spare.isEmpty() ? new byte[header.cipherSegment()] : spare.removeFirst();
-        ByteBuffer sealed = header.seal(nextIndex, last, buffer, buffered, target);
+        ByteBuffer sealed = header.seal(nextIndex, last, plain, offset, length, target);
         long at = end;
-        int length = sealed.remaining();
-        end += length;
+        int sealedLength = sealed.remaining();
+        end += sealedLength;
         // one write after the other (a crash leaves a prefix of whole segments, never a hole), off this thread
         lastWrite = lastWrite.thenApplyAsync(previous -> {
             try {
@@ -145,11 +161,7 @@ final class EncryptedWriter implements ContentWriter {
             return target;
         }, WRITERS);
         writing.addLast(lastWrite);
-        flusher.written(length);
-        if (buffered == buffer.length) {
-            nextIndex++;
-            buffered = 0;
-        }
+        flusher.written(sealedLength);
     }
 
     /** Waits until at most {@code keep} segments are still being written; reports a failed write. */

@@ -92,6 +92,26 @@ interface FileStoreContract {
     }
 
     @Test
+    default void largeAndUnalignedWritesShouldRoundTrip() throws IOException {
+        FileStore store = store();
+        // writes larger than a segment, starting on and off a segment boundary, from an array with an offset
+        int[] lengths = {600_000, 1, 262_143, 262_144, 262_145, 1_000_000, 7};
+        int total = Arrays.stream(lengths).sum();
+        byte[] data = random(total);
+        byte[] padded = new byte[total + 13];
+        System.arraycopy(data, 0, padded, 13, total);
+        Upload upload = store.openUpload(store.resolve(fs().getPath("/large")), true, false);
+        int at = 13;
+        for (int length : lengths) {
+            upload.write(ByteBuffer.wrap(padded, at, length).slice());
+            at += length;
+        }
+        upload.complete();
+        assertThat(store.size(store.resolve(fs().getPath("/large")))).isEqualTo(total);
+        assertThat(readAll(store, fs().getPath("/large"))).isEqualTo(data);
+    }
+
+    @Test
     default void abandonedUploadShouldResumeFromWhereItStopped() throws IOException {
         FileStore store = store();
         byte[] data = random(250_000);
