@@ -53,7 +53,7 @@ class AdminBootstrap implements SmartInitializingSingleton {
         boolean generated = properties.password() == null || properties.password().isBlank();
         String password = generated ? generate() : properties.password();
         try {
-            admins.saveAndFlush(new AdminUser(ADMIN, encoder.encode(password), AdminUser.ROLE_ADMIN));
+            admins.saveAndFlush(new AdminUser(ADMIN, encoder.encode(password), AdminRole.ADMIN.name()));
         } catch (DataIntegrityViolationException e) {
             log.info("Another node created the admin user first");
             return;

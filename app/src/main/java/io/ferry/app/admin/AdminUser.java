@@ -9,12 +9,10 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
-/** A person who administers Ferry through the REST API (and, later, the web UI). */
+/** A person who administers Ferry through the web console and the REST API. */
 @Entity
 @Table(name = "admin_users")
 class AdminUser {
-
-    static final String ROLE_ADMIN = "ADMIN";
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
@@ -44,6 +42,26 @@ class AdminUser {
         this.role = role;
         this.enabled = true;
         this.createdAt = Instant.now();
+    }
+
+    Long getId() {
+        return id;
+    }
+
+    Instant getCreatedAt() {
+        return createdAt;
+    }
+
+    void setPasswordHash(String passwordHash) {
+        this.passwordHash = passwordHash;
+    }
+
+    void setRole(String role) {
+        this.role = role;
+    }
+
+    void setEnabled(boolean enabled) {
+        this.enabled = enabled;
     }
 
     String getUsername() {

@@ -2,8 +2,6 @@ package io.ferry.app.api;
 
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,8 +15,8 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import io.ferry.app.cluster.ClusterOverview;
 import io.ferry.app.cluster.ClusterRoles;
-import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryLease;
 
 /** The cluster: its members and their roles, the primary lease, the role history, and handing the role over. */
@@ -28,49 +26,28 @@ class ClusterController {
 
     private static final Duration HANDOFF_WAIT = Duration.ofSeconds(15);
 
-    record PrimaryView(String node, long token, LocalDateTime expiresAt) {
-    }
-
-    record MemberView(String node, String role, String mode, boolean serving, String drain, int sessions,
-            long clockSkewMillis, String settings, String version, String startedAt) {
-    }
-
     record DrainRequest(Long timeoutSeconds) {
     }
 
-    record ClusterView(String node, String mode, PrimaryView primary, List<MemberView> members,
+    record ClusterView(String node, String mode, ClusterOverview.Primary primary, List<ClusterOverview.Member> members,
             List<PrimaryLease.RoleChange> history, List<Map<String, Object>> events) {
     }
 
     record HandoffRequest(String node) {
     }
 
-    private final ClusterNode node;
+    private final ClusterOverview cluster;
     private final ClusterRoles roles;
-    private final PrimaryLease lease;
 
-    ClusterController(ClusterNode node, ClusterRoles roles, PrimaryLease lease) {
-        this.node = node;
+    ClusterController(ClusterOverview cluster, ClusterRoles roles) {
+        this.cluster = cluster;
         this.roles = roles;
-        this.lease = lease;
     }
 
     @GetMapping
     ClusterView get() throws SQLException {
-        Map<String, Map<String, String>> info = node.nodesInfo();
-        PrimaryView primary = primary().orElse(null);
-        List<MemberView> members = new ArrayList<>();
-        for (String id : node.memberNodeIds().stream().sorted().toList()) {
-            Map<String, String> i = info.getOrDefault(id, Map.of());
-            // the role is what the lease says, not what a node last published about itself
-            String role = primary != null && primary.node().equals(id) ? "primary" : "standby";
-            members.add(new MemberView(id, role, i.get("mode"), Boolean.parseBoolean(i.get("serving")),
-                    i.getOrDefault("drain", "active"), Integer.parseInt(i.getOrDefault("sessions", "0")),
-                    Long.parseLong(i.getOrDefault("clockSkewMillis", "0")), i.get("settings"), i.get("version"),
-                    i.get("startedAt")));
-        }
-        return new ClusterView(node.nodeId(), roles.mode().toString(), primary, members, lease.history(20),
-                lease.events(20));
+        return new ClusterView(cluster.nodeId(), cluster.mode(), cluster.primary().orElse(null), cluster.members(),
+                cluster.history(20), cluster.events(20));
     }
 
     /**
@@ -80,22 +57,13 @@ class ClusterController {
     @PostMapping("/primary")
     ResponseEntity<?> handOff(@RequestBody HandoffRequest request) throws Exception {
         String target = request.node();
-        if (target == null || !node.memberNodeIds().contains(target)) {
+        if (target == null || !cluster.isMember(target)) {
             return ResponseEntity.status(HttpStatus.NOT_FOUND).body(ProblemDetail.forStatusAndDetail(
-                    HttpStatus.NOT_FOUND, "no member '" + target + "' in the cluster " + node.memberNodeIds()));
+                    HttpStatus.NOT_FOUND, "no member '" + target + "' in the cluster " + cluster.memberIds()));
         }
-        Optional<PrimaryView> now = primary();
-        if (now.isPresent() && now.get().node().equals(target)) {
-            return ResponseEntity.ok(now.get());
-        }
-        roles.requestHandoff(target);
-        long deadline = System.nanoTime() + HANDOFF_WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            Optional<PrimaryView> primary = primary();
-            if (primary.isPresent() && primary.get().node().equals(target)) {
-                return ResponseEntity.ok(primary.get());
-            }
-            Thread.sleep(100);
+        Optional<ClusterOverview.Primary> taken = cluster.handOff(target, HANDOFF_WAIT);
+        if (taken.isPresent()) {
+            return ResponseEntity.ok(taken.get());
         }
         return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT).body(ProblemDetail.forStatusAndDetail(
                 HttpStatus.GATEWAY_TIMEOUT, target + " did not take the primary role within " + HANDOFF_WAIT.toSeconds()
@@ -110,7 +78,7 @@ class ClusterController {
     @PostMapping("/nodes/{id}/drain")
     ResponseEntity<?> drain(@org.springframework.web.bind.annotation.PathVariable String id,
             @RequestBody(required = false) DrainRequest request) {
-        if (!node.memberNodeIds().contains(id)) {
+        if (!cluster.isMember(id)) {
             return notMember(id);
         }
         long timeout = request == null || request.timeoutSeconds() == null ? 600 : request.timeoutSeconds();
@@ -124,7 +92,7 @@ class ClusterController {
     /** Puts a drained (or draining) node back in service. */
     @PostMapping("/nodes/{id}/undrain")
     ResponseEntity<?> undrain(@org.springframework.web.bind.annotation.PathVariable String id) {
-        if (!node.memberNodeIds().contains(id)) {
+        if (!cluster.isMember(id)) {
             return notMember(id);
         }
         roles.requestUndrain(id);
@@ -133,11 +101,6 @@ class ClusterController {
 
     private ResponseEntity<?> notMember(String id) {
         return ResponseEntity.status(HttpStatus.NOT_FOUND).body(ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
-                "no member '" + id + "' in the cluster " + node.memberNodeIds()));
-    }
-
-    private Optional<PrimaryView> primary() throws SQLException {
-        return lease.state().filter(PrimaryLease.State::held)
-                .map(s -> new PrimaryView(s.holder(), s.token(), s.expiresAt()));
+                "no member '" + id + "' in the cluster " + cluster.memberIds()));
     }
 }

@@ -1,33 +1,70 @@
 package io.ferry.app.config;
 
+import jakarta.servlet.DispatcherType;
+
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
-import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.www.BasicAuthenticationEntryPoint;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 
 /**
- * HTTP security: the REST API and actuator take HTTP Basic for administrators (stateless, so no CSRF token);
- * health is public for load balancers. The web UI's form login and roles come with the UI issue.
+ * HTTP security, two chains:
+ * <ul>
+ * <li>the REST API and actuator: HTTP Basic, stateless (so no CSRF token); reading needs {@code ADMIN} or
+ * {@code OPERATOR}, changing needs {@code ADMIN}; health is public for load balancers;</li>
+ * <li>the web console: form login with a session (timeout {@code server.servlet.session.timeout}), CSRF tokens on
+ * every form, a strict content security policy; {@code OPERATOR} sees every page and changes nothing.</li>
+ * </ul>
+ * Failed logins of either kind count towards {@link io.ferry.app.admin.AdminLoginLimiter}'s lockout.
  */
 @Configuration(proxyBeanMethods = false)
 class WebSecurityConfiguration {
 
+    private static final String ADMIN = "ADMIN";
+    private static final String OPERATOR = "OPERATOR";
+    private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; "
+            + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            + "frame-ancestors 'none'";
+
     @Bean
+    @Order(1)
     SecurityFilterChain apiSecurity(HttpSecurity http) throws Exception {
-        http.authorizeHttpRequests(auth -> auth
-                        .requestMatchers("/actuator/health", "/actuator/health/**", "/error").permitAll()
-                        .requestMatchers("/api/**", "/actuator/**").hasRole("ADMIN")
-                        .anyRequest().authenticated())
+        http.securityMatcher("/api/**", "/actuator/**")
+                .authorizeHttpRequests(auth -> auth
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/api/**", "/actuator/**").hasAnyRole(ADMIN, OPERATOR)
+                        .requestMatchers(HttpMethod.HEAD, "/api/**", "/actuator/**").hasAnyRole(ADMIN, OPERATOR)
+                        .anyRequest().hasRole(ADMIN))
                 .httpBasic(basic -> basic.authenticationEntryPoint(basicEntryPoint()))
                 .csrf(csrf -> csrf.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .exceptionHandling(e -> e.accessDeniedHandler((request, response, denied) ->
-                        response.sendError(HttpStatus.FORBIDDEN.value(), "administrator role required")))
-                .headers(Customizer.withDefaults());
+                        response.sendError(HttpStatus.FORBIDDEN.value(), "administrator role required")));
+        return http.build();
+    }
+
+    @Bean
+    @Order(2)
+    SecurityFilterChain consoleSecurity(HttpSecurity http) throws Exception {
+        http.authorizeHttpRequests(auth -> auth
+                        .dispatcherTypeMatchers(DispatcherType.FORWARD, DispatcherType.ERROR).permitAll()
+                        .requestMatchers("/login", "/css/**", "/js/**", "/favicon.svg", "/error").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/**").hasAnyRole(ADMIN, OPERATOR)
+                        .anyRequest().hasRole(ADMIN))
+                .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", false).permitAll())
+                .logout(logout -> logout.logoutUrl("/logout").logoutSuccessUrl("/login?logout"))
+                .sessionManagement(s -> s.sessionFixation(f -> f.changeSessionId()))
+                .exceptionHandling(e -> e.accessDeniedPage("/denied"))
+                .headers(headers -> headers
+                        .contentSecurityPolicy(csp -> csp.policyDirectives(CONTENT_SECURITY_POLICY))
+                        .frameOptions(frame -> frame.deny())
+                        .referrerPolicy(referrer -> referrer.policy(ReferrerPolicy.SAME_ORIGIN)));
         return http.build();
     }
 

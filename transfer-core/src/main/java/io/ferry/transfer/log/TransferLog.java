@@ -1,5 +1,6 @@
 package io.ferry.transfer.log;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -82,5 +83,33 @@ public class TransferLog {
             return cb.and(where.toArray(Predicate[]::new));
         };
         return records.findAll(spec, pageable);
+    }
+
+    /** One row of the log. */
+    @Transactional(readOnly = true)
+    public java.util.Optional<TransferRecord> find(long id) {
+        return records.findById(id);
+    }
+
+    /** Transfers and bytes per interval of {@code bucket}, from {@code from} to now, oldest first. */
+    public record Activity(Instant start, long transfers, long failed, long bytes) {
+    }
+
+    @Transactional(readOnly = true)
+    public List<Activity> activity(Instant from, java.time.Duration bucket) {
+        long width = bucket.toMillis();
+        int count = (int) Math.max(1, (Instant.now().toEpochMilli() - from.toEpochMilli() + width - 1) / width);
+        long[][] sums = new long[count][3];
+        for (Object[] row : records.startedSince(from)) {
+            int i = (int) Math.min(count - 1, (((Instant) row[0]).toEpochMilli() - from.toEpochMilli()) / width);
+            sums[i][0]++;
+            sums[i][1] += row[2] == Outcome.FAILED ? 1 : 0;
+            sums[i][2] += (Long) row[1];
+        }
+        List<Activity> activity = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            activity.add(new Activity(from.plusMillis(i * width), sums[i][0], sums[i][1], sums[i][2]));
+        }
+        return activity;
     }
 }

@@ -1,0 +1,80 @@
+package io.ferry.app.web;
+
+import java.time.Duration;
+
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.servlet.mvc.support.RedirectAttributes;
+
+import io.ferry.app.cluster.ClusterOverview;
+import io.ferry.app.cluster.ClusterRoles;
+import io.ferry.transfer.edge.EdgeService;
+
+/** The cluster: members, the primary and its history; swap, drain and undrain; the registered edges. */
+@Controller
+class ClusterPages {
+
+    private static final Duration HANDOFF_WAIT = Duration.ofSeconds(15);
+
+    private final ClusterOverview cluster;
+    private final ClusterRoles roles;
+    private final EdgeService edges;
+
+    ClusterPages(ClusterOverview cluster, ClusterRoles roles, EdgeService edges) {
+        this.cluster = cluster;
+        this.roles = roles;
+        this.edges = edges;
+    }
+
+    @GetMapping("/cluster")
+    String cluster(Model model) throws Exception {
+        model.addAttribute("mode", cluster.mode());
+        model.addAttribute("primary", cluster.primary().orElse(null));
+        model.addAttribute("members", cluster.members());
+        model.addAttribute("history", cluster.history(20));
+        model.addAttribute("edges", edges.list());
+        return "cluster";
+    }
+
+    @PostMapping("/cluster/primary")
+    String swap(@RequestParam String node, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/cluster", () -> {
+            member(node);
+            return cluster.handOff(node, HANDOFF_WAIT).map(p -> node + " is the primary now (token " + p.token() + ").")
+                    .orElseThrow(() -> new IllegalStateException(node + " did not take the primary role within "
+                            + HANDOFF_WAIT.toSeconds() + " s; the role stays where the lease says"));
+        });
+    }
+
+    @PostMapping("/cluster/nodes/{id}/drain")
+    String drain(@PathVariable String id, @RequestParam(defaultValue = "600") long timeoutSeconds,
+            RedirectAttributes redirect) {
+        return Console.apply(redirect, "/cluster", () -> {
+            member(id);
+            if (timeoutSeconds < 0) {
+                throw new IllegalArgumentException("the drain timeout must not be negative");
+            }
+            roles.requestDrain(id, Duration.ofSeconds(timeoutSeconds));
+            return id + " is draining: it takes no new sessions and leaves when its sessions have ended.";
+        });
+    }
+
+    @PostMapping("/cluster/nodes/{id}/undrain")
+    String undrain(@PathVariable String id, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/cluster", () -> {
+            member(id);
+            roles.requestUndrain(id);
+            return id + " is back in service.";
+        });
+    }
+
+    private void member(String id) {
+        if (!cluster.isMember(id)) {
+            throw new IllegalArgumentException("no member '" + id + "' in the cluster " + cluster.memberIds());
+        }
+    }
+}

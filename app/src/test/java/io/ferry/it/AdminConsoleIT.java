@@ -1,0 +1,167 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.security.KeyPair;
+import java.time.Duration;
+
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The web console in a real browser (headless Chromium): an administrator logs in, creates an account, adds its key,
+ * sees the partner's SFTP upload in file tracking, resubmits a failed delivery, adds an operator and looks at the
+ * cluster. Every page is saved as a screenshot under {@code target/screenshots}.
+ */
+class AdminConsoleIT extends NodeIT {
+
+    private static Browser browser;
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void anAdministratorShouldRunAccountsTransfersAndWorkItemsFromTheBrowser() throws Exception {
+        browser = new Browser(httpPort);
+        browser.login("admin", "wrong-password-" + System.nanoTime());
+        assertThat(browser.path()).startsWith("/login?error");
+        assertThat(browser.text("#error")).contains("Wrong user name or password");
+        browser.screenshot("01-login");
+
+        browser.login("admin", ADMIN_PASSWORD);
+        assertThat(browser.path()).isEqualTo("/");
+        assertThat(browser.find("h1").getText()).isEqualTo("Dashboard");
+        assertThat(browser.driver.getPageSource()).contains("it-node");
+        browser.screenshot("02-dashboard");
+
+        // a new account, through the form
+        String user = uniqueUser("web");
+        browser.open("/accounts");
+        browser.click("#new-account");
+        browser.type("#username", user);
+        browser.type("#password", "web-password-1");
+        browser.type("#quotaBytes", "10485760");
+        browser.click("#save");
+        assertThat(browser.path()).isEqualTo("/accounts/" + user);
+        assertThat(browser.text("#notice")).isEqualTo("Account " + user + " created.");
+        assertThat(admin().get("/api/v1/accounts/" + user).json().get("quotaBytes").asLong()).isEqualTo(10485760);
+
+        // its public key
+        KeyPair key = KeyUtils.generateKeyPair("ssh-ed25519", 256);
+        browser.type("#publicKey", PublicKeyEntry.toString(key.getPublic()) + " partner@acme");
+        browser.click("#add-key");
+        assertThat(browser.text("#notice")).startsWith("Key SHA256:").endsWith(" added.");
+        assertThat(browser.all(".key-row")).hasSize(1);
+        assertThat(browser.text(".key-row")).contains("partner@acme");
+
+        // the partner logs in with that key and uploads; the transfer shows up in file tracking
+        try (ClientSession session = clients.login(sftpPort(), user, key);
+                SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+            try (var out = sftp.write("/invoice-42.edi")) {
+                out.write("UNB+UNOA:1+ACME+FERRY'".getBytes());
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            browser.open("/transfers?account=" + user);
+            assertThat(browser.all(".transfer-row")).hasSize(1);
+        });
+        String row = browser.text(".transfer-row");
+        assertThat(row).contains("/invoice-42.edi", "upload", "sftp", "success", "22 B");
+        browser.screenshot("03-file-tracking");
+        browser.click(".transfer-row a");
+        assertThat(browser.driver.getPageSource()).contains("/invoice-42.edi");
+        assertThat(browser.all("dd code").get(1).getText()).hasSize(64); // the SHA-256
+
+        browser.open("/accounts/" + user);
+        assertThat(browser.all(".transfer-row")).hasSize(1);
+        browser.screenshot("04-account");
+
+        // a delivery that fails (wrong partner password), then resubmitted from the console once it is fixed
+        String destination = uniqueUser("webdst");
+        admin().createAccount(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
+        admin().patch("/api/v1/partners/" + partner, "{\"password\":\"not-the-password\"}");
+        String route = uniqueUser("webroute");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + route + "\",\"account\":\"" + user
+                + "\",\"pathGlob\":\"/outbox/*\",\"partner\":\"" + partner + "\"}").status()).isEqualTo(201);
+        try (ClientSession session = clients.login(sftpPort(), user, key);
+                SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/order.xml")) {
+                out.write("<order/>".getBytes());
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(state(route)));
+        long id = item(route).get("id").asLong();
+        browser.open("/work-items?state=failed");
+        WebElement failedRow = browser.find("#item-" + id);
+        assertThat(failedRow.getText()).contains("/outbox/order.xml", partner, "3 / 3");
+        browser.screenshot("05-work-items");
+
+        admin().patch("/api/v1/partners/" + partner, "{\"password\":\"destination-password\"}");
+        browser.click(failedRow.findElement(By.cssSelector("button.resubmit")));
+        assertThat(browser.text("#notice")).isEqualTo("Work item " + id + " (deliver of /outbox/order.xml) "
+                + "resubmitted.");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "done".equals(state(route)));
+        assertThat(home(destination).resolve("in/order.xml")).hasContent("<order/>");
+
+        // an operator, added from the console
+        String operator = uniqueUser("op");
+        browser.open("/admins");
+        browser.find("#admin-form input[name=username]").sendKeys(operator);
+        browser.find("#admin-form input[name=password]").sendKeys("operator-password-1");
+        browser.find("#admin-form select[name=role] option[value=operator]").click();
+        browser.click("#admin-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Administrator " + operator + " created.");
+        browser.screenshot("06-administrators");
+
+        browser.open("/");
+        assertThat(Long.parseLong(browser.text("#hour-transfers"))).isGreaterThanOrEqualTo(2);
+        browser.screenshot("08-dashboard");
+
+        browser.open("/cluster");
+        assertThat(browser.driver.getPageSource()).contains("it-node", "primary");
+        browser.screenshot("07-cluster");
+
+        // the operator sees the pages read-only: no forms to change anything
+        browser.click("header button.link"); // log out
+        assertThat(browser.path()).isEqualTo("/login?logout");
+        browser.login(operator, "operator-password-1");
+        assertThat(browser.text(".badge")).isEqualTo("operator (read-only)");
+        browser.open("/accounts/" + user);
+        assertThat(browser.all("#save")).isEmpty();
+        assertThat(browser.all("#add-key")).isEmpty();
+        assertThat(browser.find("#account-form fieldset").getAttribute("disabled")).isNotNull();
+        browser.open("/accounts");
+        assertThat(browser.all("#new-account")).isEmpty();
+        browser.click("header button.link");
+    }
+
+    private JsonNode item(String route) {
+        for (JsonNode item : admin().get("/api/v1/work-items?limit=1000").json()) {
+            if (item.get("route").asString().equals(route)) {
+                return item;
+            }
+        }
+        return null;
+    }
+
+    private String state(String route) {
+        JsonNode item = item(route);
+        return item == null ? null : item.get("state").asString();
+    }
+}
