@@ -133,6 +133,11 @@ class AdminConsoleIT extends NodeIT {
         assertThat(Long.parseLong(browser.text("#hour-transfers"))).isGreaterThanOrEqualTo(2);
         browser.screenshot("08-dashboard");
 
+        browser.open("/audit?target=/accounts/" + user);
+        assertThat(browser.all(".audit-row")).extracting(WebElement::getText)
+                .anyMatch(r -> r.contains("POST /accounts/" + user + "/keys") && r.contains("admin"));
+        browser.screenshot("09-audit");
+
         browser.open("/cluster");
         assertThat(browser.driver.getPageSource()).contains("it-node", "primary");
         browser.screenshot("07-cluster");

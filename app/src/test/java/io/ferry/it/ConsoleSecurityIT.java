@@ -16,6 +16,8 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
+import tools.jackson.databind.JsonNode;
+
 /**
  * The console's and API's security: CSRF tokens on the console's forms, the read-only operator role on both, secure
  * headers, and the lockout after repeated wrong passwords.
@@ -76,6 +78,22 @@ class ConsoleSecurityIT extends NodeIT {
         assertThat(created.headers().firstValue("Location")).hasValueSatisfying(l ->
                 assertThat(l).endsWith("/accounts/" + user));
         assertThat(admin().get("/api/v1/accounts/" + user).json().get("permissions").toString()).isEqualTo("[\"read\"]");
+
+        // the console's change is in the audit log, without the password or the CSRF token; the refused post is not
+        JsonNode audited = admin().get("/api/v1/audit?actor=admin&target=/accounts&size=500").json();
+        JsonNode row = null;
+        for (JsonNode entry : audited) {
+            if (entry.get("channel").asString().equals("console") && entry.get("request").asString().contains(user)) {
+                assertThat(row).as("one audit row for the console's change").isNull();
+                row = entry;
+            }
+        }
+        assertThat(row).isNotNull();
+        assertThat(row.get("method").asString()).isEqualTo("POST");
+        assertThat(row.get("target").asString()).isEqualTo("/accounts");
+        assertThat(row.get("outcome").asString()).isEqualTo("Account " + user + " created.");
+        assertThat(row.get("request").asString()).contains("\"password\":\"***\"", "\"_csrf\":\"***\"")
+                .doesNotContain("csrf-password");
     }
 
     @Test
