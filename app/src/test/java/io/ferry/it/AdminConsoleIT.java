@@ -138,6 +138,13 @@ class AdminConsoleIT extends NodeIT {
                 .anyMatch(r -> r.contains("POST /accounts/" + user + "/keys") && r.contains("admin"));
         browser.screenshot("09-audit");
 
+        // the REST API's description, browsable
+        browser.open("/swagger-ui/index.html");
+        new org.openqa.selenium.support.ui.WebDriverWait(browser.driver, Duration.ofSeconds(20)).until(d ->
+                d.getPageSource().contains("/api/v1/accounts/{username}"));
+        assertThat(browser.driver.getPageSource()).contains("Ferry REST API");
+        browser.screenshot("10-openapi");
+
         browser.open("/cluster");
         assertThat(browser.driver.getPageSource()).contains("it-node", "primary");
         browser.screenshot("07-cluster");

@@ -111,6 +111,18 @@ class ConsoleSecurityIT extends NodeIT {
     }
 
     @Test
+    void theOpenApiDescriptionShouldNeedALogin() throws Exception {
+        assertThat(new Api(httpPort, null, null).get("/v3/api-docs").status()).isEqualTo(401);
+        Api.Response docs = admin().get("/v3/api-docs");
+        assertThat(docs.status()).isEqualTo(200);
+        JsonNode paths = docs.json().get("paths");
+        assertThat(paths.has("/api/v1/accounts")).isTrue();
+        assertThat(paths.has("/api/v1/audit")).isTrue();
+        assertThat(paths.has("/accounts")).as("console pages are not API").isFalse();
+        assertThat(docs.json().get("info").get("title").asString()).isEqualTo("Ferry REST API");
+    }
+
+    @Test
     void anOperatorShouldSeeEverythingAndChangeNothing() throws Exception {
         String operator = uniqueUser("operator");
         Api.Response created = admin().post("/api/v1/admin-users", "{\"username\":\"" + operator

@@ -9,7 +9,9 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.authentication.www.BasicAuthenticationEntryPoint;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 
@@ -18,8 +20,9 @@ import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWrite
  * <ul>
  * <li>the REST API and actuator: HTTP Basic, stateless (so no CSRF token); reading needs {@code ADMIN} or
  * {@code OPERATOR}, changing needs {@code ADMIN}; health is public for load balancers;</li>
- * <li>the web console: form login with a session (timeout {@code server.servlet.session.timeout}), CSRF tokens on
- * every form, a strict content security policy; {@code OPERATOR} sees every page and changes nothing.</li>
+ * <li>the web console, the OpenAPI description ({@code /v3/api-docs}) and its browsable UI ({@code /swagger-ui}):
+ * form login with a session (timeout {@code server.servlet.session.timeout}; HTTP Basic too, for scripts), CSRF tokens
+ * on every form, a strict content security policy; {@code OPERATOR} sees every page and changes nothing.</li>
  * </ul>
  * Failed logins of either kind count towards {@link io.ferry.app.admin.AdminLoginLimiter}'s lockout.
  */
@@ -58,14 +61,24 @@ class WebSecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/**").hasAnyRole(ADMIN, OPERATOR)
                         .anyRequest().hasRole(ADMIN))
                 .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", false).permitAll())
+                // scripts fetch the OpenAPI description (/v3/api-docs) with Basic credentials as well as a session
+                .httpBasic(basic -> basic.authenticationEntryPoint(basicEntryPoint()))
                 .logout(logout -> logout.logoutUrl("/logout").logoutSuccessUrl("/login?logout"))
                 .sessionManagement(s -> s.sessionFixation(f -> f.changeSessionId()))
-                .exceptionHandling(e -> e.accessDeniedPage("/denied"))
+                .exceptionHandling(e -> e.accessDeniedPage("/denied").authenticationEntryPoint(consoleEntryPoint()))
                 .headers(headers -> headers
                         .contentSecurityPolicy(csp -> csp.policyDirectives(CONTENT_SECURITY_POLICY))
                         .frameOptions(frame -> frame.deny())
                         .referrerPolicy(referrer -> referrer.policy(ReferrerPolicy.SAME_ORIGIN)));
         return http.build();
+    }
+
+    /** Pages send a browser to the login form; the OpenAPI description, read by scripts, answers 401 for Basic. */
+    private static AuthenticationEntryPoint consoleEntryPoint() {
+        AuthenticationEntryPoint basic = basicEntryPoint();
+        AuthenticationEntryPoint form = new LoginUrlAuthenticationEntryPoint("/login");
+        return (request, response, e) -> (request.getServletPath().startsWith("/v3/api-docs") ? basic : form)
+                .commence(request, response, e);
     }
 
     /** 401 with a Basic challenge, so curl and browsers know to send credentials. */
