@@ -36,7 +36,7 @@ class AdminConsoleIT extends NodeIT {
 
     @Test
     void anAdministratorShouldRunAccountsTransfersAndWorkItemsFromTheBrowser() throws Exception {
-        browser = new Browser(httpPort);
+        browser();
         browser.login("admin", "wrong-password-" + System.nanoTime());
         assertThat(browser.path()).startsWith("/login?error");
         assertThat(browser.text("#error")).contains("Wrong user name or password");
@@ -161,6 +161,88 @@ class AdminConsoleIT extends NodeIT {
         browser.open("/accounts");
         assertThat(browser.all("#new-account")).isEmpty();
         browser.click("header button.link");
+    }
+
+    @Test
+    void anAdministratorShouldSetUpPartnersRoutesSchedulesAndMonitorsFromTheBrowser() throws Exception {
+        browser();
+        browser.login("admin", ADMIN_PASSWORD);
+        String remote = uniqueUser("remote");
+        admin().createAccount(remote, "remote-password");
+        java.nio.file.Files.createDirectories(home(remote).resolve("in"));
+
+        // a partner added with a wrong pin: the check refuses it and shows the key the server presents
+        String partner = uniqueUser("acme");
+        browser.open("/partners");
+        browser.type("#partner-form input[name=name]", partner);
+        browser.type("#partner-form input[name=host]", "127.0.0.1");
+        browser.type("#partner-form input[name=port]", Integer.toString(sftpPort()));
+        browser.type("#partner-form input[name=username]", remote);
+        browser.type("#partner-form input[name=password]", "remote-password");
+        browser.type("#partner-form input[name=remoteDir]", "/in");
+        browser.type("#partner-form input[name=hostKey]", "SHA256:" + "A".repeat(43));
+        browser.click("#partner-form button[type=submit]");
+        assertThat(browser.text("#notice")).startsWith("Partner " + partner + " added.");
+        browser.click(browser.find("#partner-" + partner + " button.check"));
+        assertThat(browser.text("#check-result")).contains("Failed");
+        String presented = browser.text("#presented-host-key");
+        assertThat(hostKeys.fingerprints()).anyMatch(f -> f.endsWith(" " + presented));
+        browser.screenshot("11-partners");
+        assertThat(admin().patch("/api/v1/partners/" + partner, "{\"hostKey\":\"" + presented + "\"}").status())
+                .isEqualTo(200);
+        browser.click(browser.find("#partner-" + partner + " button.check"));
+        assertThat(browser.text("#check-result")).contains("Connected");
+
+        // a route and a push schedule through the forms; the schedule runs now and its fire is listed
+        String source = uniqueUser("pushsrc");
+        admin().createAccount(source, "source-password");
+        java.nio.file.Files.createDirectories(home(source).resolve("outbox"));
+        java.nio.file.Files.writeString(home(source).resolve("outbox/report.csv"), "a,b\n");
+        String route = uniqueUser("webroute");
+        browser.open("/routes");
+        browser.type("#route-form input[name=name]", route);
+        browser.type("#route-form input[name=account]", source);
+        browser.type("#route-form input[name=pathGlob]", "/inbox/*.xml");
+        browser.find("#route-form select[name=partner] option[value='" + partner + "']").click();
+        browser.click("#route-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Route " + route + " added.");
+        assertThat(admin().get("/api/v1/routes/" + route).json().get("partner").asString()).isEqualTo(partner);
+
+        String schedule = uniqueUser("push");
+        browser.open("/schedules");
+        browser.type("#schedule-form input[name=name]", schedule);
+        browser.find("#schedule-form select[name=kind] option[value=push]").click();
+        browser.type("#schedule-form input[name=cron]", "@daily");
+        browser.find("#schedule-form select[name=partner] option[value='" + partner + "']").click();
+        browser.type("#schedule-form input[name=account]", source);
+        browser.type("#schedule-form input[name=folder]", "/outbox");
+        browser.click("#schedule-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Schedule " + schedule + " added.");
+        browser.click(browser.find("#schedule-" + schedule + " button.run"));
+        assertThat(browser.text("#notice")).isEqualTo("Schedule " + schedule + " ran now: 1 work item queued.");
+        assertThat(browser.all(".fire-row")).hasSize(1);
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                java.nio.file.Files.exists(home(remote).resolve("in/report.csv")));
+        browser.screenshot("12-schedules");
+
+        // a folder monitor, added and disabled
+        String monitor = uniqueUser("scanner");
+        browser.open("/monitors");
+        browser.type("#monitor-form input[name=name]", monitor);
+        browser.type("#monitor-form input[name=folder]", "scans-" + monitor);
+        browser.type("#monitor-form input[name=account]", source);
+        browser.click("#monitor-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Folder monitor " + monitor + " added.");
+        assertThat(admin().get("/api/v1/monitors/" + monitor).json().get("enabled").asBoolean()).isTrue();
+        browser.screenshot("13-monitors");
+        browser.find("header button.link").click();
+    }
+
+    /** One browser for the class, started by the first test. */
+    private void browser() {
+        if (browser == null) {
+            browser = new Browser(httpPort);
+        }
     }
 
     private JsonNode item(String route) {

@@ -1,0 +1,152 @@
+package io.ferry.app.web;
+
+import java.time.Instant;
+
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.servlet.mvc.support.RedirectAttributes;
+
+import io.ferry.app.cluster.PrimaryScheduler;
+import io.ferry.transfer.partner.PartnerService;
+import io.ferry.transfer.route.FolderMonitorService;
+import io.ferry.transfer.route.FolderMonitorService.MonitorRequest;
+import io.ferry.transfer.route.RouteService;
+import io.ferry.transfer.route.RouteService.RouteRequest;
+import io.ferry.transfer.route.ScheduleService;
+import io.ferry.transfer.route.ScheduleService.ScheduleRequest;
+
+/** What moves files without a partner asking: routes, schedules and folder monitors. */
+@Controller
+class FlowPages {
+
+    record RouteForm(String name, String account, String pathGlob, String partner, String copyTo, String remoteName,
+            String postAction) {
+    }
+
+    record ScheduleForm(String name, String kind, String cron, String timeZone, String partner, String account,
+            String folder, String fileGlob, Boolean deleteRemote, String postAction, String misfire) {
+    }
+
+    record MonitorForm(String name, String folder, String fileGlob, String account, String targetFolder,
+            Integer stableSeconds) {
+    }
+
+    private final RouteService routes;
+    private final ScheduleService schedules;
+    private final FolderMonitorService monitors;
+    private final PrimaryScheduler scheduler;
+    private final PartnerService partners;
+
+    FlowPages(RouteService routes, ScheduleService schedules, FolderMonitorService monitors,
+            PrimaryScheduler scheduler, PartnerService partners) {
+        this.routes = routes;
+        this.schedules = schedules;
+        this.monitors = monitors;
+        this.scheduler = scheduler;
+        this.partners = partners;
+    }
+
+    @GetMapping("/routes")
+    String routes(Model model) {
+        model.addAttribute("routes", routes.list());
+        model.addAttribute("partners", partners.list());
+        return "routes";
+    }
+
+    @PostMapping("/routes")
+    String createRoute(RouteForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/routes", () -> "Route " + routes.create(new RouteRequest(
+                Console.blankToNull(f.name()), Console.blankToNull(f.account()), Console.blankToNull(f.pathGlob()),
+                Console.blankToNull(f.partner()), Console.blankToNull(f.copyTo()), Console.blankToNull(f.remoteName()),
+                Console.blankToNull(f.postAction()), true)).name() + " added.");
+    }
+
+    @PostMapping("/routes/{name}/delete")
+    String deleteRoute(@PathVariable String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/routes", () -> {
+            routes.delete(name);
+            return "Route " + name + " deleted.";
+        });
+    }
+
+    @GetMapping("/schedules")
+    String schedules(@RequestParam(required = false) String fires, Model model) {
+        model.addAttribute("schedules", schedules.list());
+        model.addAttribute("partners", partners.list());
+        if (fires != null) {
+            model.addAttribute("firesOf", fires);
+            model.addAttribute("fires", schedules.fires(fires, 50));
+        }
+        return "schedules";
+    }
+
+    @PostMapping("/schedules")
+    String createSchedule(ScheduleForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/schedules", () -> "Schedule " + schedules.create(new ScheduleRequest(
+                Console.blankToNull(f.name()), Console.blankToNull(f.kind()), Console.blankToNull(f.cron()),
+                Console.blankToNull(f.timeZone()), Console.blankToNull(f.partner()), Console.blankToNull(f.account()),
+                Console.blankToNull(f.folder()), Console.blankToNull(f.fileGlob()),
+                Boolean.TRUE.equals(f.deleteRemote()), Console.blankToNull(f.postAction()),
+                Console.blankToNull(f.misfire()), true), Instant.now()).name() + " added.");
+    }
+
+    @PostMapping("/schedules/{name}/enabled")
+    String enableSchedule(@PathVariable String name, @RequestParam boolean enabled, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/schedules", () -> {
+            schedules.setEnabled(name, enabled, Instant.now());
+            return "Schedule " + name + (enabled ? " enabled." : " disabled.");
+        });
+    }
+
+    @PostMapping("/schedules/{name}/run")
+    String runSchedule(@PathVariable String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/schedules?fires=" + name, () -> {
+            ScheduleService.Fire fire = scheduler.runNow(name);
+            return "Schedule " + name + " ran now: " + fire.items() + " work item" + (fire.items() == 1 ? "" : "s")
+                    + " queued.";
+        });
+    }
+
+    @PostMapping("/schedules/{name}/delete")
+    String deleteSchedule(@PathVariable String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/schedules", () -> {
+            schedules.delete(name);
+            return "Schedule " + name + " deleted.";
+        });
+    }
+
+    @GetMapping("/monitors")
+    String monitors(Model model) {
+        model.addAttribute("monitors", monitors.list());
+        model.addAttribute("root", monitors.root().map(Object::toString).orElse(null));
+        return "monitors";
+    }
+
+    @PostMapping("/monitors")
+    String createMonitor(MonitorForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/monitors", () -> "Folder monitor " + monitors.create(new MonitorRequest(
+                Console.blankToNull(f.name()), Console.blankToNull(f.folder()), Console.blankToNull(f.fileGlob()),
+                Console.blankToNull(f.account()), Console.blankToNull(f.targetFolder()), f.stableSeconds(), true))
+                .name() + " added.");
+    }
+
+    @PostMapping("/monitors/{name}/enabled")
+    String enableMonitor(@PathVariable String name, @RequestParam boolean enabled, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/monitors", () -> {
+            monitors.setEnabled(name, enabled);
+            return "Folder monitor " + name + (enabled ? " enabled." : " disabled.");
+        });
+    }
+
+    @PostMapping("/monitors/{name}/delete")
+    String deleteMonitor(@PathVariable String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/monitors", () -> {
+            monitors.delete(name);
+            return "Folder monitor " + name + " deleted.";
+        });
+    }
+}
