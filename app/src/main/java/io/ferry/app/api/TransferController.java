@@ -43,21 +43,10 @@ class TransferController {
             @RequestParam(required = false) String status, @RequestParam(required = false) String from,
             @RequestParam(required = false) String to, @RequestParam(defaultValue = "0") int page,
             @RequestParam(defaultValue = "50") int size) {
-        TransferQuery query = new TransferQuery(blankToNull(account), outcome(status), instant("from", from),
+        TransferQuery query = new TransferQuery(blankToNull(account), Outcome.parse(status), instant("from", from),
                 instant("to", to));
         return PageView.of(transferLog.search(query, PageView.request(page, size, Sort.by(Sort.Direction.DESC, "id"))),
                 TransferView::of);
-    }
-
-    private static Outcome outcome(String status) {
-        if (status == null || status.isBlank()) {
-            return null;
-        }
-        try {
-            return Outcome.valueOf(status.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("status must be 'success' or 'failed'");
-        }
     }
 
     private static Instant instant(String name, String value) {

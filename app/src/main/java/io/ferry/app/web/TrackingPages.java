@@ -46,8 +46,8 @@ class TrackingPages {
         model.addAttribute("from", from);
         model.addAttribute("to", to);
         try {
-            TransferQuery query = new TransferQuery(Console.blankToNull(account), outcome(status), time("from", from),
-                    time("to", to));
+            TransferQuery query = new TransferQuery(Console.blankToNull(account), Outcome.parse(status),
+                    time("from", from), time("to", to));
             model.addAttribute("transfers", transferLog.search(query,
                     PageRequest.of(Math.max(0, page), PAGE_SIZE, Sort.by(Sort.Direction.DESC, "id"))));
         } catch (IllegalArgumentException e) {
@@ -78,18 +78,6 @@ class TrackingPages {
             WorkQueue.Item item = queue.resubmit(id);
             return "Work item " + item.id() + " (" + item.kind() + " of " + item.path() + ") resubmitted.";
         });
-    }
-
-    private static Outcome outcome(String status) {
-        String value = Console.blankToNull(status);
-        if (value == null) {
-            return null;
-        }
-        try {
-            return Outcome.valueOf(value.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("status must be 'success' or 'failed'");
-        }
     }
 
     /** A time from the filter form ({@code datetime-local}, taken as UTC) or an ISO-8601 instant. */
