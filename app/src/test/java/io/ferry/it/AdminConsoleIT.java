@@ -235,6 +235,22 @@ class AdminConsoleIT extends NodeIT {
         assertThat(browser.text("#notice")).isEqualTo("Folder monitor " + monitor + " added.");
         assertThat(admin().get("/api/v1/monitors/" + monitor).json().get("enabled").asBoolean()).isTrue();
         browser.screenshot("13-monitors");
+
+        // settings: the identity partners pin, and a ban set and lifted by hand
+        browser.open("/settings");
+        assertThat(browser.all("code.host-key")).extracting(WebElement::getText)
+                .containsExactlyInAnyOrderElementsOf(hostKeys.fingerprints());
+        assertThat(browser.text("#tls-fingerprint")).matches("([0-9A-F]{2}:){31}[0-9A-F]{2}");
+        browser.type("#ban-form input[name=address]", "203.0.113.77");
+        browser.click("#ban-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("203.0.113.77 is banned for 60 minutes on every node and edge.");
+        assertThat(admin().get("/api/v1/defender/bans").body()).contains("203.0.113.77");
+        browser.screenshot("14-settings");
+        WebElement ban = browser.all(".ban-row").stream().filter(r -> r.getText().contains("203.0.113.77"))
+                .findFirst().orElseThrow();
+        browser.click(ban.findElement(By.cssSelector("button")));
+        assertThat(browser.text("#notice")).isEqualTo("The ban on 203.0.113.77 is lifted.");
+        assertThat(admin().get("/api/v1/defender/bans").body()).doesNotContain("203.0.113.77");
         browser.find("header button.link").click();
     }
 

@@ -43,6 +43,19 @@ public class Formats {
         return time == null ? "" : TIME.format(time.toInstant(ZoneOffset.UTC));
     }
 
+    /** A duration as people write it: 90s, 5m, 1h 30m. */
+    public String duration(java.time.Duration d) {
+        if (d == null) {
+            return "";
+        }
+        long s = d.toSeconds();
+        if (s < 60 || s % 60 != 0) {
+            return s + "s";
+        }
+        long m = s / 60;
+        return m < 60 ? m + "m" : m / 60 + "h" + (m % 60 == 0 ? "" : " " + m % 60 + "m");
+    }
+
     public String lower(Enum<?> value) {
         return value == null ? "" : value.name().toLowerCase(Locale.ROOT);
     }
