@@ -24,7 +24,6 @@ import io.ferry.cluster.PrimaryLease;
 @RequestMapping("/api/v1/cluster")
 class ClusterController {
 
-    private static final Duration HANDOFF_WAIT = Duration.ofSeconds(15);
 
     record DrainRequest(Long timeoutSeconds) {
     }
@@ -61,12 +60,13 @@ class ClusterController {
             return ResponseEntity.status(HttpStatus.NOT_FOUND).body(ProblemDetail.forStatusAndDetail(
                     HttpStatus.NOT_FOUND, "no member '" + target + "' in the cluster " + cluster.memberIds()));
         }
-        Optional<ClusterOverview.Primary> taken = cluster.handOff(target, HANDOFF_WAIT);
+        Optional<ClusterOverview.Primary> taken = cluster.handOff(target);
         if (taken.isPresent()) {
             return ResponseEntity.ok(taken.get());
         }
         return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT).body(ProblemDetail.forStatusAndDetail(
-                HttpStatus.GATEWAY_TIMEOUT, target + " did not take the primary role within " + HANDOFF_WAIT.toSeconds()
+                HttpStatus.GATEWAY_TIMEOUT, target + " did not take the primary role within "
+                        + ClusterOverview.HANDOFF_WAIT.toSeconds()
                         + " s; the role stays where the lease says (GET /api/v1/cluster)"));
     }
 

@@ -17,6 +17,9 @@ import io.ferry.cluster.PrimaryLease;
 @Component
 public class ClusterOverview {
 
+    /** How long a swap waits for the named member to take the primary role. */
+    public static final Duration HANDOFF_WAIT = Duration.ofSeconds(15);
+
     public record Primary(String node, long token, LocalDateTime expiresAt) {
     }
 
@@ -77,15 +80,15 @@ public class ClusterOverview {
      * Hands the primary role to the member {@code target}: the primary stops its primary work, releases the lease
      * for that member alone, and the member takes it.
      *
-     * @return the new primary once {@code target} holds the lease, empty if it did not within {@code wait}
+     * @return the new primary once {@code target} holds the lease, empty if it did not within {@link #HANDOFF_WAIT}
      */
-    public Optional<Primary> handOff(String target, Duration wait) throws SQLException, InterruptedException {
+    public Optional<Primary> handOff(String target) throws SQLException, InterruptedException {
         Optional<Primary> now = primary();
         if (now.isPresent() && now.get().node().equals(target)) {
             return now;
         }
         roles.requestHandoff(target);
-        long deadline = System.nanoTime() + wait.toNanos();
+        long deadline = System.nanoTime() + HANDOFF_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             Optional<Primary> primary = primary();
             if (primary.isPresent() && primary.get().node().equals(target)) {

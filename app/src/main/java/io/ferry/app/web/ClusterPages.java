@@ -18,7 +18,6 @@ import io.ferry.transfer.edge.EdgeService;
 @Controller
 class ClusterPages {
 
-    private static final Duration HANDOFF_WAIT = Duration.ofSeconds(15);
 
     private final ClusterOverview cluster;
     private final ClusterRoles roles;
@@ -44,9 +43,9 @@ class ClusterPages {
     String swap(@RequestParam String node, RedirectAttributes redirect) {
         return Console.apply(redirect, "/cluster", () -> {
             member(node);
-            return cluster.handOff(node, HANDOFF_WAIT).map(p -> node + " is the primary now (token " + p.token() + ").")
+            return cluster.handOff(node).map(p -> node + " is the primary now (token " + p.token() + ").")
                     .orElseThrow(() -> new IllegalStateException(node + " did not take the primary role within "
-                            + HANDOFF_WAIT.toSeconds() + " s; the role stays where the lease says"));
+                            + ClusterOverview.HANDOFF_WAIT.toSeconds() + " s; the role stays where the lease says"));
         });
     }
 

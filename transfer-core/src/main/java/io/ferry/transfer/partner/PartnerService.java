@@ -385,6 +385,9 @@ public class PartnerService {
         String temporary = "." + remoteName + "." + attempt + ".ferry-part";
         long existing = folder.size(remoteName);
         if (existing == source.size()) {
+            // already delivered; a second run of this item may have started its temporary copy meanwhile: nothing
+            // half-sent stays behind
+            folder.remove(temporary);
             return 0;
         }
         long sent = 0;
