@@ -16,7 +16,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import io.ferry.app.cluster.ClusterOverview;
-import io.ferry.app.cluster.ClusterRoles;
 import io.ferry.cluster.PrimaryLease;
 
 /** The cluster: its members and their roles, the primary lease, the role history, and handing the role over. */
@@ -36,11 +35,9 @@ class ClusterController {
     }
 
     private final ClusterOverview cluster;
-    private final ClusterRoles roles;
 
-    ClusterController(ClusterOverview cluster, ClusterRoles roles) {
+    ClusterController(ClusterOverview cluster) {
         this.cluster = cluster;
-        this.roles = roles;
     }
 
     @GetMapping
@@ -85,17 +82,18 @@ class ClusterController {
         if (timeout < 0) {
             throw new IllegalArgumentException("timeoutSeconds must not be negative");
         }
-        roles.requestDrain(id, Duration.ofSeconds(timeout));
+        if (!cluster.drain(id, Duration.ofSeconds(timeout))) {
+            return notMember(id);
+        }
         return ResponseEntity.accepted().body(Map.of("node", id, "drain", "draining", "timeoutSeconds", timeout));
     }
 
     /** Puts a drained (or draining) node back in service. */
     @PostMapping("/nodes/{id}/undrain")
     ResponseEntity<?> undrain(@org.springframework.web.bind.annotation.PathVariable String id) {
-        if (!cluster.isMember(id)) {
+        if (!cluster.undrain(id)) {
             return notMember(id);
         }
-        roles.requestUndrain(id);
         return ResponseEntity.accepted().body(Map.of("node", id, "drain", "active"));
     }
 

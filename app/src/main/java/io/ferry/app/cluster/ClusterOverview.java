@@ -99,6 +99,32 @@ public class ClusterOverview {
         return Optional.empty();
     }
 
+    /**
+     * Drains a member: it takes no new sessions, hands the primary role on, and closes its sessions after
+     * {@code timeout}.
+     *
+     * @return false if {@code id} is no member
+     */
+    public boolean drain(String id, Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("the drain timeout must not be negative");
+        }
+        if (!isMember(id)) {
+            return false;
+        }
+        roles.requestDrain(id, timeout);
+        return true;
+    }
+
+    /** Puts a drained (or draining) member back in service; false if {@code id} is no member. */
+    public boolean undrain(String id) {
+        if (!isMember(id)) {
+            return false;
+        }
+        roles.requestUndrain(id);
+        return true;
+    }
+
     public List<PrimaryLease.RoleChange> history(int limit) throws SQLException {
         return lease.history(limit);
     }

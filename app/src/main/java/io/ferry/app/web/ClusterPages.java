@@ -11,7 +11,6 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import io.ferry.app.cluster.ClusterOverview;
-import io.ferry.app.cluster.ClusterRoles;
 import io.ferry.transfer.edge.EdgeService;
 
 /** The cluster: members, the primary and its history; swap, drain and undrain; the registered edges. */
@@ -20,12 +19,10 @@ class ClusterPages {
 
 
     private final ClusterOverview cluster;
-    private final ClusterRoles roles;
     private final EdgeService edges;
 
-    ClusterPages(ClusterOverview cluster, ClusterRoles roles, EdgeService edges) {
+    ClusterPages(ClusterOverview cluster, EdgeService edges) {
         this.cluster = cluster;
-        this.roles = roles;
         this.edges = edges;
     }
 
@@ -53,11 +50,9 @@ class ClusterPages {
     String drain(@PathVariable String id, @RequestParam(defaultValue = "600") long timeoutSeconds,
             RedirectAttributes redirect) {
         return Console.apply(redirect, "/cluster", () -> {
-            member(id);
-            if (timeoutSeconds < 0) {
-                throw new IllegalArgumentException("the drain timeout must not be negative");
+            if (!cluster.drain(id, Duration.ofSeconds(timeoutSeconds))) {
+                throw notMember(id);
             }
-            roles.requestDrain(id, Duration.ofSeconds(timeoutSeconds));
             return id + " is draining: it takes no new sessions and leaves when its sessions have ended.";
         });
     }
@@ -65,15 +60,20 @@ class ClusterPages {
     @PostMapping("/cluster/nodes/{id}/undrain")
     String undrain(@PathVariable String id, RedirectAttributes redirect) {
         return Console.apply(redirect, "/cluster", () -> {
-            member(id);
-            roles.requestUndrain(id);
+            if (!cluster.undrain(id)) {
+                throw notMember(id);
+            }
             return id + " is back in service.";
         });
     }
 
     private void member(String id) {
         if (!cluster.isMember(id)) {
-            throw new IllegalArgumentException("no member '" + id + "' in the cluster " + cluster.memberIds());
+            throw notMember(id);
         }
+    }
+
+    private IllegalArgumentException notMember(String id) {
+        return new IllegalArgumentException("no member '" + id + "' in the cluster " + cluster.memberIds());
     }
 }
