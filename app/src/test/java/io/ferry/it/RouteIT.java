@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
@@ -72,6 +75,51 @@ class RouteIT extends NodeIT {
 
         JsonNode rows = admin().get("/api/v1/transfers?account=" + source).json().get("items");
         assertThat(rows.toString()).contains("\"direction\":\"outbound\"");
+    }
+
+    @Test
+    void aNewUploadOfANameShouldBeDeliveredEvenWhenItsSizeIsThatOfTheFileThere() throws Exception {
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
+        String route = route(source, "/outbox/*.edi", partner, "{name}");
+        byte[] first = SftpOperationsIT.random(4096);
+        byte[] second = SftpOperationsIT.random(4096); // a corrected file: same name, same size, other bytes
+        Path delivered = home(destination).resolve("in/invoice.edi");
+
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/outbox");
+            try (var out = sftp.write("/outbox/invoice.edi")) {
+                out.write(first);
+            }
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(Files.exists(delivered) ? Files.readAllBytes(delivered) : null).isEqualTo(first));
+            try (var out = sftp.write("/outbox/invoice.edi")) {
+                out.write(second);
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(Files.readAllBytes(delivered)).isEqualTo(second));
+        List<JsonNode> items = new ArrayList<>();
+        admin().get("/api/v1/work-items?limit=1000").json().forEach(i -> {
+            if (i.get("route").asString().equals(route)) {
+                items.add(i);
+            }
+        });
+        assertThat(items).hasSize(2).allSatisfy(i -> {
+            assertThat(i.get("state").asString()).isEqualTo("done");
+            assertThat(i.get("attempts").asInt()).isEqualTo(1);
+        });
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + source).json().get("items");
+        List<Long> sent = new ArrayList<>();
+        rows.forEach(r -> {
+            if (r.get("direction").asString().equals("outbound")) {
+                sent.add(r.get("bytes").asLong());
+            }
+        });
+        assertThat(sent).as("both deliveries sent the whole file").containsExactly(4096L, 4096L);
     }
 
     @Test

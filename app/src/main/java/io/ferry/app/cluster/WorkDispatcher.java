@@ -179,7 +179,10 @@ public final class WorkDispatcher implements SmartLifecycle {
             store = storage.open(home(item.account()), Quota.UNLIMITED);
             try (java.nio.file.FileSystem files = store.openFileSystem();
                     SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
-                sent = partners.deliver(item.partner(), source, item.remoteName(), String.valueOf(item.id()), tracker);
+                // an upload's first attempt always sends: a same-size file there may be an older upload of the name
+                boolean rerun = item.attempts() > 1 || item.uploadId() == 0;
+                sent = partners.deliver(item.partner(), source, item.remoteName(), String.valueOf(item.id()), rerun,
+                        tracker);
                 // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
                 sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
             }

@@ -227,22 +227,24 @@ public class PartnerService {
     }
 
     /**
-     * Sends a file to the partner's folder exactly once: written under a temporary name, then renamed. When the final
-     * name is already there with the same size (a delivery that was interrupted after its rename), nothing is sent
-     * again.
+     * Sends a file to the partner's folder exactly once: written under a temporary name, then renamed over any file
+     * of that name. Only when {@code rerun} is true and the final name is already there with the same size (this
+     * item's earlier run was interrupted after its rename, or a push re-offers an unchanged file) is nothing sent
+     * again: a new upload of a name is always delivered, even when its size is that of the file it replaces.
      *
      * @param attempt names the temporary file ({@code .<name>.<attempt>.ferry-part}): two deliveries of one name at
      *                once never write into one temporary file
+     * @param rerun   whether a file of the same size already there counts as this delivery done
      * @param tracker counts and hashes the bytes as they are sent (for the delivery's transfer-log row)
      * @return the bytes sent (0 when it was already there)
      * @throws java.io.IOException with the reason (a host key mismatch included) when it did not arrive
      */
     public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
-            String attempt, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
+            String attempt, boolean rerun, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         Partner partner = current(partnerName);
         return withConnection(partner, folder -> {
             source.position(0);
-            return send(folder, source, remoteName, attempt, tracker);
+            return send(folder, source, remoteName, attempt, rerun, tracker);
         });
     }
 
@@ -381,10 +383,10 @@ public class PartnerService {
 
     /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
     private static long send(RemoteFolder folder, java.nio.channels.SeekableByteChannel source, String remoteName,
-            String attempt, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
+            String attempt, boolean rerun, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
         String temporary = "." + remoteName + "." + attempt + ".ferry-part";
         long existing = folder.size(remoteName);
-        if (existing == source.size()) {
+        if (rerun && existing == source.size()) {
             // already delivered; a second run of this item may have started its temporary copy meanwhile: nothing
             // half-sent stays behind
             folder.remove(temporary);
