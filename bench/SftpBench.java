@@ -270,11 +270,11 @@ public class SftpBench {
         int http = freePort();
         int sftp = freePort();
         String password = "bench-" + Long.toHexString(new Random().nextLong());
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(),
-                "--ferry.data-dir=" + dir.resolve("data"), "--server.port=" + http, "--server.address=127.0.0.1",
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
+                "-jar", jar.toString(), "--ferry.data-dir=" + dir.resolve("data"), "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1",
                 "--ferry.sftp.ciphers=" + AES + "," + CHACHA, "--ferry.storage.encryption=" + encrypted,
-                "--ferry.cluster.port=" + freePort(), "--logging.level.root=WARN"));
+                "--ferry.ftps.enabled=false", "--ferry.cluster.port=" + freePort(), "--logging.level.root=WARN"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("ferry.log").toFile());
         pb.environment().put("FERRY_ADMIN_PASSWORD", password);

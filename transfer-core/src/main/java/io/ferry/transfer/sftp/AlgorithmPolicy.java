@@ -13,14 +13,18 @@ import org.apache.sshd.common.mac.BuiltinMacs;
 import org.apache.sshd.common.signature.BuiltinSignatures;
 import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.SshServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which SSH algorithms the server offers (RFC 4253 section 7.1). Only modern ones by default: no SHA-1, no CBC, no
  * RC4, no 3DES, no DSA. ChaCha20-Poly1305 is supported but not offered by default: OpenSSH clients prefer it, and
- * on Java 17, where the JDK has no ChaCha20 intrinsic, it moves files at half the speed of AES-GCM (docs/adr/0002).
- * Ferry's own {@link ChaCha20Poly1305} replaces MINA's.
+ * it is slower than AES-GCM, which uses the CPU's AES instructions (docs/adr/0002). Ferry's own
+ * {@link ChaCha20Poly1305} replaces MINA's.
  */
 final class AlgorithmPolicy {
+
+    private static final Logger log = LoggerFactory.getLogger(AlgorithmPolicy.class);
 
     static final List<String> DEFAULT_CIPHERS = List.of(
             "aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr");
@@ -38,8 +42,16 @@ final class AlgorithmPolicy {
     }
 
     static void apply(SftpProperties properties, SshServer server) {
-        server.setCipherFactories(new ArrayList<>(resolve("ciphers", or(properties.ciphers(), DEFAULT_CIPHERS),
-                AlgorithmPolicy::cipher, properties.ciphers().isEmpty())));
+        List<CipherFactory> ciphers = resolve("ciphers", or(properties.ciphers(), DEFAULT_CIPHERS),
+                AlgorithmPolicy::cipher, properties.ciphers().isEmpty());
+        if (ciphers.contains(ChaCha20Poly1305.FACTORY)) {
+            log.info("{}: key stream by the {}{}", ChaCha20Poly1305.NAME, ChaCha20Stream.implementation(),
+                    Runtime.version().feature() < 20 && !ChaCha20Stream.implementation().startsWith("vector")
+                            ? " (pure Java on Java " + Runtime.version().feature()
+                                    + "; start the JVM with --add-modules jdk.incubator.vector for ~5x)"
+                            : "");
+        }
+        server.setCipherFactories(new ArrayList<>(ciphers));
         List<BuiltinDHFactories> kex = resolve("kex-algorithms", or(properties.kexAlgorithms(), DEFAULT_KEX),
                 BuiltinDHFactories::fromFactoryName, properties.kexAlgorithms().isEmpty());
         server.setKeyExchangeFactories(NamedFactory.setUpTransformedFactories(false, kex, ServerBuilder.DH2KEX));

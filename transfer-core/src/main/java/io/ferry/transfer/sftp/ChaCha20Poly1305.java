@@ -5,23 +5,20 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 
 import javax.crypto.AEADBadTagException;
-import javax.crypto.spec.ChaCha20ParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.cipher.CipherFactory;
-import org.bouncycastle.crypto.macs.Poly1305;
-import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
- * {@code chacha20-poly1305@openssh.com} (OpenSSH's PROTOCOL.chacha20poly1305) on the JDK's ChaCha20 and
- * BouncyCastle's Poly1305, in place of MINA's own ChaCha20, which XORs its key stream a byte at a time. On Java 17
- * this is ~20% faster; from Java 20 on, where the JDK's ChaCha20 is an AVX2/AVX-512 intrinsic, ~3x (docs/adr/0002).
+ * {@code chacha20-poly1305@openssh.com} (OpenSSH's PROTOCOL.chacha20poly1305) on a {@link ChaCha20Stream} for the
+ * payload (the JDK's cipher, or 16 blocks at a time with the Vector API on Java 17-19) and {@link Poly1305Mac},
+ * in place of MINA's own ChaCha20, which XORs its key stream a byte at a time (docs/adr/0002). The packet length
+ * and the Poly1305 key take one block each, computed in plain Java.
  *
  * <p>The 64-byte key is K_2 (payload, first half) and K_1 (packet length, second half). The nonce is the packet's
- * sequence number as 8 big-endian bytes; the JDK's RFC 8439 ChaCha20 takes it as a 12-byte nonce whose first 4
- * bytes (the high half of OpenSSH's 64-bit block counter) are zero, which is the same state as long as a packet
- * has fewer than 2^32 blocks. Block 0 of K_2 gives the Poly1305 key, block 1 on encrypts the payload; the tag
+ * sequence number as 8 big-endian bytes; RFC 8439's ChaCha20 takes it as a 12-byte nonce whose first 4 bytes
+ * (the high half of OpenSSH's 64-bit block counter) are zero, which is the same state as long as a packet has
+ * fewer than 2^32 blocks. Block 0 of K_2 gives the Poly1305 key, block 1 on encrypts the payload; the tag
  * covers the encrypted length and the encrypted payload.
  */
 final class ChaCha20Poly1305 implements Cipher {
@@ -91,31 +88,19 @@ final class ChaCha20Poly1305 implements Cipher {
     };
 
     private static final int TAG = 16;
-    private static final byte[] ZEROS = new byte[32];
 
-    /** Three ciphers, because the JDK refuses to initialise one twice in a row with the same key and nonce. */
-    private final javax.crypto.Cipher lengthCipher;
-    private final javax.crypto.Cipher polyKeyCipher;
-    private final javax.crypto.Cipher payloadCipher;
-    private final Poly1305 mac = new Poly1305();
-    private final byte[] nonce = new byte[12];
+    private final ChaCha20Stream payloadStream = ChaCha20Stream.create();
+    private final Poly1305Mac mac = new Poly1305Mac();
+    private final int[] payloadKey = new int[8];
+    private final int[] lengthKey = new int[8];
+    private final int[] block = new int[16];
     private final byte[] polyKey = new byte[32];
     private final byte[] tag = new byte[TAG];
-    private SecretKeySpec payloadKey;
-    private SecretKeySpec lengthKey;
     private Mode mode;
     private long sequence;
     private long initialSequence;
-
-    ChaCha20Poly1305() {
-        try {
-            lengthCipher = javax.crypto.Cipher.getInstance("ChaCha20");
-            polyKeyCipher = javax.crypto.Cipher.getInstance("ChaCha20");
-            payloadCipher = javax.crypto.Cipher.getInstance("ChaCha20");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ChaCha20 is not available", e);
-        }
-    }
+    /** The nonce's last word: the sequence number's low 32 bits, big-endian, read as a little-endian word. */
+    private int nonceWord;
 
     @Override
     public void init(Mode mode, byte[] key, byte[] iv) throws Exception {
@@ -123,8 +108,10 @@ final class ChaCha20Poly1305 implements Cipher {
             throw new IllegalArgumentException("chacha20-poly1305 needs a 64-byte key and an 8-byte sequence number");
         }
         this.mode = mode;
-        payloadKey = new SecretKeySpec(key, 0, 32, "ChaCha20");
-        lengthKey = new SecretKeySpec(key, 32, 32, "ChaCha20");
+        for (int i = 0; i < 8; i++) {
+            payloadKey[i] = readLeInt(key, i * 4);
+            lengthKey[i] = readLeInt(key, 32 + i * 4);
+        }
         long high = readUInt(iv, 0);
         if (high != 0) {
             throw new IllegalArgumentException("chacha20-poly1305: not an SSH packet sequence number");
@@ -134,15 +121,12 @@ final class ChaCha20Poly1305 implements Cipher {
         startPacket();
     }
 
-    /** Sets the nonce to the current sequence number and derives the packet's Poly1305 key. */
-    private void startPacket() throws GeneralSecurityException {
-        nonce[8] = (byte) (sequence >>> 24);
-        nonce[9] = (byte) (sequence >>> 16);
-        nonce[10] = (byte) (sequence >>> 8);
-        nonce[11] = (byte) sequence;
-        polyKeyCipher.init(javax.crypto.Cipher.ENCRYPT_MODE, payloadKey, new ChaCha20ParameterSpec(nonce, 0));
-        polyKeyCipher.doFinal(ZEROS, 0, 32, polyKey, 0);
-        mac.init(new KeyParameter(polyKey));
+    /** Sets the nonce to the current sequence number and derives the packet's Poly1305 key (block 0 of K_2). */
+    private void startPacket() {
+        nonceWord = Integer.reverseBytes((int) sequence);
+        ChaCha20Block.block(payloadKey, 0, 0, 0, nonceWord, block);
+        ChaCha20Block.bytes(block, polyKey, 32);
+        mac.init(polyKey);
     }
 
     /** The 4-byte packet length: encrypted with K_1, and covered by the tag in its encrypted form. */
@@ -157,8 +141,8 @@ final class ChaCha20Poly1305 implements Cipher {
         if (mode == Mode.Decrypt) {
             mac.update(data, offset, length);
         }
-        lengthCipher.init(javax.crypto.Cipher.ENCRYPT_MODE, lengthKey, new ChaCha20ParameterSpec(nonce, 0));
-        lengthCipher.doFinal(data, offset, length, data, offset);
+        ChaCha20Block.block(lengthKey, 0, 0, 0, nonceWord, block);
+        ChaCha20Block.xor(block, data, offset, length);
         if (mode == Mode.Encrypt) {
             mac.update(data, offset, length);
         }
@@ -177,8 +161,7 @@ final class ChaCha20Poly1305 implements Cipher {
                 throw new AEADBadTagException("chacha20-poly1305: tag mismatch");
             }
         }
-        payloadCipher.init(javax.crypto.Cipher.ENCRYPT_MODE, payloadKey, new ChaCha20ParameterSpec(nonce, 1));
-        payloadCipher.doFinal(input, offset, length, input, offset);
+        payloadStream.xor(payloadKey, 1, 0, 0, nonceWord, input, offset, length);
         if (mode == Mode.Encrypt) {
             mac.update(input, offset, length);
             mac.doFinal(input, offset + length);
@@ -188,6 +171,11 @@ final class ChaCha20Poly1305 implements Cipher {
             throw new IllegalStateException("chacha20-poly1305: sequence number reused under one key");
         }
         startPacket();
+    }
+
+    private static int readLeInt(byte[] b, int offset) {
+        return (b[offset] & 0xFF) | (b[offset + 1] & 0xFF) << 8 | (b[offset + 2] & 0xFF) << 16
+                | (b[offset + 3] & 0xFF) << 24;
     }
 
     private static long readUInt(byte[] b, int offset) {
