@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The ChaCha20 key stream XORed over a packet's payload, from block 1 on. Two implementations: the JDK's cipher
  * (an AVX2/AVX-512 intrinsic from Java 20 on, pure Java before) and, on Java 17 to 19 when the JVM is started with
- * {@code --add-modules jdk.incubator.vector}, {@link VectorChaCha20}, which computes 16 blocks at a time in SIMD
- * lanes (docs/adr/0002). The choice is made once, after a known-answer test.
+ * {@code --add-modules jdk.incubator.vector} on a CPU with 512-bit vectors (AVX-512), {@link VectorChaCha20}, which
+ * computes 16 blocks at a time in SIMD lanes (docs/adr/0002). The choice is made once, after a known-answer test.
  */
 interface ChaCha20Stream {
 
@@ -90,7 +90,7 @@ interface ChaCha20Stream {
             try {
                 return knownAnswer(new VectorChaCha20());
             } catch (LinkageError | RuntimeException e) {
-                log.warn("ChaCha20: the vector implementation is not usable on this JVM ({}); using the JDK's", e.toString());
+                log.info("ChaCha20: the vector implementation is not usable here ({}); using the JDK's", e.toString());
                 return false;
             }
         }

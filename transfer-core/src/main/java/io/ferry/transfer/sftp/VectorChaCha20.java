@@ -24,8 +24,9 @@ final class VectorChaCha20 implements ChaCha20Stream {
     private final int[] stream = new int[16 * LANES];
 
     VectorChaCha20() {
-        if (S.length() != LANES) {
-            throw new IllegalStateException("512-bit int vectors expected, got " + S);
+        if (IntVector.SPECIES_PREFERRED.vectorBitSize() < 512) {
+            // without AVX-512 the 512-bit shapes are emulated, slower than the JDK's scalar cipher
+            throw new IllegalStateException("this CPU has no 512-bit vectors (" + IntVector.SPECIES_PREFERRED + ")");
         }
     }
 

@@ -18,7 +18,8 @@ class ChaCha20StreamTest {
     @Test
     void shouldPickTheVectorImplementationWhereItsApiExists() {
         boolean vectorApi = Runtime.version().feature() < 20
-                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && jdk.incubator.vector.IntVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
         assertThat(ChaCha20Stream.create()).isInstanceOf(vectorApi ? VectorChaCha20.class : ChaCha20Stream.Jdk.class);
         assertThat(ChaCha20Stream.implementation()).contains(vectorApi ? "vector" : "JDK");
     }
@@ -26,18 +27,17 @@ class ChaCha20StreamTest {
     @Test
     void shouldPassRfc8439KnownAnswerTests() {
         assertThat(ChaCha20Stream.Choice.knownAnswer(new ChaCha20Stream.Jdk())).isTrue();
-        if (Runtime.version().feature() < 20) {
-            assertThat(ChaCha20Stream.Choice.knownAnswer(new VectorChaCha20())).isTrue();
+        if (ChaCha20Stream.create() instanceof VectorChaCha20 vector) {
+            assertThat(ChaCha20Stream.Choice.knownAnswer(vector)).isTrue();
         }
     }
 
     @Test
     void vectorStreamShouldEqualTheJdksForEveryLengthOffsetAndCounter() {
-        if (Runtime.version().feature() >= 20) {
-            assertThat(ChaCha20Stream.create()).isInstanceOf(ChaCha20Stream.Jdk.class);
+        if (!(ChaCha20Stream.create() instanceof VectorChaCha20 vector)) {
+            assertThat(ChaCha20Stream.create()).isInstanceOf(ChaCha20Stream.Jdk.class); // what this JVM uses
             return;
         }
-        ChaCha20Stream vector = new VectorChaCha20();
         ChaCha20Stream jdk = new ChaCha20Stream.Jdk();
         int[] lengths = {0, 1, 3, 63, 64, 65, 127, 1023, 1024, 1025, 1088, 2048 + 17, 32_768, 131_072 + 5};
         for (int length : lengths) {
