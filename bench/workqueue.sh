@@ -11,6 +11,7 @@
 # node's own SFTP listener (ferry, default) or a reference OpenSSH sshd of the bench's own on a loopback port
 # (openssh; openssh-server is installed if missing, the system sshd is never started or touched).
 # FERRY_BENCH_WARMUPS=n runs n unmeasured warm-up pushes before the backlog (default 1).
+# FERRY_BENCH_JVM_OPTS adds options to the nodes' JVMs (a profiler agent, say; %n in it is the node's number).
 # Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
