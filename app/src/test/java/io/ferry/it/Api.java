@@ -42,6 +42,16 @@ final class Api {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** A POST of any body, with extra headers given as name, value, name, value... */
+    Response post(String path, String contentType, String body, String... headers) {
+        HttpRequest.Builder builder = builder(path).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            builder.header(headers[i], headers[i + 1]);
+        }
+        return send(builder);
+    }
+
     Response patch(String path, String json) {
         return send(builder(path).header("Content-Type", "application/json")
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));

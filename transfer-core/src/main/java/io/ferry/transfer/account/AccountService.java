@@ -132,6 +132,27 @@ public class AccountService {
         return accounts.saveAndFlush(account);
     }
 
+    /** The account's stored password hash (Spring's {@code {argon2}...} form), or null: for a configuration export. */
+    @Transactional(readOnly = true)
+    public String passwordHash(String username) {
+        return get(username).getPasswordHash();
+    }
+
+    /**
+     * Sets a password hash taken from a configuration export, as it is (the password itself is never known here).
+     * Only the encoders this node checks with are accepted.
+     */
+    @Transactional
+    public void restorePasswordHash(String username, String hash) {
+        if (hash == null || !(hash.startsWith("{argon2}") || hash.startsWith("{bcrypt}"))) {
+            throw new IllegalArgumentException("account '" + username + "': not a password hash this server checks "
+                    + "({argon2} or {bcrypt})");
+        }
+        Account account = get(username);
+        account.setPasswordHash(hash);
+        accounts.saveAndFlush(account);
+    }
+
     /** Deletes the account and its keys. Its files stay on the storage, for an administrator to archive or remove. */
     @Transactional
     public void delete(String username) {

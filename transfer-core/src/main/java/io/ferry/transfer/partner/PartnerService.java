@@ -174,6 +174,18 @@ public class PartnerService {
         }
     }
 
+    /** A partner's secrets and CA certificates in the clear, for a configuration export (null where none). */
+    public record PartnerSecrets(String password, String privateKey, String trustedCertificates) {
+    }
+
+    public PartnerSecrets secrets(String name) {
+        get(name);
+        Map<String, Object> row = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
+                + "partners WHERE name = ?", name);
+        return new PartnerSecrets(open(row.get("sealed_password")), open(row.get("sealed_private_key")),
+                (String) row.get("tls_trusted"));
+    }
+
     public Partner get(String name) {
         try {
             return jdbc.queryForObject("SELECT " + COLUMNS + " FROM partners WHERE name = ?", PartnerService::row,
