@@ -254,6 +254,44 @@ class AdminConsoleIT extends NodeIT {
         browser.find("header button.link").click();
     }
 
+    @Test
+    void anAdministratorShouldExportAndReimportTheConfigurationFromTheBrowser() throws Exception {
+        browser();
+        java.nio.file.Files.createDirectories(Browser.DOWNLOADS);
+        String user = uniqueUser("export");
+        admin().createAccount(user, "export-password-1");
+        String route = uniqueUser("exroute");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + route + "\",\"account\":\"" + user
+                + "\",\"pathGlob\":\"/in/*\",\"copyTo\":\"/kept\"}").status()).isEqualTo(201);
+        browser.login("admin", ADMIN_PASSWORD);
+        browser.open("/settings");
+        new org.openqa.selenium.support.ui.Select(browser.find("#export-form select[name=secrets]"))
+                .selectByValue("encrypted");
+        browser.type("#export-form input[name=passphrase]", "browser export passphrase");
+        browser.screenshot("settings-export");
+        browser.find("#export-form button").click(); // a download: the page stays
+        java.nio.file.Path[] exported = new java.nio.file.Path[1];
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            try (var files = java.nio.file.Files.list(Browser.DOWNLOADS)) {
+                exported[0] = files.filter(f -> f.getFileName().toString().matches("ferry-configuration-.*\\.json"))
+                        .findFirst().orElse(null);
+            }
+            assertThat(exported[0]).isNotNull();
+        });
+        String document = java.nio.file.Files.readString(exported[0]);
+        assertThat(document).contains("\"name\" : \"" + route + "\"").contains("enc:v1:");
+
+        assertThat(admin().delete("/api/v1/routes/" + route).status()).isEqualTo(204);
+        browser.find("#import-form input[type=file]").sendKeys(exported[0].toString());
+        browser.type("#import-form input[name=passphrase]", "browser export passphrase");
+        browser.click("#import-form button");
+        assertThat(browser.text("#notice")).startsWith("Imported " + exported[0].getFileName())
+                .contains("routes 1 new");
+        browser.screenshot("settings-imported");
+        assertThat(admin().get("/api/v1/routes/" + route).json().get("copyTo").asString()).isEqualTo(user + ":/kept");
+        browser.find("header button.link").click();
+    }
+
     /** One browser for the class, started by the first test. */
     private void browser() {
         if (browser == null) {

@@ -13,6 +13,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import io.ferry.app.cluster.SettingsService;
+import io.ferry.app.snapshot.Snapshot;
+import io.ferry.app.snapshot.SnapshotService;
 import io.ferry.app.defender.DefenderProperties;
 import io.ferry.transfer.ftp.FtpsProperties;
 import io.ferry.transfer.ftp.TlsCertificateStore;
@@ -38,9 +40,12 @@ class SettingsPages {
     private final Defender defender;
     private final DefenderProperties defenderProperties;
     private final Formats fmt;
+    private final SnapshotService snapshots;
 
     SettingsPages(SettingsService settings, HostKeyStore hostKeys, TlsCertificateStore certificates,
-            FtpsProperties ftps, Defender defender, DefenderProperties defenderProperties, Formats fmt) {
+            FtpsProperties ftps, Defender defender, DefenderProperties defenderProperties, Formats fmt,
+            SnapshotService snapshots) {
+        this.snapshots = snapshots;
         this.settings = settings;
         this.hostKeys = hostKeys;
         this.certificates = certificates;
@@ -97,5 +102,50 @@ class SettingsPages {
     String unban(@RequestParam String address, RedirectAttributes redirect) {
         return Console.apply(redirect, "/settings", () -> defender.unban(address)
                 ? "The ban on " + address + " is lifted." : address + " was not banned.");
+    }
+
+    /** The configuration as a download; a refusal (a short passphrase) comes back to the page as a message. */
+    @PostMapping("/settings/export")
+    Object export(@RequestParam(defaultValue = "json") String format, @RequestParam(defaultValue = "omitted")
+            String secrets, @RequestParam(required = false) String passphrase, Principal who,
+            RedirectAttributes redirect) {
+        try {
+            Snapshot snapshot = snapshots.export(secrets, passphrase, who.getName());
+            String body = snapshots.render(snapshot, format);
+            String file = "ferry-configuration-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                    .withZone(java.time.ZoneOffset.UTC).format(snapshot.exportedAt()) + "." + format;
+            return org.springframework.http.ResponseEntity.ok()
+                    .contentType(format.equals("xml") ? org.springframework.http.MediaType.APPLICATION_XML
+                            : org.springframework.http.MediaType.APPLICATION_JSON)
+                    .header(org.springframework.http.HttpHeaders.CONTENT_DISPOSITION,
+                            "attachment; filename=\"" + file + "\"")
+                    .body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            redirect.addFlashAttribute("error", e.getMessage());
+            return "redirect:/settings";
+        }
+    }
+
+    @PostMapping(value = "/settings/import", consumes = org.springframework.http.MediaType.MULTIPART_FORM_DATA_VALUE)
+    String importSnapshot(@RequestParam("file") org.springframework.web.multipart.MultipartFile file,
+            @RequestParam(required = false) String passphrase, @RequestParam(defaultValue = "false") boolean dryRun,
+            Principal who, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/settings", () -> {
+            if (file.isEmpty()) {
+                throw new IllegalArgumentException("choose a configuration file to import");
+            }
+            String document = new String(file.getBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            SnapshotService.Report report = snapshots.importSnapshot(snapshots.parse(document), passphrase, dryRun,
+                    who.getName());
+            StringBuilder message = new StringBuilder(dryRun ? "Dry run, nothing changed. It would bring "
+                    : "Imported ").append(file.getOriginalFilename()).append(dryRun ? ": " : ": ");
+            java.util.List<String> parts = new java.util.ArrayList<>();
+            report.changes().forEach((kind, counts) -> parts.add(kind + " " + counts.created() + " new, "
+                    + counts.updated() + " existing set as in the file"));
+            message.append(String.join("; ", parts)).append('.');
+            report.notes().forEach(note -> message.append(' ').append(Character.toUpperCase(note.charAt(0)))
+                    .append(note.substring(1)).append('.'));
+            return message.toString();
+        });
     }
 }
