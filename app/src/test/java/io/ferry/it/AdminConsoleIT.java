@@ -39,7 +39,7 @@ class AdminConsoleIT extends NodeIT {
         browser();
         browser.login("admin", "wrong-password-" + System.nanoTime());
         assertThat(browser.path()).startsWith("/login?error");
-        assertThat(browser.text("#error")).contains("Wrong user name or password");
+        assertThat(browser.text("#error")).contains("Wrong user name, password or one-time code");
         browser.screenshot("01-login");
 
         browser.login("admin", ADMIN_PASSWORD);
@@ -258,12 +258,24 @@ class AdminConsoleIT extends NodeIT {
     void anAdministratorShouldExportAndReimportTheConfigurationFromTheBrowser() throws Exception {
         browser();
         java.nio.file.Files.createDirectories(Browser.DOWNLOADS);
+        try (var old = java.nio.file.Files.list(Browser.DOWNLOADS)) { // an earlier run's downloads
+            for (java.nio.file.Path f : old.toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        }
         String user = uniqueUser("export");
         admin().createAccount(user, "export-password-1");
         String route = uniqueUser("exroute");
         assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + route + "\",\"account\":\"" + user
                 + "\",\"pathGlob\":\"/in/*\",\"copyTo\":\"/kept\"}").status()).isEqualTo(201);
         browser.login("admin", ADMIN_PASSWORD);
+        // two-factor set-up shows a key and its otpauth link (turning it on is TotpIT's)
+        browser.click("#profile-link");
+        assertThat(browser.text("#totp-state")).startsWith("Off");
+        browser.click("#totp-setup button");
+        assertThat(browser.text("#totp-secret")).matches("[A-Z2-7]{32}");
+        assertThat(browser.text("#totp-uri")).startsWith("otpauth://totp/Ferry:admin?secret=");
+        browser.screenshot("profile-totp-setup");
         browser.open("/settings");
         new org.openqa.selenium.support.ui.Select(browser.find("#export-form select[name=secrets]"))
                 .selectByValue("encrypted");

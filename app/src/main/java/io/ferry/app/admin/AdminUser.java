@@ -33,6 +33,14 @@ class AdminUser {
     @Column(name = "created_at", nullable = false, updatable = false)
     private Instant createdAt;
 
+    /** The TOTP secret sealed with the master key (base64); null when the second factor is off. */
+    @Column(name = "totp_secret")
+    private String totpSecret;
+
+    /** The last RFC 6238 time step a code was accepted for. */
+    @Column(name = "totp_last_step")
+    private Long totpLastStep;
+
     protected AdminUser() {
     }
 
@@ -78,5 +86,22 @@ class AdminUser {
 
     boolean isEnabled() {
         return enabled;
+    }
+
+    String getTotpSecret() {
+        return totpSecret;
+    }
+
+    void setTotp(String sealedSecret) {
+        this.totpSecret = sealedSecret;
+        this.totpLastStep = null;
+    }
+
+    long getTotpLastStep() {
+        return totpLastStep == null ? -1 : totpLastStep;
+    }
+
+    void setTotpLastStep(long step) {
+        this.totpLastStep = step;
     }
 }

@@ -43,6 +43,8 @@ class WebSecurityConfiguration {
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers(HttpMethod.GET, "/api/**", "/actuator/**").hasAnyRole(ADMIN, OPERATOR)
                         .requestMatchers(HttpMethod.HEAD, "/api/**", "/actuator/**").hasAnyRole(ADMIN, OPERATOR)
+                        // one's own second factor, whatever the role
+                        .requestMatchers("/api/v1/me/**").hasAnyRole(ADMIN, OPERATOR)
                         .anyRequest().hasRole(ADMIN))
                 .httpBasic(basic -> basic.authenticationEntryPoint(basicEntryPoint()))
                 .csrf(csrf -> csrf.disable())
@@ -59,8 +61,10 @@ class WebSecurityConfiguration {
                         .dispatcherTypeMatchers(DispatcherType.FORWARD, DispatcherType.ERROR).permitAll()
                         .requestMatchers("/login", "/css/**", "/js/**", "/favicon.svg", "/error").permitAll()
                         .requestMatchers(HttpMethod.GET, "/**").hasAnyRole(ADMIN, OPERATOR)
+                        .requestMatchers("/profile/**").hasAnyRole(ADMIN, OPERATOR)
                         .anyRequest().hasRole(ADMIN))
-                .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", false).permitAll())
+                .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", false).permitAll()
+                        .authenticationDetailsSource(io.ferry.app.admin.AdminAuthenticationProvider.Details::new))
                 // scripts fetch the OpenAPI description (/v3/api-docs) with Basic credentials as well as a session
                 .httpBasic(basic -> basic.authenticationEntryPoint(basicEntryPoint()))
                 .logout(logout -> logout.logoutUrl("/logout").logoutSuccessUrl("/login?logout"))
