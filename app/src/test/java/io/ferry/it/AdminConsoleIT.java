@@ -188,10 +188,20 @@ class AdminConsoleIT extends NodeIT {
         String presented = browser.text("#presented-host-key");
         assertThat(hostKeys.fingerprints()).anyMatch(f -> f.endsWith(" " + presented));
         browser.screenshot("11-partners");
-        assertThat(admin().patch("/api/v1/partners/" + partner, "{\"hostKey\":\"" + presented + "\"}").status())
-                .isEqualTo(200);
+        browser.click("#pin-form button");
+        assertThat(browser.text("#notice")).isEqualTo("Partner " + partner + " now pins " + presented + ".");
+        assertThat(admin().get("/api/v1/partners/" + partner).json().get("hostKey").asString()).isEqualTo(presented);
         browser.click(browser.find("#partner-" + partner + " button.check"));
         assertThat(browser.text("#check-result")).contains("Connected");
+        // changed through its form: the password is kept when left blank
+        browser.click(browser.find("#partner-" + partner + " a.edit"));
+        assertThat(browser.find("#partner-form input[name=host]").getAttribute("value")).isEqualTo("127.0.0.1");
+        browser.type("#partner-form input[name=maxParallel]", "2");
+        browser.click("#partner-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Partner " + partner + " changed.");
+        assertThat(admin().get("/api/v1/partners/" + partner).json().get("maxParallel").asInt()).isEqualTo(2);
+        browser.click(browser.find("#partner-" + partner + " button.check"));
+        assertThat(browser.text("#check-result")).as("the password survived the change").contains("Connected");
 
         // a route and a push schedule through the forms; the schedule runs now and its fire is listed
         String source = uniqueUser("pushsrc");
@@ -224,6 +234,17 @@ class AdminConsoleIT extends NodeIT {
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 java.nio.file.Files.exists(home(remote).resolve("in/report.csv")));
         browser.screenshot("12-schedules");
+        browser.click(browser.find("#schedule-" + schedule + " a.edit"));
+        assertThat(browser.find("#schedule-form input[name=cron]").getAttribute("value")).isEqualTo("@daily");
+        browser.type("#schedule-form input[name=cron]", "0 15 3 * * *");
+        browser.type("#schedule-form input[name=timeZone]", "Europe/Berlin");
+        browser.click("#schedule-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Schedule " + schedule + " changed.");
+        JsonNode changed = admin().get("/api/v1/schedules/" + schedule).json();
+        assertThat(changed.get("cron").asString()).isEqualTo("0 15 3 * * *");
+        assertThat(changed.get("timeZone").asString()).isEqualTo("Europe/Berlin");
+        assertThat(changed.get("kind").asString()).isEqualTo("push");
+        assertThat(changed.get("folder").asString()).isEqualTo("/outbox");
 
         // a folder monitor, added and disabled
         String monitor = uniqueUser("scanner");
@@ -234,6 +255,11 @@ class AdminConsoleIT extends NodeIT {
         browser.click("#monitor-form button[type=submit]");
         assertThat(browser.text("#notice")).isEqualTo("Folder monitor " + monitor + " added.");
         assertThat(admin().get("/api/v1/monitors/" + monitor).json().get("enabled").asBoolean()).isTrue();
+        browser.click(browser.find("#monitor-" + monitor + " a.edit"));
+        browser.type("#monitor-form input[name=stableSeconds]", "25");
+        browser.click("#monitor-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Folder monitor " + monitor + " changed.");
+        assertThat(admin().get("/api/v1/monitors/" + monitor).json().get("stableSeconds").asInt()).isEqualTo(25);
         browser.screenshot("13-monitors");
 
         // settings: the identity partners pin, and a ban set and lifted by hand

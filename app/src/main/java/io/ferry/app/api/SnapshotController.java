@@ -3,12 +3,8 @@ package io.ferry.app.api;
 import io.ferry.app.snapshot.Snapshot;
 import io.ferry.app.snapshot.SnapshotService;
 
-import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.Authentication;
@@ -32,9 +28,6 @@ class SnapshotController {
     record ExportRequest(String format, String secrets, String passphrase) {
     }
 
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
-            .withZone(ZoneOffset.UTC);
-
     private final SnapshotService snapshots;
 
     SnapshotController(SnapshotService snapshots) {
@@ -47,15 +40,7 @@ class SnapshotController {
         String format = r.format() == null ? "json" : r.format().toLowerCase(Locale.ROOT);
         Snapshot snapshot = snapshots.export(r.secrets() == null ? Snapshot.OMITTED : r.secrets(), r.passphrase(),
                 user.getName());
-        return document(snapshots.render(snapshot, format), format, snapshot);
-    }
-
-    static ResponseEntity<byte[]> document(String body, String format, Snapshot snapshot) {
-        String file = "ferry-configuration-" + STAMP.format(snapshot.exportedAt()) + "." + format;
-        return ResponseEntity.ok()
-                .contentType(format.equals("xml") ? MediaType.APPLICATION_XML : MediaType.APPLICATION_JSON)
-                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + file + "\"")
-                .body(body.getBytes(StandardCharsets.UTF_8));
+        return SnapshotService.download(snapshots.render(snapshot, format), format, snapshot);
     }
 
     /**

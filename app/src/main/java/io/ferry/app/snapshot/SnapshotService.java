@@ -140,6 +140,19 @@ public class SnapshotService {
         };
     }
 
+    /** The document as a download: its media type and {@code ferry-configuration-<UTC time>.<format>}. */
+    public static org.springframework.http.ResponseEntity<byte[]> download(String body, String format,
+            Snapshot snapshot) {
+        String file = "ferry-configuration-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss",
+                java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC).format(snapshot.exportedAt()) + "." + format;
+        return org.springframework.http.ResponseEntity.ok()
+                .contentType(format.equals("xml") ? org.springframework.http.MediaType.APPLICATION_XML
+                        : org.springframework.http.MediaType.APPLICATION_JSON)
+                .header(org.springframework.http.HttpHeaders.CONTENT_DISPOSITION,
+                        "attachment; filename=\"" + file + "\"")
+                .body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** A JSON or XML document (told apart by its first character) as a snapshot; refuses other documents. */
     public Snapshot parse(String document) {
         if (document == null || document.isBlank()) {

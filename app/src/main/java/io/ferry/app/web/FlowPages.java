@@ -74,8 +74,10 @@ class FlowPages {
     }
 
     @GetMapping("/schedules")
-    String schedules(@RequestParam(required = false) String fires, Model model) {
+    String schedules(@RequestParam(required = false) String fires, @RequestParam(required = false) String edit,
+            Model model) {
         model.addAttribute("schedules", schedules.list());
+        model.addAttribute("editing", edit == null ? null : schedules.get(edit));
         model.addAttribute("partners", partners.list());
         if (fires != null) {
             model.addAttribute("firesOf", fires);
@@ -92,6 +94,22 @@ class FlowPages {
                 Console.blankToNull(f.folder()), Console.blankToNull(f.fileGlob()),
                 Boolean.TRUE.equals(f.deleteRemote()), Console.blankToNull(f.postAction()),
                 Console.blankToNull(f.misfire()), true), Instant.now()).name() + " added.");
+    }
+
+    /** A change from the form; a new cron or time zone counts from its next fire. */
+    @PostMapping("/schedules/{name}")
+    String updateSchedule(@PathVariable String name, ScheduleForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/schedules", () -> {
+            String kind = Console.blankToNull(f.kind()) == null ? schedules.get(name).kind() : f.kind();
+            // the form's "keep" is blank; a push's blank means keep, a pull has no post-action of its own
+            String postAction = Console.blankToNull(f.postAction()) == null && kind.equals("push") ? "keep"
+                    : Console.blankToNull(f.postAction());
+            return "Schedule " + schedules.update(name, new ScheduleRequest(null, Console.blankToNull(f.kind()),
+                    Console.blankToNull(f.cron()), Console.blankToNull(f.timeZone()), Console.blankToNull(f.partner()),
+                    Console.blankToNull(f.account()), Console.blankToNull(f.folder()),
+                    Console.blankToNull(f.fileGlob()), Boolean.TRUE.equals(f.deleteRemote()), postAction,
+                    Console.blankToNull(f.misfire()), null), Instant.now()).name() + " changed.";
+        });
     }
 
     @PostMapping("/schedules/{name}/enabled")
@@ -120,8 +138,9 @@ class FlowPages {
     }
 
     @GetMapping("/monitors")
-    String monitors(Model model) {
+    String monitors(@RequestParam(required = false) String edit, Model model) {
         model.addAttribute("monitors", monitors.list());
+        model.addAttribute("editing", edit == null ? null : monitors.get(edit));
         model.addAttribute("root", monitors.root().map(Object::toString).orElse(null));
         return "monitors";
     }
@@ -132,6 +151,14 @@ class FlowPages {
                 Console.blankToNull(f.name()), Console.blankToNull(f.folder()), Console.blankToNull(f.fileGlob()),
                 Console.blankToNull(f.account()), Console.blankToNull(f.targetFolder()), f.stableSeconds(), true))
                 .name() + " added.");
+    }
+
+    @PostMapping("/monitors/{name}")
+    String updateMonitor(@PathVariable String name, MonitorForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/monitors", () -> "Folder monitor " + monitors.update(name, new MonitorRequest(
+                null, Console.blankToNull(f.folder()), Console.blankToNull(f.fileGlob()),
+                Console.blankToNull(f.account()), Console.blankToNull(f.targetFolder()), f.stableSeconds(), null))
+                .name() + " changed.");
     }
 
     @PostMapping("/monitors/{name}/enabled")

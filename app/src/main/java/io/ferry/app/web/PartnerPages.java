@@ -36,10 +36,35 @@ class PartnerPages {
         this.partners = partners;
     }
 
+    /** The list; with {@code edit}, the form below it changes that partner instead of adding one. */
     @GetMapping("/partners")
-    String list(Model model) {
+    String list(@org.springframework.web.bind.annotation.RequestParam(required = false) String edit, Model model) {
         model.addAttribute("partners", partners.list());
+        model.addAttribute("editing", edit == null ? null : partners.get(edit));
         return "partners";
+    }
+
+    /** A change: blank fields (the password and private key among them) stay as they are. */
+    @PostMapping("/partners/{name}")
+    String update(@PathVariable String name, PartnerForm form, RedirectAttributes redirect) {
+        PartnerRequest r = form.request();
+        return Console.apply(redirect, "/partners", () -> "Partner " + partners.update(name, new PartnerRequest(null,
+                null, r.host(), r.port(), r.username(), r.password(), r.privateKey(), r.hostKey(), r.remoteDir(),
+                r.connectTimeoutSeconds(), r.transferTimeoutSeconds(), r.maxParallel(), r.ftpsMode(),
+                r.certificateFingerprint(), r.trustedCertificates())).name() + " changed.");
+    }
+
+    /** Pins what the last connection check showed: the SFTP host key, or the FTPS certificate's fingerprint. */
+    @PostMapping("/partners/{name}/pin")
+    String pin(@PathVariable String name, @org.springframework.web.bind.annotation.RequestParam(required = false)
+            String hostKey, @org.springframework.web.bind.annotation.RequestParam(required = false) String certificate,
+            RedirectAttributes redirect) {
+        return Console.apply(redirect, "/partners", () -> {
+            partners.update(name, new PartnerRequest(null, null, null, null, null, null, null,
+                    Console.blankToNull(hostKey), null, null, null, null, null, Console.blankToNull(certificate),
+                    null));
+            return "Partner " + name + " now pins " + (hostKey != null ? hostKey : certificate) + ".";
+        });
     }
 
     @PostMapping("/partners")

@@ -112,14 +112,7 @@ class SettingsPages {
         try {
             Snapshot snapshot = snapshots.export(secrets, passphrase, who.getName());
             String body = snapshots.render(snapshot, format);
-            String file = "ferry-configuration-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                    .withZone(java.time.ZoneOffset.UTC).format(snapshot.exportedAt()) + "." + format;
-            return org.springframework.http.ResponseEntity.ok()
-                    .contentType(format.equals("xml") ? org.springframework.http.MediaType.APPLICATION_XML
-                            : org.springframework.http.MediaType.APPLICATION_JSON)
-                    .header(org.springframework.http.HttpHeaders.CONTENT_DISPOSITION,
-                            "attachment; filename=\"" + file + "\"")
-                    .body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return SnapshotService.download(body, format, snapshot);
         } catch (IllegalArgumentException e) {
             redirect.addFlashAttribute("error", e.getMessage());
             return "redirect:/settings";
