@@ -302,6 +302,19 @@ class AdminConsoleIT extends NodeIT {
         assertThat(browser.text("#totp-secret")).matches("[A-Z2-7]{32}");
         assertThat(browser.text("#totp-uri")).startsWith("otpauth://totp/Ferry:admin?secret=");
         browser.screenshot("profile-totp-setup");
+        // an edge registered (its secret shown once) and revoked from the Cluster page
+        String edge = uniqueUser("dmz");
+        browser.open("/cluster");
+        browser.type("#edge-form input[name=name]", edge);
+        browser.click("#edge-form button");
+        assertThat(browser.text("#notice")).startsWith("Edge " + edge + " registered.");
+        assertThat(browser.text("#edge-secret")).hasSizeGreaterThan(20);
+        assertThat(browser.all("code.edge-host-key")).isNotEmpty();
+        browser.screenshot("cluster-edge-registered");
+        assertThat(admin().get("/api/v1/edges/" + edge).json().get("status").asString()).isEqualTo("active");
+        browser.click(browser.find("#edge-" + edge + " button"));
+        assertThat(browser.text("#notice")).startsWith("Edge " + edge + " revoked");
+        assertThat(admin().get("/api/v1/edges/" + edge).json().get("status").asString()).isEqualTo("revoked");
         browser.open("/settings");
         new org.openqa.selenium.support.ui.Select(browser.find("#export-form select[name=secrets]"))
                 .selectByValue("encrypted");

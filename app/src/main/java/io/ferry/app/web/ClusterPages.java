@@ -21,7 +21,10 @@ class ClusterPages {
     private final ClusterOverview cluster;
     private final EdgeService edges;
 
-    ClusterPages(ClusterOverview cluster, EdgeService edges) {
+    private final io.ferry.transfer.sftp.HostKeyStore hostKeys;
+
+    ClusterPages(ClusterOverview cluster, EdgeService edges, io.ferry.transfer.sftp.HostKeyStore hostKeys) {
+        this.hostKeys = hostKeys;
         this.cluster = cluster;
         this.edges = edges;
     }
@@ -34,6 +37,26 @@ class ClusterPages {
         model.addAttribute("history", cluster.history(20));
         model.addAttribute("edges", edges.list());
         return "cluster";
+    }
+
+    /** Registers an edge; its secret is shown this once, with what the edge needs to reach the cluster. */
+    @PostMapping("/cluster/edges")
+    String registerEdge(@RequestParam String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/cluster", () -> {
+            EdgeService.Registration registration = edges.register(name.trim());
+            redirect.addFlashAttribute("registered", registration.edge().getName());
+            redirect.addFlashAttribute("registeredSecret", registration.secret());
+            redirect.addFlashAttribute("internalHostKeys", hostKeys.internalFingerprints());
+            return "Edge " + registration.edge().getName() + " registered. Copy its secret now: it is not shown again.";
+        });
+    }
+
+    @PostMapping("/cluster/edges/{name}/revoke")
+    String revokeEdge(@PathVariable String name, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/cluster", () -> {
+            edges.revoke(name);
+            return "Edge " + name + " revoked: it can no longer open sessions on any node.";
+        });
     }
 
     @PostMapping("/cluster/primary")
