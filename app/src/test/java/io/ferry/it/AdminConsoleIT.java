@@ -217,6 +217,15 @@ class AdminConsoleIT extends NodeIT {
         browser.click("#route-form button[type=submit]");
         assertThat(browser.text("#notice")).isEqualTo("Route " + route + " added.");
         assertThat(admin().get("/api/v1/routes/" + route).json().get("partner").asString()).isEqualTo(partner);
+        browser.click(browser.find("#route-" + route + " a.edit"));
+        browser.type("#route-form input[name=pathGlob]", "/inbox/*.edi");
+        browser.find("#route-form select[name=postAction] option[value=archive]").click();
+        browser.click("#route-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("Route " + route + " changed.");
+        JsonNode changedRoute = admin().get("/api/v1/routes/" + route).json();
+        assertThat(changedRoute.get("pathGlob").asString()).isEqualTo("/inbox/*.edi");
+        assertThat(changedRoute.get("postAction").asString()).isEqualTo("archive");
+        assertThat(changedRoute.get("partner").asString()).isEqualTo(partner);
 
         String schedule = uniqueUser("push");
         browser.open("/schedules");

@@ -123,6 +123,30 @@ class RouteIT extends NodeIT {
     }
 
     @Test
+    void aRouteShouldChangeInPlaceAndSwitchBetweenAPartnerAndACopy() throws Exception {
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        String partner = sftpPartner(destination, "destination-password");
+        String route = route(source, "/outbox/*.csv", partner, "{name}");
+        Api.Response changed = admin().patch("/api/v1/routes/" + route, "{\"pathGlob\":\"/outbox/*.txt\","
+                + "\"postAction\":\"delete\"}");
+        assertThat(changed.status()).as(changed.body()).isEqualTo(200);
+        assertThat(changed.json().get("pathGlob").asString()).isEqualTo("/outbox/*.txt");
+        assertThat(changed.json().get("partner").asString()).isEqualTo(partner);
+        Api.Response copy = admin().patch("/api/v1/routes/" + route, "{\"copyTo\":\"" + destination + ":/copies\"}");
+        assertThat(copy.status()).as(copy.body()).isEqualTo(200);
+        assertThat(copy.json().get("partner").isNull()).isTrue();
+        assertThat(copy.json().get("copyTo").asString()).isEqualTo(destination + ":/copies");
+        assertThat(admin().patch("/api/v1/routes/" + route, "{\"partner\":\"no-such-partner\"}").status())
+                .isEqualTo(404);
+        assertThat(admin().patch("/api/v1/routes/" + route, "{\"name\":\"renamed\"}").status()).isEqualTo(400);
+        assertThat(admin().get("/api/v1/routes/" + route).json().get("copyTo").asString())
+                .as("a refused change leaves the route as it was").isEqualTo(destination + ":/copies");
+    }
+
+    @Test
     void theSourceShouldBeArchivedOnceEveryRouteDeliveredIt() throws Exception {
         String source = uniqueUser("src");
         String first = uniqueUser("dst");

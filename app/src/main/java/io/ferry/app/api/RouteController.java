@@ -45,6 +45,12 @@ class RouteController {
         return routes.get(name);
     }
 
+    /** A change; absent fields stay (a partner replaces a copy target and the other way round). */
+    @org.springframework.web.bind.annotation.PatchMapping("/routes/{name}")
+    RouteService.Route update(@PathVariable String name, @RequestBody RouteService.RouteRequest body) {
+        return routes.update(name, body);
+    }
+
     @DeleteMapping("/routes/{name}")
     ResponseEntity<Void> delete(@PathVariable String name) {
         routes.delete(name);

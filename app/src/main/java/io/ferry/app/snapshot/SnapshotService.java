@@ -313,8 +313,7 @@ public class SnapshotService {
                             r.partner(), r.copyTo(), r.remoteName() == null ? "{name}" : r.remoteName(),
                             r.postAction() == null ? "keep" : r.postAction(), r.enabled() == null || r.enabled());
                     if (!routes.get(r.name()).equals(wanted)) {
-                        routes.delete(r.name()); // a route has no partial change; replaced in the same transaction
-                        routes.create(request);
+                        routes.update(r.name(), request);
                         updated++;
                     }
                 } else {

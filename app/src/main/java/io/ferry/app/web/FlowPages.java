@@ -51,8 +51,9 @@ class FlowPages {
     }
 
     @GetMapping("/routes")
-    String routes(Model model) {
+    String routes(@RequestParam(required = false) String edit, Model model) {
         model.addAttribute("routes", routes.list());
+        model.addAttribute("editing", edit == null ? null : routes.get(edit));
         model.addAttribute("partners", partners.list());
         return "routes";
     }
@@ -63,6 +64,14 @@ class FlowPages {
                 Console.blankToNull(f.name()), Console.blankToNull(f.account()), Console.blankToNull(f.pathGlob()),
                 Console.blankToNull(f.partner()), Console.blankToNull(f.copyTo()), Console.blankToNull(f.remoteName()),
                 Console.blankToNull(f.postAction()), true)).name() + " added.");
+    }
+
+    @PostMapping("/routes/{name}")
+    String updateRoute(@PathVariable String name, RouteForm f, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/routes", () -> "Route " + routes.update(name, new RouteRequest(null,
+                Console.blankToNull(f.account()), Console.blankToNull(f.pathGlob()), Console.blankToNull(f.partner()),
+                Console.blankToNull(f.copyTo()), Console.blankToNull(f.remoteName()),
+                Console.blankToNull(f.postAction()) == null ? "keep" : f.postAction(), null)).name() + " changed.");
     }
 
     @PostMapping("/routes/{name}/delete")

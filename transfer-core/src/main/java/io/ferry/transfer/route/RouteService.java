@@ -60,6 +60,46 @@ public class RouteService {
     }
 
     public Route create(RouteRequest r) {
+        Route route = validated(r);
+        try {
+            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, copy_to, remote_name, post_action, "
+                    + "enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", route.name(), route.account(),
+                    route.pathGlob(), route.partner() == null ? "" : route.partner(), route.copyTo(),
+                    route.remoteName(), route.postAction(), route.enabled(),
+                    Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
+        } catch (DuplicateKeyException e) {
+            throw new AccountConflictException("route '" + r.name() + "' already exists");
+        }
+        return get(r.name());
+    }
+
+    /**
+     * A change: null fields stay as they are; a partner given replaces a copy target and a copy target a partner.
+     * Uploads already routed keep the items they were given.
+     */
+    public Route update(String name, RouteRequest r) {
+        Route old = get(name);
+        if (r.name() != null && !r.name().equals(name)) {
+            throw new IllegalArgumentException("a route cannot be renamed; add another");
+        }
+        boolean target = r.partner() != null || r.copyTo() != null;
+        Route route = validated(new RouteRequest(name, or(r.account(), old.account()), or(r.pathGlob(), old.pathGlob()),
+                target ? r.partner() : old.partner(), target ? r.copyTo() : old.copyTo(),
+                or(r.remoteName(), old.remoteName()), or(r.postAction(), old.postAction()),
+                r.enabled() == null ? old.enabled() : r.enabled()));
+        jdbc.update("UPDATE routes SET account = ?, path_glob = ?, partner = ?, copy_to = ?, remote_name = ?, "
+                + "post_action = ?, enabled = ? WHERE name = ?", route.account(), route.pathGlob(),
+                route.partner() == null ? "" : route.partner(), route.copyTo(), route.remoteName(), route.postAction(),
+                route.enabled(), name);
+        return get(name);
+    }
+
+    private static String or(String given, String old) {
+        return given == null ? old : given;
+    }
+
+    /** The route as it would be stored, or the reason it cannot be. */
+    private Route validated(RouteRequest r) {
         if (r.name() == null || !NAME.matcher(r.name()).matches()) {
             throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
         }
@@ -94,16 +134,8 @@ public class RouteService {
         if (!POST_ACTIONS.contains(postAction)) {
             throw new IllegalArgumentException("postAction must be keep, delete or archive");
         }
-        try {
-            jdbc.update("INSERT INTO routes (name, account, path_glob, partner, copy_to, remote_name, post_action, "
-                    + "enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.name(), r.account(), r.pathGlob(),
-                    r.partner() == null ? "" : r.partner(), copyTo, remoteName, postAction,
-                    r.enabled() == null || r.enabled(),
-                    Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
-        } catch (DuplicateKeyException e) {
-            throw new AccountConflictException("route '" + r.name() + "' already exists");
-        }
-        return get(r.name());
+        return new Route(r.name(), r.account(), r.pathGlob(), r.partner(), copyTo, remoteName, postAction,
+                r.enabled() == null || r.enabled());
     }
 
     public Route get(String name) {
