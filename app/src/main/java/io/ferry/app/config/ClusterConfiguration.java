@@ -26,7 +26,8 @@ class ClusterConfiguration {
     @Bean
     io.ferry.transfer.node.RuntimeSettings runtimeSettings(ClusterProperties cluster,
             io.ferry.transfer.ftp.FtpsProperties ftps) {
-        return new io.ferry.transfer.node.RuntimeSettings(cluster.webhookUrl(), ftps.maxLoginsPerAccount());
+        return new io.ferry.transfer.node.RuntimeSettings(cluster.webhookUrl(), ftps.maxLoginsPerAccount(),
+                io.ferry.transfer.sftp.SftpServer.runtimeSettings());
     }
 
     @Bean

@@ -67,10 +67,11 @@ class NodeConfiguration {
     @Bean
     SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.app.defender.ClusterDefender defender) {
+            io.ferry.app.defender.ClusterDefender defender, io.ferry.transfer.node.RuntimeSettings settings) {
         SftpServer server = new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(),
                 serving);
         server.setDefender(defender);
+        server.follow(settings); // the algorithm lists an administrator changes at run time
         return server;
     }
 

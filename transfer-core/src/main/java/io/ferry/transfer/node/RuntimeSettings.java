@@ -23,14 +23,21 @@ public final class RuntimeSettings {
 
     private final Map<String, Definition> definitions;
     private final Map<String, String> overrides = new ConcurrentHashMap<>();
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RuntimeSettings(String webhookUrl, int ftpsMaxLoginsPerAccount) {
+        this(webhookUrl, ftpsMaxLoginsPerAccount, java.util.List.of());
+    }
+
+    /** With more settings that other parts of the node define (the SFTP algorithm lists, say). */
+    public RuntimeSettings(String webhookUrl, int ftpsMaxLoginsPerAccount, java.util.List<Definition> more) {
         Map<String, Definition> d = new LinkedHashMap<>();
         d.put(WEBHOOK_URL, new Definition(WEBHOOK_URL, webhookUrl,
                 "where role changes and lost members are POSTed as JSON; empty: nowhere", RuntimeSettings::url));
         d.put(FTPS_MAX_LOGINS_PER_ACCOUNT, new Definition(FTPS_MAX_LOGINS_PER_ACCOUNT,
                 String.valueOf(ftpsMaxLoginsPerAccount), "FTPS sessions one account may have at once, per node",
                 RuntimeSettings::positive));
+        more.forEach(m -> d.put(m.name(), m));
         this.definitions = Collections.unmodifiableMap(d);
     }
 
@@ -51,7 +58,7 @@ public final class RuntimeSettings {
         return definition.check().apply(value.trim());
     }
 
-    /** Replaces the values from the database (names it does not know are ignored). */
+    /** Replaces the values from the database (names it does not know are ignored), then tells the listeners. */
     public void reload(Map<String, String> stored) {
         overrides.keySet().retainAll(stored.keySet());
         stored.forEach((name, value) -> {
@@ -59,6 +66,12 @@ public final class RuntimeSettings {
                 overrides.put(name, value);
             }
         });
+        listeners.forEach(Runnable::run);
+    }
+
+    /** Told after every reload: for settings that something must apply, not only read when it needs them. */
+    public void onReload(Runnable listener) {
+        listeners.add(listener);
     }
 
     public String value(String name) {

@@ -41,7 +41,24 @@ final class AlgorithmPolicy {
     private AlgorithmPolicy() {
     }
 
+    /** The lists an administrator may change while the node runs (run-time settings {@code sftp.<name>}). */
+    static final List<String> RUNTIME = List.of("ciphers", "macs", "kex-algorithms");
+
     static void apply(SftpProperties properties, SshServer server) {
+        apply(properties, java.util.Map.of(), server);
+    }
+
+    /**
+     * With run-time overrides by list name ({@code ciphers}, {@code macs}, {@code kex-algorithms}; a blank one means
+     * the configured list): a change applies to sessions that start after it.
+     */
+    static void apply(SftpProperties configured, java.util.Map<String, String> overrides, SshServer server) {
+        SftpProperties properties = new SftpProperties(configured.enabled(), configured.port(),
+                configured.bindAddress(), configured.idleTimeout(), configured.authTimeout(),
+                configured.maxAuthAttempts(), configured.windowSize(), configured.maxReadPacket(),
+                override(overrides, "ciphers", configured.ciphers()),
+                override(overrides, "kex-algorithms", configured.kexAlgorithms()),
+                override(overrides, "macs", configured.macs()), configured.hostKeyAlgorithms());
         List<CipherFactory> ciphers = resolve("ciphers", or(properties.ciphers(), DEFAULT_CIPHERS),
                 AlgorithmPolicy::cipher, properties.ciphers().isEmpty());
         if (ciphers.contains(ChaCha20Poly1305.FACTORY)) {
@@ -60,6 +77,33 @@ final class AlgorithmPolicy {
         server.setSignatureFactories(new ArrayList<>(resolve("host-key-algorithms",
                 or(properties.hostKeyAlgorithms(), DEFAULT_SIGNATURES), BuiltinSignatures::fromFactoryName,
                 properties.hostKeyAlgorithms().isEmpty())));
+    }
+
+    private static List<String> override(java.util.Map<String, String> overrides, String list, List<String> configured) {
+        String value = overrides.get(list);
+        return value == null || value.isBlank() ? configured : split(value);
+    }
+
+    private static List<String> split(String value) {
+        return java.util.Arrays.stream(value.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
+    }
+
+    /**
+     * A run-time value for {@code list}: blank (the configured list), or names this JVM provides, in preference
+     * order; returned as {@code a,b,c}.
+     */
+    static String check(String list, String value) {
+        if (value.isBlank()) {
+            return "";
+        }
+        List<String> names = split(value);
+        switch (list) {
+            case "ciphers" -> resolve(list, names, AlgorithmPolicy::cipher, false);
+            case "macs" -> resolve(list, names, BuiltinMacs::fromFactoryName, false);
+            case "kex-algorithms" -> resolve(list, names, BuiltinDHFactories::fromFactoryName, false);
+            default -> throw new IllegalArgumentException("no algorithm list " + list);
+        }
+        return String.join(",", names);
     }
 
     private static CipherFactory cipher(String name) {

@@ -105,6 +105,39 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         });
     }
 
+    /** Run-time setting names of the partners' SSH algorithm lists: {@code sftp.ciphers}, and so on. */
+    public static String setting(String list) {
+        return "sftp." + list;
+    }
+
+    /**
+     * The SSH algorithm lists an administrator may change while the cluster runs (blank: the node's configured
+     * {@code ferry.sftp.*} list); checked against what this JVM provides.
+     */
+    public static List<io.ferry.transfer.node.RuntimeSettings.Definition> runtimeSettings() {
+        List<io.ferry.transfer.node.RuntimeSettings.Definition> definitions = new java.util.ArrayList<>();
+        for (String list : AlgorithmPolicy.RUNTIME) {
+            definitions.add(new io.ferry.transfer.node.RuntimeSettings.Definition(setting(list), "",
+                    "SSH " + list.replace('-', ' ') + " offered to partners, in preference order, for sessions that "
+                            + "start after a change; empty: ferry.sftp." + list,
+                    value -> AlgorithmPolicy.check(list, value)));
+        }
+        return definitions;
+    }
+
+    /** Applies the run-time algorithm lists now, and again after every change. */
+    public void follow(io.ferry.transfer.node.RuntimeSettings settings) {
+        Runnable apply = () -> {
+            java.util.Map<String, String> overrides = new java.util.HashMap<>();
+            for (String list : AlgorithmPolicy.RUNTIME) {
+                overrides.put(list, settings.value(setting(list)));
+            }
+            AlgorithmPolicy.apply(properties, overrides, server);
+        };
+        apply.run();
+        settings.onReload(apply);
+    }
+
     /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
         this.defender = defender;
