@@ -83,6 +83,11 @@ class NodeConfiguration {
                 serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
         server.setDefender(defender);
+        cluster.onMessage(message -> {
+            if (FtpsServer.CERTIFICATE_REPLACED.equals(message)) {
+                server.reloadCertificate();
+            }
+        });
         return server;
     }
 

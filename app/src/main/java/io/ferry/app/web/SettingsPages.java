@@ -41,11 +41,15 @@ class SettingsPages {
     private final DefenderProperties defenderProperties;
     private final Formats fmt;
     private final SnapshotService snapshots;
+    private final io.ferry.transfer.ftp.FtpsServer ftpsServer;
+    private final io.ferry.cluster.ClusterNode node;
 
     SettingsPages(SettingsService settings, HostKeyStore hostKeys, TlsCertificateStore certificates,
             FtpsProperties ftps, Defender defender, DefenderProperties defenderProperties, Formats fmt,
-            SnapshotService snapshots) {
+            SnapshotService snapshots, io.ferry.transfer.ftp.FtpsServer ftpsServer, io.ferry.cluster.ClusterNode node) {
         this.snapshots = snapshots;
+        this.ftpsServer = ftpsServer;
+        this.node = node;
         this.settings = settings;
         this.hostKeys = hostKeys;
         this.certificates = certificates;
@@ -82,6 +86,18 @@ class SettingsPages {
         return Console.apply(redirect, "/settings", () -> {
             SettingsService.SettingView reset = settings.reset(name, who.getName());
             return "Setting " + name + " is back to its configured value " + reset.value() + ".";
+        });
+    }
+
+    /** A new FTPS certificate (PEM chain and key) for the whole cluster; every node presents it to new sessions. */
+    @PostMapping("/settings/certificate")
+    String replaceCertificate(@RequestParam String certificate, @RequestParam String key,
+            @RequestParam(required = false) String password, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/settings", () -> {
+            String fingerprint = ftpsServer.replaceCertificate(certificate, key, password);
+            node.broadcast(io.ferry.transfer.ftp.FtpsServer.CERTIFICATE_REPLACED);
+            return "The FTPS certificate is replaced on every node (SHA-256 " + fingerprint + "). Partners that pin "
+                    + "the old one must pin this one; restart the edges so that they present it too.";
         });
     }
 

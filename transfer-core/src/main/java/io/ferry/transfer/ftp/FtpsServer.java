@@ -47,7 +47,14 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final FtpsProperties properties;
     private final FtpServer server;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
-    private final String certificateFingerprint;
+    /** The cluster message that tells every node to load the replaced certificate ({@link #reloadCertificate}). */
+    public static final String CERTIFICATE_REPLACED = "ftps-certificate-replaced";
+
+    private volatile String certificateFingerprint;
+    /** What the listeners' SSLContext delegates to: replaced when the cluster's certificate is. */
+    private final java.util.concurrent.atomic.AtomicReference<SSLContext> currentContext =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final TlsCertificateStore certificates;
     private final ServingState serving;
     private volatile java.util.function.IntSupplier maxLoginsPerAccount;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
@@ -57,6 +64,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     public FtpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, String nodeId, ServingState serving) {
         this.properties = properties;
+        this.certificates = certificates;
         this.serving = serving;
         FtpServerFactory factory = new FtpServerFactory();
         if (!properties.enabled() || (!properties.explicitEnabled() && !properties.implicitEnabled())) {
@@ -66,7 +74,8 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         }
         TlsCertificateStore.Identity identity = certificates.load(properties);
         this.certificateFingerprint = identity.fingerprint();
-        SSLContext context = context(identity);
+        currentContext.set(context(identity));
+        SSLContext context = new ReloadableContext(currentContext);
         SslConfiguration tls = tls(context, properties, properties.tlsProtocols());
         // Data connections prefer TLS 1.2: after a TLS 1.3 handshake the server sends session tickets that an
         // uploading client never reads, and when it closes the connection with them unread its kernel resets it,
@@ -353,6 +362,85 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     /** The implicit listener's bound port (-1 when it does not run). */
     public int implicitPort() {
         return port(IMPLICIT);
+    }
+
+    /**
+     * Replaces the cluster's certificate (PEM chain and key) and presents it here at once, for new connections;
+     * the caller tells the other nodes ({@link #reloadCertificate}). Refused when the certificate comes from this
+     * node's configuration files, which would win again at the next start.
+     */
+    public String replaceCertificate(String chainPem, String keyPem, String password) {
+        if (!properties.certificate().isBlank()) {
+            throw new IllegalStateException("this node's certificate comes from ferry.ftps.certificate ("
+                    + properties.certificate() + "): replace the file and restart, or remove the setting to keep "
+                    + "the certificate in the cluster's database");
+        }
+        certificates.replace(chainPem, keyPem, password);
+        reloadCertificate();
+        return certificateFingerprint;
+    }
+
+    /** Loads the cluster's certificate again (another node replaced it); sessions already open keep theirs. */
+    public void reloadCertificate() {
+        if (server == null) {
+            return;
+        }
+        TlsCertificateStore.Identity identity = certificates.load(properties);
+        currentContext.set(context(identity));
+        certificateFingerprint = identity.fingerprint();
+    }
+
+    /** An SSLContext that hands every new engine and socket to the current certificate's context. */
+    private static final class ReloadableContext extends SSLContext {
+        ReloadableContext(java.util.concurrent.atomic.AtomicReference<SSLContext> current) {
+            super(new javax.net.ssl.SSLContextSpi() {
+                @Override
+                protected void engineInit(javax.net.ssl.KeyManager[] km, javax.net.ssl.TrustManager[] tm,
+                        java.security.SecureRandom sr) {
+                    throw new UnsupportedOperationException("initialised already");
+                }
+
+                @Override
+                protected SSLSocketFactory engineGetSocketFactory() {
+                    return current.get().getSocketFactory();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
+                    return current.get().getServerSocketFactory();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
+                    return current.get().createSSLEngine();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
+                    return current.get().createSSLEngine(host, port);
+                }
+
+                @Override
+                protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
+                    return current.get().getServerSessionContext();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
+                    return current.get().getClientSessionContext();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLParameters engineGetDefaultSSLParameters() {
+                    return current.get().getDefaultSSLParameters();
+                }
+
+                @Override
+                protected javax.net.ssl.SSLParameters engineGetSupportedSSLParameters() {
+                    return current.get().getSupportedSSLParameters();
+                }
+            }, current.get().getProvider(), current.get().getProtocol());
+        }
     }
 
     /** SHA-256 fingerprint of the certificate presented (colon-separated hex), or null when FTPS is off. */

@@ -106,6 +106,70 @@ public class TlsCertificateStore {
         return identity;
     }
 
+    /**
+     * Replaces the cluster's stored certificate with a PEM chain (leaf first) and its PEM key (PKCS#8, encrypted
+     * with {@code password} or not, or a traditional key pair): refused when the key is not the leaf's, the leaf has
+     * expired or is not yet valid. Nodes load it when told (FtpsServer#reloadCertificate).
+     */
+    public Identity replace(String chainPem, String keyPem, String password) {
+        Identity identity;
+        try {
+            identity = fromPem(new java.io.StringReader(chainPem == null ? "" : chainPem), "the certificate",
+                    new java.io.StringReader(keyPem == null ? "" : keyPem), "the key", password == null ? "" : password);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        X509Certificate leaf = identity.chain().get(0);
+        try {
+            leaf.checkValidity();
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException("the certificate is not valid now (" + leaf.getNotBefore() + " to "
+                    + leaf.getNotAfter() + ")");
+        }
+        if (!matches(identity.key(), leaf.getPublicKey())) {
+            throw new IllegalArgumentException("the key is not the certificate's (its public key differs)");
+        }
+        String sealed;
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            identity.keyStore().store(out, PASSWORD);
+            sealed = Base64.getEncoder().encodeToString(masterKey.seal(out.toByteArray()));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("Cannot store the FTPS certificate", e);
+        }
+        tx.executeWithoutResult(s -> {
+            repository.findByName(NAME).ifPresent(old -> {
+                repository.delete(old);
+                repository.flush();
+            });
+            repository.saveAndFlush(new TlsCertificate(NAME, masterKey.id(), sealed, identity.fingerprint(),
+                    leaf.getNotAfter().toInstant()));
+        });
+        log.warn("The FTPS certificate was replaced: now {}, SHA-256 {}", leaf.getSubjectX500Principal().getName(),
+                identity.fingerprint());
+        return identity;
+    }
+
+    /** Whether {@code key} signs what {@code publicKey} verifies. */
+    private static boolean matches(PrivateKey key, java.security.PublicKey publicKey) {
+        try {
+            String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA"
+                    : key.getAlgorithm().equals("Ed25519") ? "Ed25519" : "SHA256with" + key.getAlgorithm();
+            byte[] probe = new byte[32];
+            new SecureRandom().nextBytes(probe);
+            java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+            sign.initSign(key);
+            sign.update(probe);
+            byte[] signature = sign.sign();
+            java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+            verify.initVerify(publicKey);
+            verify.update(probe);
+            return verify.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
     private Identity loadOrCreate() {
         return repository.findByName(NAME).map(this::unseal).orElseGet(this::create);
     }
@@ -207,9 +271,17 @@ public class TlsCertificateStore {
 
     static Identity fromPem(Path certificateFile, Path keyFile, String password)
             throws GeneralSecurityException, IOException {
+        try (Reader certificate = Files.newBufferedReader(certificateFile);
+                Reader key = Files.newBufferedReader(keyFile)) {
+            return fromPem(certificate, certificateFile.toString(), key, keyFile.toString(), password);
+        }
+    }
+
+    static Identity fromPem(Reader certificateReader, String certificateFile, Reader keyReader, String keyFile,
+            String password) throws GeneralSecurityException, IOException {
         JcaX509CertificateConverter certificates = new JcaX509CertificateConverter();
         List<X509Certificate> chain = new ArrayList<>();
-        try (Reader reader = Files.newBufferedReader(certificateFile); PEMParser pem = new PEMParser(reader)) {
+        try (PEMParser pem = new PEMParser(certificateReader)) {
             for (Object o = pem.readObject(); o != null; o = pem.readObject()) {
                 if (o instanceof X509CertificateHolder holder) {
                     chain.add(certificates.getCertificate(holder));
@@ -220,11 +292,12 @@ public class TlsCertificateStore {
             throw new GeneralSecurityException("no certificate in " + certificateFile);
         }
         JcaPEMKeyConverter keys = new JcaPEMKeyConverter();
-        try (Reader reader = Files.newBufferedReader(keyFile); PEMParser pem = new PEMParser(reader)) {
+        try (PEMParser pem = new PEMParser(keyReader)) {
             Object o = pem.readObject();
             PrivateKey key;
             if (o instanceof PEMKeyPair pair) {
-                key = keys.getKeyPair(pair).getPrivate();
+                // a traditional key ("BEGIN EC PRIVATE KEY" may come without its public half)
+                key = keys.getPrivateKey(pair.getPrivateKeyInfo());
             } else if (o instanceof PrivateKeyInfo info) {
                 key = keys.getPrivateKey(info);
             } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
