@@ -226,6 +226,9 @@ class AdminConsoleIT extends NodeIT {
         assertThat(changedRoute.get("pathGlob").asString()).isEqualTo("/inbox/*.edi");
         assertThat(changedRoute.get("postAction").asString()).isEqualTo("archive");
         assertThat(changedRoute.get("partner").asString()).isEqualTo(partner);
+        browser.click(browser.find("#route-" + route + " button.toggle"));
+        assertThat(browser.text("#notice")).startsWith("Route " + route + " disabled");
+        assertThat(admin().get("/api/v1/routes/" + route).json().get("enabled").asBoolean()).isFalse();
 
         String schedule = uniqueUser("push");
         browser.open("/schedules");

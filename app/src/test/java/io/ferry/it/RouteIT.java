@@ -75,6 +75,15 @@ class RouteIT extends NodeIT {
 
         JsonNode rows = admin().get("/api/v1/transfers?account=" + source).json().get("items");
         assertThat(rows.toString()).contains("\"direction\":\"outbound\"");
+        // file tracking by partner, protocol and node
+        JsonNode byPartner = admin().get("/api/v1/transfers?partner=" + partner).json().get("items");
+        assertThat(byPartner).hasSize(1);
+        assertThat(byPartner.get(0).get("direction").asString()).isEqualTo("outbound");
+        assertThat(byPartner.get(0).get("path").asString()).isEqualTo("/outbox/orders.csv");
+        assertThat(admin().get("/api/v1/transfers?partner=no-such-partner").json().get("items")).isEmpty();
+        assertThat(admin().get("/api/v1/transfers?account=" + source + "&protocol=sftp&node=it-node").json()
+                .get("items")).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(admin().get("/api/v1/transfers?account=" + source + "&protocol=ftps").json().get("items")).isEmpty();
     }
 
     @Test

@@ -41,10 +41,11 @@ class TransferController {
     @GetMapping
     PageView<TransferView> search(@RequestParam(required = false) String account,
             @RequestParam(required = false) String status, @RequestParam(required = false) String from,
-            @RequestParam(required = false) String to, @RequestParam(defaultValue = "0") int page,
-            @RequestParam(defaultValue = "50") int size) {
+            @RequestParam(required = false) String to, @RequestParam(required = false) String partner,
+            @RequestParam(required = false) String protocol, @RequestParam(required = false) String node,
+            @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
         TransferQuery query = new TransferQuery(blankToNull(account), Outcome.parse(status), instant("from", from),
-                instant("to", to));
+                instant("to", to), blankToNull(partner), blankToNull(protocol), blankToNull(node));
         return PageView.of(transferLog.search(query, PageView.request(page, size, Sort.by(Sort.Direction.DESC, "id"))),
                 TransferView::of);
     }

@@ -74,6 +74,14 @@ class FlowPages {
                 Console.blankToNull(f.postAction()) == null ? "keep" : f.postAction(), null)).name() + " changed.");
     }
 
+    @PostMapping("/routes/{name}/enabled")
+    String enableRoute(@PathVariable String name, @RequestParam boolean enabled, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/routes", () -> {
+            routes.update(name, new RouteRequest(null, null, null, null, null, null, null, enabled));
+            return "Route " + name + (enabled ? " enabled." : " disabled: uploads it matches are not routed.");
+        });
+    }
+
     @PostMapping("/routes/{name}/delete")
     String deleteRoute(@PathVariable String name, RedirectAttributes redirect) {
         return Console.apply(redirect, "/routes", () -> {

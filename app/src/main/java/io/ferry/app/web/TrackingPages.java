@@ -40,14 +40,19 @@ class TrackingPages {
     @GetMapping("/transfers")
     String transfers(@RequestParam(required = false) String account, @RequestParam(required = false) String status,
             @RequestParam(required = false) String from, @RequestParam(required = false) String to,
-            @RequestParam(defaultValue = "0") int page, Model model) {
+            @RequestParam(required = false) String partner, @RequestParam(required = false) String protocol,
+            @RequestParam(required = false) String node, @RequestParam(defaultValue = "0") int page, Model model) {
         model.addAttribute("account", account);
+        model.addAttribute("partnerFilter", partner);
+        model.addAttribute("protocol", protocol);
+        model.addAttribute("nodeFilter", node);
         model.addAttribute("status", status);
         model.addAttribute("from", from);
         model.addAttribute("to", to);
         try {
             TransferQuery query = new TransferQuery(Console.blankToNull(account), Outcome.parse(status),
-                    time("from", from), time("to", to));
+                    time("from", from), time("to", to), Console.blankToNull(partner), Console.blankToNull(protocol),
+                    Console.blankToNull(node));
             model.addAttribute("transfers", transferLog.search(query,
                     PageRequest.of(Math.max(0, page), PAGE_SIZE, Sort.by(Sort.Direction.DESC, "id"))));
         } catch (IllegalArgumentException e) {

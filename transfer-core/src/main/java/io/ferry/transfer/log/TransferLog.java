@@ -80,6 +80,17 @@ public class TransferLog {
             if (query.to() != null) {
                 where.add(cb.lessThan(root.get("startedAt"), query.to()));
             }
+            if (query.partner() != null) {
+                // a delivery's or pull's row names its partner where a partner's own session has its address
+                where.add(cb.equal(root.get("clientAddress"), query.partner()));
+                where.add(root.get("direction").in(Direction.OUTBOUND, Direction.INBOUND));
+            }
+            if (query.protocol() != null) {
+                where.add(cb.equal(root.get("protocol"), query.protocol()));
+            }
+            if (query.node() != null) {
+                where.add(cb.equal(root.get("node"), query.node()));
+            }
             return cb.and(where.toArray(Predicate[]::new));
         };
         return records.findAll(spec, pageable);
