@@ -13,11 +13,52 @@ import org.junit.jupiter.api.Test;
 /**
  * The cluster's defender on a node: an administrator's ban drops the address's SFTP and FTPS connections before
  * any login, and lifting it lets them in again. (The automatic ban after guessed passwords, and its sharing with an
- * edge, run in {@link EdgeIT} on nodes of their own: this suite's shared node does not ban automatically.)
+ * edge, run in {@link EdgeIT} on nodes of their own; here the shared node bans automatically only while one test
+ * lowers its limit at run time, and lifts the ban after.)
  */
 class DefenderIT extends NodeIT {
 
     private static final String PASSWORD = "defender-password-1";
+
+    @Test
+    void theLimitsChangedAtRunTimeShouldBanTheNextGuesser() throws Exception {
+        String user = uniqueUser("guessed");
+        admin().createAccount(user, PASSWORD);
+        try {
+            assertThat(admin().put("/api/v1/settings/defender.max-failures", "{\"value\":\"0\"}").status())
+                    .isEqualTo(400);
+            assertThat(admin().put("/api/v1/settings/defender.ban-time", "{\"value\":\"soon\"}").status())
+                    .isEqualTo(400);
+            assertThat(admin().put("/api/v1/settings/defender.max-failures", "{\"value\":\"3\"}").status())
+                    .isEqualTo(200);
+            assertThat(admin().put("/api/v1/settings/defender.ban-time", "{\"value\":\"2m\"}").status())
+                    .isEqualTo(200);
+            java.time.Instant before = java.time.Instant.now();
+            for (int i = 0; i < 3 && !admin().get("/api/v1/defender/bans").body().contains("\"127.0.0.1\""); i++) {
+                assertThatThrownBy(() -> clients.login(sftpPort(), user, "wrong-" + PASSWORD))
+                        .isInstanceOf(IOException.class);
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(admin().get("/api/v1/defender/bans").body()).contains("\"127.0.0.1\""));
+            tools.jackson.databind.JsonNode ban = null;
+            for (tools.jackson.databind.JsonNode b : admin().get("/api/v1/defender/bans").json()) {
+                if (b.path("address").asString().equals("127.0.0.1")) {
+                    ban = b;
+                }
+            }
+            assertThat(ban).isNotNull();
+            java.time.Instant until = java.time.Instant.parse(ban.path("until").asString());
+            assertThat(until).as("the ban time set at run time").isBetween(before.plusSeconds(110),
+                    java.time.Instant.now().plusSeconds(125));
+        } finally {
+            assertThat(admin().delete("/api/v1/settings/defender.max-failures").status()).isEqualTo(200);
+            assertThat(admin().delete("/api/v1/settings/defender.ban-time").status()).isEqualTo(200);
+            admin().delete("/api/v1/defender/bans/127.0.0.1");
+        }
+        try (ClientSession session = clients.login(sftpPort(), user, PASSWORD)) {
+            assertThat(session.isAuthenticated()).isTrue();
+        }
+    }
 
     @Test
     void aBanShouldDropSftpAndFtpsConnectionsUntilItIsLifted() throws Exception {

@@ -25,9 +25,11 @@ class ClusterConfiguration {
 
     @Bean
     io.ferry.transfer.node.RuntimeSettings runtimeSettings(ClusterProperties cluster,
-            io.ferry.transfer.ftp.FtpsProperties ftps) {
-        return new io.ferry.transfer.node.RuntimeSettings(cluster.webhookUrl(), ftps.maxLoginsPerAccount(),
-                io.ferry.transfer.sftp.SftpServer.runtimeSettings());
+            io.ferry.transfer.ftp.FtpsProperties ftps, io.ferry.app.defender.DefenderProperties defender) {
+        java.util.List<io.ferry.transfer.node.RuntimeSettings.Definition> more = new java.util.ArrayList<>(
+                io.ferry.app.defender.ClusterDefender.runtimeSettings(defender));
+        more.addAll(io.ferry.transfer.sftp.SftpServer.runtimeSettings());
+        return new io.ferry.transfer.node.RuntimeSettings(cluster.webhookUrl(), ftps.maxLoginsPerAccount(), more);
     }
 
     @Bean

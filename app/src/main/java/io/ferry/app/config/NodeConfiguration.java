@@ -60,8 +60,12 @@ class NodeConfiguration {
     /** Failed logins counted and bans kept cluster-wide, for every listener and every edge. */
     @Bean
     io.ferry.app.defender.ClusterDefender defender(ClusterNode cluster,
-            io.ferry.app.defender.DefenderProperties properties, io.micrometer.core.instrument.MeterRegistry meters) {
-        return new io.ferry.app.defender.ClusterDefender(cluster, properties, meters);
+            io.ferry.app.defender.DefenderProperties properties, io.micrometer.core.instrument.MeterRegistry meters,
+            io.ferry.transfer.node.RuntimeSettings settings) {
+        io.ferry.app.defender.ClusterDefender defender = new io.ferry.app.defender.ClusterDefender(cluster, properties,
+                meters);
+        defender.follow(settings);
+        return defender;
     }
 
     @Bean

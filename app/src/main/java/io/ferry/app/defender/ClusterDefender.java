@@ -35,15 +35,71 @@ public final class ClusterDefender implements Defender {
     private final IMap<String, Long> bans;
     private final Set<String> allowList;
     private final MeterRegistry meters;
+    private volatile java.util.function.IntSupplier maxFailures;
+    private volatile java.util.function.Supplier<java.time.Duration> banTime;
+
+    /** Run-time setting names for the two limits administrators tune while the cluster runs. */
+    public static final String MAX_FAILURES = "defender.max-failures";
+    public static final String BAN_TIME = "defender.ban-time";
 
     public ClusterDefender(ClusterNode node, DefenderProperties properties, MeterRegistry meters) {
         this.properties = properties;
+        this.maxFailures = properties::maxFailures;
+        this.banTime = properties::banTime;
         this.failures = node.hazelcast().getMap("ferry.defender.failures");
         this.bans = node.hazelcast().getMap("ferry.defender.bans");
         this.allowList = Set.copyOf(properties.allowList());
         this.meters = meters;
         Gauge.builder("ferry.defender.banned", bans, IMap::size).description("addresses banned now")
                 .register(meters);
+    }
+
+    /** Reads the limits from the run-time settings (changed from the console or the API) from now on. */
+    public void follow(io.ferry.transfer.node.RuntimeSettings settings) {
+        this.maxFailures = () -> Integer.parseInt(settings.value(MAX_FAILURES));
+        this.banTime = () -> org.springframework.boot.convert.DurationStyle.detectAndParse(settings.value(BAN_TIME));
+    }
+
+    /** The two limits as they are now. */
+    public int maxFailures() {
+        return maxFailures.getAsInt();
+    }
+
+    public java.time.Duration banTime() {
+        return banTime.get();
+    }
+
+    /** The run-time settings of the defender, with the configured values as their defaults. */
+    public static java.util.List<io.ferry.transfer.node.RuntimeSettings.Definition> runtimeSettings(
+            DefenderProperties properties) {
+        return java.util.List.of(
+                new io.ferry.transfer.node.RuntimeSettings.Definition(MAX_FAILURES,
+                        String.valueOf(properties.maxFailures()), "failed logins from one address within "
+                                + properties.window() + " that ban it (every node and edge)", value -> {
+                                    try {
+                                        if (Integer.parseInt(value) >= 1) {
+                                            return value;
+                                        }
+                                    } catch (NumberFormatException e) {
+                                        // below
+                                    }
+                                    throw new IllegalArgumentException(MAX_FAILURES
+                                            + " must be a whole number of at least 1, not " + value);
+                                }),
+                new io.ferry.transfer.node.RuntimeSettings.Definition(BAN_TIME,
+                        org.springframework.boot.convert.DurationStyle.SIMPLE.print(properties.banTime()),
+                        "how long an automatic ban lasts (30s, 15m, 2h, 1d)", value -> {
+                            try {
+                                java.time.Duration d = org.springframework.boot.convert.DurationStyle.detectAndParse(value);
+                                if (!d.isNegative() && !d.isZero()) {
+                                    return value;
+                                }
+                            } catch (IllegalArgumentException e) {
+                                // below
+                            }
+                            throw new IllegalArgumentException(BAN_TIME + " must be a positive duration such as 15m or "
+                                    + "2h, not " + value);
+                        }));
     }
 
     @Override
@@ -68,8 +124,9 @@ public final class ClusterDefender implements Defender {
             failures.setTtl(key, 2 * window, TimeUnit.MILLISECONDS);
         }
         meters.counter("ferry.defender.failures").increment();
-        if (count != null && count == properties.maxFailures()) {
-            ban(address, properties.banTime(), count + " failed logins within " + properties.window());
+        // at the limit or past it (a limit lowered at run time below a count already reached bans at the next one)
+        if (count != null && count >= maxFailures.getAsInt() && !bans.containsKey(address)) {
+            ban(address, banTime.get(), count + " failed logins within " + properties.window());
         }
     }
 

@@ -69,6 +69,11 @@ class SettingsPages {
                 leaf.getIssuerX500Principal().getName(), fmt.time(leaf.getNotBefore().toInstant()),
                 fmt.time(leaf.getNotAfter().toInstant()), identity.fingerprint(), identity.chain().size()));
         model.addAttribute("defender", defenderProperties);
+        boolean cluster = defender instanceof io.ferry.app.defender.ClusterDefender;
+        model.addAttribute("defenderMaxFailures", cluster ? ((io.ferry.app.defender.ClusterDefender) defender)
+                .maxFailures() : defenderProperties.maxFailures());
+        model.addAttribute("defenderBanTime", cluster ? ((io.ferry.app.defender.ClusterDefender) defender).banTime()
+                : defenderProperties.banTime());
         model.addAttribute("bans", defender.bans());
         return "settings";
     }
