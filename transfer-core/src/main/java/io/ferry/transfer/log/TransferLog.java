@@ -34,6 +34,14 @@ public class TransferLog {
      * inside the transaction that records it: what the listener
      * writes (the routes' work items) commits with the row, before the client hears of its upload, or not at all.
      */
+    /** Told of every row recorded, after its transaction committed (metrics). */
+    public void onRecorded(java.util.function.Consumer<TransferRecord> listener) {
+        recordedListeners.add(listener);
+    }
+
+    private final List<java.util.function.Consumer<TransferRecord>> recordedListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
     public void onUploadRecorded(java.util.function.Consumer<TransferRecord> listener) {
         uploadListeners.add(listener);
     }
@@ -57,6 +65,20 @@ public class TransferLog {
 
     private TransferRecord save(TransferRecord record) {
         TransferRecord saved = records.save(record);
+        if (!recordedListeners.isEmpty()) {
+            Runnable tell = () -> recordedListeners.forEach(l -> l.accept(saved));
+            if (org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
+                org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                        new org.springframework.transaction.support.TransactionSynchronization() {
+                            @Override
+                            public void afterCommit() {
+                                tell.run();
+                            }
+                        });
+            } else {
+                tell.run();
+            }
+        }
         if ((saved.getDirection() == Direction.UPLOAD || saved.getDirection() == Direction.INBOUND)
                 && saved.getOutcome() == Outcome.SUCCESS) {
             uploadListeners.forEach(l -> l.accept(saved));

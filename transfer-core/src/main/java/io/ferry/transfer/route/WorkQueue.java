@@ -46,6 +46,8 @@ public class WorkQueue {
     private final Duration firstRetry;
     private final Duration lease;
     private volatile Runnable onAdded = () -> { };
+    private final java.util.concurrent.atomic.AtomicLong retries = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong exhausted = new java.util.concurrent.atomic.AtomicLong();
 
     WorkQueue(JdbcTemplate jdbc, @org.springframework.beans.factory.annotation.Value("${ferry.work.max-attempts:5}")
             int maxAttempts, @org.springframework.beans.factory.annotation.Value("${ferry.work.first-retry:2s}")
@@ -187,11 +189,14 @@ public class WorkQueue {
     public void failed(Item item, String node, String error) {
         String message = error == null ? "failed" : error.length() > 1000 ? error.substring(0, 1000) : error;
         if (item.attempts() >= item.maxAttempts()) {
-            jdbc.update("UPDATE work_items SET state = 'failed', lease_until = NULL, last_error = ?, updated_at = "
+            if (jdbc.update("UPDATE work_items SET state = 'failed', lease_until = NULL, last_error = ?, updated_at = "
                     + "CURRENT_TIMESTAMP(3) WHERE id = ? AND claimed_by = ? AND state = 'running'", message, item.id(),
-                    node);
+                    node) > 0) {
+                exhausted.incrementAndGet();
+            }
             return;
         }
+        retries.incrementAndGet();
         jdbc.update("UPDATE work_items SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = "
                 + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? "
                 + "AND claimed_by = ? AND state = 'running'", message, backoff(firstRetry, item.attempts()).toNanos() / 1000,
@@ -243,6 +248,28 @@ public class WorkQueue {
     public int purgeDone(Duration age, int limit) {
         return jdbc.update("DELETE FROM work_items WHERE state = 'done' AND updated_at < TIMESTAMPADD(MICROSECOND, ?, "
                 + "CURRENT_TIMESTAMP(3)) LIMIT ?", -age.toNanos() / 1000, limit);
+    }
+
+    /** Failed attempts this node put back in the queue for another try (since it started). */
+    public long retries() {
+        return retries.get();
+    }
+
+    /** Items that failed their last attempt on this node (since it started), waiting for a resubmit. */
+    public long exhausted() {
+        return exhausted.get();
+    }
+
+    /** How many items are in each state now. */
+    public java.util.Map<String, Long> countsByState() {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        for (String state : List.of("queued", "running", "done", "failed")) {
+            counts.put(state, 0L);
+        }
+        jdbc.query("SELECT state, COUNT(*) FROM work_items GROUP BY state", rs -> {
+            counts.put(rs.getString(1), rs.getLong(2));
+        });
+        return counts;
     }
 
     /** How many items wait (queued or running). */

@@ -1,0 +1,67 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.sshd.sftp.client.SftpClient;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operators' meters on {@code /actuator/prometheus} after real transfers: transfers, bytes and the duration
+ * histogram by protocol, direction and outcome; sessions; work items by state; storage. No label names an account
+ * or a path.
+ */
+class OperatorMetricsIT extends NodeIT {
+
+    @Test
+    void transfersShouldShowAsLowCardinalityCountersHistogramsAndGauges() throws Exception {
+        String user = uniqueUser("metered");
+        admin().createAccount(user, "metered-password-1");
+        double uploadsBefore = value(scrape(), "ferry_transfers_total\\{direction=\"upload\",outcome=\"success\","
+                + "protocol=\"sftp\"}");
+        byte[] data = SftpOperationsIT.random(300_000);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, "metered-password-1")) {
+            try (var out = sftp.write("/metered-" + user + ".bin")) {
+                out.write(data);
+            }
+            try (var in = sftp.read("/metered-" + user + ".bin")) {
+                assertThat(in.readAllBytes()).isEqualTo(data);
+            }
+            assertThat(value(scrape(), "ferry_sessions\\{protocol=\"sftp\"}")).as("this session").isGreaterThanOrEqualTo(1);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String text = scrape();
+            assertThat(value(text, "ferry_transfers_total\\{direction=\"upload\",outcome=\"success\",protocol=\"sftp\"}"))
+                    .isGreaterThanOrEqualTo(uploadsBefore + 1);
+            assertThat(value(text, "ferry_transfers_total\\{direction=\"download\",outcome=\"success\","
+                    + "protocol=\"sftp\"}")).isGreaterThanOrEqualTo(1);
+            assertThat(value(text, "ferry_transfer_bytes_total\\{direction=\"upload\",protocol=\"sftp\"}"))
+                    .isGreaterThanOrEqualTo(300_000);
+        });
+        String text = scrape();
+        assertThat(text).contains("ferry_transfer_duration_seconds_bucket{direction=\"upload\",protocol=\"sftp\",le=")
+                .contains("ferry_transfer_size_bytes_bucket{direction=\"upload\",protocol=\"sftp\",le=\"1048576.0\"}")
+                .contains("ferry_work_items{state=\"failed\"}").contains("ferry_work_retries_total")
+                .contains("ferry_work_queue_depth").contains("ferry_sessions{protocol=\"ftps\"}")
+                .contains("ferry_cluster_primary").contains("hikaricp_connections_active");
+        assertThat(value(text, "ferry_storage_free_bytes")).isGreaterThan(0);
+        assertThat(value(text, "ferry_storage_up")).isEqualTo(1);
+        assertThat(text).as("no account or path is a label").doesNotContain(user);
+    }
+
+    private String scrape() {
+        Api.Response response = admin().get("/actuator/prometheus");
+        assertThat(response.status()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** The sample's value (0 when the series is not there yet). */
+    private static double value(String text, String series) {
+        Matcher m = Pattern.compile("(?m)^" + series + " ([0-9.eE+-]+)$").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+}
