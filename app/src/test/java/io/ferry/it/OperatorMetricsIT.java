@@ -53,6 +53,35 @@ class OperatorMetricsIT extends NodeIT {
         assertThat(text).as("no account or path is a label").doesNotContain(user);
     }
 
+    /**
+     * Every metric the Grafana dashboard and the alert rules use is one a node serves (the edge's own, {@code
+     * ferry_edge_*}, are served by edges: EdgeIT scrapes them).
+     */
+    @Test
+    void theDashboardAndTheAlertsShouldOnlyUseMetricsANodeServes() throws Exception {
+        String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docker", "grafana", "dashboards",
+                "ferry-cluster.json"));
+        Api.MAPPER.readTree(dashboard); // well-formed
+        String rules = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docker", "prometheus", "alerts.yml"));
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        Matcher names = Pattern.compile("\\b((?:ferry|process|jvm|hikaricp)_[a-z_]+)").matcher(dashboard + rules);
+        while (names.find()) {
+            used.add(names.group(1));
+        }
+        assertThat(used).contains("ferry_cluster_primary", "ferry_transfer_duration_seconds_bucket");
+        String text = scrape();
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        for (String name : used) {
+            if (name.startsWith("ferry_edge_")) {
+                continue;
+            }
+            if (!Pattern.compile("(?m)^(# TYPE )?" + name + "[{ ]").matcher(text).find()) {
+                missing.add(name);
+            }
+        }
+        assertThat(missing).as("metrics the dashboard or the alerts use that the node does not serve").isEmpty();
+    }
+
     private String scrape() {
         Api.Response response = admin().get("/actuator/prometheus");
         assertThat(response.status()).isEqualTo(200);

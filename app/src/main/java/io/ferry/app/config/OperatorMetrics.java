@@ -39,6 +39,15 @@ class OperatorMetrics {
             StorageRoot storage) {
         this.meters = meters;
         transferLog.onRecorded(this::recorded);
+        // the series partners' transfers make, registered at 0, so that dashboards and alerts see them from the start
+        for (String protocol : new String[] {"sftp", "ftps"}) {
+            for (String direction : new String[] {"upload", "download", "outbound", "inbound"}) {
+                transferMeters(protocol, direction);
+                for (String outcome : new String[] {"success", "failed"}) {
+                    transferCounter(protocol, direction, outcome);
+                }
+            }
+        }
         Gauge.builder("ferry.sessions", sftp, SftpServer::activeSessions).tag("protocol", "sftp")
                 .description("partner sessions open on this node").register(meters);
         Gauge.builder("ferry.sessions", ftps, FtpsServer::activeSessions).tag("protocol", "ftps")
@@ -69,22 +78,34 @@ class OperatorMetrics {
         String protocol = r.getProtocol();
         String direction = r.getDirection().name().toLowerCase(Locale.ROOT);
         String outcome = r.getOutcome().name().toLowerCase(Locale.ROOT);
-        counters.computeIfAbsent(protocol + '|' + direction + '|' + outcome, k -> Counter.builder("ferry.transfers")
-                .tags("protocol", protocol, "direction", direction, "outcome", outcome)
-                .description("transfers finished or failed (transfer-log rows)").register(meters)).increment();
-        counters.computeIfAbsent(protocol + '|' + direction, k -> Counter.builder("ferry.transfer.bytes")
-                .tags("protocol", protocol, "direction", direction).baseUnit("bytes")
-                .description("bytes moved by transfers").register(meters)).increment(Math.max(0, r.getBytes()));
+        transferCounter(protocol, direction, outcome).increment();
+        transferMeters(protocol, direction);
+        counters.get(protocol + '|' + direction).increment(Math.max(0, r.getBytes()));
         Duration took = Duration.between(r.getStartedAt(), r.getEndedAt());
-        timers.computeIfAbsent(protocol + '|' + direction, k -> Timer.builder("ferry.transfer.duration")
+        timers.get(protocol + '|' + direction).record(took.isNegative() ? Duration.ZERO : took);
+        sizes.get(protocol + '|' + direction).record(Math.max(0, r.getBytes()));
+    }
+
+    private Counter transferCounter(String protocol, String direction, String outcome) {
+        return counters.computeIfAbsent(protocol + '|' + direction + '|' + outcome, k -> Counter.builder(
+                "ferry.transfers").tags("protocol", protocol, "direction", direction, "outcome", outcome)
+                .description("transfers finished or failed (transfer-log rows)").register(meters));
+    }
+
+    /** The bytes counter, the duration timer and the size histogram of one protocol and direction. */
+    private void transferMeters(String protocol, String direction) {
+        String key = protocol + '|' + direction;
+        counters.computeIfAbsent(key, k -> Counter.builder("ferry.transfer.bytes")
+                .tags("protocol", protocol, "direction", direction).baseUnit("bytes")
+                .description("bytes moved by transfers").register(meters));
+        timers.computeIfAbsent(key, k -> Timer.builder("ferry.transfer.duration")
                 .tags("protocol", protocol, "direction", direction)
                 .description("how long transfers took: the spread against the longest tells capacity")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofHours(2)).register(meters))
-                .record(took.isNegative() ? Duration.ZERO : took);
-        sizes.computeIfAbsent(protocol + '|' + direction, k -> DistributionSummary.builder("ferry.transfer.size")
+                .maximumExpectedValue(Duration.ofHours(2)).register(meters));
+        sizes.computeIfAbsent(key, k -> DistributionSummary.builder("ferry.transfer.size")
                 .tags("protocol", protocol, "direction", direction).baseUnit("bytes")
                 .description("bytes per transfer").serviceLevelObjectives(4096, 65536, 1 << 20, 16 << 20, 256 << 20,
-                        1L << 30).register(meters)).record(Math.max(0, r.getBytes()));
+                        1L << 30).register(meters));
     }
 }

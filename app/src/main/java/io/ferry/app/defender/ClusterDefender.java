@@ -50,6 +50,9 @@ public final class ClusterDefender implements Defender {
         this.bans = node.hazelcast().getMap("ferry.defender.bans");
         this.allowList = Set.copyOf(properties.allowList());
         this.meters = meters;
+        // registered now, so that dashboards and alerts see 0 rather than no series until the first failure
+        meters.counter("ferry.defender.failures");
+        meters.counter("ferry.defender.bans");
         Gauge.builder("ferry.defender.banned", bans, IMap::size).description("addresses banned now")
                 .register(meters);
     }
