@@ -56,14 +56,14 @@ class OperatorMetrics {
                 .description("failed attempts put back in the queue by this node").register(meters);
         FunctionCounter.builder("ferry.work.exhausted", queue, WorkQueue::exhausted)
                 .description("work items that failed their last attempt on this node").register(meters);
-        for (String state : new String[] {"queued", "running", "done", "failed"}) {
+        for (String state : new String[] {"queued", "running", "failed"}) {
             Gauge.builder("ferry.work.items", () -> {
                 if (state.equals("queued")) { // one query per scrape fills all four
                     queue.countsByState().forEach((s, n) -> itemsByState.computeIfAbsent(s, k -> new AtomicLong())
                             .set(n));
                 }
                 return itemsByState.computeIfAbsent(state, k -> new AtomicLong()).get();
-            }).tag("state", state).description("work items by state, cluster-wide").register(meters);
+            }).tag("state", state).description("work items queued, running or failed, cluster-wide").register(meters);
         }
         Gauge.builder("ferry.storage.free", storage, s -> s.health().status().freeBytes()).baseUnit("bytes")
                 .description("usable bytes on the storage (NAS) as the last probe saw them").register(meters);
