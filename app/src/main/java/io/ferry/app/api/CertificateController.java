@@ -6,8 +6,7 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
-import io.ferry.cluster.ClusterNode;
-import io.ferry.transfer.ftp.FtpsServer;
+import io.ferry.app.cluster.FtpsCertificates;
 
 /**
  * {@code PUT /api/v1/ftps/certificate}: replaces the cluster's FTPS certificate (PEM chain and key); every node
@@ -19,18 +18,14 @@ class CertificateController {
     record Replacement(String certificate, String key, String password) {
     }
 
-    private final FtpsServer ftps;
-    private final ClusterNode node;
+    private final FtpsCertificates certificates;
 
-    CertificateController(FtpsServer ftps, ClusterNode node) {
-        this.ftps = ftps;
-        this.node = node;
+    CertificateController(FtpsCertificates certificates) {
+        this.certificates = certificates;
     }
 
     @PutMapping("/api/v1/ftps/certificate")
     Map<String, String> replace(@RequestBody Replacement body) {
-        String fingerprint = ftps.replaceCertificate(body.certificate(), body.key(), body.password());
-        node.broadcast(FtpsServer.CERTIFICATE_REPLACED);
-        return Map.of("fingerprint", fingerprint);
+        return Map.of("fingerprint", certificates.replace(body.certificate(), body.key(), body.password()));
     }
 }

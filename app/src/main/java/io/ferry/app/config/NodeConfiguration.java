@@ -87,11 +87,6 @@ class NodeConfiguration {
                 serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
         server.setDefender(defender);
-        cluster.onMessage(message -> {
-            if (FtpsServer.CERTIFICATE_REPLACED.equals(message)) {
-                server.reloadCertificate();
-            }
-        });
         return server;
     }
 

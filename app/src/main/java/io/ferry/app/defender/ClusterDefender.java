@@ -78,17 +78,8 @@ public final class ClusterDefender implements Defender {
         return java.util.List.of(
                 new io.ferry.transfer.node.RuntimeSettings.Definition(MAX_FAILURES,
                         String.valueOf(properties.maxFailures()), "failed logins from one address within "
-                                + properties.window() + " that ban it (every node and edge)", value -> {
-                                    try {
-                                        if (Integer.parseInt(value) >= 1) {
-                                            return value;
-                                        }
-                                    } catch (NumberFormatException e) {
-                                        // below
-                                    }
-                                    throw new IllegalArgumentException(MAX_FAILURES
-                                            + " must be a whole number of at least 1, not " + value);
-                                }),
+                                + properties.window() + " that ban it (every node and edge)",
+                        io.ferry.transfer.node.RuntimeSettings.positive(MAX_FAILURES)),
                 new io.ferry.transfer.node.RuntimeSettings.Definition(BAN_TIME,
                         org.springframework.boot.convert.DurationStyle.SIMPLE.print(properties.banTime()),
                         "how long an automatic ban lasts (30s, 15m, 2h, 1d)", value -> {

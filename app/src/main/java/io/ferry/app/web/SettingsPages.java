@@ -41,15 +41,13 @@ class SettingsPages {
     private final DefenderProperties defenderProperties;
     private final Formats fmt;
     private final SnapshotService snapshots;
-    private final io.ferry.transfer.ftp.FtpsServer ftpsServer;
-    private final io.ferry.cluster.ClusterNode node;
+    private final io.ferry.app.cluster.FtpsCertificates ftpsCertificates;
 
     SettingsPages(SettingsService settings, HostKeyStore hostKeys, TlsCertificateStore certificates,
             FtpsProperties ftps, Defender defender, DefenderProperties defenderProperties, Formats fmt,
-            SnapshotService snapshots, io.ferry.transfer.ftp.FtpsServer ftpsServer, io.ferry.cluster.ClusterNode node) {
+            SnapshotService snapshots, io.ferry.app.cluster.FtpsCertificates ftpsCertificates) {
         this.snapshots = snapshots;
-        this.ftpsServer = ftpsServer;
-        this.node = node;
+        this.ftpsCertificates = ftpsCertificates;
         this.settings = settings;
         this.hostKeys = hostKeys;
         this.certificates = certificates;
@@ -99,8 +97,7 @@ class SettingsPages {
     String replaceCertificate(@RequestParam String certificate, @RequestParam String key,
             @RequestParam(required = false) String password, RedirectAttributes redirect) {
         return Console.apply(redirect, "/settings", () -> {
-            String fingerprint = ftpsServer.replaceCertificate(certificate, key, password);
-            node.broadcast(io.ferry.transfer.ftp.FtpsServer.CERTIFICATE_REPLACED);
+            String fingerprint = ftpsCertificates.replace(certificate, key, password);
             return "The FTPS certificate is replaced on every node (SHA-256 " + fingerprint + "). Partners that pin "
                     + "the old one must pin this one; restart the edges so that they present it too.";
         });

@@ -36,7 +36,7 @@ public final class RuntimeSettings {
                 "where role changes and lost members are POSTed as JSON; empty: nowhere", RuntimeSettings::url));
         d.put(FTPS_MAX_LOGINS_PER_ACCOUNT, new Definition(FTPS_MAX_LOGINS_PER_ACCOUNT,
                 String.valueOf(ftpsMaxLoginsPerAccount), "FTPS sessions one account may have at once, per node",
-                RuntimeSettings::positive));
+                positive(FTPS_MAX_LOGINS_PER_ACCOUNT)));
         more.forEach(m -> d.put(m.name(), m));
         this.definitions = Collections.unmodifiableMap(d);
     }
@@ -102,15 +102,17 @@ public final class RuntimeSettings {
         }
     }
 
-    private static String positive(String value) {
-        try {
-            if (Integer.parseInt(value) >= 1) {
-                return value;
+    /** A check for a whole number of at least 1, its refusal naming the setting. */
+    public static Function<String, String> positive(String name) {
+        return value -> {
+            try {
+                if (Integer.parseInt(value) >= 1) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
             }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(FTPS_MAX_LOGINS_PER_ACCOUNT + " must be a whole number of at least 1, not "
-                + value);
+            throw new IllegalArgumentException(name + " must be a whole number of at least 1, not " + value);
+        };
     }
 }
