@@ -107,6 +107,20 @@ class SftpOperationsIT extends NodeIT {
         assertThat(download.get("direction").asString()).isEqualTo("download");
         assertThat(download.get("sha256").asString()).isEqualTo(sha256(data));
         assertThat(download.get("bytes").asLong()).isEqualTo(data.length);
+        // the upload's checksum is kept with the file (the download above logged it without hashing again) ...
+        java.nio.file.Path stored = home(user).resolve("in/orders.edi");
+        assertThat(Files.getFileAttributeView(stored, java.nio.file.attribute.UserDefinedFileAttributeView.class)
+                .list()).contains("ferry.sha256");
+        // ... and vouches for nothing once the file is changed behind Ferry's back, even at the same size
+        byte[] altered = data.clone();
+        altered[1234] ^= 1;
+        Files.write(stored, altered);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            assertThat(read(sftp, "/in/orders.edi")).isEqualTo(altered);
+        }
+        JsonNode again = transfers(user, 3).get(0);
+        assertThat(again.get("direction").asString()).isEqualTo("download");
+        assertThat(again.get("sha256").asString()).isEqualTo(sha256(altered));
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.ferry.storage;
 
 import java.io.IOException;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
 
@@ -32,8 +31,11 @@ public interface FileStore {
     /** The size a client sees: plaintext bytes of a file, or what a pending upload can be resumed from. */
     long size(Path path) throws IOException;
 
-    /** Reads a complete file's plaintext, at any position. */
-    SeekableByteChannel openRead(Path path) throws IOException;
+    /**
+     * Reads a complete file's plaintext, at any position, with the SHA-256 kept from its upload when the storage
+     * has one that still holds ({@link StoredContent#recordedSha256()}).
+     */
+    StoredContent openRead(Path path) throws IOException;
 
     /**
      * Starts or resumes an upload. Nothing is visible under the path until {@link Upload#complete()}.

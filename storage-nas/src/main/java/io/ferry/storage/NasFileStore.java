@@ -17,6 +17,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory), with files plain
@@ -112,12 +114,23 @@ final class NasFileStore implements FileStore {
     }
 
     @Override
-    public SeekableByteChannel openRead(Path path) throws IOException {
+    public StoredContent openRead(Path path) throws IOException {
         Path local = jail.toLocal(path);
         if (PendingUploads.isPart(local.getFileName().toString())) {
             throw new NoSuchFileException(path.toString(), null, "the upload of this file is not complete");
         }
-        return reader(local);
+        BasicFileAttributes before = Files.readAttributes(local, BasicFileAttributes.class);
+        String recorded = before.isRegularFile() ? ContentDigest.read(local, before) : null;
+        SeekableByteChannel reader = reader(local);
+        if (recorded != null) {
+            // the checksum is the opened file's only if no other file took the name meanwhile
+            BasicFileAttributes after = Files.readAttributes(local, BasicFileAttributes.class);
+            if (!Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size()
+                    || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
+                recorded = null;
+            }
+        }
+        return new ReadContent(reader, recorded);
     }
 
     private SeekableByteChannel reader(Path local) throws IOException {

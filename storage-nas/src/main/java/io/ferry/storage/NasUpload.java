@@ -109,11 +109,16 @@ final class NasUpload implements Upload {
     }
 
     @Override
-    public void complete() throws IOException {
+    public void complete(String sha256) throws IOException {
         ensureWritable();
         done = true;
         try {
             writer.finish();
+            if (sha256 != null && startSize == 0) {
+                ContentDigest.record(part, sha256);
+            } else {
+                ContentDigest.forget(part); // one a crash left on the part, just before its rename
+            }
             channel.force(true);
             // published while still locked: no other upload can touch the part before it becomes the file
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

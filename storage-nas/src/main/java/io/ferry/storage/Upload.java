@@ -16,7 +16,16 @@ public interface Upload extends SeekableByteChannel {
      * Seals the content, forces it to stable storage, publishes it under its name with one atomic rename and forces
      * the directory too, so the file survives a crash the moment this returns.
      */
-    void complete() throws IOException;
+    default void complete() throws IOException {
+        complete(null);
+    }
+
+    /**
+     * As {@link #complete()}, keeping {@code sha256}, the SHA-256 (lower-case hex) of the file's whole plaintext that
+     * the caller hashed as it wrote, with the file, so that reading the whole file later need not hash it again
+     * ({@link StoredContent#recordedSha256()}). Null when the caller did not hash every byte (a resumed upload).
+     */
+    void complete(String sha256) throws IOException;
 
     /**
      * Ends the upload without publishing it: what was received stays, durable, for a later resume (unless the

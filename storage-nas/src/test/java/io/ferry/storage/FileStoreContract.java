@@ -346,6 +346,56 @@ interface FileStoreContract {
         return data;
     }
 
+    @Test
+    default void checksumKeptAtCompletionShouldFollowTheFileUntilItChanges() throws IOException {
+        FileStore store = store();
+        byte[] data = random(300_000);
+        String sha = "5f".repeat(32); // whatever the writer says it hashed: the store keeps it, it does not hash
+        Upload upload = store.openUpload(store.resolve(fs().getPath("/in.edi")), true, false);
+        write(upload, data, 0, data.length);
+        upload.complete(sha);
+        assertThat(recorded(store, "/in.edi")).isEqualTo(sha);
+        store.rename(fs().getPath("/in.edi"), fs().getPath("/done.edi"));
+        assertThat(recorded(store, "/done.edi")).isEqualTo(sha);
+        assertThat(readAll(store, fs().getPath("/done.edi"))).isEqualTo(data);
+
+        // changed outside Ferry (here only its time): the checksum no longer vouches for it
+        Path local = home().resolve("done.edi");
+        Files.setLastModifiedTime(local, java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L));
+        assertThat(recorded(store, "/done.edi")).isNull();
+    }
+
+    @Test
+    default void uploadsThatDidNotHashEveryByteShouldKeepNoChecksum() throws IOException {
+        FileStore store = store();
+        byte[] data = random(200_000);
+        Upload first = store.openUpload(store.resolve(fs().getPath("/f.bin")), true, false);
+        write(first, data, 0, 100_000);
+        first.complete("aa".repeat(32));
+        // appended to: the new content is more than the kept checksum covers, even if the caller hands one
+        Upload append = store.openUpload(store.resolve(fs().getPath("/f.bin")), false, false);
+        write(append, data, 100_000, 100_000);
+        append.complete("bb".repeat(32));
+        assertThat(recorded(store, "/f.bin")).isNull();
+        assertThat(readAll(store, fs().getPath("/f.bin"))).isEqualTo(data);
+        // replaced by an upload completed without one: the old file's checksum is not the new file's
+        upload(store, "/g.bin", data);
+        Upload hashed = store.openUpload(store.resolve(fs().getPath("/h.bin")), true, false);
+        write(hashed, data, 0, 10);
+        hashed.complete("cc".repeat(32));
+        Upload replacement = store.openUpload(store.resolve(fs().getPath("/h.bin")), true, false);
+        write(replacement, data, 0, 20);
+        replacement.complete();
+        assertThat(recorded(store, "/g.bin")).isNull();
+        assertThat(recorded(store, "/h.bin")).isNull();
+    }
+
+    private String recorded(FileStore store, String path) throws IOException {
+        try (StoredContent content = store.openRead(store.resolve(fs().getPath(path)))) {
+            return content.recordedSha256();
+        }
+    }
+
     static void write(Upload upload, byte[] data, int offset, int length) throws IOException {
         // in 32 KiB writes, as SFTP clients send them
         for (int at = offset; at < offset + length; at += 32_768) {

@@ -104,9 +104,10 @@ public final class Intake {
                 throw new IOException("received " + offset + " bytes where " + expectedSize + " were announced: the "
                         + "file changed or the transfer broke; it was not taken");
             }
-            upload.complete();
+            String whole = tracker.wholeFileSha256(upload);
+            upload.complete(whole); // kept with the file: delivering it need not hash it again
             complete = true;
-            return tracker.sha256(upload);
+            return whole != null ? whole : tracker.sha256(upload);
         } finally {
             upload.abandon(); // no-op after complete()
             if (!complete) {

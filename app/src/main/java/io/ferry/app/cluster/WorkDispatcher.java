@@ -1,6 +1,5 @@
 package io.ferry.app.cluster;
 
-import java.nio.channels.SeekableByteChannel;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,6 +15,7 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.Quota;
 import io.ferry.storage.StorageRoot;
+import io.ferry.storage.StoredContent;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.TransferLog;
@@ -178,7 +178,8 @@ public final class WorkDispatcher implements SmartLifecycle {
         try {
             store = storage.open(home(item.account()), Quota.UNLIMITED);
             try (java.nio.file.FileSystem files = store.openFileSystem();
-                    SeekableByteChannel source = store.openRead(store.resolve(files.getPath(item.path())))) {
+                    StoredContent source = store.openRead(store.resolve(files.getPath(item.path())))) {
+                tracker = TransferTracker.reading(Direction.OUTBOUND, source); // the upload's checksum, if kept
                 // an upload's first attempt always sends: a same-size file there may be an older upload of the name
                 boolean rerun = item.attempts() > 1 || item.uploadId() == 0;
                 sent = partners.deliver(item.partner(), source, item.remoteName(), String.valueOf(item.id()), rerun,
@@ -278,7 +279,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             FileStore store = storage.open(home(item.account()), Quota.UNLIMITED);
             if (!taken.monitored(marker, target, 0, 0)) {
                 try (java.nio.file.FileSystem files = store.openFileSystem();
-                        SeekableByteChannel in = store.openRead(store.resolve(files.getPath(item.path())))) {
+                        StoredContent in = store.openRead(store.resolve(files.getPath(item.path())))) {
                     intake.take(account, folder, where.getFileName().toString(), java.nio.channels.Channels
                             .newInputStream(in), in.size(), "copy", "work-" + item.id(), item.account() + ":"
                             + item.path(), row -> taken.recordMonitored(marker, target, 0, 0));

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.QuotaExceededException;
 import io.ferry.storage.StorageUnavailableException;
+import io.ferry.storage.StoredContent;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.log.Direction;
@@ -125,7 +126,7 @@ final class FtpTransfers {
                     // stream mode ends an upload by closing the data connection; a client that died closes both
                     throw new SocketException("the control connection closed with the data connection");
                 }
-                upload.complete();
+                upload.complete(tracker.wholeFileSha256(upload)); // a download of all of it need not hash it again
             } catch (IOException | RuntimeException e) {
                 result = Result.of(e, "resume with REST or APPE");
             } finally {
@@ -158,7 +159,8 @@ final class FtpTransfers {
             if (refusedRead(session, file, name)) {
                 return;
             }
-            SeekableByteChannel channel;
+            StoredContent channel;
+            TransferTracker tracker;
             try {
                 channel = file.store().openRead(file.stored());
                 if (offset > channel.size()) {
@@ -169,11 +171,11 @@ final class FtpTransfers {
                     return;
                 }
                 channel.position(offset);
+                tracker = TransferTracker.reading(Direction.DOWNLOAD, channel);
             } catch (IOException e) {
                 replyStorageError(session, name, e);
                 return;
             }
-            TransferTracker tracker = new TransferTracker(Direction.DOWNLOAD);
             Result result = Result.OK;
             try (channel) {
                 DataConnection data = openData(session, file);

@@ -13,6 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.ferry.storage.StoredContent;
+import io.ferry.storage.Upload;
+
 /**
  * Counts and hashes the bytes one transfer moves, as they stream, so the transfer log gets the SHA-256 without a
  * second read. Protocol clients normally read and write in order; if one jumps (out-of-order writes, a read that
@@ -22,6 +25,10 @@ import java.util.concurrent.Executors;
  * {@link #BATCH} bytes a transfer's bytes are copied into batches and hashed on a shared pool, one batch after the
  * other, while the protocol's thread goes on with the next request. At most {@link #IN_FLIGHT} batches wait per
  * transfer; a transfer that outruns its hashing waits for it.
+ *
+ * <p>A download of a file whose checksum the storage kept from its upload ({@link StoredContent#recordedSha256()})
+ * is not hashed as it streams: when it turns out to have sent the whole file, in order, the kept checksum is the
+ * hash of what it sent; otherwise the range it sent is hashed from the file at the end.
  */
 public final class TransferTracker {
 
@@ -48,14 +55,30 @@ public final class TransferTracker {
     private final Deque<CompletableFuture<byte[]>> hashing = new ArrayDeque<>();
     private final Deque<byte[]> spare = new ArrayDeque<>();
     private CompletableFuture<byte[]> lastHash = CompletableFuture.completedFuture(null);
+    /** The whole file's checksum, kept by the storage, and its size; null when every byte is hashed. */
+    private final String recordedSha256;
+    private final long recordedSize;
 
     public TransferTracker(Direction direction) {
+        this(direction, null, -1);
+    }
+
+    private TransferTracker(Direction direction, String recordedSha256, long recordedSize) {
         this.direction = direction;
+        this.recordedSha256 = recordedSha256;
+        this.recordedSize = recordedSize;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A tracker for reading {@code content} (a download, or a delivery), using the checksum kept with it. */
+    public static TransferTracker reading(Direction direction, StoredContent content) throws IOException {
+        String recorded = content.recordedSha256();
+        return recorded == null ? new TransferTracker(direction) : new TransferTracker(direction, recorded,
+                content.size());
     }
 
     /**
@@ -74,7 +97,7 @@ public final class TransferTracker {
         if (offset != nextOffset) {
             sequential = false;
         }
-        if (sequential) {
+        if (sequential && recordedSha256 == null) {
             hash(data.duplicate());
         }
         bytes += length;
@@ -145,6 +168,12 @@ public final class TransferTracker {
      * @param file the file's content (readable, positionable), used only when the transfer was not sequential
      */
     public String sha256(SeekableByteChannel file) throws IOException {
+        if (recordedSha256 != null) {
+            if (sequential && startOffset() == 0 && endOffset == recordedSize) {
+                return recordedSha256;
+            }
+            return hashFromFile(file); // part of the file, or out of order: what was sent is hashed now
+        }
         if (sequential) {
             awaitHashing(0);
             if (batched > 0) {
@@ -157,6 +186,22 @@ public final class TransferTracker {
                 throw new IllegalStateException(e);
             }
         }
+        return hashFromFile(file);
+    }
+
+    /**
+     * The SHA-256 of the whole file when the upload that wrote it hashed every byte (from offset 0, the file new),
+     * for {@link io.ferry.storage.Upload#complete(String)}; null otherwise.
+     */
+    public String wholeFileSha256(Upload upload) throws IOException {
+        if (direction == Direction.DOWNLOAD || direction == Direction.OUTBOUND || upload.startSize() != 0
+                || startOffset() != 0 || bytes != upload.size()) {
+            return null;
+        }
+        return sha256(upload);
+    }
+
+    private String hashFromFile(SeekableByteChannel file) throws IOException {
         MessageDigest again;
         try {
             again = MessageDigest.getInstance("SHA-256");

@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
 import io.ferry.storage.PendingUploads;
+import io.ferry.storage.StoredContent;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.Permission;
@@ -104,8 +105,14 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
                     SftpSessions.origin(subsystem.getServerSession()));
         }
         require(account, Permission.READ, file);
-        return new TransferChannel(store.openRead(file), new TransferTracker(Direction.DOWNLOAD), clientPath(file),
-                SftpSessions.origin(subsystem.getServerSession()));
+        StoredContent content = store.openRead(file);
+        try {
+            return new TransferChannel(content, TransferTracker.reading(Direction.DOWNLOAD, content), clientPath(file),
+                    SftpSessions.origin(subsystem.getServerSession()));
+        } catch (IOException | RuntimeException e) {
+            content.close();
+            throw e;
+        }
     }
 
     @Override
@@ -141,9 +148,13 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         IOException failure = null;
         try {
             if (upload != null && clientClosed) {
-                upload.complete();
+                String whole = tracker.wholeFileSha256(upload);
+                upload.complete(whole); // kept with the file: a download of all of it need not hash it again
+                sha256 = whole;
             }
-            sha256 = tracker.sha256(transfer.inner());
+            if (sha256 == null) {
+                sha256 = tracker.sha256(transfer.inner());
+            }
         } catch (IOException | RuntimeException e) {
             failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
             error = "storage error: " + describe(e);

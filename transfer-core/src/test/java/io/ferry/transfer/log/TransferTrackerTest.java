@@ -70,6 +70,89 @@ class TransferTrackerTest {
         assertThat(tracker.sha256(null)).isEqualTo(sha256(data, 1_000, 3_096));
     }
 
+    @Test
+    void readingAWholeFileShouldLogTheChecksumKeptWithItWithoutHashing() throws Exception {
+        byte[] data = random(3 * TransferTracker.BATCH + 17);
+        String kept = "ab".repeat(32); // not the data's hash: proves the tracker took it instead of hashing
+        try (Kept content = new Kept(Files.write(tmp.resolve("f"), data), kept)) {
+            TransferTracker tracker = TransferTracker.reading(Direction.DOWNLOAD, content);
+            for (int off = 0; off < data.length; off += 32_768) {
+                tracker.moved(off, ByteBuffer.wrap(data, off, Math.min(32_768, data.length - off)));
+            }
+            assertThat(tracker.sha256(content)).isEqualTo(kept);
+        }
+    }
+
+    @Test
+    void readingPartOfAFileWithAKeptChecksumShouldHashWhatWasSent() throws Exception {
+        byte[] data = random(20_000);
+        try (Kept content = new Kept(Files.write(tmp.resolve("f"), data), "ab".repeat(32))) {
+            TransferTracker cut = TransferTracker.reading(Direction.DOWNLOAD, content);
+            cut.moved(0, ByteBuffer.wrap(data, 0, 8_000)); // the client went away
+            assertThat(cut.sha256(content)).isEqualTo(sha256(data, 0, 8_000));
+            TransferTracker resumed = TransferTracker.reading(Direction.DOWNLOAD, content);
+            resumed.moved(8_000, ByteBuffer.wrap(data, 8_000, 12_000));
+            assertThat(resumed.sha256(content)).isEqualTo(sha256(data, 8_000, 12_000));
+        }
+    }
+
+    /** A file with a checksum kept for it, as the storage hands it out. */
+    private static final class Kept implements io.ferry.storage.StoredContent {
+        private final FileChannel file;
+        private final String sha256;
+
+        Kept(Path path, String sha256) throws java.io.IOException {
+            this.file = FileChannel.open(path, StandardOpenOption.READ);
+            this.sha256 = sha256;
+        }
+
+        @Override
+        public String recordedSha256() {
+            return sha256;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws java.io.IOException {
+            return file.read(dst);
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public long position() throws java.io.IOException {
+            return file.position();
+        }
+
+        @Override
+        public Kept position(long newPosition) throws java.io.IOException {
+            file.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws java.io.IOException {
+            return file.size();
+        }
+
+        @Override
+        public Kept truncate(long size) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return file.isOpen();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            file.close();
+        }
+    }
+
     private static byte[] random(int n) {
         byte[] data = new byte[n];
         new Random(42).nextBytes(data);
