@@ -275,6 +275,11 @@ class EdgeIT {
         assertThat(row.path("edge").asString()).isEqualTo("edge-it");
         assertThat(row.path("clientAddress").asString()).isEqualTo("127.0.0.1");
         assertThat(row.path("node").asString()).isEqualTo(primary.id);
+        // one session id from the edge's log lines through the node's to the transfer log
+        String session = row.path("sessionId").asString();
+        assertThat(session).matches("[0-9a-f]{12}");
+        assertThat(edge.logText()).contains("[sftp " + session + " 127.0.0.1]");
+        assertThat(primary.logText()).contains("Session " + session + " of edge 'edge-it'");
 
         // a password login through the edge, checked by the node
         OpenSshClient.Result pw = sftp.batchWithPassword(edge.sftp, "acme", PASSWORD, local, "ls");
@@ -355,6 +360,11 @@ class EdgeIT {
         assertThat(row.path("direction").asString()).isEqualTo("download");
         assertThat(row.path("edge").asString()).isEqualTo("edge-it");
         assertThat(row.path("clientAddress").asString()).isEqualTo("127.0.0.1");
+        // the node's file session took the id FtpServer gave the partner's session at the edge (its first 12)
+        String session = row.path("sessionId").asString();
+        assertThat(session).hasSize(12);
+        assertThat(edge.logText()).containsPattern(java.util.regex.Pattern.quote(session)
+                + "[0-9a-f-]{24}.*authenticated \\(FTPS password\\)");
 
         // an upload cut off after a second stays a partial upload on the node, and lftp's put -c continues it
         byte[] big = new byte[24 * 1024 * 1024];

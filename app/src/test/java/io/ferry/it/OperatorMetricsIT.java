@@ -53,6 +53,37 @@ class OperatorMetricsIT extends NodeIT {
         assertThat(text).as("no account or path is a label").doesNotContain(user);
     }
 
+    @Test
+    void loginsShouldBeCountedByProtocolMethodAndOutcome() throws Exception {
+        String user = uniqueUser("logins");
+        admin().createAccount(user, "logins-password-1");
+        String sftpOk = "ferry_logins_total\\{method=\"password\",outcome=\"success\",protocol=\"sftp\"}";
+        String sftpBad = "ferry_logins_total\\{method=\"password\",outcome=\"failure\",protocol=\"sftp\"}";
+        String ftpsBad = "ferry_logins_total\\{method=\"password\",outcome=\"failure\",protocol=\"ftps\"}";
+        String before = scrape();
+        assertThat(before).contains("ferry_logins_total{method=\"publickey\",outcome=\"refused\",protocol=\"sftp\"}");
+        try (var session = clients.login(sftpPort(), user, "logins-password-1")) {
+            assertThat(session.isAuthenticated()).isTrue();
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> clients.login(sftpPort(), user, "wrong"))
+                .isInstanceOf(java.io.IOException.class);
+        org.apache.commons.net.ftp.FTPSClient ftps = new org.apache.commons.net.ftp.FTPSClient(true);
+        ftps.setTrustManager(org.apache.commons.net.util.TrustManagerUtils.getAcceptAllTrustManager());
+        ftps.setDefaultTimeout(10_000);
+        ftps.connect("127.0.0.1", ftpsServer.implicitPort());
+        try {
+            assertThat(ftps.login(user, "wrong")).isFalse();
+        } finally {
+            ftps.disconnect();
+        }
+        // at least: deliveries other tests left behind log in to this node too, from Ferry's own partner client
+        String after = scrape();
+        assertThat(value(after, sftpOk)).isGreaterThanOrEqualTo(value(before, sftpOk) + 1);
+        assertThat(value(after, sftpBad)).isGreaterThanOrEqualTo(value(before, sftpBad) + 1);
+        assertThat(value(after, ftpsBad)).isGreaterThanOrEqualTo(value(before, ftpsBad) + 1);
+        assertThat(after).as("no account is a label").doesNotContain(user);
+    }
+
     /**
      * Every metric the Grafana dashboard and the alert rules use is one a node serves (the edge's own, {@code
      * ferry_edge_*}, are served by edges: EdgeIT scrapes them).

@@ -314,6 +314,12 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             request.setProperty("password", login.getPassword() == null ? "" : login.getPassword());
             request.setProperty("address", address);
             request.setProperty("protocol", "ftps");
+            // FtpServer's session UUID, which it puts in the MDC of this edge's FTPS log lines; the node's file session
+            // takes its first 12 characters, as nodes name their own FTPS sessions
+            String id = org.slf4j.MDC.get("session");
+            if (id != null && id.length() >= 12) {
+                request.setProperty("session", id.substring(0, 12));
+            }
             for (Backend backend : backends.candidates(address)) {
                 Properties answer;
                 try {

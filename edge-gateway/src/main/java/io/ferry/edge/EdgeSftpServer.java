@@ -67,6 +67,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
     static final AttributeKey<Admission> ADMISSION = new AttributeKey<>();
     static final AttributeKey<ClientSession> RELAY = new AttributeKey<>();
     static final AttributeKey<String> ADDRESS = new AttributeKey<>();
+    /** The partner session's id (SessionIds), in this edge's log lines and, through the login, the node's. */
+    static final AttributeKey<String> SESSION = new AttributeKey<>();
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -120,17 +122,22 @@ public final class EdgeSftpServer implements SmartLifecycle {
             @Override
             public void sessionCreated(Session session) {
                 String address = address(session.getRemoteAddress());
+                String id = SessionIds.next();
                 Optional<String> refused = door.admit(address);
                 if (refused.isPresent()) {
-                    log.info("Connection from {} refused: {}", address, refused.get());
+                    SessionIds.withMdc("sftp", id, address,
+                            () -> log.info("Connection from {} refused: {}", address, refused.get()));
                     session.close(true);
                     return;
                 }
                 session.setAttribute(ADDRESS, address);
+                session.setAttribute(SESSION, id);
+                SessionIds.withMdc("sftp", id, address, () -> log.info("Connection from {}", address));
                 // the whole way to a login (key exchange included) within the authentication timeout
                 timeouts.schedule(() -> {
                     if (session.isOpen() && !session.isAuthenticated()) {
-                        log.info("{} did not log in within {}: closed", address, properties.limits().authTimeout());
+                        SessionIds.withMdc("sftp", id, address, () -> log.info("{} did not log in within {}: closed",
+                                address, properties.limits().authTimeout()));
                         session.close(true);
                     }
                 }, properties.limits().authTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -211,7 +218,21 @@ public final class EdgeSftpServer implements SmartLifecycle {
 
     private boolean admit(ServerSession session, String username, Properties request, String method,
             String keyFingerprint) {
+        SessionIds.put("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS));
+        try {
+            return decide(session, username, request, method, keyFingerprint);
+        } finally {
+            SessionIds.clear();
+        }
+    }
+
+    private boolean decide(ServerSession session, String username, Properties request, String method,
+            String keyFingerprint) {
         String address = session.getAttribute(ADDRESS);
+        String id = session.getAttribute(SESSION);
+        if (id != null) {
+            request.setProperty("session", id);
+        }
         if (door.banned(address)) {
             session.close(true);
             return false;
@@ -293,7 +314,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
             opened.addCloseFutureListener(f -> {
                 backend.relayed().decrementAndGet();
                 if (session.isOpen()) {
-                    log.info("Node {} ended the session of '{}'", backend.name(), admission.username());
+                    SessionIds.withMdc("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS),
+                            () -> log.info("Node {} ended the session of '{}'", backend.name(), admission.username()));
                     session.close(false);
                 }
             });
@@ -438,8 +460,9 @@ public final class EdgeSftpServer implements SmartLifecycle {
                         }
                     }
                 } catch (IOException | RuntimeException e) {
-                    log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
-                            session.getAttribute(ADDRESS), e.toString());
+                    SessionIds.withMdc("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS),
+                            () -> log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
+                                    session.getAttribute(ADDRESS), e.toString()));
                     end(1);
                 }
             });

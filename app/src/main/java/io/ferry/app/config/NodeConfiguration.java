@@ -68,13 +68,21 @@ class NodeConfiguration {
         return defender;
     }
 
+    /** Counts every partner login a listener decides ({@code ferry_logins_total}). */
+    @Bean
+    LoginMeter loginMeter(io.micrometer.core.instrument.MeterRegistry meters) {
+        return new LoginMeter(meters);
+    }
+
     @Bean
     SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.app.defender.ClusterDefender defender, io.ferry.transfer.node.RuntimeSettings settings) {
+            io.ferry.app.defender.ClusterDefender defender, io.ferry.transfer.node.RuntimeSettings settings,
+            LoginMeter logins) {
         SftpServer server = new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(),
                 serving);
         server.setDefender(defender);
+        server.setLogins(logins);
         server.follow(settings); // the algorithm lists an administrator changes at run time
         return server;
     }
@@ -82,11 +90,13 @@ class NodeConfiguration {
     @Bean
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
             StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.transfer.node.RuntimeSettings settings, io.ferry.app.defender.ClusterDefender defender) {
+            io.ferry.transfer.node.RuntimeSettings settings, io.ferry.app.defender.ClusterDefender defender,
+            LoginMeter logins) {
         FtpsServer server = new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(),
                 serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
         server.setDefender(defender);
+        server.setLogins(logins);
         return server;
     }
 
@@ -104,7 +114,8 @@ class NodeConfiguration {
             AccountService accounts, StorageRoot storage, TransferLog transferLog, ClusterNode cluster,
             ServingState serving, io.ferry.transfer.edge.EdgeService edges, io.ferry.transfer.edge.EdgeTickets tickets,
             org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
-            TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.app.defender.ClusterDefender defender) {
+            TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.app.defender.ClusterDefender defender,
+            LoginMeter logins) {
         EdgeListener listener = new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
                 edges, tickets, () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
@@ -115,6 +126,7 @@ class NodeConfiguration {
                             "storage", storage.health().status().up() ? "up" : "down");
                 }, () -> tlsIdentity(certificates.load(ftps)));
         listener.setDefender(defender);
+        listener.setLogins(logins);
         return listener;
     }
 

@@ -20,8 +20,14 @@ public final class EdgeTickets {
 
     public static final Duration TTL = Duration.ofSeconds(30);
 
-    /** What a ticket stands for. */
-    public record Ticket(String edge, String account, String clientAddress, String method, Instant expires) {
+    /**
+     * What a ticket stands for.
+     *
+     * @param edgeSession the id of the partner's session at the edge (the node's file session takes it, so one id
+     *                    follows the session through both logs and the transfer log); null if the edge gave none
+     */
+    public record Ticket(String edge, String account, String clientAddress, String method, String edgeSession,
+            Instant expires) {
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -34,12 +40,16 @@ public final class EdgeTickets {
     }
 
     public String issue(String edge, String account, String clientAddress, String method) {
+        return issue(edge, account, clientAddress, method, null);
+    }
+
+    public String issue(String edge, String account, String clientAddress, String method, String edgeSession) {
         Instant now = clock.instant();
         tickets.values().removeIf(t -> t.expires().isBefore(now));
         byte[] random = new byte[24];
         RANDOM.nextBytes(random);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        tickets.put(id, new Ticket(edge, account, clientAddress, method, now.plus(TTL)));
+        tickets.put(id, new Ticket(edge, account, clientAddress, method, edgeSession, now.plus(TTL)));
         return id;
     }
 

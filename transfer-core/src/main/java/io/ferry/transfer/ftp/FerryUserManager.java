@@ -19,6 +19,7 @@ import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.account.LiveAccount;
+import io.ferry.transfer.node.Logins;
 
 /**
  * FTP logins against Ferry's accounts: the same Argon2id passwords as SFTP, no anonymous access, no user
@@ -32,10 +33,13 @@ final class FerryUserManager implements UserManager {
     private final StorageRoot storage;
     private final java.util.function.IntSupplier maxLoginsPerAccount;
     private final java.util.function.Supplier<io.ferry.transfer.node.Defender> defender;
+    private final java.util.function.Supplier<Logins> logins;
 
     FerryUserManager(AccountService accounts, StorageRoot storage, java.util.function.IntSupplier maxLoginsPerAccount,
-            java.util.function.Supplier<io.ferry.transfer.node.Defender> defender) {
+            java.util.function.Supplier<io.ferry.transfer.node.Defender> defender,
+            java.util.function.Supplier<Logins> logins) {
         this.defender = defender;
+        this.logins = logins;
         this.accounts = accounts;
         this.storage = storage;
         this.maxLoginsPerAccount = maxLoginsPerAccount;
@@ -54,6 +58,7 @@ final class FerryUserManager implements UserManager {
             if (login.getUserMetadata() != null && login.getUserMetadata().getInetAddress() != null) {
                 defender.get().failed(login.getUserMetadata().getInetAddress().getHostAddress());
             }
+            decided(Logins.Outcome.FAILURE);
             throw new AuthenticationFailedException("Authentication failed");
         }
         Account found = account.get();
@@ -62,6 +67,7 @@ final class FerryUserManager implements UserManager {
         if (!found.permits(address)) {
             log.warn("FTP login of '{}' refused: {} is not an address the account may log in from",
                     found.getUsername(), address);
+            decided(Logins.Outcome.REFUSED);
             throw new AuthenticationFailedException("Authentication failed");
         }
         FileStore store;
@@ -69,12 +75,18 @@ final class FerryUserManager implements UserManager {
             store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
         } catch (StorageUnavailableException e) {
             log.error("Refusing the FTP login of '{}': {}", found.getUsername(), e.getMessage());
+            decided(Logins.Outcome.REFUSED);
             throw new AuthenticationFailedException("Ferry's storage is unavailable; please try again later");
         } catch (IOException e) {
             log.error("Cannot open the home directory '{}' of '{}'", found.getHome(), found.getUsername(), e);
             throw new AuthenticationFailedException("The account's home directory cannot be opened");
         }
+        decided(Logins.Outcome.SUCCESS);
         return new FtpAccount(new LiveAccount(accounts, found, store), maxLoginsPerAccount.getAsInt());
+    }
+
+    private void decided(Logins.Outcome outcome) {
+        logins.get().decided("ftps", "password", outcome);
     }
 
     /** Only for FtpServer's per-account login limit, checked at USER: the limit, nothing else. */

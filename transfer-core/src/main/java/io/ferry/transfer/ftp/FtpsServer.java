@@ -58,6 +58,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final ServingState serving;
     private volatile java.util.function.IntSupplier maxLoginsPerAccount;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
+    private volatile io.ferry.transfer.node.Logins logins = io.ferry.transfer.node.Logins.NONE;
     private volatile boolean running;
     private boolean started;
 
@@ -87,7 +88,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
 
         factory.setUserManager(new FerryUserManager(accounts, storage,
                 () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt(),
-                () -> defender));
+                () -> defender, () -> logins));
         // banned addresses are dropped on connect
         // a mutable map: FtpServer clears it when it stops
         factory.setFtplets(new java.util.HashMap<>(Map.of("defender", new org.apache.ftpserver.ftplet.DefaultFtplet() {
@@ -210,6 +211,11 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
         this.defender = defender;
+    }
+
+    /** Who is told of each login's outcome (the operators' meters). */
+    public void setLogins(io.ferry.transfer.node.Logins logins) {
+        this.logins = logins;
     }
 
     /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */

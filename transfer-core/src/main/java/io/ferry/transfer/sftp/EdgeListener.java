@@ -46,6 +46,7 @@ import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeService;
 import io.ferry.transfer.edge.EdgeTickets;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.Logins;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.node.SessionInfo;
@@ -90,6 +91,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private final ExecutorService workers;
     private ScheduledExecutorService sweeper;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
+    private volatile Logins logins = Logins.NONE;
     private volatile boolean running;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -125,6 +127,11 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     /** Uses the cluster's defender for the partners edges relay (their own addresses, as the edges saw them). */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
         this.defender = defender;
+    }
+
+    /** Who is told of each partner login the node decides for an edge (the operators' meters). */
+    public void setLogins(Logins logins) {
+        this.logins = logins;
     }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
@@ -174,6 +181,13 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             return false;
         }
         session.setAttribute(SftpSessions.PARTNER_ADDRESS, ticket.get().clientAddress());
+        String edgeSession = ticket.get().edgeSession();
+        if (edgeSession != null) {
+            String own = SftpSessions.sessionId(session);
+            session.setAttribute(SftpSessions.SESSION_ID, edgeSession);
+            SftpSessions.withMdc(session, () -> log.info("Session {} of edge '{}' (this node's connection {})",
+                    edgeSession, edge, own));
+        }
         if (ticket.get().method().startsWith("ftps ")) {
             session.setAttribute(SftpSessions.PARTNER_PROTOCOL, "ftps"); // an FTPS partner the edge bridges
         }
@@ -230,6 +244,11 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         String publicKey = request.getProperty("publicKey");
         String method = password != null ? "password" : "publickey";
         String protocol = "ftps".equals(request.getProperty("protocol")) ? "ftps" : "sftp";
+        // the partner's session id at the edge, taken by the file session (only an id of the edges' own form)
+        String edgeSession = request.getProperty("session");
+        if (edgeSession != null && !SftpSessions.isSessionId(edgeSession)) {
+            edgeSession = null;
+        }
         if (!serving.serving()) {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "not-serving");
@@ -242,6 +261,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "banned");
             answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
+            logins.decided(protocol, method, Logins.Outcome.REFUSED);
             return;
         }
         Optional<Account> account;
@@ -256,6 +276,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             log.warn("Authentication ({}) of '{}' from {} through edge '{}' failed", method, username, address, edge);
             if (password != null) {
                 defender.failed(address); // a guessed password; a public key merely offered is not a failure
+                logins.decided(protocol, method, Logins.Outcome.FAILURE);
             }
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
@@ -270,11 +291,13 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                     + " log in from", method, username, edge, address);
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
+            logins.decided(protocol, method, Logins.Outcome.REFUSED);
             return;
         }
         answer.setProperty("ok", "true");
         answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address,
-                protocol.equals("ftps") ? "ftps " + method : method));
+                protocol.equals("ftps") ? "ftps " + method : method, edgeSession));
+        logins.decided(protocol, method, Logins.Outcome.SUCCESS);
     }
 
     private static PublicKey parseKey(String line) {

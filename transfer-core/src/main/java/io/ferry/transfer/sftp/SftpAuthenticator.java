@@ -22,6 +22,7 @@ import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.account.LiveAccount;
+import io.ferry.transfer.node.Logins;
 
 /**
  * Password and public-key authentication against Ferry's accounts (RFC 4252). Password checks run on their own
@@ -38,6 +39,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
     private final StorageRoot storage;
     private final Executor executor;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
+    private volatile Logins logins = Logins.NONE;
 
     SftpAuthenticator(AccountService accounts, StorageRoot storage, Executor executor) {
         this.accounts = accounts;
@@ -47,6 +49,10 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
 
     void setDefender(io.ferry.transfer.node.Defender defender) {
         this.defender = defender;
+    }
+
+    void setLogins(Logins logins) {
+        this.logins = logins;
     }
 
     @Override
@@ -100,6 +106,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
         if (account.isEmpty()) {
             SftpSessions.withMdc(session, () -> log.warn("Authentication ({}) failed for '{}'", method,
                     session.getUsername()));
+            decided(session, method, Logins.Outcome.FAILURE);
             return false;
         }
         Account found = account.get();
@@ -107,6 +114,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
         if (!found.permits(address)) {
             SftpSessions.withMdc(session, () -> log.warn("Authentication ({}) of '{}' refused: {} is not an address"
                     + " the account may log in from", method, found.getUsername(), address));
+            decided(session, method, Logins.Outcome.REFUSED);
             return false;
         }
         FileStore store;
@@ -114,6 +122,7 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
             store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
         } catch (StorageUnavailableException e) {
             SftpSessions.withMdc(session, () -> log.error("Refusing the session: {}", e.getMessage()));
+            decided(session, method, Logins.Outcome.REFUSED);
             disconnect(session, "Ferry's storage is unavailable; please try again later");
             return false;
         } catch (IOException e) {
@@ -123,7 +132,15 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
         }
         session.setAttribute(SftpSessions.ACCOUNT, new SessionAccount(new LiveAccount(accounts, found, store)));
         SftpSessions.withMdc(session, () -> log.info("Authenticated ({})", method));
+        decided(session, method, Logins.Outcome.SUCCESS);
         return true;
+    }
+
+    /** A partner's own login; a file session an edge opens with its ticket was counted when the node gave it. */
+    private void decided(ServerSession session, String method, Logins.Outcome outcome) {
+        if (SftpSessions.edge(session) == null) {
+            logins.decided(SftpSessions.PROTOCOL, method, outcome);
+        }
     }
 
     private static void disconnect(ServerSession session, String message) {

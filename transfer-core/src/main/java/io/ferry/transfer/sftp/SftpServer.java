@@ -144,6 +144,11 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         authenticator.setDefender(defender);
     }
 
+    /** Who is told of each login's outcome (the operators' meters). */
+    public void setLogins(io.ferry.transfer.node.Logins logins) {
+        authenticator.setLogins(logins);
+    }
+
     /** Closes a new session from a banned address before anything else happens on it. */
     static void refuseBanned(org.apache.sshd.common.session.Session session, io.ferry.transfer.node.Defender defender) {
         String address = SftpSessions.clientAddress(session);

@@ -38,9 +38,7 @@ final class SftpSessions implements SessionListener {
 
     @Override
     public void sessionCreated(Session session) {
-        byte[] id = new byte[6];
-        RANDOM.nextBytes(id);
-        session.setAttribute(SESSION_ID, HexFormat.of().formatHex(id));
+        session.setAttribute(SESSION_ID, newSessionId());
         session.setAttribute(STARTED, java.time.Instant.now());
         withMdc(session, () -> log.info("Connection from {}", clientAddress(session)));
     }
@@ -48,6 +46,22 @@ final class SftpSessions implements SessionListener {
     @Override
     public void sessionClosed(Session session) {
         withMdc(session, () -> log.info("Session closed"));
+    }
+
+    /** A new session id: 12 hex digits, random (the edges make theirs the same way). */
+    static String newSessionId() {
+        byte[] id = new byte[6];
+        RANDOM.nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+
+    /**
+     * Whether a text has the form of a session id: 12 hex digits (SFTP), or the first 12 characters of FtpServer's
+     * session UUID (FTPS, a dash among them). What an edge says its session is called is checked so.
+     */
+    static boolean isSessionId(String text) {
+        return text.length() == 12
+                && text.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-');
     }
 
     static String sessionId(SessionContext session) {

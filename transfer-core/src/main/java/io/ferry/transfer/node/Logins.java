@@ -1,0 +1,34 @@
+package io.ferry.transfer.node;
+
+/**
+ * Told of every partner login a listener decides, for the operators' meters ({@code ferry_logins_total}). A public
+ * key a client merely offers and the node does not know is not a decision (clients try each key they have); its
+ * signed retry, or a password, is.
+ */
+@FunctionalInterface
+public interface Logins {
+
+    /** How a login ended. */
+    enum Outcome {
+        /** In: the session is the account's. */
+        SUCCESS,
+        /** Wrong user name or password. */
+        FAILURE,
+        /** Right credentials, but not let in: the address is not allowed, the storage is down, the address banned. */
+        REFUSED;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param protocol what the partner speaks: {@code sftp} or {@code ftps} (also through an edge)
+     * @param method   {@code password} or {@code publickey}
+     */
+    void decided(String protocol, String method, Outcome outcome);
+
+    /** Nobody is told (listeners built by hand in tests). */
+    Logins NONE = (protocol, method, outcome) -> {
+    };
+}
