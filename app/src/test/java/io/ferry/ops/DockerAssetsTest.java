@@ -19,7 +19,6 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * {@code docker/}: the images and the compose cluster refer only to what the repository has and builds. There is
@@ -31,13 +30,14 @@ import org.yaml.snakeyaml.Yaml;
  */
 class DockerAssetsTest {
 
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Path DOCKER = ROOT.resolve("docker");
+    private static final Path ROOT = ComposeFile.ROOT;
+    private static final Path DOCKER = ComposeFile.DOCKER;
+    private final ComposeFile files = new ComposeFile();
 
     @Test
     void theComposeFileShouldReferToWhatTheRepositoryHas() throws IOException {
-        Map<String, Object> compose = yaml(DOCKER.resolve("compose.yaml"));
-        Map<String, Object> services = map(compose.get("services"));
+        Map<String, Object> compose = files.root();
+        Map<String, Object> services = files.services();
         assertThat(services).containsKeys("db", "node-a", "node-b", "bootstrap", "edge", "prometheus", "grafana");
         assertThat(map(services.get("db")).get("image")).isEqualTo("mysql:8.4");
         Set<String> stages = stages();
@@ -67,12 +67,12 @@ class DockerAssetsTest {
         assertThat(dockerfile()).contains("FERRY_STORAGE_ROOT=/nas");
         String a = address(services, "node-a");
         String b = address(services, "node-b");
-        assertThat(environment(services, "node-a")).containsEntry("FERRY_CLUSTER_BIND_ADDRESS", a)
+        assertThat(files.environment("node-a")).containsEntry("FERRY_CLUSTER_BIND_ADDRESS", a)
                 .containsEntry("FERRY_CLUSTER_MEMBERS", b + ":5701");
-        assertThat(environment(services, "node-b")).containsEntry("FERRY_CLUSTER_BIND_ADDRESS", b)
+        assertThat(files.environment("node-b")).containsEntry("FERRY_CLUSTER_BIND_ADDRESS", b)
                 .containsEntry("FERRY_CLUSTER_MEMBERS", a + ":5701");
         // the edge relays to both nodes' edge listeners (their default port) and reads what the bootstrap wrote
-        assertThat(environment(services, "edge")).containsEntry("FERRY_EDGE_BACKENDS", a + ":2223," + b + ":2223");
+        assertThat(files.environment("edge")).containsEntry("FERRY_EDGE_BACKENDS", a + ":2223," + b + ":2223");
         assertThat(list(map(services.get("edge")).get("volumes"))).contains("edge-config:/run/ferry-edge:ro");
         assertThat(list(map(services.get("bootstrap")).get("volumes"))).contains("edge-config:/bootstrap/edge",
                 "prometheus-secret:/bootstrap/prometheus");
@@ -81,7 +81,7 @@ class DockerAssetsTest {
 
     @Test
     void prometheusAndGrafanaShouldFindWhatTheyAreGiven() throws IOException {
-        Map<String, Object> services = map(yaml(DOCKER.resolve("compose.yaml")).get("services"));
+        Map<String, Object> services = files.services();
         String prometheus = Files.readString(DOCKER.resolve("prometheus/prometheus.yml"));
         // every scrape target is a service of the cluster, on the port its application serves actuator on
         Map<String, String> ports = Map.of("node-a", "8080", "node-b", "8080", "edge", "8081");
@@ -121,7 +121,7 @@ class DockerAssetsTest {
                     .contains("\"-jar\", \"/opt/ferry/" + jar.getValue() + ".jar\"");
         }
         for (String stage : List.of("node", "edge")) {
-            String body = stage(dockerfile, stage);
+            String body = files.stage(stage);
             assertThat(body).as(stage).contains("USER ferry").contains("HEALTHCHECK")
                     .contains("/actuator/health/liveness");
         }
@@ -148,14 +148,11 @@ class DockerAssetsTest {
         documented.add("spring.config.import"); // Spring Boot's own
         assertThat(documented).contains("ferry.cluster.members", "ferry.edge.backends", "spring.datasource.url");
         Map<String, String> settings = new LinkedHashMap<>();
-        Map<String, Object> services = map(yaml(DOCKER.resolve("compose.yaml")).get("services"));
         for (String service : List.of("node-a", "node-b", "edge")) {
-            settings.putAll(environment(services, service));
+            settings.putAll(files.environment(service));
         }
-        Matcher env = Pattern.compile("(?m)^(?:ENV |\\s+)((?:FERRY|SPRING)_[A-Z_]+)=").matcher(dockerfile());
-        while (env.find()) {
-            settings.put(env.group(1), "x");
-        }
+        settings.putAll(files.imageEnvironment("node"));
+        settings.putAll(files.imageEnvironment("edge"));
         assertThat(settings).containsKeys("FERRY_SECURITY_MASTER_KEY", "FERRY_EDGE_LISTENER_ENABLED",
                 "LOGGING_STRUCTURED_FORMAT_CONSOLE",
                 "SPRING_DATASOURCE_URL", "FERRY_DATA_DIR", "SPRING_CONFIG_IMPORT");
@@ -179,12 +176,6 @@ class DockerAssetsTest {
         return String.valueOf(map(map(map(services.get(service)).get("networks")).get("ferry")).get("ipv4_address"));
     }
 
-    private static Map<String, String> environment(Map<String, Object> services, String service) {
-        Map<String, String> environment = new LinkedHashMap<>();
-        map(map(services.get(service)).get("environment")).forEach((k, v) -> environment.put(k, String.valueOf(v)));
-        return environment;
-    }
-
     private static Set<String> stages() throws IOException {
         Set<String> stages = new TreeSet<>();
         Matcher from = Pattern.compile("(?m)^FROM \\S+ AS (\\S+)$").matcher(dockerfile());
@@ -194,30 +185,15 @@ class DockerAssetsTest {
         return stages;
     }
 
-    /** A stage's instructions, up to the next FROM. */
-    private static String stage(String dockerfile, String name) {
-        int start = dockerfile.indexOf(" AS " + name + "\n");
-        assertThat(start).as("stage " + name).isPositive();
-        int end = dockerfile.indexOf("\nFROM ", start);
-        return dockerfile.substring(start, end < 0 ? dockerfile.length() : end);
-    }
-
     private static String dockerfile() throws IOException {
         return Files.readString(DOCKER.resolve("Dockerfile"));
     }
 
-    private static Map<String, Object> yaml(Path file) throws IOException {
-        return new Yaml().load(Files.readString(file));
-    }
-
-    @SuppressWarnings("unchecked")
     private static Map<String, Object> map(Object value) {
-        assertThat(value).isInstanceOf(Map.class);
-        return (Map<String, Object>) value;
+        return ComposeFile.map(value);
     }
 
     private static List<Object> list(Object value) {
-        assertThat(value).isInstanceOf(List.class);
-        return new ArrayList<>((List<?>) value);
+        return ComposeFile.list(value);
     }
 }
