@@ -110,7 +110,7 @@ public class SftpBench {
             System.out.printf("run %d of %d%n", r + 1, runs);
             // A/B order alternates run by run, so the machine's drift hits both alike
             List<Server> pair = r % 2 == 0 ? List.of(ferry, openssh) : List.of(openssh, ferry);
-            for (String cipher : List.of(AES, CHACHA)) {
+            for (String cipher : selected("single") ? List.of(AES, CHACHA) : List.<String>of()) {
                 String c = cipher.equals(AES) ? "aes128-gcm" : "chacha20-poly1305";
                 for (Server s : pair) {
                     double cpu = s.cpuSeconds();
@@ -125,7 +125,7 @@ public class SftpBench {
                     bulkCpu[i] += s.cpuSeconds() - cpu;
                 }
             }
-            for (Server s : pair) {
+            for (Server s : selected("streams") ? pair : List.<Server>of()) {
                 double cpu = s.cpuSeconds();
                 long total = (long) STREAMS * STREAM_MIB << 20;
                 record(key(s, STREAMS + " streams upload aes128-gcm"), mbps(total, parallel(s, STREAMS,
@@ -138,7 +138,7 @@ public class SftpBench {
                 bulkBytes[i] += 3.0 * total;
                 bulkCpu[i] += s.cpuSeconds() - cpu;
             }
-            for (Server s : pair) {
+            for (Server s : selected("small") ? pair : List.<Server>of()) {
                 String dir = "small-" + r;
                 double seconds = sftp(s, AES, "mkdir " + dir + "\ncd " + dir + "\nput " + data.resolve("small") + "/*");
                 record(key(s, SMALL_FILES + " x 4 KiB in one session (files/s)"), SMALL_FILES / seconds);
@@ -146,7 +146,7 @@ public class SftpBench {
                 record(key(s, SMALL_FILES + " x 4 KiB in one session, durable (put -f) (files/s)"),
                         SMALL_FILES / seconds);
             }
-            for (Server s : pair) {
+            for (Server s : selected("sessions") ? pair : List.<Server>of()) {
                 Parallel p = parallel(s, SESSIONS, i -> "put " + data.resolve("one.bin") + " session-" + i + ".bin");
                 record(key(s, SESSIONS + " sessions x 1 MiB: total s"), p.wall);
                 double[] times = p.times.clone();
@@ -155,7 +155,8 @@ public class SftpBench {
                 record(key(s, SESSIONS + " sessions x 1 MiB: p99 session s"), percentile(times, 99));
                 record(key(s, SESSIONS + " sessions x 1 MiB: failures"), p.failures);
             }
-            List<Server> at = r % 2 == 0 ? List.of(ferry, encrypted) : List.of(encrypted, ferry);
+            List<Server> at = !selected("encryption") ? List.<Server>of()
+                    : r % 2 == 0 ? List.of(ferry, encrypted) : List.of(encrypted, ferry);
             for (Server s : at) {
                 record("5|" + s.name + "|1 stream upload aes128-gcm", mbps((long) mib << 20,
                         sftp(s, AES, "put " + data.resolve("big.bin") + " big.bin")));
@@ -172,6 +173,15 @@ public class SftpBench {
         for (Server s : List.of(ferry, encrypted, openssh)) {
             deleteTree(s.data);
         }
+    }
+
+    /**
+     * Whether a group of scenarios runs: {@code FERRY_BENCH_ONLY} lists the groups to run ({@code single},
+     * {@code streams}, {@code small}, {@code sessions}, {@code encryption}); unset, all of them.
+     */
+    static boolean selected(String group) {
+        String only = System.getenv("FERRY_BENCH_ONLY");
+        return only == null || only.isBlank() || Arrays.asList(only.split("\\s*,\\s*")).contains(group);
     }
 
     static String key(Server s, String scenario) {
@@ -194,12 +204,15 @@ public class SftpBench {
             System.out.printf(Locale.ROOT, "| %s%s | %s | %s | %s |%n", scenario, unit, format(f), format(o), ratio);
         }
         System.out.println();
-        System.out.println("| at-rest encryption, Ferry | plain | encrypted | encrypted / plain |");
-        System.out.println("|---|---|---|---|");
-        for (String scenario : List.of("1 stream upload aes128-gcm", "1 stream download aes128-gcm")) {
-            double p = median(samples.get("5|" + ferry.name + "|" + scenario));
-            double e = median(samples.get("5|" + encrypted.name + "|" + scenario));
-            System.out.printf(Locale.ROOT, "| %s (MB/s) | %s | %s | %.2f |%n", scenario, format(p), format(e), e / p);
+        if (selected("encryption")) {
+            System.out.println("| at-rest encryption, Ferry | plain | encrypted | encrypted / plain |");
+            System.out.println("|---|---|---|---|");
+            for (String scenario : List.of("1 stream upload aes128-gcm", "1 stream download aes128-gcm")) {
+                double p = median(samples.get("5|" + ferry.name + "|" + scenario));
+                double e = median(samples.get("5|" + encrypted.name + "|" + scenario));
+                System.out.printf(Locale.ROOT, "| %s (MB/s) | %s | %s | %.2f |%n", scenario, format(p), format(e),
+                        e / p);
+            }
         }
         System.out.println();
         System.out.println("Every run's figure, in run order:");

@@ -4,6 +4,7 @@
 #
 # Usage: bench/sftp.sh [runs, default 3] [MiB per single-stream transfer, default 1024]
 # FERRY_JAVA=/path/to/bin/java runs Ferry on another JVM than the default one.
+# FERRY_BENCH_ONLY=streams,single runs only those scenario groups (single, streams, small, sessions, encryption).
 # Everything it creates lives in bench/results/sftp (servers' data, keys, configs, logs); the system sshd is
 # never touched: the reference sshd runs from its own config on a loopback port and stops with the bench.
 set -euo pipefail
