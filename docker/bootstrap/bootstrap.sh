@@ -7,7 +7,8 @@
 #       $BOOTSTRAP_DIR/edge/ferry.edge.name
 #       $BOOTSTRAP_DIR/edge/ferry.edge.secret                  (shown by the node only once, at registration)
 #       $BOOTSTRAP_DIR/edge/ferry.edge.backend-host-keys       (the nodes' edge-listener host key, to pin)
-# Running it again keeps what exists. It needs sh and curl only.
+# Running it again keeps what exists and still works (checked against the node, so a new database gets a new
+# registration). It needs sh and curl only.
 set -eu
 
 FERRY_URL=${FERRY_URL:-http://node-a:8080}
@@ -27,10 +28,12 @@ trap 'rm -f "$body"' EXIT
 # api METHOD PATH [JSON]: the answer's body in $body, its status on stdout
 api() {
   if [ $# -ge 3 ]; then
-    curl -sS -o "$body" -w '%{http_code}' -u "$FERRY_ADMIN_USER:$FERRY_ADMIN_PASSWORD" -X "$1" \
-      -H 'Content-Type: application/json' --data "$3" "$FERRY_URL$2"
+    curl -sS --connect-timeout 5 --max-time 60 -o "$body" -w '%{http_code}' \
+      -u "$FERRY_ADMIN_USER:$FERRY_ADMIN_PASSWORD" -X "$1" -H 'Content-Type: application/json' --data "$3" \
+      "$FERRY_URL$2"
   else
-    curl -sS -o "$body" -w '%{http_code}' -u "$FERRY_ADMIN_USER:$FERRY_ADMIN_PASSWORD" -X "$1" "$FERRY_URL$2"
+    curl -sS --connect-timeout 5 --max-time 60 -o "$body" -w '%{http_code}' \
+      -u "$FERRY_ADMIN_USER:$FERRY_ADMIN_PASSWORD" -X "$1" "$FERRY_URL$2"
   fi
 }
 
@@ -39,16 +42,18 @@ field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$body"; }
 
 # write NAME CONTENT MODE: atomically, no trailing newline (config tree values are taken as they are)
 write() {
+  rm -f "$1.tmp"
   printf '%s' "$2" > "$1.tmp"
   chmod "$3" "$1.tmp"
   mv "$1.tmp" "$1"
 }
 
-log "waiting for $FERRY_URL to be ready"
+# alive and answering the API is enough: in active-passive mode this node may be the standby, never "ready"
+log "waiting for $FERRY_URL"
 waited=0
-until curl -fsS -o /dev/null "$FERRY_URL/actuator/health/readiness"; do
+until curl -fsS --connect-timeout 5 --max-time 10 -o /dev/null "$FERRY_URL/actuator/health/liveness"; do
   waited=$((waited + 2))
-  [ "$waited" -lt "$WAIT_SECONDS" ] || fail "$FERRY_URL was not ready within ${WAIT_SECONDS}s"
+  [ "$waited" -lt "$WAIT_SECONDS" ] || fail "$FERRY_URL did not answer within ${WAIT_SECONDS}s"
   sleep 2
 done
 
@@ -58,8 +63,10 @@ status=$(api GET /api/v1/cluster)
 mkdir -p "$BOOTSTRAP_DIR/prometheus" "$BOOTSTRAP_DIR/edge"
 
 password_file="$BOOTSTRAP_DIR/prometheus/prometheus.password"
-if [ -s "$password_file" ]; then
-  log "Prometheus's login '$PROMETHEUS_USER' exists: kept"
+# kept only if the node still takes it (a new database has forgotten the login)
+if [ -s "$password_file" ] && [ "$(curl -sS --connect-timeout 5 --max-time 30 -o /dev/null -w '%{http_code}' \
+    -u "$PROMETHEUS_USER:$(cat "$password_file")" "$FERRY_URL/api/v1/cluster")" = 200 ]; then
+  log "Prometheus's login '$PROMETHEUS_USER' works: kept"
 else
   password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
   status=$(api POST /api/v1/admin-users \
@@ -74,7 +81,19 @@ else
   esac
 fi
 
+registered=""
 if [ -s "$BOOTSTRAP_DIR/edge/ferry.edge.secret" ]; then
+  status=$(api GET /api/v1/edges)
+  [ "$status" = 200 ] || fail "listing the edges failed ($status): $(cat "$body")"
+  # the node's list: is this edge there and active? (a new database has forgotten it)
+  if tr '}' '\n' < "$body" | grep "\"name\":\"$FERRY_EDGE_NAME\"" | grep -q '"status":"active"'; then
+    registered=yes
+  else
+    log "the node does not know an active edge '$FERRY_EDGE_NAME' (a new database?): registering it again"
+    rm -f "$BOOTSTRAP_DIR/edge/ferry.edge.secret"
+  fi
+fi
+if [ -n "$registered" ]; then
   log "edge '$FERRY_EDGE_NAME' registered before: kept"
 else
   status=$(api POST /api/v1/edges "{\"name\":\"$FERRY_EDGE_NAME\"}")

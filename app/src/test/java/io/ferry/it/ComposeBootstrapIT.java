@@ -89,13 +89,20 @@ class ComposeBootstrapIT extends NodeIT {
     private Run bootstrap(String edge, String prometheus, String adminPassword) throws Exception {
         List<String> command = new ArrayList<>(List.of("sh", Path.of("..", "docker", "bootstrap", "bootstrap.sh")
                 .toAbsolutePath().normalize().toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        Path output = Files.createTempFile("bootstrap", ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
         builder.environment().putAll(Map.of("FERRY_URL", "http://127.0.0.1:" + httpPort, "FERRY_ADMIN_PASSWORD",
                 adminPassword, "FERRY_EDGE_NAME", edge, "PROMETHEUS_USER", prometheus, "BOOTSTRAP_DIR",
                 dir.toString(), "WAIT_SECONDS", "30"));
         Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Run(process.exitValue(), output);
+        boolean ended = process.waitFor(90, TimeUnit.SECONDS);
+        if (!ended) {
+            process.destroyForcibly();
+        }
+        String text = Files.readString(output, StandardCharsets.UTF_8);
+        Files.delete(output);
+        assertThat(ended).as("the script ended: " + text).isTrue();
+        return new Run(process.exitValue(), text);
     }
 }

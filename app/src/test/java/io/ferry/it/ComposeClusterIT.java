@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -120,7 +119,8 @@ class ComposeClusterIT {
                 .redirectOutput(work.resolve("bootstrap.log").toFile());
         once.environment().putAll(bootstrap);
         Process setUp = once.start();
-        assertThat(setUp.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        processes.add(setUp); // stopped with the others if it hangs
+        assertThat(setUp.waitFor(120, TimeUnit.SECONDS)).as(Files.readString(work.resolve("bootstrap.log"))).isTrue();
         assertThat(setUp.exitValue()).as(Files.readString(work.resolve("bootstrap.log"))).isZero();
 
         // the edge: its volume is the bootstrap's edge directory, read as the image's config tree
@@ -140,9 +140,9 @@ class ComposeClusterIT {
         edgeEnv.put("FERRY_EDGE_FTPS_PASSIVE_PORTS", freePort() + "," + freePort());
         edgeEnv.put("SERVER_PORT", String.valueOf(edgeHttp));
         edgeEnv.put("SERVER_ADDRESS", "127.0.0.1");
-        start("edge", "edge", edgeEnv, work);
+        Process edge = start("edge", "edge", edgeEnv, work);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
-            assertThat(processes.get(processes.size() - 1).isAlive()).as(log(work, "edge")).isTrue();
+            assertThat(edge.isAlive()).as(log(work, "edge")).isTrue();
             assertThat(log(work, "edge")).contains("SFTP listening on");
             assertThat(status("http://127.0.0.1:" + edgeHttp + "/actuator/health/liveness")).isEqualTo(200);
         });
@@ -204,7 +204,7 @@ class ComposeClusterIT {
     }
 
     /** Starts what the image's ENTRYPOINT runs, the image's jar being the one the build made. */
-    private void start(String name, String stage, Map<String, String> env, Path work) throws IOException {
+    private Process start(String name, String stage, Map<String, String> env, Path work) throws IOException {
         List<String> command = new ArrayList<>();
         for (String word : compose.entrypoint(stage)) {
             command.add(switch (word) {
@@ -218,7 +218,9 @@ class ComposeClusterIT {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(work.resolve(name + ".log").toFile());
         builder.environment().putAll(env);
-        processes.add(builder.start());
+        Process process = builder.start();
+        processes.add(process);
+        return process;
     }
 
     private List<JsonNode> jsonLinesWithSession(Path work, String process, String sessionId) throws IOException {
@@ -267,10 +269,6 @@ class ComposeClusterIT {
     }
 
     private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return FreePorts.next();
     }
 }

@@ -60,6 +60,7 @@ class OperatorMetricsIT extends NodeIT {
         String sftpOk = "ferry_logins_total\\{method=\"password\",outcome=\"success\",protocol=\"sftp\"}";
         String sftpBad = "ferry_logins_total\\{method=\"password\",outcome=\"failure\",protocol=\"sftp\"}";
         String ftpsBad = "ferry_logins_total\\{method=\"password\",outcome=\"failure\",protocol=\"ftps\"}";
+        String keyOk = "ferry_logins_total\\{method=\"publickey\",outcome=\"success\",protocol=\"sftp\"}";
         String before = scrape();
         assertThat(before).contains("ferry_logins_total{method=\"publickey\",outcome=\"refused\",protocol=\"sftp\"}");
         try (var session = clients.login(sftpPort(), user, "logins-password-1")) {
@@ -67,6 +68,12 @@ class OperatorMetricsIT extends NodeIT {
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> clients.login(sftpPort(), user, "wrong"))
                 .isInstanceOf(java.io.IOException.class);
+        // a key login: MINA asks about the key, then checks its signature; one success, counted once the session is in
+        java.security.KeyPair key = org.apache.sshd.common.config.keys.KeyUtils.generateKeyPair("ssh-ed25519", 256);
+        admin().addKey(user, org.apache.sshd.common.config.keys.PublicKeyEntry.toString(key.getPublic()));
+        try (var session = clients.login(sftpPort(), user, key)) {
+            assertThat(session.isAuthenticated()).isTrue();
+        }
         org.apache.commons.net.ftp.FTPSClient ftps = new org.apache.commons.net.ftp.FTPSClient(true);
         ftps.setTrustManager(org.apache.commons.net.util.TrustManagerUtils.getAcceptAllTrustManager());
         ftps.setDefaultTimeout(10_000);
@@ -81,6 +88,7 @@ class OperatorMetricsIT extends NodeIT {
         assertThat(value(after, sftpOk)).isGreaterThanOrEqualTo(value(before, sftpOk) + 1);
         assertThat(value(after, sftpBad)).isGreaterThanOrEqualTo(value(before, sftpBad) + 1);
         assertThat(value(after, ftpsBad)).isGreaterThanOrEqualTo(value(before, ftpsBad) + 1);
+        assertThat(value(after, keyOk)).isGreaterThanOrEqualTo(value(before, keyOk) + 1);
         assertThat(after).as("no account is a label").doesNotContain(user);
     }
 

@@ -133,6 +133,12 @@ class DockerAssetsTest {
         }
         assertThat(Files.readString(ROOT.resolve("edge-gateway/src/main/resources/application.yml")))
                 .as("the edge serves the liveness probe its health check asks for").contains("probes:");
+        // COPY . . takes the repository: never the secrets' file, the history or what the host built
+        assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains("docker/.env", ".git", "**/target");
+        for (String service : List.of("node-a", "node-b", "edge")) {
+            assertThat(files.service(service)).as(service + " has a memory limit for its JVM to size its heap by")
+                    .containsKey("mem_limit");
+        }
     }
 
     @Test

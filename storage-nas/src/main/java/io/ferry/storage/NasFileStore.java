@@ -122,15 +122,21 @@ final class NasFileStore implements FileStore {
         BasicFileAttributes before = Files.readAttributes(local, BasicFileAttributes.class);
         String recorded = before.isRegularFile() ? ContentDigest.read(local, before) : null;
         SeekableByteChannel reader = reader(local);
-        if (recorded != null) {
-            // the checksum is the opened file's only if no other file took the name meanwhile
-            BasicFileAttributes after = Files.readAttributes(local, BasicFileAttributes.class);
-            if (!Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size()
-                    || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
-                recorded = null;
-            }
+        if (recorded != null && !stillTheSame(local, before)) {
+            recorded = null; // another file took the name meanwhile: the checksum is not the opened file's
         }
         return new ReadContent(reader, recorded);
+    }
+
+    /** Whether the file at {@code local} is still the one {@code before} describes (renamed away: no). */
+    private static boolean stillTheSame(Path local, BasicFileAttributes before) {
+        try {
+            BasicFileAttributes after = Files.readAttributes(local, BasicFileAttributes.class);
+            return Objects.equals(before.fileKey(), after.fileKey()) && before.size() == after.size()
+                    && before.lastModifiedTime().equals(after.lastModifiedTime());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private SeekableByteChannel reader(Path local) throws IOException {

@@ -163,6 +163,11 @@ final class FtpTransfers {
             TransferTracker tracker;
             try {
                 channel = file.store().openRead(file.stored());
+            } catch (IOException e) {
+                replyStorageError(session, name, e);
+                return;
+            }
+            try {
                 if (offset > channel.size()) {
                     long size = channel.size();
                     channel.close();
@@ -173,6 +178,11 @@ final class FtpTransfers {
                 channel.position(offset);
                 tracker = TransferTracker.reading(Direction.DOWNLOAD, channel);
             } catch (IOException e) {
+                try {
+                    channel.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
                 replyStorageError(session, name, e);
                 return;
             }

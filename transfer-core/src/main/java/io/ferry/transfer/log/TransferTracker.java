@@ -28,7 +28,8 @@ import io.ferry.storage.Upload;
  *
  * <p>A download of a file whose checksum the storage kept from its upload ({@link StoredContent#recordedSha256()})
  * is not hashed as it streams: when it turns out to have sent the whole file, in order, the kept checksum is the
- * hash of what it sent; otherwise the range it sent is hashed from the file at the end.
+ * hash of what it sent; otherwise the range it sent is hashed from the file at the end. A transfer that starts
+ * past offset 0 (a resumed download) cannot use it and is hashed as it streams, as any other.
  */
 public final class TransferTracker {
 
@@ -58,6 +59,8 @@ public final class TransferTracker {
     /** The whole file's checksum, kept by the storage, and its size; null when every byte is hashed. */
     private final String recordedSha256;
     private final long recordedSize;
+    /** Whether the kept checksum may still answer: the transfer started at 0 (or has not started). */
+    private boolean useRecorded;
 
     public TransferTracker(Direction direction) {
         this(direction, null, -1);
@@ -67,6 +70,7 @@ public final class TransferTracker {
         this.direction = direction;
         this.recordedSha256 = recordedSha256;
         this.recordedSize = recordedSize;
+        this.useRecorded = recordedSha256 != null;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -93,11 +97,12 @@ public final class TransferTracker {
         if (firstOffset < 0) {
             firstOffset = offset;
             nextOffset = offset;
+            useRecorded &= offset == 0;
         }
         if (offset != nextOffset) {
             sequential = false;
         }
-        if (sequential && recordedSha256 == null) {
+        if (sequential && !useRecorded) {
             hash(data.duplicate());
         }
         bytes += length;
@@ -168,11 +173,11 @@ public final class TransferTracker {
      * @param file the file's content (readable, positionable), used only when the transfer was not sequential
      */
     public String sha256(SeekableByteChannel file) throws IOException {
-        if (recordedSha256 != null) {
+        if (useRecorded) {
             if (sequential && startOffset() == 0 && endOffset == recordedSize) {
                 return recordedSha256;
             }
-            return hashFromFile(file); // part of the file, or out of order: what was sent is hashed now
+            return hashFromFile(file); // cut short, or out of order: what was sent is hashed now
         }
         if (sequential) {
             awaitHashing(0);

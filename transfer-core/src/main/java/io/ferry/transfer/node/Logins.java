@@ -2,8 +2,9 @@ package io.ferry.transfer.node;
 
 /**
  * Told of every partner login a listener decides, for the operators' meters ({@code ferry_logins_total}). A public
- * key a client merely offers and the node does not know is not a decision (clients try each key they have); its
- * signed retry, or a password, is.
+ * key a client merely offers and the node does not know is not a decision (clients try each key they have). A
+ * success is counted once the session is in (for an edge, when it redeems the node's ticket), not when MINA first
+ * asks about a key, before its signature is checked. A banned address is the defender's count.
  */
 @FunctionalInterface
 public interface Logins {
@@ -14,7 +15,7 @@ public interface Logins {
         SUCCESS,
         /** Wrong user name or password. */
         FAILURE,
-        /** Right credentials, but not let in: the address is not allowed, the storage is down, the address banned. */
+        /** Right credentials, but not let in: the address is not allowed, or the storage or home is unavailable. */
         REFUSED;
 
         public String label() {

@@ -182,7 +182,9 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }
         session.setAttribute(SftpSessions.PARTNER_ADDRESS, ticket.get().clientAddress());
         String edgeSession = ticket.get().edgeSession();
-        if (edgeSession != null) {
+        // taken only while no other session here has it: an edge's word cannot make two sessions one
+        if (edgeSession != null && server.getActiveSessions().stream().noneMatch(
+                other -> other != session && edgeSession.equals(other.getAttribute(SftpSessions.SESSION_ID)))) {
             String own = SftpSessions.sessionId(session);
             session.setAttribute(SftpSessions.SESSION_ID, edgeSession);
             SftpSessions.withMdc(session, () -> log.info("Session {} of edge '{}' (this node's connection {})",
@@ -192,7 +194,13 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             session.setAttribute(SftpSessions.PARTNER_PROTOCOL, "ftps"); // an FTPS partner the edge bridges
         }
         Optional<Account> account = accounts.find(ticket.get().account()).filter(Account::isEnabled);
-        return authenticator.accept(session, ticket.get().method() + " via edge " + edge, account);
+        boolean accepted = authenticator.accept(session, ticket.get().method() + " via edge " + edge, account);
+        if (accepted) {
+            String method = ticket.get().method();
+            logins.decided(method.startsWith("ftps ") ? "ftps" : SftpSessions.PROTOCOL,
+                    method.startsWith("ftps ") ? method.substring("ftps ".length()) : method, Logins.Outcome.SUCCESS);
+        }
+        return accepted;
     }
 
     private static void refuse(ServerSession session, String message) {
@@ -261,8 +269,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "banned");
             answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
-            logins.decided(protocol, method, Logins.Outcome.REFUSED);
-            return;
+            return; // a ban is the defender's count, as for a partner connecting to the node itself
         }
         Optional<Account> account;
         if (password != null) {
@@ -297,7 +304,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         answer.setProperty("ok", "true");
         answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address,
                 protocol.equals("ftps") ? "ftps " + method : method, edgeSession));
-        logins.decided(protocol, method, Logins.Outcome.SUCCESS);
+        // the success is counted when the edge redeems the ticket: for a public key the edge asks before the
+        // partner has proved it holds the key
     }
 
     private static PublicKey parseKey(String line) {

@@ -40,6 +40,9 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
     private final Executor executor;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile Logins logins = Logins.NONE;
+    /** The method of the last check that let the session in, until the session is authenticated. */
+    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<String> METHOD =
+            new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
 
     SftpAuthenticator(AccountService accounts, StorageRoot storage, Executor executor) {
         this.accounts = accounts;
@@ -127,16 +130,27 @@ final class SftpAuthenticator implements PasswordAuthenticator, PublickeyAuthent
             return false;
         } catch (IOException e) {
             SftpSessions.withMdc(session, () -> log.error("Cannot open the home directory '{}'", found.getHome(), e));
+            decided(session, method, Logins.Outcome.REFUSED);
             disconnect(session, "the account's home directory cannot be opened");
             return false;
         }
         session.setAttribute(SftpSessions.ACCOUNT, new SessionAccount(new LiveAccount(accounts, found, store)));
+        // counted as a success once the session is authenticated: MINA asks here for a public key before it checks
+        // the signature, and a client may still go on to another method
+        session.setAttribute(METHOD, method);
         SftpSessions.withMdc(session, () -> log.info("Authenticated ({})", method));
-        decided(session, method, Logins.Outcome.SUCCESS);
         return true;
     }
 
-    /** A partner's own login; a file session an edge opens with its ticket was counted when the node gave it. */
+    /** The session's Authenticated event: the login that got the session in counts as one success. */
+    void authenticated(ServerSession session) {
+        String method = session.getAttribute(METHOD);
+        if (method != null) {
+            decided(session, method, Logins.Outcome.SUCCESS);
+        }
+    }
+
+    /** A partner's own login; a file session an edge opens with its ticket is counted where the ticket is redeemed. */
     private void decided(ServerSession session, String method, Logins.Outcome outcome) {
         if (SftpSessions.edge(session) == null) {
             logins.decided(SftpSessions.PROTOCOL, method, outcome);

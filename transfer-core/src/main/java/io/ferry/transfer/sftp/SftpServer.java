@@ -13,6 +13,7 @@ import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
+import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.sftp.SftpModuleProperties;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 import org.slf4j.Logger;
@@ -101,6 +102,13 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
             @Override
             public void sessionCreated(org.apache.sshd.common.session.Session session) {
                 refuseBanned(session, defender);
+            }
+
+            @Override
+            public void sessionEvent(org.apache.sshd.common.session.Session session, Event event) {
+                if (event == Event.Authenticated && session instanceof ServerSession server) {
+                    authenticator.authenticated(server);
+                }
             }
         });
     }

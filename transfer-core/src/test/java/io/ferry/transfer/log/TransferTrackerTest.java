@@ -90,9 +90,13 @@ class TransferTrackerTest {
             TransferTracker cut = TransferTracker.reading(Direction.DOWNLOAD, content);
             cut.moved(0, ByteBuffer.wrap(data, 0, 8_000)); // the client went away
             assertThat(cut.sha256(content)).isEqualTo(sha256(data, 0, 8_000));
-            TransferTracker resumed = TransferTracker.reading(Direction.DOWNLOAD, content);
+        }
+        // a resumed download hashes as it streams (no second read): the file here holds zeros, not the bytes moved,
+        // so the answer shows where it came from
+        try (Kept zeros = new Kept(Files.write(tmp.resolve("z"), new byte[20_000]), "ab".repeat(32))) {
+            TransferTracker resumed = TransferTracker.reading(Direction.DOWNLOAD, zeros);
             resumed.moved(8_000, ByteBuffer.wrap(data, 8_000, 12_000));
-            assertThat(resumed.sha256(content)).isEqualTo(sha256(data, 8_000, 12_000));
+            assertThat(resumed.sha256(zeros)).isEqualTo(sha256(data, 8_000, 12_000));
         }
     }
 
