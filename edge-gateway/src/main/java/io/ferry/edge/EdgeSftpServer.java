@@ -226,6 +226,11 @@ public final class EdgeSftpServer implements SmartLifecycle {
         }
     }
 
+    /** Logs with the partner session's id and address in the MDC. */
+    private static void withMdc(Session session, Runnable logging) {
+        SessionIds.withMdc("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS), logging);
+    }
+
     private boolean decide(ServerSession session, String username, Properties request, String method,
             String keyFingerprint) {
         String address = session.getAttribute(ADDRESS);
@@ -314,8 +319,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
             opened.addCloseFutureListener(f -> {
                 backend.relayed().decrementAndGet();
                 if (session.isOpen()) {
-                    SessionIds.withMdc("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS),
-                            () -> log.info("Node {} ended the session of '{}'", backend.name(), admission.username()));
+                    withMdc(session, () -> log.info("Node {} ended the session of '{}'", backend.name(),
+                            admission.username()));
                     session.close(false);
                 }
             });
@@ -460,9 +465,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
                         }
                     }
                 } catch (IOException | RuntimeException e) {
-                    SessionIds.withMdc("sftp", session.getAttribute(SESSION), session.getAttribute(ADDRESS),
-                            () -> log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
-                                    session.getAttribute(ADDRESS), e.toString()));
+                    withMdc(session, () -> log.warn("Relaying SFTP for {} from {} failed: {}", session.getUsername(),
+                            session.getAttribute(ADDRESS), e.toString()));
                     end(1);
                 }
             });

@@ -34,7 +34,7 @@ final class ContentDigest {
 
     /** Keeps {@code sha256} with the file as it is now (its content written, not yet renamed into place). */
     static void record(Path file, String sha256) {
-        UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+        UserDefinedFileAttributeView view = view(file);
         if (view == null) {
             return;
         }
@@ -50,7 +50,7 @@ final class ContentDigest {
 
     /** Drops a checksum the file may carry (its content is about to be something the checksum does not cover). */
     static void forget(Path file) {
-        UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+        UserDefinedFileAttributeView view = view(file);
         if (view == null) {
             return;
         }
@@ -65,11 +65,15 @@ final class ContentDigest {
 
     /** The checksum kept with the file, if it was taken at the size and modification time it has now; else null. */
     static String read(Path file, BasicFileAttributes now) {
-        UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+        UserDefinedFileAttributeView view = view(file);
         if (view == null) {
             return null;
         }
         try {
+            // asked first: most files read carry none, and a read of a missing attribute costs an exception
+            if (!view.list().contains(ATTRIBUTE)) {
+                return null;
+            }
             ByteBuffer value = ByteBuffer.allocate(MAX_VALUE);
             view.read(ATTRIBUTE, value);
             var match = VALUE.matcher(StandardCharsets.US_ASCII.decode(value.flip()));
@@ -78,8 +82,12 @@ final class ContentDigest {
                 return match.group(1);
             }
         } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
-            // none kept (the usual case for files not uploaded through Ferry), or not readable: hash as it is read
+            // not readable here (a file system without user attributes): hash as it is read
         }
         return null;
+    }
+
+    private static UserDefinedFileAttributeView view(Path file) {
+        return Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
     }
 }

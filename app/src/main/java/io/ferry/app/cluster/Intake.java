@@ -104,10 +104,9 @@ public final class Intake {
                 throw new IOException("received " + offset + " bytes where " + expectedSize + " were announced: the "
                         + "file changed or the transfer broke; it was not taken");
             }
-            String whole = tracker.wholeFileSha256(upload);
-            upload.complete(whole); // kept with the file: delivering it need not hash it again
+            upload.complete(tracker.wholeFileSha256(upload)); // kept with the file: delivering it need not hash it
             complete = true;
-            return whole != null ? whole : tracker.sha256(upload);
+            return tracker.sha256(upload);
         } finally {
             upload.abandon(); // no-op after complete()
             if (!complete) {

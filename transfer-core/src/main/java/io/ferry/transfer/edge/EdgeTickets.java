@@ -23,11 +23,13 @@ public final class EdgeTickets {
     /**
      * What a ticket stands for.
      *
+     * @param protocol    what the partner speaks to the edge: {@code sftp}, or {@code ftps} for a session it bridges
+     * @param method      how the node checked the partner: {@code password} or {@code publickey}
      * @param edgeSession the id of the partner's session at the edge (the node's file session takes it, so one id
      *                    follows the session through both logs and the transfer log); null if the edge gave none
      */
-    public record Ticket(String edge, String account, String clientAddress, String method, String edgeSession,
-            Instant expires) {
+    public record Ticket(String edge, String account, String clientAddress, String protocol, String method,
+            String edgeSession, Instant expires) {
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -39,17 +41,15 @@ public final class EdgeTickets {
         this.clock = clock;
     }
 
-    public String issue(String edge, String account, String clientAddress, String method) {
-        return issue(edge, account, clientAddress, method, null);
-    }
-
-    public String issue(String edge, String account, String clientAddress, String method, String edgeSession) {
+    public String issue(String edge, String account, String clientAddress, String protocol, String method,
+            String edgeSession) {
         Instant now = clock.instant();
         tickets.values().removeIf(t -> t.expires().isBefore(now));
         byte[] random = new byte[24];
         RANDOM.nextBytes(random);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        tickets.put(id, new Ticket(edge, account, clientAddress, method, edgeSession, now.plus(TTL)));
+        tickets.put(id, new Ticket(edge, account, clientAddress, protocol, method, edgeSession,
+                now.plus(TTL)));
         return id;
     }
 

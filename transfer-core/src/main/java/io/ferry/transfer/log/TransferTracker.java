@@ -195,12 +195,12 @@ public final class TransferTracker {
     }
 
     /**
-     * The SHA-256 of the whole file when the upload that wrote it hashed every byte (from offset 0, the file new),
-     * for {@link io.ferry.storage.Upload#complete(String)}; null otherwise.
+     * The SHA-256 of the whole file when this upload wrote every byte of it (from offset 0, the file new), for
+     * {@link io.ferry.storage.Upload#complete(String)}; null otherwise. Asking {@link #sha256} afterwards gives the
+     * same hash again.
      */
     public String wholeFileSha256(Upload upload) throws IOException {
-        if (direction == Direction.DOWNLOAD || direction == Direction.OUTBOUND || upload.startSize() != 0
-                || startOffset() != 0 || bytes != upload.size()) {
+        if (upload.startSize() != 0 || startOffset() != 0 || bytes != upload.size()) {
             return null;
         }
         return sha256(upload);

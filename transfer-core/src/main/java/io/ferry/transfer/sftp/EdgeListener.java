@@ -190,15 +190,15 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             SftpSessions.withMdc(session, () -> log.info("Session {} of edge '{}' (this node's connection {})",
                     edgeSession, edge, own));
         }
-        if (ticket.get().method().startsWith("ftps ")) {
+        boolean ftps = ticket.get().protocol().equals("ftps");
+        if (ftps) {
             session.setAttribute(SftpSessions.PARTNER_PROTOCOL, "ftps"); // an FTPS partner the edge bridges
         }
         Optional<Account> account = accounts.find(ticket.get().account()).filter(Account::isEnabled);
-        boolean accepted = authenticator.accept(session, ticket.get().method() + " via edge " + edge, account);
+        boolean accepted = authenticator.accept(session, (ftps ? "ftps " : "") + ticket.get().method() + " via edge "
+                + edge, account);
         if (accepted) {
-            String method = ticket.get().method();
-            logins.decided(method.startsWith("ftps ") ? "ftps" : SftpSessions.PROTOCOL,
-                    method.startsWith("ftps ") ? method.substring("ftps ".length()) : method, Logins.Outcome.SUCCESS);
+            logins.decided(ticket.get().protocol(), ticket.get().method(), Logins.Outcome.SUCCESS);
         }
         return accepted;
     }
@@ -302,8 +302,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             return;
         }
         answer.setProperty("ok", "true");
-        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address,
-                protocol.equals("ftps") ? "ftps " + method : method, edgeSession));
+        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, protocol, method,
+                edgeSession));
         // the success is counted when the edge redeems the ticket: for a public key the edge asks before the
         // partner has proved it holds the key
     }

@@ -148,13 +148,9 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         IOException failure = null;
         try {
             if (upload != null && clientClosed) {
-                String whole = tracker.wholeFileSha256(upload);
-                upload.complete(whole); // kept with the file: a download of all of it need not hash it again
-                sha256 = whole;
+                upload.complete(tracker.wholeFileSha256(upload)); // kept: a download of all of it need not hash
             }
-            if (sha256 == null) {
-                sha256 = tracker.sha256(transfer.inner());
-            }
+            sha256 = tracker.sha256(transfer.inner());
         } catch (IOException | RuntimeException e) {
             failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
             error = "storage error: " + describe(e);
