@@ -557,7 +557,8 @@ class EdgeIT {
         // with the wrong password of the first test, four failures: the nodes checked three of mallory's passwords,
         // and the ban kept the other five at the door
         String nodeLog = survivor.logText();
-        assertThat(nodeLog.split("of 'mallory' from 127.0.0.1 through edge 'edge-it' failed", -1).length - 1)
+        assertThat(nodeLog.split(java.util.regex.Pattern.quote("via edge 'edge-it' of 'mallory' from 127.0.0.1) failed"),
+                -1).length - 1)
                 .isEqualTo(3);
         assertThat(edge.metric("ferry_edge_bans_total")).isEqualTo(1.0);
         assertThat(edge.metric("ferry_edge_refused_total{reason=\"banned\"")).isGreaterThanOrEqualTo(5);

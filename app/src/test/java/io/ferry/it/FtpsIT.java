@@ -24,6 +24,8 @@ import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.ferry.storage.testing.SmallFileSystem;
+
 import tools.jackson.databind.JsonNode;
 
 /** FTPS (explicit and implicit) with commons-net's FTPSClient and the curl and lftp binaries. */
@@ -298,20 +300,55 @@ class FtpsIT extends NodeIT {
         assertThat(admin().patch("/api/v1/accounts/" + small, "{\"quotaBytes\":100000}").status()).isEqualTo(200);
         FTPSClient full = login(false, small);
         try {
-            boolean stored;
-            try {
-                stored = full.storeFile("big.bin", new ByteArrayInputStream(SftpOperationsIT.random(500_000)));
-            } catch (org.apache.commons.net.io.CopyStreamException e) {
-                // the server closed the data connection at the quota while the client was still sending (a broken
-                // pipe when the socket buffers did not take the rest): its reply waits on the control connection
-                stored = false;
-                full.getReply();
-            }
-            assertThat(stored).isFalse();
+            assertThat(store(full, "big.bin", new ByteArrayInputStream(SftpOperationsIT.random(500_000)))).isFalse();
             assertThat(full.getReplyCode()).isEqualTo(552);
             assertThat(full.listNames()).isEmpty();
         } finally {
             full.disconnect();
+        }
+    }
+
+    @Test
+    void uploadThatRunsOutOfSpaceShouldNeverBePublishedAndResumeOnceThereIsRoom() throws Exception {
+        String user = partner();
+        byte[] content = SftpOperationsIT.random(3_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(user), 1 << 20)) {
+            FTPSClient ftp = login(false, user);
+            try {
+                assertThat(store(ftp, "full.bin", new ByteArrayInputStream(content))).isFalse();
+                assertThat(ftp.getReplyCode()).isEqualTo(552);
+                assertThat(ftp.getReplyString()).contains("No space left on the storage");
+                assertThat(ftp.listNames()).doesNotContain("full.bin");
+                assertThat(home(user).resolve("full.bin")).doesNotExist();
+
+                disk.resize(16 << 20);
+                long have = Long.parseLong(ftp.getSize("full.bin"));
+                assertThat(have).isPositive().isLessThan(content.length);
+                ftp.setRestartOffset(have);
+                assertThat(ftp.storeFile("full.bin", new ByteArrayInputStream(content, (int) have,
+                        content.length - (int) have))).as(ftp.getReplyString()).isTrue();
+            } finally {
+                ftp.disconnect();
+            }
+            assertThat(SftpOperationsIT.sha256(Files.readAllBytes(home(user).resolve("full.bin"))))
+                    .isEqualTo(SftpOperationsIT.sha256(content));
+        }
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + user).json().get("items");
+        assertThat(rows.get(1).get("status").asString()).isEqualTo("failed");
+        assertThat(rows.get(1).get("error").asString()).contains("no space left on the storage");
+        assertThat(rows.get(0).get("status").asString()).isEqualTo("success");
+    }
+
+    /**
+     * STOR that the server may refuse mid-way: when it closes the data connection while the client still sends (a
+     * broken pipe once the socket buffers are full), its reply waits on the control connection.
+     */
+    private static boolean store(FTPSClient ftp, String name, java.io.InputStream content) throws IOException {
+        try {
+            return ftp.storeFile(name, content);
+        } catch (org.apache.commons.net.io.CopyStreamException e) {
+            ftp.getReply();
+            return false;
         }
     }
 

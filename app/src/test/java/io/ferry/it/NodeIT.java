@@ -31,6 +31,10 @@ import io.ferry.transfer.sftp.SftpServer;
         "ferry.ftps.implicit-port=0",
         "ferry.ftps.passive-ports=0",
         "ferry.ftps.bind-address=127.0.0.1",
+        // edges relay to this node in ProtocolContractIT
+        "ferry.edge-listener.enabled=true",
+        "ferry.edge-listener.port=0",
+        "ferry.edge-listener.bind-address=127.0.0.1",
         "ferry.admin.password=" + NodeIT.ADMIN_PASSWORD,
         "ferry.cluster.name=ferry-it",
         "ferry.cluster.node-id=it-node",

@@ -22,6 +22,9 @@ import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import org.junit.jupiter.api.Test;
 
+import io.ferry.storage.testing.SmallFileSystem;
+import tools.jackson.databind.JsonNode;
+
 /** What the storage promises, seen through SFTP: atomic uploads, quotas, and account changes that apply at once. */
 class SftpStorageIT extends NodeIT {
 
@@ -84,6 +87,45 @@ class SftpStorageIT extends NodeIT {
         try (Stream<Path> files = Files.list(home(user))) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("a", "b", "c");
         }
+    }
+
+    @Test
+    void uploadThatRunsOutOfSpaceShouldNeverBePublishedAndResumeOnceThereIsRoom() throws Exception {
+        String user = uniqueUser("full");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = SftpOperationsIT.random(3_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(user), 1 << 20);
+                SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            CloseableHandle handle = sftp.open("/big.bin", EnumSet.of(OpenMode.Write, OpenMode.Create,
+                    OpenMode.Truncate));
+            assertThatThrownBy(() -> sftp.write(handle, 0, data, 0, data.length))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getMessage()).contains("no space left on the storage"));
+            // the client closes its handle as after any write: the close must fail, and publish nothing
+            assertThatThrownBy(handle::close).isInstanceOfSatisfying(SftpException.class, e -> {
+                assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_FAILURE);
+                assertThat(e.getMessage()).contains("no space left on the storage");
+            });
+            assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
+            assertThat(home(user).resolve("big.bin")).doesNotExist();
+            JsonNode failed = latestTransfer(user);
+            assertThat(failed.get("status").asString()).isEqualTo("failed");
+            assertThat(failed.get("error").asString()).contains("no space left on the storage");
+
+            disk.resize(16 << 20);
+            long have = sftp.stat("/big.bin").getSize();
+            assertThat(have).isPositive().isLessThan(data.length);
+            try (CloseableHandle rest = sftp.open("/big.bin", EnumSet.of(OpenMode.Write, OpenMode.Append))) {
+                sftp.write(rest, have, data, (int) have, data.length - (int) have);
+            }
+            assertThat(SftpOperationsIT.sha256(Files.readAllBytes(home(user).resolve("big.bin"))))
+                    .isEqualTo(SftpOperationsIT.sha256(data));
+            assertThat(latestTransfer(user).get("status").asString()).isEqualTo("success");
+        }
+    }
+
+    private JsonNode latestTransfer(String user) {
+        return admin().get("/api/v1/transfers?account=" + user).json().get("items").get(0);
     }
 
     @Test

@@ -266,7 +266,9 @@ final class SftpView implements FileSystemView {
         @Override
         public boolean move(FtpFile destination) {
             try {
-                meta.rename(path, ((File) destination).path, SftpClient.CopyMode.Overwrite);
+                // RNTO as on the node itself: SSH_FXP_RENAME, which never replaces an existing file (copy modes
+                // need SFTP v5+, which the node does not speak: the edge's every rename used to fail here)
+                meta.rename(path, ((File) destination).path);
                 refresh();
                 return true;
             } catch (IOException e) {

@@ -206,6 +206,9 @@ final class NasFileStore implements FileStore {
             if (countsFile) {
                 usage.changed(jail.home(), 0, -1);
             }
+            if (e instanceof IOException io) {
+                throw StorageFaults.translate(io, part);
+            }
             throw e;
         }
     }
@@ -273,12 +276,21 @@ final class NasFileStore implements FileStore {
         if (PendingUploads.isPart(source.getFileName().toString())) {
             throw new AccessDeniedException(from.toString(), null, "the upload of this file is not complete");
         }
-        Files.move(source, claim(jail.toLocal(to)), options);
+        try {
+            Files.move(source, claim(jail.toLocal(to)), options);
+        } catch (IOException e) {
+            throw StorageFaults.translate(e, source);
+        }
     }
 
     @Override
     public void createDirectory(Path path) throws IOException {
-        Files.createDirectory(claim(jail.toLocal(path)));
+        Path local = jail.toLocal(path);
+        try {
+            Files.createDirectory(claim(local));
+        } catch (IOException e) {
+            throw StorageFaults.translate(e, local);
+        }
     }
 
     /**

@@ -33,6 +33,8 @@ final class NasUpload implements Upload {
     private final long startSize;
     private long reserved;
     private boolean quotaBroken;
+    /** The first write, flush or sync that failed: from then on the upload can be kept for a resume, never published. */
+    private IOException broken;
     private boolean done;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -66,7 +68,11 @@ final class NasUpload implements Upload {
                     + " bytes; the upload was removed");
         }
         reserved += length;
-        writer.write(src);
+        try {
+            writer.write(src);
+        } catch (IOException e) {
+            throw broke(e);
+        }
         return length;
     }
 
@@ -122,6 +128,8 @@ final class NasUpload implements Upload {
             channel.force(true);
             // published while still locked: no other upload can touch the part before it becomes the file
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw broke(e);
         } finally {
             release();
         }
@@ -167,7 +175,20 @@ final class NasUpload implements Upload {
         }
     }
 
+    /** Remembers the storage's first failure (worded for the client) and answers it. */
+    private IOException broke(IOException e) {
+        IOException fault = StorageFaults.translate(e, part);
+        if (broken == null) {
+            broken = fault;
+        }
+        return fault;
+    }
+
     private void ensureWritable() throws IOException {
+        if (broken != null) {
+            throw new StorageException("the upload cannot be completed: " + broken.getMessage()
+                    + "; what was received is kept for a resume", broken);
+        }
         if (done) {
             throw new StorageException(quotaBroken ? "quota exceeded" : "the upload has ended");
         }

@@ -11,4 +11,8 @@ public class StorageException extends IOException {
     public StorageException(String message) {
         super(message);
     }
+
+    public StorageException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

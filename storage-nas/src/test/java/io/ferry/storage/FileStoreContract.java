@@ -23,6 +23,8 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.ferry.storage.testing.SmallFileSystem;
+
 /**
  * What every {@link FileStore} must do, whatever it stores files as. Implementations provide a store over a fresh
  * home; see {@link PlainFileStoreTest} and {@link EncryptedFileStoreTest}.
@@ -59,6 +61,50 @@ interface FileStoreContract {
         assertThat(listed(store, "/")).containsExactly("orders.csv");
         assertThat(store.size(store.resolve(path))).isEqualTo(data.length);
         assertThat(readAll(store, path)).isEqualTo(data);
+    }
+
+    @Test
+    default void uploadWhoseWriteFailedShouldNeverBePublishedAndResumeOnceThereIsRoom() throws IOException {
+        byte[] data = random(3_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(), 1 << 20)) {
+            FileStore store = store();
+            Path path = store.resolve(fs().getPath("/full.bin"));
+            Upload upload = store.openUpload(path, true, false);
+            assertThatThrownBy(() -> write(upload, data, 0, data.length))
+                    .isInstanceOf(StorageFullException.class).hasMessage("no space left on the storage");
+            // the client closes its handle as if all went well: the upload must not be published
+            assertThatThrownBy(upload::complete).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("no space left on the storage").hasMessageContaining("resume");
+            upload.abandon();
+            assertThat(home().resolve("full.bin")).doesNotExist();
+            assertThat(listed(store, "/")).isEmpty();
+
+            disk.resize(16 << 20);
+            Upload resumed = store.openUpload(store.resolve(fs().getPath("/full.bin")), false, false);
+            int from = (int) resumed.startSize();
+            assertThat(from).isPositive().isLessThan(data.length);
+            write(resumed, data, from, data.length - from);
+            resumed.complete();
+            assertThat(readAll(store, fs().getPath("/full.bin"))).isEqualTo(data);
+        }
+    }
+
+    @Test
+    default void readOnlyStorageShouldRefuseUploadsInWordsAndStillServeReads() throws IOException {
+        byte[] data = random(10_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(), 4 << 20)) {
+            FileStore store = store();
+            upload(store, "/kept.txt", data);
+            disk.readOnly();
+            assertThatThrownBy(() -> store.openUpload(store.resolve(fs().getPath("/new.txt")), true, false))
+                    .isInstanceOf(StorageReadOnlyException.class).hasMessage("the storage is read-only");
+            assertThatThrownBy(() -> store.createDirectory(store.resolve(fs().getPath("/dir"))))
+                    .isInstanceOf(StorageReadOnlyException.class);
+            assertThat(readAll(store, fs().getPath("/kept.txt"))).isEqualTo(data);
+            disk.writable();
+            upload(store, "/new.txt", data);
+            assertThat(readAll(store, fs().getPath("/new.txt"))).isEqualTo(data);
+        }
     }
 
     @Test

@@ -11,12 +11,13 @@ import java.util.function.Consumer;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.Quota;
 import io.ferry.storage.StorageRoot;
-import io.ferry.storage.Upload;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.Direction;
-import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
-import io.ferry.transfer.log.TransferTracker;
+import io.ferry.transfer.session.Transfer;
+import io.ferry.transfer.session.TransferFailure;
+import io.ferry.transfer.session.TransferOrigin;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * Takes a file Ferry fetched or found into an account's folder as an upload would arrive: through the account's
@@ -34,14 +35,12 @@ public final class Intake {
 
     private final AccountService accounts;
     private final StorageRoot storage;
-    private final TransferLog transferLog;
-    private final String nodeId;
+    private final Transfers transfers;
 
-    public Intake(AccountService accounts, StorageRoot storage, TransferLog transferLog, String nodeId) {
+    public Intake(AccountService accounts, StorageRoot storage, Transfers transfers) {
         this.accounts = accounts;
         this.storage = storage;
-        this.transferLog = transferLog;
-        this.nodeId = nodeId;
+        this.transfers = transfers;
     }
 
     /**
@@ -57,65 +56,81 @@ public final class Intake {
             String protocol, String sessionId, String source, Consumer<TransferRecord> alsoInTransaction)
             throws IOException {
         String path = (folder.endsWith("/") ? folder : folder + "/") + name;
-        TransferTracker tracker = new TransferTracker(Direction.INBOUND);
-        String sha256;
+        TransferOrigin origin = TransferOrigin.work(protocol, sessionId, account, source);
+        FileStore store;
+        FileSystem files;
         try {
             var found = accounts.get(account);
-            FileStore store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
-            try (FileSystem files = store.openFileSystem()) {
+            store = storage.open(found.getHome(), new Quota(found.getQuotaBytes(), found.getQuotaFiles()));
+            files = store.openFileSystem();
+        } catch (IOException | RuntimeException e) {
+            throw notOpened(path, origin, e);
+        }
+        try (files) {
+            Path virtual = files.getPath(path);
+            Transfer transfer;
+            try {
                 createDirectories(store, files, folder);
-                sha256 = write(store, files.getPath(path), content, expectedSize, tracker);
+                transfer = transfers.intake(store, store.resolve(virtual), path, origin);
+            } catch (IOException | RuntimeException e) {
+                throw notOpened(path, origin, e);
+            }
+            try {
+                write(transfer, content, expectedSize);
+            } catch (IOException | RuntimeException e) {
+                discardPending(store, virtual); // while the upload still holds it: nobody else's resume is lost
+                transfer.fail(e);
+                throw new IntakeFailure(message(e), e);
+            }
+            try {
+                return transfer.complete(alsoInTransaction); // kept with the file: delivering it need not hash it
+            } catch (IOException e) { // its failed row is written
+                discardPending(store, virtual);
+                throw new IntakeFailure(message(e), e);
+            }
+        }
+    }
+
+    /** The intake could not start: its failed row, and the failure to throw. */
+    private IntakeFailure notOpened(String path, TransferOrigin origin, Exception e) {
+        try {
+            transfers.failedBeforeOpening(Direction.INBOUND, path, origin, e, null);
+        } catch (RuntimeException logging) {
+            e.addSuppressed(logging);
+        }
+        return new IntakeFailure(message(e), e);
+    }
+
+    /** A failure of Ferry's own work as the transfer log and the work item show it. */
+    static String message(Throwable e) {
+        return TransferFailure.of(e).as(Direction.INBOUND).logMessage();
+    }
+
+    private static void write(Transfer transfer, InputStream content, long expectedSize) throws IOException {
+        byte[] block = new byte[256 * 1024];
+        long offset = 0;
+        for (int n = content.readNBytes(block, 0, block.length); n > 0; n = content.readNBytes(block, 0, block.length)) {
+            ByteBuffer data = ByteBuffer.wrap(block, 0, n);
+            while (data.hasRemaining()) {
+                transfer.write(data);
+            }
+            offset += n;
+        }
+        if (expectedSize >= 0 && offset != expectedSize) {
+            throw new IOException("received " + offset + " bytes where " + expectedSize + " were announced: the "
+                    + "file changed or the transfer broke; it was not taken");
+        }
+    }
+
+    /** Nobody resumes an intake: its pending upload goes (never a complete file of that name). */
+    private static void discardPending(FileStore store, Path virtual) {
+        try {
+            Path pending = store.resolve(virtual);
+            if (!pending.getFileName().toString().equals(virtual.getFileName().toString())) {
+                store.delete(pending);
             }
         } catch (IOException | RuntimeException e) {
-            String error = message(e);
-            try {
-                transferLog.record(tracker.toRecord(nodeId, protocol, sessionId, account, path, null, error, source));
-            } catch (RuntimeException logging) {
-                e.addSuppressed(logging);
-            }
-            throw new IntakeFailure(error, e);
-        }
-        return transferLog.record(tracker.toRecord(nodeId, protocol, sessionId, account, path, sha256, null, source),
-                alsoInTransaction);
-    }
-
-    /** A failure as the transfer log and the work item show it: its message, or its kind when it has none. */
-    static String message(Throwable e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    private static String write(FileStore store, Path path, InputStream content, long expectedSize,
-            TransferTracker tracker) throws IOException {
-        Upload upload = store.openUpload(store.resolve(path), true, false);
-        boolean complete = false;
-        try {
-            byte[] block = new byte[256 * 1024];
-            long offset = 0;
-            for (int n = content.readNBytes(block, 0, block.length); n > 0;
-                    n = content.readNBytes(block, 0, block.length)) {
-                ByteBuffer data = ByteBuffer.wrap(block, 0, n);
-                tracker.moved(offset, data);
-                while (data.hasRemaining()) {
-                    upload.write(data);
-                }
-                offset += n;
-            }
-            if (expectedSize >= 0 && offset != expectedSize) {
-                throw new IOException("received " + offset + " bytes where " + expectedSize + " were announced: the "
-                        + "file changed or the transfer broke; it was not taken");
-            }
-            upload.complete(tracker.wholeFileSha256(upload)); // kept with the file: delivering it need not hash it
-            complete = true;
-            return tracker.sha256(upload);
-        } finally {
-            upload.abandon(); // no-op after complete()
-            if (!complete) {
-                // nobody resumes an intake: its pending upload goes (never a complete file of that name)
-                Path pending = store.resolve(path);
-                if (!pending.getFileName().toString().equals(path.getFileName().toString())) {
-                    store.delete(pending);
-                }
-            }
+            // left for the next intake of the name, which starts it afresh
         }
     }
 

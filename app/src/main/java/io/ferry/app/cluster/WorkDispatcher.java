@@ -18,11 +18,12 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.storage.StoredContent;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.Direction;
-import io.ferry.transfer.log.TransferLog;
-import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.partner.PartnerService;
 import io.ferry.transfer.route.WorkQueue;
+import io.ferry.transfer.session.Transfer;
+import io.ferry.transfer.session.TransferOrigin;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * Runs the work queue on this node while it serves (every node in active-active mode, the primary in active-passive):
@@ -40,7 +41,7 @@ public final class WorkDispatcher implements SmartLifecycle {
     private final PartnerService partners;
     private final AccountService accounts;
     private final StorageRoot storage;
-    private final TransferLog transferLog;
+    private final Transfers transfers;
     private final ServingState serving;
     private final ClusterNode node;
     private final Intake intake;
@@ -53,13 +54,13 @@ public final class WorkDispatcher implements SmartLifecycle {
     private volatile boolean running;
 
     public WorkDispatcher(WorkQueue queue, PartnerService partners, AccountService accounts, StorageRoot storage,
-            TransferLog transferLog, ServingState serving, ClusterNode node, Intake intake,
+            Transfers transfers, ServingState serving, ClusterNode node, Intake intake,
             io.ferry.transfer.route.TakenFiles taken) {
         this.queue = queue;
         this.partners = partners;
         this.accounts = accounts;
         this.storage = storage;
-        this.transferLog = transferLog;
+        this.transfers = transfers;
         this.serving = serving;
         this.node = node;
         this.intake = intake;
@@ -170,37 +171,43 @@ public final class WorkDispatcher implements SmartLifecycle {
             copy(item);
             return;
         }
-        TransferTracker tracker = new TransferTracker(Direction.OUTBOUND);
-        String error = null;
-        String sha256 = null;
-        long sent = 0;
+        TransferOrigin origin = TransferOrigin.work(protocolOf(item.partner()), "work-" + item.id(), item.account(),
+                item.partner());
+        Transfer transfer = null;
         FileStore store = null;
+        long sent = 0;
+        Exception error = null;
         try {
             store = storage.open(home(item.account()), Quota.UNLIMITED);
-            try (java.nio.file.FileSystem files = store.openFileSystem();
-                    StoredContent source = store.openRead(store.resolve(files.getPath(item.path())))) {
-                tracker = TransferTracker.reading(Direction.OUTBOUND, source); // the upload's checksum, if kept
-                // an upload's first attempt always sends: a same-size file there may be an older upload of the name
-                boolean rerun = item.attempts() > 1 || item.uploadId() == 0;
-                sent = partners.deliver(item.partner(), source, item.remoteName(), String.valueOf(item.id()), rerun,
-                        tracker);
-                // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
-                sha256 = sent > 0 ? tracker.sha256(source) : item.sha256();
+            try (java.nio.file.FileSystem files = store.openFileSystem()) {
+                transfer = transfers.delivery(store, store.resolve(files.getPath(item.path())), item.path(), origin);
             }
+            // an upload's first attempt always sends: a same-size file there may be an older upload of the name
+            boolean rerun = item.attempts() > 1 || item.uploadId() == 0;
+            sent = partners.deliver(item.partner(), transfer.content(), item.remoteName(), String.valueOf(item.id()),
+                    rerun, transfer.tracker());
         } catch (Exception e) {
-            error = Intake.message(e);
+            error = e;
         }
         // the attempt's transfer-log row and the item's new state commit together
-        String failure = error;
+        String failure = error == null ? null : Intake.message(error);
         try {
-            transferLog.record(tracker.toRecord(node.nodeId(), protocolOf(item.partner()), "work-" + item.id(),
-                    item.account(), item.path(), failure == null ? sha256 : null, failure, item.partner()), row -> {
-                        if (failure == null) {
-                            queue.done(item, node.nodeId());
-                        } else {
-                            queue.failed(item, node.nodeId(), failure);
-                        }
-                    });
+            if (error == null) {
+                try {
+                    // the hash of what was sent (read again if a retry re-sent part); the upload's own when nothing was
+                    transfer.completeUnchanged(item.sha256(), row -> queue.done(item, node.nodeId()));
+                } catch (java.io.IOException e) {
+                    failure = Intake.message(e); // its failed row is written
+                    queue.failed(item, node.nodeId(), failure);
+                }
+            } else if (transfer != null) {
+                String why = failure;
+                transfer.fail(error, row -> queue.failed(item, node.nodeId(), why));
+            } else {
+                String why = failure;
+                transfers.failedBeforeOpening(Direction.OUTBOUND, item.path(), origin, error,
+                        row -> queue.failed(item, node.nodeId(), why));
+            }
         } catch (RuntimeException e) {
             // the item stays claimed until its lease runs out, then runs again (a delivery already there is not
             // sent twice)
@@ -252,12 +259,8 @@ public final class WorkDispatcher implements SmartLifecycle {
                     item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);
             if (!loggedByIntake(e)) {
-                try {
-                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), protocol,
-                            "work-" + item.id(), item.account(), item.path(), null, error, partner));
-                } catch (RuntimeException logging) {
-                    log.warn("Could not log pull {}: {}", item.id(), logging.toString());
-                }
+                transfers.failedBeforeOpening(Direction.INBOUND, item.path(), TransferOrigin.work(protocol,
+                        "work-" + item.id(), item.account(), partner), e);
             }
         }
     }
@@ -294,13 +297,8 @@ public final class WorkDispatcher implements SmartLifecycle {
                     item.attempts(), item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);
             if (!(e instanceof Intake.IntakeFailure)) {
-                try {
-                    transferLog.record(new TransferTracker(Direction.INBOUND).toRecord(node.nodeId(), "copy",
-                            "work-" + item.id(), account, where.toString(), null, error, item.account() + ":"
-                                    + item.path()));
-                } catch (RuntimeException logging) {
-                    log.warn("Could not log copy {}: {}", item.id(), logging.toString());
-                }
+                transfers.failedBeforeOpening(Direction.INBOUND, where.toString(), TransferOrigin.work("copy",
+                        "work-" + item.id(), account, item.account() + ":" + item.path()), e);
             }
         }
     }

@@ -61,7 +61,7 @@ class ClusterConfiguration {
     @Bean
     io.ferry.app.cluster.WorkDispatcher workDispatcher(io.ferry.transfer.route.WorkQueue queue,
             io.ferry.transfer.partner.PartnerService partners, io.ferry.transfer.account.AccountService accounts,
-            io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ServingState serving,
+            io.ferry.storage.StorageRoot storage, io.ferry.transfer.session.Transfers transfers, ServingState serving,
             ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters, io.ferry.app.cluster.Intake intake,
             io.ferry.transfer.route.TakenFiles taken) {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
@@ -70,14 +70,20 @@ class ClusterConfiguration {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.oldest.age", queue,
                 io.ferry.transfer.route.WorkQueue::oldestAgeSeconds).baseUnit("seconds")
                 .description("age of the oldest work item not done").register(meters);
-        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transferLog, serving, node,
+        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transfers, serving, node,
                 intake, taken);
+    }
+
+    /** Every transfer this node's own work makes (intake, delivery): one path to the storage and the transfer log. */
+    @Bean
+    io.ferry.transfer.session.Transfers transfers(io.ferry.transfer.log.TransferLog transferLog, ClusterNode node) {
+        return new io.ferry.transfer.session.Transfers(transferLog, node.nodeId());
     }
 
     @Bean
     io.ferry.app.cluster.Intake intake(io.ferry.transfer.account.AccountService accounts,
-            io.ferry.storage.StorageRoot storage, io.ferry.transfer.log.TransferLog transferLog, ClusterNode node) {
-        return new io.ferry.app.cluster.Intake(accounts, storage, transferLog, node.nodeId());
+            io.ferry.storage.StorageRoot storage, io.ferry.transfer.session.Transfers transfers) {
+        return new io.ferry.app.cluster.Intake(accounts, storage, transfers);
     }
 
     /** Schedules and folder monitors: on the primary only. */

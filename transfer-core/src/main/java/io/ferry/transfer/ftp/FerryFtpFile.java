@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.PendingUploads;
 import io.ferry.transfer.account.Permission;
+import io.ferry.transfer.session.PartnerFiles;
 
 /**
  * One path of an FTP session. Every change checks the account's permission first and then goes through the
@@ -159,10 +159,11 @@ final class FerryFtpFile implements FtpFile {
     /** MFMT: partners keep the sender's timestamps; needs {@code write}. */
     @Override
     public boolean setLastModified(long time) {
-        if (stored == null || !account.may(Permission.WRITE) || isPendingUpload()) {
+        if (stored == null || isPendingUpload()) {
             return false;
         }
         try {
+            PartnerFiles.requireTimes(account.live(), absolute);
             Files.setLastModifiedTime(stored, FileTime.fromMillis(time));
             attributes = null;
             return true;
@@ -192,11 +193,11 @@ final class FerryFtpFile implements FtpFile {
 
     @Override
     public boolean mkdir() {
-        if (stored == null || !account.may(Permission.MKDIR)) {
+        if (stored == null) {
             return false;
         }
         try {
-            account.store().createDirectory(stored);
+            PartnerFiles.mkdir(account.live(), stored, absolute);
             attributes = null;
             return true;
         } catch (IOException e) {
@@ -211,7 +212,7 @@ final class FerryFtpFile implements FtpFile {
             return false;
         }
         try {
-            account.store().delete(stored);
+            PartnerFiles.delete(account.live(), stored, absolute);
             attributes = null;
             return true;
         } catch (IOException e) {
@@ -223,11 +224,11 @@ final class FerryFtpFile implements FtpFile {
     @Override
     public boolean move(FtpFile destination) {
         if (stored == null || absolute.equals("/") || !(destination instanceof FerryFtpFile target)
-                || target.stored == null || !account.may(Permission.RENAME)) {
+                || target.stored == null) {
             return false;
         }
         try {
-            account.store().rename(stored, target.stored);
+            PartnerFiles.rename(account.live(), stored, absolute, target.stored, target.absolute);
             attributes = null;
             target.attributes = null;
             return true;
@@ -239,11 +240,16 @@ final class FerryFtpFile implements FtpFile {
 
     @Override
     public List<? extends FtpFile> listFiles() {
-        if (stored == null || !isDirectory() || !account.may(Permission.LIST)) {
+        if (stored == null || !isDirectory()) {
             return null;
         }
         List<FtpFile> files = new ArrayList<>();
         String prefix = absolute.equals("/") ? "/" : absolute + "/";
+        try {
+            PartnerFiles.requireList(account.live(), absolute);
+        } catch (IOException e) {
+            return null;
+        }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(stored)) {
             for (Path entry : entries) {
                 if (account.store().isListed(entry)) {
@@ -270,9 +276,7 @@ final class FerryFtpFile implements FtpFile {
         if (stored == null) {
             throw new NoSuchFileException(absolute);
         }
-        if (!account.current().may(Permission.READ)) {
-            throw new AccessDeniedException(absolute, null, "no read permission");
-        }
+        PartnerFiles.require(account.live(), Permission.READ, absolute);
         SeekableByteChannel channel = account.store().openRead(stored);
         try {
             channel.position(offset);

@@ -1,9 +1,6 @@
 package io.ferry.transfer.ftp;
 
-import java.nio.file.AccessDeniedException;
-
 import io.ferry.storage.FileStore;
-import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.LiveAccount;
 import io.ferry.transfer.account.Permission;
 
@@ -17,12 +14,13 @@ final class FtpAccount extends FtpUser {
         this.live = live;
     }
 
-    FileStore store() {
-        return live.store();
+    /** The account and its files as every protocol sees them. */
+    LiveAccount live() {
+        return live;
     }
 
-    Account current() throws AccessDeniedException {
-        return live.current();
+    FileStore store() {
+        return live.store();
     }
 
     boolean may(Permission permission) {

@@ -30,6 +30,8 @@ import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
+import io.ferry.transfer.session.PartnerLogins;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * The FTPS listeners: Apache FtpServer with Ferry's accounts ({@link FerryUserManager}), storage
@@ -57,8 +59,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final TlsCertificateStore certificates;
     private final ServingState serving;
     private volatile java.util.function.IntSupplier maxLoginsPerAccount;
-    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
-    private volatile io.ferry.transfer.node.Logins logins = io.ferry.transfer.node.Logins.NONE;
+    private final PartnerLogins logins;
     private volatile boolean running;
     private boolean started;
 
@@ -67,6 +68,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         this.properties = properties;
         this.certificates = certificates;
         this.serving = serving;
+        this.logins = new PartnerLogins(accounts, storage);
         FtpServerFactory factory = new FtpServerFactory();
         if (!properties.enabled() || (!properties.explicitEnabled() && !properties.implicitEnabled())) {
             this.server = null;
@@ -86,16 +88,15 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         SslConfiguration dataTls = properties.tlsProtocols().contains("TLSv1.2")
                 ? tls(context, properties, java.util.List.of("TLSv1.2")) : tls;
 
-        factory.setUserManager(new FerryUserManager(accounts, storage,
-                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt(),
-                () -> defender, () -> logins));
+        factory.setUserManager(new FerryUserManager(accounts, logins,
+                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt()));
         // banned addresses are dropped on connect
         // a mutable map: FtpServer clears it when it stops
         factory.setFtplets(new java.util.HashMap<>(Map.of("defender", new org.apache.ftpserver.ftplet.DefaultFtplet() {
             @Override
             public org.apache.ftpserver.ftplet.FtpletResult onConnect(org.apache.ftpserver.ftplet.FtpSession session) {
                 String address = session.getClientAddress().getAddress().getHostAddress();
-                if (defender.banned(address)) {
+                if (logins.defender().banned(address)) {
                     log.info("FTPS connection from {} refused: banned", address);
                     return org.apache.ftpserver.ftplet.FtpletResult.DISCONNECT;
                 }
@@ -104,7 +105,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         })));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
-        FtpCommands.all(properties, new FtpTransfers(transferLog, nodeId)).forEach(commands::addCommand);
+        FtpCommands.all(properties, new FtpTransfers(new Transfers(transferLog, nodeId))).forEach(commands::addCommand);
         factory.setCommandFactory(FtpCommands.noDelay(commands.createCommandFactory()));
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
@@ -210,12 +211,12 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
 
     /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
-        this.defender = defender;
+        logins.setDefender(defender);
     }
 
     /** Who is told of each login's outcome (the operators' meters). */
     public void setLogins(io.ferry.transfer.node.Logins logins) {
-        this.logins = logins;
+        this.logins.setLogins(logins);
     }
 
     /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */

@@ -13,6 +13,8 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
+import io.ferry.transfer.node.AfterCommit;
+
 /**
  * The transfer log: every upload and download attempt of every protocol, one row each. A row is committed before
  * {@link #record(TransferRecord)} returns, so a protocol that acknowledges a transfer after this call never
@@ -66,18 +68,7 @@ public class TransferLog {
     private TransferRecord save(TransferRecord record) {
         TransferRecord saved = records.save(record);
         if (!recordedListeners.isEmpty()) {
-            Runnable tell = () -> recordedListeners.forEach(l -> l.accept(saved));
-            if (org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
-                org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
-                        new org.springframework.transaction.support.TransactionSynchronization() {
-                            @Override
-                            public void afterCommit() {
-                                tell.run();
-                            }
-                        });
-            } else {
-                tell.run();
-            }
+            AfterCommit.run(() -> recordedListeners.forEach(l -> l.accept(saved)));
         }
         if ((saved.getDirection() == Direction.UPLOAD || saved.getDirection() == Direction.INBOUND)
                 && saved.getOutcome() == Outcome.SUCCESS) {

@@ -11,6 +11,7 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Service;
 
 import io.ferry.transfer.account.AccountNotFoundException;
+import io.ferry.transfer.node.AfterCommit;
 
 /**
  * The durable work queue, in the database. An item is {@code queued} until a node claims it: the claim is one
@@ -70,7 +71,7 @@ public class WorkQueue {
         return lease;
     }
 
-    /** Told when an item was added (the cluster wakes its dispatchers). */
+    /** Told when an item was added, once it is committed (the cluster wakes its dispatchers). */
     public void onAdded(Runnable listener) {
         this.onAdded = listener;
     }
@@ -98,7 +99,7 @@ public class WorkQueue {
                 + "updated_at) VALUES (?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
                 + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", kind, route, group, uploadId, postAction, account,
                 path, partner, remoteName, sha256, maxAttempts);
-        onAdded.run();
+        AfterCommit.run(onAdded); // a dispatcher woken before the commit would find nothing to claim
     }
 
     /**
@@ -219,7 +220,7 @@ public class WorkQueue {
         if (updated == 0) {
             throw new IllegalStateException("work item " + id + " is not failed: only failed items are resubmitted");
         }
-        onAdded.run();
+        AfterCommit.run(onAdded);
         return get(id);
     }
 

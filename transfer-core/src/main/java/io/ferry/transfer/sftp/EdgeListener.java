@@ -45,11 +45,13 @@ import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeService;
 import io.ferry.transfer.edge.EdgeTickets;
+import io.ferry.transfer.log.LogText;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.Logins;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.node.SessionInfo;
+import io.ferry.transfer.session.PartnerLogins;
 
 /**
  * The internal listener that edge gateways connect to: SSH with the node's host key, where only registered edges
@@ -90,8 +92,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private final SftpAuthenticator authenticator;
     private final ExecutorService workers;
     private ScheduledExecutorService sweeper;
-    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
-    private volatile Logins logins = Logins.NONE;
+    private final PartnerLogins logins;
     private volatile boolean running;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -117,7 +118,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         // behind a few (password hashing is bounded by the accounts' own checks)
         this.workers = Executors.newFixedThreadPool(Math.max(8, Runtime.getRuntime().availableProcessors() * 4),
                 SftpServer.daemonThreads("edge-listener-"));
-        this.authenticator = new SftpAuthenticator(accounts, storage, workers);
+        this.logins = new PartnerLogins(accounts, storage);
+        this.authenticator = new SftpAuthenticator(logins, workers);
         server.setPasswordAuthenticator(this::login);
         server.setPublickeyAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
@@ -126,12 +128,12 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
 
     /** Uses the cluster's defender for the partners edges relay (their own addresses, as the edges saw them). */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
-        this.defender = defender;
+        logins.setDefender(defender);
     }
 
     /** Who is told of each partner login the node decides for an edge (the operators' meters). */
     public void setLogins(Logins logins) {
-        this.logins = logins;
+        this.logins.setLogins(logins);
     }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
@@ -195,10 +197,22 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             session.setAttribute(SftpSessions.PARTNER_PROTOCOL, "ftps"); // an FTPS partner the edge bridges
         }
         Optional<Account> account = accounts.find(ticket.get().account()).filter(Account::isEnabled);
-        boolean accepted = authenticator.accept(session, (ftps ? "ftps " : "") + ticket.get().method() + " via edge "
-                + edge, account);
+        if (account.isEmpty()) {
+            SftpSessions.withMdc(session, () -> log.warn("Edge '{}' redeemed a ticket of an account that is gone or"
+                    + " disabled", edge));
+            return false;
+        }
+        PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(ticket.get().protocol(), ticket.get().method(),
+                ticket.get().account(), ticket.get().clientAddress(), edge);
+        boolean accepted;
+        SftpSessions.putMdc(session);
+        try {
+            accepted = authenticator.accept(session, attempt, account.get());
+        } finally {
+            SftpSessions.clearMdc();
+        }
         if (accepted) {
-            logins.decided(ticket.get().protocol(), ticket.get().method(), Logins.Outcome.SUCCESS);
+            logins.succeeded(attempt); // the partner's login, decided when its edge asked, is in now
         }
         return accepted;
     }
@@ -223,7 +237,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                 answer.setProperty("sessions", String.valueOf(activeSessions()));
             }
             case "auth" -> authenticate(edge, request, answer);
-            case "bans" -> defender.bans().forEach((address, until) -> answer.setProperty(address,
+            case "bans" -> logins.defender().bans().forEach((address, until) -> answer.setProperty(address,
                     String.valueOf(until.toEpochMilli())));
             case "ban" -> {
                 String address = request.getProperty("address");
@@ -231,7 +245,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                 if (address == null || seconds <= 0) {
                     throw new IllegalArgumentException("ban needs an address and seconds > 0");
                 }
-                defender.ban(address, java.time.Duration.ofSeconds(Math.min(seconds, 7 * 24 * 3600)),
+                logins.defender().ban(address, java.time.Duration.ofSeconds(Math.min(seconds, 7 * 24 * 3600)),
                         "banned by edge '" + edge + "': " + request.getProperty("reason", "failed logins"));
             }
             case "identity" -> {
@@ -262,43 +276,36 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             answer.setProperty("reason", "not-serving");
             return;
         }
-        Optional<java.time.Instant> bannedUntil = defender.bannedUntil(address);
+        Optional<java.time.Instant> bannedUntil = logins.defender().bannedUntil(address);
         if (bannedUntil.isPresent()) {
-            log.info("Authentication of '{}' from {} through edge '{}' refused: banned until {}", username, address,
-                    edge, bannedUntil.get());
+            log.info("Authentication of {} from {} through edge '{}' refused: banned until {}",
+                    LogText.quoted(username), address, edge, bannedUntil.get());
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "banned");
             answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
             return; // a ban is the defender's count, as for a partner connecting to the node itself
         }
+        PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(protocol, method, username, address, edge);
         Optional<Account> account;
         if (password != null) {
-            account = accounts.authenticate(username, password);
+            account = logins.password(attempt, password);
         } else if (publicKey != null) {
-            account = accounts.authenticate(username, parseKey(publicKey));
+            account = logins.publicKey(attempt, parseKey(publicKey));
         } else {
             throw new IllegalArgumentException("auth needs a password or a publicKey");
         }
         if (account.isEmpty()) {
-            log.warn("Authentication ({}) of '{}' from {} through edge '{}' failed", method, username, address, edge);
-            if (password != null) {
-                defender.failed(address); // a guessed password; a public key merely offered is not a failure
-                logins.decided(protocol, method, Logins.Outcome.FAILURE);
-            }
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
-            defender.bannedUntil(address).ifPresent(until -> {
+            logins.defender().bannedUntil(address).ifPresent(until -> {
                 answer.setProperty("reason", "banned");
                 answer.setProperty("until", String.valueOf(until.toEpochMilli()));
             });
             return;
         }
-        if (!account.get().permits(address)) {
-            log.warn("Authentication ({}) of '{}' through edge '{}' refused: {} is not an address the account may"
-                    + " log in from", method, username, edge, address);
+        if (!logins.addressAllowed(attempt, account.get())) {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
-            logins.decided(protocol, method, Logins.Outcome.REFUSED);
             return;
         }
         answer.setProperty("ok", "true");

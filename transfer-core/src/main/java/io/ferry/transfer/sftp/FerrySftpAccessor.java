@@ -12,7 +12,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.AclEntry;
 import java.nio.file.attribute.FileAttribute;
@@ -40,14 +39,14 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
 import io.ferry.storage.PendingUploads;
-import io.ferry.storage.StoredContent;
-import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Account;
+import io.ferry.transfer.account.LiveAccount;
 import io.ferry.transfer.account.Permission;
-import io.ferry.transfer.log.Direction;
-import io.ferry.transfer.log.Outcome;
-import io.ferry.transfer.log.TransferLog;
-import io.ferry.transfer.log.TransferTracker;
+import io.ferry.transfer.session.PartnerFiles;
+import io.ferry.transfer.session.Transfer;
+import io.ferry.transfer.session.TransferFailure;
+import io.ferry.transfer.session.TransferOrigin;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * Maps SFTP (draft-ietf-secsh-filexfer-02) onto the storage SPI: every path a client names passes
@@ -64,12 +63,10 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     private static final Logger log = LoggerFactory.getLogger(FerrySftpAccessor.class);
     private static final Set<String> TIME_ATTRIBUTES = Set.of("lastModifiedTime", "lastAccessTime", "creationTime");
 
-    private final TransferLog transferLog;
-    private final String nodeId;
+    private final Transfers transfers;
 
-    FerrySftpAccessor(TransferLog transferLog, String nodeId) {
-        this.transferLog = transferLog;
-        this.nodeId = nodeId;
+    FerrySftpAccessor(Transfers transfers) {
+        this.transfers = transfers;
     }
 
     @Override
@@ -86,45 +83,38 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     @Override
     public SeekableByteChannel openFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
             Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-        Account account = account(subsystem);
-        FileStore store = store(subsystem);
+        LiveAccount live = live(subsystem);
         boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
         if (fileHandle == null) {
             // The subsystem's own use, not a transfer: hashing for check-file, or a size change by SETSTAT.
             if (write) {
                 throw new UnsupportedOperationException("changing a file's size is not supported");
             }
-            require(account, Permission.READ, file);
-            return store.openRead(file);
+            PartnerFiles.require(live, Permission.READ, clientPath(file));
+            return live.store().openRead(file);
         }
+        TransferOrigin origin = SftpSessions.origin(subsystem.getServerSession());
         if (write) {
-            require(account, Permission.WRITE, file);
-            Upload upload = store.openUpload(file, options.contains(StandardOpenOption.TRUNCATE_EXISTING),
-                    options.contains(StandardOpenOption.CREATE_NEW));
-            return new TransferChannel(upload, new TransferTracker(Direction.UPLOAD), clientPath(file),
-                    SftpSessions.origin(subsystem.getServerSession()));
+            return transfers.upload(live, file, clientPath(file), options.contains(StandardOpenOption.TRUNCATE_EXISTING),
+                    options.contains(StandardOpenOption.CREATE_NEW), origin);
         }
-        require(account, Permission.READ, file);
-        StoredContent content = store.openRead(file);
-        try {
-            return new TransferChannel(content, TransferTracker.reading(Direction.DOWNLOAD, content), clientPath(file),
-                    SftpSessions.origin(subsystem.getServerSession()));
-        } catch (IOException | RuntimeException e) {
-            content.close();
-            throw e;
-        }
+        return transfers.download(live, file, clientPath(file), 0, origin);
     }
 
+    /**
+     * Ends the transfer once: complete when the client itself sent SSH_FXP_CLOSE (its status then says whether the
+     * file was published), failed when the session ended first.
+     */
     @Override
     public void closeFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
             Channel channel, Set<? extends OpenOption> options) throws IOException {
-        if (!(channel instanceof TransferChannel transfer)) {
+        if (!(channel instanceof Transfer transfer)) {
             if (channel != null) {
                 channel.close();
             }
             return;
         }
-        if (!transfer.markRecorded()) {
+        if (transfer.ended()) {
             return;
         }
         boolean clientClosed = fileHandle != null && Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
@@ -132,57 +122,16 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         // bookkeeping regardless, and restore the interrupt afterwards.
         boolean interrupted = Thread.interrupted();
         try {
-            finish(subsystem.getServerSession(), transfer, clientClosed);
+            if (clientClosed) {
+                transfer.complete();
+            } else {
+                // nobody is left to tell; the cause that matters is the lost connection
+                transfer.fail(new TransferFailure.ClientGone("connection closed before the file was closed"));
+            }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private void finish(ServerSession session, TransferChannel transfer, boolean clientClosed) throws IOException {
-        TransferTracker tracker = transfer.tracker();
-        Upload upload = transfer.upload();
-        String error = null;
-        String sha256 = null;
-        IOException failure = null;
-        try {
-            if (upload != null && clientClosed) {
-                upload.complete(tracker.wholeFileSha256(upload)); // kept: a download of all of it need not hash
-            }
-            sha256 = tracker.sha256(transfer.inner());
-        } catch (IOException | RuntimeException e) {
-            failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-            error = "storage error: " + describe(e);
-        } finally {
-            try {
-                if (upload != null) {
-                    upload.abandon(); // no-op after complete(); keeps an interrupted upload resumable
-                } else {
-                    transfer.close();
-                }
-            } catch (IOException | RuntimeException e) {
-                log.warn("Closing {} failed: {}", transfer.path(), describe(e));
-            }
-        }
-        if (!clientClosed) {
-            // nobody is left to tell; the cause that matters is the lost connection
-            error = "connection closed before the file was closed";
-            failure = null;
-        }
-        Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
-        SftpSessions.Origin origin = transfer.origin();
-        transferLog.record(tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(),
-                transfer.path(), sha256, error, origin.clientAddress()).withEdge(origin.edge()));
-        String verb = tracker.direction() == Direction.UPLOAD ? "Upload" : "Download";
-        if (outcome == Outcome.SUCCESS) {
-            log.info("{}ed {} ({} bytes from offset {}, sha256 {})", verb, transfer.path(), tracker.bytes(),
-                    tracker.startOffset(), sha256);
-        } else {
-            log.warn("{} of {} failed after {} bytes: {}", verb, transfer.path(), tracker.bytes(), error);
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 
@@ -202,7 +151,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     @Override
     public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
             String handle, LinkOption... linkOptions) throws IOException {
-        require(account(subsystem), Permission.LIST, dir);
+        PartnerFiles.requireList(live(subsystem), clientPath(dir));
         FileStore store = store(subsystem);
         return new ListedOnly(Files.newDirectoryStream(dir), store);
     }
@@ -234,8 +183,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
 
     @Override
     public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
-        require(account(subsystem), Permission.MKDIR, path);
-        store(subsystem).createDirectory(path);
+        PartnerFiles.mkdir(live(subsystem), path, clientPath(path));
     }
 
     /** Names sent to the client (REALPATH, listings): a pending upload is shown under its file's name. */
@@ -253,20 +201,15 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
 
     @Override
     public void removeFile(SftpSubsystemProxy subsystem, Path path, boolean isDirectory) throws IOException {
-        require(account(subsystem), Permission.DELETE, path);
-        store(subsystem).delete(path);
+        PartnerFiles.delete(live(subsystem), path, clientPath(path));
     }
 
     /** Replacing an existing file (posix-rename, or RENAME with overwrite) also needs the write permission. */
     @Override
     public void renameFile(SftpSubsystemProxy subsystem, Path oldPath, Path newPath, Collection<CopyOption> opts)
             throws IOException {
-        Account account = account(subsystem);
-        require(account, Permission.RENAME, oldPath);
-        if (opts.contains(StandardCopyOption.REPLACE_EXISTING) && Files.exists(newPath, LinkOption.NOFOLLOW_LINKS)) {
-            require(account, Permission.WRITE, newPath);
-        }
-        store(subsystem).rename(oldPath, newPath, opts.toArray(CopyOption[]::new));
+        PartnerFiles.rename(live(subsystem), oldPath, clientPath(oldPath), newPath, clientPath(newPath),
+                opts.toArray(CopyOption[]::new));
     }
 
     /** Copies would bypass uploads, quotas and the transfer log. */
@@ -293,7 +236,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             log.debug("Ignoring a change of {} on {}", attribute, clientPath(file));
             return;
         }
-        require(account(subsystem), Permission.WRITE, file);
+        PartnerFiles.requireTimes(live(subsystem), clientPath(file));
         SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options);
     }
 
@@ -319,22 +262,17 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         log.debug("Ignoring an ACL change of {}", clientPath(file));
     }
 
-    private static String describe(Exception e) {
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-    }
-
-    private static void require(Account account, Permission permission, Path path) throws AccessDeniedException {
-        if (!account.may(permission)) {
-            log.info("Refused: no {} permission for {}", permission.key(), clientPath(path));
-            throw new AccessDeniedException(clientPath(path), null, "no " + permission.key() + " permission");
-        }
-    }
-
     /** The path as the client named it: a pending upload's stored name maps back to the file's. */
     private static String clientPath(Path path) {
         String virtual = path.toAbsolutePath().normalize().toString();
         String name = path.getFileName() == null ? "" : path.getFileName().toString();
         return virtual.substring(0, virtual.length() - name.length()) + PendingUploads.clientName(name);
+    }
+
+    /** The session's account as it is now; a disabled account ends the session here. */
+    private LiveAccount live(SftpSubsystemProxy subsystem) throws IOException {
+        account(subsystem);
+        return sessionAccount(subsystem.getServerSession()).live();
     }
 
     private Account account(SftpSubsystemProxy subsystem) throws IOException {

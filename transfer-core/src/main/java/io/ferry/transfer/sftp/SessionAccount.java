@@ -28,6 +28,11 @@ final class SessionAccount {
         return live.username();
     }
 
+    /** The account and its files as every protocol sees them. */
+    LiveAccount live() {
+        return live;
+    }
+
     FileStore store() {
         return live.store();
     }

@@ -25,6 +25,8 @@ import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
+import io.ferry.transfer.session.PartnerLogins;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * The SFTP listener: an Apache MINA SSHD server that offers only the {@code sftp} subsystem (no shell, no exec, no
@@ -38,6 +40,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     private final ListeningSshServer server;
     private final ExecutorService authExecutor;
     private final ServingState serving;
+    private final PartnerLogins logins;
     private final SftpAuthenticator authenticator;
     private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile boolean running;
@@ -95,7 +98,8 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         server.setPort(properties.port());
         this.authExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 daemonThreads("sftp-auth-"));
-        this.authenticator = new SftpAuthenticator(accounts, storage, authExecutor);
+        this.logins = new PartnerLogins(accounts, storage);
+        this.authenticator = new SftpAuthenticator(logins, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
         server.addSessionListener(new org.apache.sshd.common.session.SessionListener() {
@@ -149,12 +153,12 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
     public void setDefender(io.ferry.transfer.node.Defender defender) {
         this.defender = defender;
-        authenticator.setDefender(defender);
+        this.logins.setDefender(defender);
     }
 
     /** Who is told of each login's outcome (the operators' meters). */
     public void setLogins(io.ferry.transfer.node.Logins logins) {
-        authenticator.setLogins(logins);
+        this.logins.setLogins(logins);
     }
 
     /** Closes a new session from a banned address before anything else happens on it. */
@@ -186,7 +190,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         server.addSessionListener(new SftpSessions());
 
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
-                .withFileSystemAccessor(new FerrySftpAccessor(transferLog, nodeId))
+                .withFileSystemAccessor(new FerrySftpAccessor(new Transfers(transferLog, nodeId)))
                 .withSftpErrorStatusDataHandler(new StorageMessages())
                 .build();
         sftp.addSftpEventListener(new SftpSessionListener());

@@ -13,6 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import io.ferry.transfer.session.TransferOrigin;
+
 
 /**
  * What Ferry keeps on an SSH session: its id, the client address, and once authenticated the account and its jail.
@@ -107,14 +109,11 @@ final class SftpSessions implements SessionListener {
     }
 
     /** Who a transfer is for, as the transfer log records it. */
-    record Origin(String protocol, String sessionId, String account, String clientAddress, String edge) {
-    }
-
-    static Origin origin(SessionContext session) {
+    static TransferOrigin origin(SessionContext session) {
         SessionAccount account = session.getAttribute(ACCOUNT);
-        return new Origin(protocol(session), sessionId(session),
+        return new TransferOrigin(protocol(session), sessionId(session),
                 account == null ? String.valueOf(loginName(session)) : account.username(), clientAddress(session),
-                edge(session));
+                edge(session), null);
     }
 
     /** The protocol the partner used: {@code sftp}, or {@code ftps} for an FTPS session an edge bridges. */

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.session.PartnerLogins;
 
 /**
  * The public-key authenticator is asked twice per login (RFC 4252 section 7): for the key, then with its
@@ -42,7 +43,8 @@ class SftpAuthenticatorTest {
         AccountService accounts = mock(AccountService.class);
         when(accounts.authenticate("victim", victimKey.getPublic())).thenReturn(Optional.of(victim));
         when(accounts.authenticate("victim", attackerKey.getPublic())).thenReturn(Optional.empty());
-        SftpAuthenticator authenticator = new SftpAuthenticator(accounts, new StorageRoot(storage), Runnable::run);
+        SftpAuthenticator authenticator = new SftpAuthenticator(new PartnerLogins(accounts, new StorageRoot(storage)),
+                Runnable::run);
         ServerSession session = sessionWithAttributes();
 
         // the victim's public key is public: anyone can ask whether it would be accepted

@@ -1,0 +1,301 @@
+package io.ferry.transfer.session;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ferry.storage.Upload;
+import io.ferry.transfer.log.Direction;
+import io.ferry.transfer.log.LogText;
+import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.log.TransferRecord;
+import io.ferry.transfer.log.TransferTracker;
+
+/**
+ * One file moving, whatever the protocol: the storage's channel (an {@link Upload}, or a file's content), every byte
+ * counted and hashed as it passes ({@link TransferTracker}), ended exactly once by {@link #complete} or
+ * {@link #fail}, each writing the one transfer-log row and the one log line of the transfer.
+ *
+ * <p>The rule every door shares: an upload is published only by {@link #complete} and only when every write
+ * succeeded (the storage refuses to publish one whose write, flush or sync failed); its row is committed before
+ * {@link #complete} returns, so a protocol that acknowledges after it never acknowledges a file the log could lose.
+ */
+public final class Transfer implements SeekableByteChannel {
+
+    private static final Logger log = LoggerFactory.getLogger(Transfer.class);
+
+    private final TransferLog transferLog;
+    private final String nodeId;
+    private final SeekableByteChannel content;
+    private final TransferTracker tracker;
+    private final String path;
+    private final TransferOrigin origin;
+    private boolean ended;
+    /** The first read or write the storage refused: the reason the row gives, whatever ends the transfer. */
+    private IOException refused;
+
+    Transfer(TransferLog transferLog, String nodeId, SeekableByteChannel content, TransferTracker tracker,
+            String path, TransferOrigin origin) {
+        this.transferLog = transferLog;
+        this.nodeId = nodeId;
+        this.content = content;
+        this.tracker = tracker;
+        this.path = path;
+        this.origin = origin;
+    }
+
+    /** The path as the client (or the work item) named it, inside the account's home. */
+    public String path() {
+        return path;
+    }
+
+    public TransferOrigin origin() {
+        return origin;
+    }
+
+    public Direction direction() {
+        return tracker.direction();
+    }
+
+    /** Bytes moved so far. */
+    public long bytes() {
+        return tracker.bytes();
+    }
+
+    /** The counter and hasher, for a sender that reads {@link #content()} itself (a delivery). */
+    public TransferTracker tracker() {
+        return tracker;
+    }
+
+    /** The storage's channel, untracked (a delivery reads it and reports to {@link #tracker()}). */
+    public SeekableByteChannel content() {
+        return content;
+    }
+
+    /** Where the transfer starts: an upload's resumable size, or a download's offset, when it was opened. */
+    public long startSize() throws IOException {
+        return content instanceof Upload upload ? upload.startSize() : content.position();
+    }
+
+    /**
+     * Ends a transfer refused before any byte moved (a resume at the wrong offset, no data connection): an upload
+     * stays as it was, and no row is written, since nothing was attempted.
+     */
+    public void cancel() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        try {
+            if (content instanceof Upload upload) {
+                upload.abandon();
+            } else {
+                content.close();
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Closing {} failed: {}", LogText.escaped(path), TransferFailure.describe(e));
+        }
+    }
+
+    /** Whether {@link #complete}, {@link #fail} or {@link #cancel} ended it. */
+    public boolean ended() {
+        return ended;
+    }
+
+    /**
+     * Ends a transfer its client finished: an upload is published (durable, then renamed into place), and the
+     * success row is committed with what {@code alsoInTransaction} writes. When publishing fails, the upload stays
+     * resumable, a failed row says why, and the failure is thrown.
+     *
+     * @return the committed row
+     */
+    public TransferRecord complete(Consumer<TransferRecord> alsoInTransaction) throws IOException {
+        return end(null, false, null, alsoInTransaction);
+    }
+
+    public TransferRecord complete() throws IOException {
+        return complete(null);
+    }
+
+    /**
+     * As {@link #complete(Consumer)} for a transfer that may have had nothing to send (a delivery already at the
+     * partner): when no byte moved, the row carries {@code sha256}, the checksum known for the file (or none).
+     */
+    public TransferRecord completeUnchanged(String sha256, Consumer<TransferRecord> alsoInTransaction)
+            throws IOException {
+        return end(null, true, sha256, alsoInTransaction);
+    }
+
+    /**
+     * Ends a transfer that broke ({@code cause}): an upload is kept, durable, for a resume (never published), and
+     * the failed row says why (the storage's first refusal, when there was one). Throws only when the row cannot be
+     * written (the database is away).
+     */
+    public TransferRecord fail(Throwable cause, Consumer<TransferRecord> alsoInTransaction) {
+        try {
+            return end(cause, false, null, alsoInTransaction);
+        } catch (IOException cannot) {
+            return null; // end() throws an IOException only for a failed completion, which a failure does not attempt
+        }
+    }
+
+    public TransferRecord fail(Throwable cause) {
+        return fail(cause, null);
+    }
+
+    private TransferRecord end(Throwable cause, boolean unchanged, String knownSha256,
+            Consumer<TransferRecord> alsoInTransaction) throws IOException {
+        if (ended) {
+            throw new IllegalStateException("the transfer of " + path + " has ended already");
+        }
+        ended = true;
+        Upload upload = content instanceof Upload u ? u : null;
+        Throwable failure = refused != null ? refused : cause;
+        String sha256 = null;
+        try {
+            if (failure == null && upload != null) {
+                upload.complete(tracker.wholeFileSha256(upload)); // kept: a download of all of it need not hash
+            }
+        } catch (IOException | RuntimeException e) {
+            failure = e;
+        }
+        try {
+            sha256 = unchanged && tracker.bytes() == 0 ? knownSha256 : tracker.sha256(content);
+        } catch (IOException | RuntimeException e) {
+            // what moved is moved (an upload is published by now): the row goes without its checksum
+            log.warn("Cannot hash {}: {}", LogText.escaped(path), TransferFailure.describe(e));
+        } finally {
+            try {
+                if (upload != null) {
+                    upload.abandon(); // no-op after complete(); keeps a broken upload resumable
+                } else {
+                    content.close();
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("Closing {} failed: {}", LogText.escaped(path), TransferFailure.describe(e));
+            }
+        }
+        TransferFailure why = failure == null ? null : TransferFailure.of(failure).as(tracker.direction());
+        TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
+                sha256, why == null ? null : why.logMessage(), origin.client())
+                .withEdge(origin.edge()).withTls(origin.tls());
+        // what the caller records with a success (a pull's "taken", a delivery's "done") never rides on a failure
+        Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
+        TransferRecord saved;
+        try {
+            saved = also == null ? transferLog.record(row) : transferLog.record(row, also);
+        } catch (RuntimeException e) {
+            log.warn("The transfer of {} by {} could not be recorded: {}", LogText.escaped(path),
+                    LogText.quoted(origin.account()), e.toString());
+            throw e;
+        }
+        logLine(why, sha256);
+        if (why != null && cause == null) {
+            throw failure instanceof IOException io ? io : new IOException(why.reason(), failure);
+        }
+        return saved;
+    }
+
+    private void logLine(TransferFailure why, String sha256) {
+        String by = LogText.quoted(origin.account()) + " over " + origin.protocol();
+        if (why == null) {
+            String done = switch (tracker.direction()) {
+                case UPLOAD -> "Uploaded";
+                case DOWNLOAD -> "Downloaded";
+                case INBOUND -> "Took in";
+                case OUTBOUND -> "Delivered";
+            };
+            log.info("{} {} of {} ({} bytes from offset {}, sha256 {})", done, LogText.escaped(path), by, tracker.bytes(),
+                    tracker.startOffset(), sha256);
+        } else {
+            String verb = switch (tracker.direction()) {
+                case UPLOAD -> "Upload";
+                case DOWNLOAD -> "Download";
+                case INBOUND -> "Intake";
+                case OUTBOUND -> "Delivery";
+            };
+            log.warn("{} of {} of {} failed after {} bytes: {}", verb, LogText.escaped(path), by, tracker.bytes(),
+                    why.logMessage());
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        long position = content.position();
+        int read;
+        try {
+            read = content.read(dst);
+        } catch (IOException e) {
+            throw refused(e);
+        }
+        if (read > 0) {
+            ByteBuffer moved = dst.duplicate();
+            moved.limit(dst.position()).position(dst.position() - read);
+            tracker.moved(position, moved);
+        }
+        return read;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        long position = content.position();
+        ByteBuffer moved = src.duplicate();
+        int written;
+        try {
+            written = content.write(src);
+        } catch (IOException e) {
+            throw refused(e);
+        }
+        if (written > 0) {
+            moved.limit(moved.position() + written);
+            tracker.moved(position, moved);
+        }
+        return written;
+    }
+
+    private IOException refused(IOException e) {
+        if (refused == null) {
+            refused = e;
+        }
+        return e;
+    }
+
+    @Override
+    public long position() throws IOException {
+        return content.position();
+    }
+
+    @Override
+    public SeekableByteChannel position(long newPosition) throws IOException {
+        content.position(newPosition);
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        return content.size();
+    }
+
+    @Override
+    public SeekableByteChannel truncate(long size) throws IOException {
+        content.truncate(size);
+        return this;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !ended && content.isOpen();
+    }
+
+    /** Closing without {@link #complete} is a failure: the transfer did not finish. */
+    @Override
+    public void close() {
+        if (!ended) {
+            fail(new IOException("closed before the transfer ended"));
+        }
+    }
+}
