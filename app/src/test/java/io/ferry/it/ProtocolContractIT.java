@@ -36,6 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
 
+import io.ferry.storage.testing.SmallFileSystem;
 import io.ferry.transfer.sftp.EdgeListener;
 import tools.jackson.databind.JsonNode;
 
@@ -274,6 +275,33 @@ class ProtocolContractIT extends NodeIT {
         assertThat(resumed.get("startOffset").asLong()).isEqualTo(first);
         assertThat(resumed.get("sha256").asString()).isEqualTo(SftpOperationsIT.sha256(
                 java.util.Arrays.copyOfRange(data, first, data.length)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("doors")
+    void aFullStorageShouldRefuseInWordsPublishNothingAndLetTheUploadResume(Door door) throws Exception {
+        String user = account(door.name());
+        byte[] data = SftpOperationsIT.random(3_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(user), 1 << 20)) {
+            try (Client client = door.login().as(user, PASSWORD)) {
+                assertThatThrownBy(() -> client.put("/full.bin", data)).isInstanceOf(IOException.class)
+                        .satisfies(e -> assertThat(e.getMessage()).containsIgnoringCase("no space left on the storage"));
+                assertThat(client.list("/")).isEmpty();
+            }
+            assertThat(home(user).resolve("full.bin")).doesNotExist();
+            JsonNode failed = await().atMost(Duration.ofSeconds(10)).until(() -> row(user, "/full.bin"),
+                    r -> r != null);
+            assertThat(failed.get("status").asString()).isEqualTo("failed");
+            assertThat(failed.get("error").asString()).contains("no space left on the storage");
+
+            disk.resize(16 << 20);
+            try (Client client = door.login().as(user, PASSWORD)) {
+                long have = client.size("/full.bin");
+                assertThat(have).isPositive().isLessThan(data.length);
+                client.resume("/full.bin", data, have);
+                assertThat(client.get("/full.bin")).isEqualTo(data);
+            }
+        }
     }
 
     /** The account's one transfer-log row for {@code path}, or null while there is none. */

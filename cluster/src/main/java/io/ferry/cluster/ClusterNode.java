@@ -72,8 +72,9 @@ public final class ClusterNode implements AutoCloseable {
         return settings.clusterName();
     }
 
-    public HazelcastInstance hazelcast() {
-        return hazelcast;
+    /** The defender's failure counts and bans, shared by every member. */
+    public SharedBans bans() {
+        return new SharedBans(hazelcast.getMap("ferry.defender.failures"), hazelcast.getMap("ferry.defender.bans"));
     }
 
     /** The node ids of the members this node currently sees, itself included. */
@@ -105,13 +106,35 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** Sends a control message to every member (this one included). */
-    public void broadcast(String message) {
-        hazelcast.<String>getTopic(CONTROL_TOPIC).publish(message);
+    public void broadcast(ClusterMessage message) {
+        hazelcast.<String>getTopic(CONTROL_TOPIC).publish(ClusterMessage.encode(message));
     }
 
-    /** Hears the control messages. */
-    public void onMessage(java.util.function.Consumer<String> handler) {
-        hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(message -> handler.accept(message.getMessageObject()));
+    /**
+     * Hears the control messages of one type. What no type of {@link ClusterMessage} reads as is dropped and
+     * logged (escaped, cut short): a member of the cluster network can send anything.
+     */
+    public <T extends ClusterMessage> void onMessage(Class<T> type, java.util.function.Consumer<T> handler) {
+        hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(received -> {
+            String wire = received.getMessageObject();
+            java.util.Optional<ClusterMessage> message = ClusterMessage.decode(wire);
+            if (message.isEmpty()) {
+                log.warn("Dropped a control message that is none of Ferry's: {}", printable(wire));
+            } else if (type.isInstance(message.get())) {
+                handler.accept(type.cast(message.get()));
+            }
+        });
+    }
+
+    private static String printable(String text) {
+        if (text == null) {
+            return "null";
+        }
+        String cut = text.length() > 80 ? text.substring(0, 80) + "..." : text;
+        StringBuilder out = new StringBuilder();
+        cut.codePoints().forEach(c -> out.append(c < 0x20 || c == 0x7f || !Character.isDefined(c)
+                ? String.format("\\u%04x", c) : new String(Character.toChars(c))));
+        return out.toString();
     }
 
     /**

@@ -57,9 +57,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.FailureKind;
+import io.ferry.common.FtpReplies;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+
 
 /**
  * FTPS at the edge, bridged onto SFTP: the partner speaks FTPS (explicit or implicit, passive data on the edge's
@@ -520,8 +523,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             if (data == null) {
                 return;
             }
-            int code = FtpReply.REPLY_226_CLOSING_DATA_CONNECTION;
-            String message = "Transfer complete";
+            FtpReplies result = FtpReplies.COMPLETE;
             try {
                 SftpOutputStreamAsync out = new SftpOutputStreamAsync((AbstractSftpClient) channel, BUFFER,
                         file.path(), handle, false);
@@ -535,14 +537,10 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                 channel.close(handle); // the node publishes the file and logs it, then answers
                 closed = true;
             } catch (IOException | RuntimeException e) {
-                code = e instanceof SocketException ? FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED
-                        : describe(e).contains("quota")
-                                ? FtpReply.REPLY_552_REQUESTED_FILE_ACTION_ABORTED_EXCEEDED_STORAGE
-                                : FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED;
-                message = "Transfer failed: " + describe(e) + " (resume with REST or APPE)";
+                result = replyFor(e, "resume with REST or APPE");
                 log.info("Upload of {} for {} broke: {}", file.path(), session.getUser().getName(), describe(e));
             }
-            reply(session, code, message);
+            reply(session, result.code(), result.message());
         } catch (IOException e) {
             reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, "The transfer node is unavailable");
         } finally {
@@ -588,18 +586,15 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             if (data == null) {
                 return;
             }
-            int code = FtpReply.REPLY_226_CLOSING_DATA_CONNECTION;
-            String message = "Transfer complete";
+            FtpReplies result = FtpReplies.COMPLETE;
             try (SftpInputStreamAsync in = new SftpInputStreamAsync((AbstractSftpClient) channel, BUFFER, offset,
                     size, file.path(), handle, false)) {
                 data.transferToClient(session.getFtpletSession(), new Counting.In(in, downloaded));
                 channel.close(handle); // the node logs the download
             } catch (IOException | RuntimeException e) {
-                code = e instanceof SocketException ? FtpReply.REPLY_426_CONNECTION_CLOSED_TRANSFER_ABORTED
-                        : FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED;
-                message = "Transfer failed: " + describe(e) + " (resume with REST)";
+                result = replyFor(e, "resume with REST");
             }
-            reply(session, code, message);
+            reply(session, result.code(), result.message());
         } catch (IOException e) {
             reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, "The transfer node is unavailable");
         } finally {
@@ -626,6 +621,20 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         } else {
             channel.getChannel().close(true);
         }
+    }
+
+    /**
+     * The reply for a transfer the node or the data connection broke: as the node's own FTPS would give it, the kind
+     * read from the node's words (its SFTP status) when the node refused.
+     */
+    private static FtpReplies replyFor(Throwable e, String resumeHint) {
+        if (e instanceof SocketException) {
+            return FtpReplies.of(FailureKind.CONNECTION_LOST, describe(e), resumeHint);
+        }
+        if (e instanceof java.net.SocketTimeoutException) {
+            return FtpReplies.of(FailureKind.TIMED_OUT, describe(e), resumeHint);
+        }
+        return FtpReplies.of(FailureKind.fromWords(describe(e)), describe(e), resumeHint);
     }
 
     private static String describe(Throwable e) {

@@ -1,6 +1,8 @@
 package io.ferry.storage;
 
 import java.io.IOException;
+import java.nio.file.CopyOption;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
 
@@ -25,8 +27,19 @@ public interface FileStore {
      */
     Path resolve(Path path) throws IOException;
 
-    /** Whether a directory entry is shown to clients (pending uploads and Ferry's own files are not). */
-    boolean isListed(Path entry);
+    /**
+     * The entries of a directory that clients see: pending uploads and Ferry's own files are left out. The caller
+     * closes the stream; entries are paths of the same file system as {@code dir}.
+     */
+    DirectoryStream<Path> list(Path dir) throws IOException;
+
+    /** Whether {@code path} (as {@link #resolve} answered it) is an upload still in progress, not a file. */
+    boolean isPending(Path path);
+
+    /** The name a client sees for a stored name: a pending upload's is its file's. */
+    static String clientName(String storedName) {
+        return PendingUploads.clientName(storedName);
+    }
 
     /** The size a client sees: plaintext bytes of a file, or what a pending upload can be resumed from. */
     long size(Path path) throws IOException;
@@ -53,7 +66,7 @@ public interface FileStore {
     void createDirectory(Path path) throws IOException;
 
     /** Renames a file or directory (replacing a pending upload at the destination); pending uploads cannot be renamed. */
-    void rename(Path from, Path to, java.nio.file.CopyOption... options) throws IOException;
+    void rename(Path from, Path to, CopyOption... options) throws IOException;
 
     /** The account's limits and what it uses now. */
     Quota quota();

@@ -72,7 +72,18 @@ final class NasFileStore implements FileStore {
     }
 
     @Override
-    public boolean isListed(Path entry) {
+    public DirectoryStream<Path> list(Path dir) throws IOException {
+        jail.checkInside(dir.toAbsolutePath().normalize());
+        return Files.newDirectoryStream(dir, NasFileStore::isListed);
+    }
+
+    @Override
+    public boolean isPending(Path path) {
+        Path name = path.getFileName();
+        return name != null && PendingUploads.isPart(name.toString());
+    }
+
+    private static boolean isListed(Path entry) {
         Path name = entry.getFileName();
         return name == null || !PendingUploads.isReserved(name.toString());
     }
@@ -207,7 +218,7 @@ final class NasFileStore implements FileStore {
                 usage.changed(jail.home(), 0, -1);
             }
             if (e instanceof IOException io) {
-                throw StorageFaults.translate(io, part);
+                throw faulted(StorageFaults.translate(io, part));
             }
             throw e;
         }
@@ -279,7 +290,7 @@ final class NasFileStore implements FileStore {
         try {
             Files.move(source, claim(jail.toLocal(to)), options);
         } catch (IOException e) {
-            throw StorageFaults.translate(e, source);
+            throw faulted(StorageFaults.translate(e, source));
         }
     }
 
@@ -289,7 +300,7 @@ final class NasFileStore implements FileStore {
         try {
             Files.createDirectory(claim(local));
         } catch (IOException e) {
-            throw StorageFaults.translate(e, local);
+            throw faulted(StorageFaults.translate(e, local));
         }
     }
 
@@ -305,6 +316,14 @@ final class NasFileStore implements FileStore {
         Files.deleteIfExists(local);
         usage.changed(jail.home(), -size, 0);
         return targetOf(local);
+    }
+
+    /** A fault of the storage itself (full, read-only) has the health probe look again now, for readiness. */
+    IOException faulted(IOException e) {
+        if (e instanceof StorageFullException || e instanceof StorageReadOnlyException) {
+            health.recheckSoon();
+        }
+        return e;
     }
 
     @Override

@@ -177,7 +177,7 @@ final class NasUpload implements Upload {
 
     /** Remembers the storage's first failure (worded for the client) and answers it. */
     private IOException broke(IOException e) {
-        IOException fault = StorageFaults.translate(e, part);
+        IOException fault = store.faulted(StorageFaults.translate(e, part));
         if (broken == null) {
             broken = fault;
         }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * one atomic rename on the same file system. Names starting with {@code .ferry-} are Ferry's: hidden from listings
  * and closed to clients.
  */
-public final class PendingUploads {
+final class PendingUploads {
 
     static final String RESERVED_PREFIX = ".ferry-";
     static final String PART_PREFIX = ".ferry-part-";
@@ -34,7 +34,7 @@ public final class PendingUploads {
     }
 
     /** Case-insensitively, for storage that folds case (a CIFS share). */
-    public static boolean isReserved(String name) {
+    static boolean isReserved(String name) {
         return name.regionMatches(true, 0, RESERVED_PREFIX, 0, RESERVED_PREFIX.length());
     }
 
@@ -43,7 +43,7 @@ public final class PendingUploads {
     }
 
     /** The name a client sees for a stored name: a pending upload's name maps back to its file's. */
-    public static String clientName(String name) {
+    static String clientName(String name) {
         return isPart(name) ? targetName(name) : name;
     }
 
@@ -68,7 +68,7 @@ public final class PendingUploads {
      *
      * @return how many were deleted
      */
-    public static int sweep(Path root, Instant olderThan) throws IOException {
+    static int sweep(Path root, Instant olderThan) throws IOException {
         int[] deleted = new int[1];
         if (!Files.isDirectory(root)) {
             return 0;

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import io.ferry.common.FailureKind;
+
 /**
  * Turns what the operating system says of a failed write into the storage's own refusals, worded for the client
  * ("no space left on the storage", "the storage is read-only"). The one place that reads the kernel's error text;
@@ -13,8 +15,8 @@ import java.util.Locale;
  */
 final class StorageFaults {
 
-    static final String FULL = "no space left on the storage";
-    static final String READ_ONLY = "the storage is read-only";
+    static final String FULL = FailureKind.STORAGE_FULL.words();
+    static final String READ_ONLY = FailureKind.STORAGE_READ_ONLY.words();
 
     private StorageFaults() {
     }

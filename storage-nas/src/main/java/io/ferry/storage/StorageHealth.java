@@ -49,6 +49,36 @@ public final class StorageHealth {
         this.status = new Status(true, "not probed yet", -1, Duration.ZERO, Instant.now());
     }
 
+    /** Runs a probe that a storage fault asked for, one at a time and off the caller's thread. */
+    private static final java.util.concurrent.ExecutorService RECHECKS =
+            java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "storage-recheck");
+                thread.setDaemon(true);
+                return thread;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean recheckPending =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * A write just failed for a reason of the storage itself (full, read-only): probe again now, rather than at the
+     * next interval, so readiness says so within about a second. Does not wait; a recheck already pending is enough.
+     */
+    public void recheckSoon() {
+        if (recheckPending.compareAndSet(false, true)) {
+            try {
+                RECHECKS.execute(() -> {
+                    try {
+                        probe();
+                    } finally {
+                        recheckPending.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                recheckPending.set(false);
+            }
+        }
+    }
+
     /** Runs the probe now and remembers its result. */
     public Status probe() {
         long start = System.nanoTime();
@@ -82,7 +112,9 @@ public final class StorageHealth {
             }
             free = Files.getFileStore(root).getUsableSpace();
             if (minFreeBytes > 0 && free < minFreeBytes) {
-                throw new IOException("only " + free + " bytes free on the storage (minimum " + minFreeBytes + ")");
+                throw new IOException("only " + free + " bytes free on the storage, below the minimum of "
+                        + minFreeBytes + " (ferry.storage.min-free-space): the node is not ready and refuses uploads"
+                        + " until there is more");
             }
             result = new Status(true, "ok", free, Duration.ofNanos(System.nanoTime() - start), Instant.now());
         } catch (IOException | RuntimeException e) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -69,6 +70,15 @@ public final class StorageRoot {
             throw new IllegalStateException("encryption at rest is off (ferry.storage.encryption)");
         }
         return reencryption;
+    }
+
+    /**
+     * Deletes pending uploads not touched since {@code olderThan}: uploads that were dropped and never resumed.
+     *
+     * @return how many were deleted
+     */
+    public int sweepPendingUploads(Instant olderThan) throws IOException {
+        return PendingUploads.sweep(path(), olderThan);
     }
 
     public Path path() {

@@ -490,11 +490,9 @@ interface FileStoreContract {
 
     default List<String> listed(FileStore store, String dir) throws IOException {
         List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(fs().getPath(dir))) {
+        try (DirectoryStream<Path> entries = store.list(fs().getPath(dir))) {
             for (Path entry : entries) {
-                if (store.isListed(entry)) {
-                    names.add(entry.getFileName().toString());
-                }
+                names.add(entry.getFileName().toString());
             }
         }
         return names;

@@ -17,9 +17,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import io.ferry.app.cluster.PrimaryScheduler;
 import io.ferry.transfer.route.FolderMonitorService;
 import io.ferry.transfer.route.ScheduleService;
+import io.ferry.transfer.work.PrimaryScheduler;
 
 /** Schedules (cron pulls and pushes) with their fires, and folder monitors. */
 @RestController

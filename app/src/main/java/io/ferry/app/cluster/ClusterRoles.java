@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 import io.ferry.app.config.ClusterProperties;
+import io.ferry.cluster.ClusterMessage;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryElection;
 import io.ferry.transfer.node.ServingState;
@@ -28,12 +29,6 @@ public final class ClusterRoles implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterRoles.class);
     private static final Duration INFO_TTL = Duration.ofSeconds(6);
-    static final String HANDOFF = "handoff ";
-    static final String NUDGE = "nudge ";
-    static final String DRAIN = "drain ";
-    static final String UNDRAIN = "undrain ";
-    static final String REVOKE = "revoke ";
-    static final String CLOSE_SESSION = "close-session ";
 
     /** A node's drain state. */
     public enum DrainState {
@@ -107,7 +102,7 @@ public final class ClusterRoles implements SmartLifecycle {
                 event("member-left", left, 0, "the member left the cluster (stopped, died or cut off)");
             }
         });
-        node.onMessage(this::onMessage);
+        listen();
         publisher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "ferry-cluster-info");
             thread.setDaemon(true);
@@ -120,32 +115,38 @@ public final class ClusterRoles implements SmartLifecycle {
                 properties.leaseTtl(), properties.renewInterval());
     }
 
-    private void onMessage(String message) {
-        if (message.startsWith(HANDOFF)) {
-            String target = message.substring(HANDOFF.length());
-            if (!target.equals(node.nodeId()) && election.handOff(target, "handed to " + target + " on request")) {
-                node.broadcast(NUDGE + target);
+    private void listen() {
+        node.onMessage(ClusterMessage.Handoff.class, m -> {
+            if (!m.target().equals(node.nodeId())
+                    && election.handOff(m.target(), "handed to " + m.target() + " on request")) {
+                node.broadcast(new ClusterMessage.Nudge(m.target()));
             }
-        } else if (message.startsWith(NUDGE) && message.substring(NUDGE.length()).equals(node.nodeId())) {
-            election.nudge();
-        } else if (message.startsWith(DRAIN)) {
-            String[] parts = message.substring(DRAIN.length()).split(" ");
-            if (parts[0].equals(node.nodeId())) {
-                drain(Duration.ofSeconds(Long.parseLong(parts[1])));
+        });
+        node.onMessage(ClusterMessage.Nudge.class, m -> {
+            if (m.target().equals(node.nodeId())) {
+                election.nudge();
             }
-        } else if (message.startsWith(UNDRAIN) && message.substring(UNDRAIN.length()).equals(node.nodeId())) {
-            undrain();
-        } else if (message.startsWith(CLOSE_SESSION)) {
-            String id = message.substring(CLOSE_SESSION.length());
-            sessionHosts.forEach(h -> h.closeSession(id, "closed by an administrator"));
-        } else if (message.startsWith(REVOKE)) {
-            String username = message.substring(REVOKE.length());
-            int closed = sessionHosts.stream().mapToInt(h -> h.closeAccount(username, "the account was revoked")).sum();
+        });
+        node.onMessage(ClusterMessage.Drain.class, m -> {
+            if (m.target().equals(node.nodeId())) {
+                drain(Duration.ofSeconds(m.seconds()));
+            }
+        });
+        node.onMessage(ClusterMessage.Undrain.class, m -> {
+            if (m.target().equals(node.nodeId())) {
+                undrain();
+            }
+        });
+        node.onMessage(ClusterMessage.CloseSession.class,
+                m -> sessionHosts.forEach(h -> h.closeSession(m.sessionId(), "closed by an administrator")));
+        node.onMessage(ClusterMessage.Revoke.class, m -> {
+            int closed = sessionHosts.stream().mapToInt(h -> h.closeAccount(m.username(), "the account was revoked"))
+                    .sum();
             if (closed > 0) {
-                log.info("Closed {} session(s) of {} on {}: the account was disabled or deleted", closed, username,
-                        node.nodeId());
+                log.info("Closed {} session(s) of {} on {}: the account was disabled or deleted", closed,
+                        m.username(), node.nodeId());
             }
-        }
+        });
     }
 
     /**
@@ -154,16 +155,16 @@ public final class ClusterRoles implements SmartLifecycle {
      */
     @org.springframework.transaction.event.TransactionalEventListener
     public void revoked(io.ferry.transfer.account.AccountAccessRevoked event) {
-        node.broadcast(REVOKE + event.username());
+        node.broadcast(new ClusterMessage.Revoke(event.username()));
     }
 
     /** Asks the named node to drain: no new sessions, open ones may finish within {@code timeout}. */
     public void requestDrain(String target, Duration timeout) {
-        node.broadcast(DRAIN + target + " " + Math.max(0, timeout.toSeconds()));
+        node.broadcast(new ClusterMessage.Drain(target, Math.max(0, timeout.toSeconds())));
     }
 
     public void requestUndrain(String target) {
-        node.broadcast(UNDRAIN + target);
+        node.broadcast(new ClusterMessage.Undrain(target));
     }
 
     /**
@@ -183,7 +184,7 @@ public final class ClusterRoles implements SmartLifecycle {
             node.memberNodeIds().stream().filter(id -> !id.equals(node.nodeId())).findFirst().ifPresentOrElse(
                     target -> {
                         if (election.handOff(target, "handed to " + target + ": " + node.nodeId() + " drains")) {
-                            node.broadcast(NUDGE + target);
+                            node.broadcast(new ClusterMessage.Nudge(target));
                         }
                     },
                     () -> log.warn("Node {} drains but no other member can take the primary role", node.nodeId()));
@@ -307,7 +308,7 @@ public final class ClusterRoles implements SmartLifecycle {
 
     /** Asks whichever node is primary to hand the role to {@code target}. */
     public void requestHandoff(String target) {
-        node.broadcast(HANDOFF + target);
+        node.broadcast(new ClusterMessage.Handoff(target));
     }
 
     /** What this node says about itself in the cluster view. */
@@ -351,7 +352,7 @@ public final class ClusterRoles implements SmartLifecycle {
 
     /** Asks whichever node holds the session to close it. */
     public void requestCloseSession(String id) {
-        node.broadcast(CLOSE_SESSION + id);
+        node.broadcast(new ClusterMessage.CloseSession(id));
     }
 
     private void publish() {

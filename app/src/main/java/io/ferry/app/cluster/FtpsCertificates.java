@@ -2,6 +2,7 @@ package io.ferry.app.cluster;
 
 import org.springframework.stereotype.Component;
 
+import io.ferry.cluster.ClusterMessage;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.transfer.ftp.FtpsServer;
 
@@ -18,17 +19,13 @@ public class FtpsCertificates {
     FtpsCertificates(FtpsServer ftps, ClusterNode node) {
         this.ftps = ftps;
         this.node = node;
-        node.onMessage(message -> {
-            if (FtpsServer.CERTIFICATE_REPLACED.equals(message)) {
-                ftps.reloadCertificate();
-            }
-        });
+        node.onMessage(ClusterMessage.CertificateReplaced.class, m -> ftps.reloadCertificate());
     }
 
     /** Replaces it with a PEM chain and key; answers its SHA-256 fingerprint. */
     public String replace(String chainPem, String keyPem, String password) {
         String fingerprint = ftps.replaceCertificate(chainPem, keyPem, password);
-        node.broadcast(FtpsServer.CERTIFICATE_REPLACED);
+        node.broadcast(new ClusterMessage.CertificateReplaced());
         return fingerprint;
     }
 }

@@ -16,6 +16,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import io.ferry.cluster.ClusterMessage;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.transfer.node.RuntimeSettings;
 
@@ -32,7 +33,6 @@ public final class SettingsService implements SmartLifecycle {
     }
 
     private static final Logger log = LoggerFactory.getLogger(SettingsService.class);
-    static final String CHANGED = "settings-changed";
 
     private final JdbcTemplate jdbc;
     private final RuntimeSettings settings;
@@ -93,7 +93,7 @@ public final class SettingsService implements SmartLifecycle {
     private void changed(String name, String by) {
         reload();
         log.info("Setting {} is now '{}' (changed by {})", name, settings.value(name), by);
-        node.broadcast(CHANGED);
+        node.broadcast(new ClusterMessage.SettingsChanged());
     }
 
     private SettingView view(String name) {
@@ -118,11 +118,7 @@ public final class SettingsService implements SmartLifecycle {
     @Override
     public void start() {
         reload();
-        node.onMessage(message -> {
-            if (CHANGED.equals(message)) {
-                safeReload();
-            }
-        });
+        node.onMessage(ClusterMessage.SettingsChanged.class, m -> safeReload());
         refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "ferry-settings");
             thread.setDaemon(true);

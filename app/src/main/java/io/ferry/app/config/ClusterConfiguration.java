@@ -59,10 +59,10 @@ class ClusterConfiguration {
     }
 
     @Bean
-    io.ferry.app.cluster.WorkDispatcher workDispatcher(io.ferry.transfer.route.WorkQueue queue,
+    io.ferry.transfer.work.WorkDispatcher workDispatcher(io.ferry.transfer.route.WorkQueue queue,
             io.ferry.transfer.partner.PartnerService partners, io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, io.ferry.transfer.session.Transfers transfers, ServingState serving,
-            ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters, io.ferry.app.cluster.Intake intake,
+            ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.work.Intake intake,
             io.ferry.transfer.route.TakenFiles taken) {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
                 io.ferry.transfer.route.WorkQueue::depth).description("work items queued or running, cluster-wide")
@@ -70,7 +70,7 @@ class ClusterConfiguration {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.oldest.age", queue,
                 io.ferry.transfer.route.WorkQueue::oldestAgeSeconds).baseUnit("seconds")
                 .description("age of the oldest work item not done").register(meters);
-        return new io.ferry.app.cluster.WorkDispatcher(queue, partners, accounts, storage, transfers, serving, node,
+        return new io.ferry.transfer.work.WorkDispatcher(queue, partners, accounts, storage, transfers, serving, node,
                 intake, taken);
     }
 
@@ -81,21 +81,21 @@ class ClusterConfiguration {
     }
 
     @Bean
-    io.ferry.app.cluster.Intake intake(io.ferry.transfer.account.AccountService accounts,
+    io.ferry.transfer.work.Intake intake(io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, io.ferry.transfer.session.Transfers transfers) {
-        return new io.ferry.app.cluster.Intake(accounts, storage, transfers);
+        return new io.ferry.transfer.work.Intake(accounts, storage, transfers);
     }
 
     /** Schedules and folder monitors: on the primary only. */
     @Bean
-    io.ferry.app.cluster.PrimaryScheduler primaryScheduler(io.ferry.transfer.route.ScheduleService schedules,
+    io.ferry.transfer.work.PrimaryScheduler primaryScheduler(io.ferry.transfer.route.ScheduleService schedules,
             io.ferry.transfer.route.FolderMonitorService monitors, io.ferry.transfer.route.TakenFiles taken,
-            io.ferry.app.cluster.Intake intake, io.ferry.transfer.account.AccountService accounts,
+            io.ferry.transfer.work.Intake intake, io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, PrimaryElection election,
             io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.route.WorkQueue queue,
             @org.springframework.beans.factory.annotation.Value("${ferry.work.retention:30d}")
             java.time.Duration workRetention) {
-        return new io.ferry.app.cluster.PrimaryScheduler(schedules, monitors, taken, intake, accounts, storage,
+        return new io.ferry.transfer.work.PrimaryScheduler(schedules, monitors, taken, intake, accounts, storage,
                 election, meters, queue, workRetention);
     }
 

@@ -9,6 +9,7 @@ import org.springframework.stereotype.Component;
 
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.ftp.FtpsServer;
+import io.ferry.transfer.log.TransferListener;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.route.WorkQueue;
@@ -38,7 +39,12 @@ class OperatorMetrics {
     OperatorMetrics(MeterRegistry meters, TransferLog transferLog, SftpServer sftp, FtpsServer ftps, WorkQueue queue,
             StorageRoot storage) {
         this.meters = meters;
-        transferLog.onRecorded(this::recorded);
+        transferLog.addListener(new TransferListener() {
+            @Override
+            public void recorded(TransferRecord row) {
+                OperatorMetrics.this.recorded(row);
+            }
+        });
         // the series partners' transfers make, registered at 0, so that dashboards and alerts see them from the start
         for (String protocol : new String[] {"sftp", "ftps"}) {
             for (String direction : new String[] {"upload", "download", "outbound", "inbound"}) {

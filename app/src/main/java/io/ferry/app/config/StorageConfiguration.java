@@ -15,7 +15,6 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import io.ferry.storage.PendingUploads;
 import io.ferry.storage.StorageHealth;
 import io.ferry.storage.StorageKeys;
 import io.ferry.storage.StorageRoot;
@@ -104,8 +103,7 @@ class StorageConfiguration {
 
         void sweep() {
             try {
-                int removed = PendingUploads.sweep(storage.path(),
-                        Instant.now().minus(properties.partialUploadRetention()));
+                int removed = storage.sweepPendingUploads(Instant.now().minus(properties.partialUploadRetention()));
                 if (removed > 0) {
                     log.info("Removed {} dropped upload(s) older than {}", removed,
                             properties.partialUploadRetention());

@@ -1,27 +1,23 @@
 package io.ferry.app.defender;
 
-import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.IMap;
-
 import io.ferry.cluster.ClusterNode;
+import io.ferry.cluster.SharedBans;
 import io.ferry.transfer.node.Defender;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The cluster-wide defender on Hazelcast maps: failed logins per address are counted in fixed windows (an entry per
+ * The cluster-wide defender on the cluster's shared maps ({@link SharedBans}): failed logins per address are counted in fixed windows (an entry per
  * address and window, expiring after two windows), and bans live in a map whose entries expire when the ban ends.
  * Every node and, through them, every edge sees the same counts and bans within moments; a node that dies takes
  * none with it (the maps have a backup). Allow-listed addresses are never counted or banned.
@@ -31,8 +27,7 @@ public final class ClusterDefender implements Defender {
     private static final Logger log = LoggerFactory.getLogger(ClusterDefender.class);
 
     private final DefenderProperties properties;
-    private final IMap<String, Long> failures;
-    private final IMap<String, Long> bans;
+    private final SharedBans shared;
     private final Set<String> allowList;
     private final MeterRegistry meters;
     private volatile java.util.function.IntSupplier maxFailures;
@@ -46,14 +41,13 @@ public final class ClusterDefender implements Defender {
         this.properties = properties;
         this.maxFailures = properties::maxFailures;
         this.banTime = properties::banTime;
-        this.failures = node.hazelcast().getMap("ferry.defender.failures");
-        this.bans = node.hazelcast().getMap("ferry.defender.bans");
+        this.shared = node.bans();
         this.allowList = Set.copyOf(properties.allowList());
         this.meters = meters;
         // registered now, so that dashboards and alerts see 0 rather than no series until the first failure
         meters.counter("ferry.defender.failures");
         meters.counter("ferry.defender.bans");
-        Gauge.builder("ferry.defender.banned", bans, IMap::size).description("addresses banned now")
+        Gauge.builder("ferry.defender.banned", shared, SharedBans::size).description("addresses banned now")
                 .register(meters);
     }
 
@@ -101,7 +95,7 @@ public final class ClusterDefender implements Defender {
         if (!properties.enabled() || address == null) {
             return Optional.empty();
         }
-        Long until = bans.get(address);
+        Long until = shared.bannedUntil(address);
         return until == null || until <= System.currentTimeMillis() ? Optional.empty()
                 : Optional.of(Instant.ofEpochMilli(until));
     }
@@ -113,13 +107,10 @@ public final class ClusterDefender implements Defender {
         }
         long window = properties.window().toMillis();
         String key = address + "|" + System.currentTimeMillis() / window;
-        Long count = failures.executeOnKey(key, new Increment());
-        if (count != null && count == 1) {
-            failures.setTtl(key, 2 * window, TimeUnit.MILLISECONDS);
-        }
+        long count = shared.countFailure(key, Duration.ofMillis(2 * window));
         meters.counter("ferry.defender.failures").increment();
         // at the limit or past it (a limit lowered at run time below a count already reached bans at the next one)
-        if (count != null && count >= maxFailures.getAsInt() && !bans.containsKey(address)) {
+        if (count >= maxFailures.getAsInt() && !shared.isBanned(address)) {
             ban(address, banTime.get(), count + " failed logins within " + properties.window());
         }
     }
@@ -130,14 +121,14 @@ public final class ClusterDefender implements Defender {
             return;
         }
         long until = System.currentTimeMillis() + duration.toMillis();
-        bans.put(address, until, duration.toMillis(), TimeUnit.MILLISECONDS);
+        shared.ban(address, until);
         meters.counter("ferry.defender.bans").increment();
         log.warn("Banned {} until {}: {}", address, Instant.ofEpochMilli(until), reason);
     }
 
     @Override
     public boolean unban(String address) {
-        boolean lifted = bans.remove(address) != null;
+        boolean lifted = shared.unban(address);
         if (lifted) {
             log.info("Ban on {} lifted", address);
         }
@@ -148,23 +139,11 @@ public final class ClusterDefender implements Defender {
     public Map<String, Instant> bans() {
         Map<String, Instant> now = new HashMap<>();
         long time = System.currentTimeMillis();
-        bans.forEach((address, until) -> {
+        shared.all().forEach((address, until) -> {
             if (until > time) {
                 now.put(address, Instant.ofEpochMilli(until));
             }
         });
         return now;
-    }
-
-    /** Adds one to a counter, on the member that owns it. */
-    static final class Increment implements EntryProcessor<String, Long, Long>, Serializable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public Long process(Map.Entry<String, Long> entry) {
-            long next = entry.getValue() == null ? 1 : entry.getValue() + 1;
-            entry.setValue(next);
-            return next;
-        }
     }
 }

@@ -10,14 +10,14 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
-import io.ferry.app.cluster.PrimaryScheduler;
 import io.ferry.transfer.partner.PartnerService;
-import io.ferry.transfer.route.FolderMonitorService;
 import io.ferry.transfer.route.FolderMonitorService.MonitorRequest;
-import io.ferry.transfer.route.RouteService;
+import io.ferry.transfer.route.FolderMonitorService;
 import io.ferry.transfer.route.RouteService.RouteRequest;
-import io.ferry.transfer.route.ScheduleService;
+import io.ferry.transfer.route.RouteService;
 import io.ferry.transfer.route.ScheduleService.ScheduleRequest;
+import io.ferry.transfer.route.ScheduleService;
+import io.ferry.transfer.work.PrimaryScheduler;
 
 /** What moves files without a partner asking: routes, schedules and folder monitors. */
 @Controller

@@ -20,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
-import io.ferry.storage.PendingUploads;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.session.PartnerFiles;
 
@@ -57,8 +56,7 @@ final class FerryFtpFile implements FtpFile {
 
     /** An upload in progress under this name (its size is what a resume continues from). */
     boolean isPendingUpload() {
-        return stored != null && PendingUploads.isReserved(stored.getFileName() == null ? ""
-                : stored.getFileName().toString());
+        return stored != null && account.store().isPending(stored);
     }
 
     /**
@@ -250,11 +248,9 @@ final class FerryFtpFile implements FtpFile {
         } catch (IOException e) {
             return null;
         }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(stored)) {
+        try (DirectoryStream<Path> entries = account.store().list(stored)) {
             for (Path entry : entries) {
-                if (account.store().isListed(entry)) {
-                    files.add(new FerryFtpFile(account, prefix + entry.getFileName(), entry));
-                }
+                files.add(new FerryFtpFile(account, prefix + entry.getFileName(), entry));
             }
         } catch (IOException e) {
             log.info("Listing {} failed: {}", absolute, e.getMessage());

@@ -20,9 +20,11 @@ import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.mina.filter.ssl.SslFilter;
 
+import io.ferry.common.FtpReplies;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.session.Transfer;
+import io.ferry.transfer.session.TransferFailure;
 import io.ferry.transfer.session.TransferOrigin;
 import io.ferry.transfer.session.Transfers;
 
@@ -114,7 +116,7 @@ final class FtpTransfers {
                 transfer.complete();
             } catch (IOException | RuntimeException e) {
                 failQuietly(transfer, e); // kept for a resume; its row says why
-                result = FtpReplies.of(e, "resume with REST or APPE");
+                result = replyFor(e, "resume with REST or APPE");
             }
             reply(session, result.code(), result.message());
         } finally {
@@ -162,13 +164,19 @@ final class FtpTransfers {
                 transfer.complete();
             } catch (IOException | RuntimeException e) {
                 failQuietly(transfer, e);
-                result = FtpReplies.of(e, "resume with REST");
+                result = replyFor(e, "resume with REST");
             }
             reply(session, result.code(), result.message());
         } finally {
             session.resetState();
             session.getDataConnection().closeDataConnection();
         }
+    }
+
+    /** The reply for a transfer that failed with {@code e}. */
+    private static FtpReplies replyFor(Throwable e, String resumeHint) {
+        TransferFailure why = TransferFailure.of(e);
+        return FtpReplies.of(why.kind(), why.reason(), resumeHint);
     }
 
     /** Ends a broken transfer; the client hears of its failure even when the row cannot be written. */
@@ -231,7 +239,7 @@ final class FtpTransfers {
         return true;
     }
 
-    /** A refusal before any byte moved: not allowed, missing, or what {@link FtpReplies#of} says of the storage. */
+    /** A refusal before any byte moved: not allowed, missing, or what {@link #replyFor} says of the storage. */
     private static void replyStorageError(FtpIoSession session, String name, IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException denied) {
             reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied ("
@@ -239,7 +247,7 @@ final class FtpTransfers {
         } else if (e instanceof java.nio.file.NoSuchFileException) {
             reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file or directory");
         } else {
-            FtpReplies result = FtpReplies.of(e, "try again");
+            FtpReplies result = replyFor(e, "try again");
             reply(session, result.code(), result.message());
         }
     }

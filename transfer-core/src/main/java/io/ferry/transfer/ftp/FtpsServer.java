@@ -49,8 +49,6 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final FtpsProperties properties;
     private final FtpServer server;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
-    /** The cluster message that tells every node to load the replaced certificate ({@link #reloadCertificate}). */
-    public static final String CERTIFICATE_REPLACED = "ftps-certificate-replaced";
 
     private volatile String certificateFingerprint;
     /** What the listeners' SSLContext delegates to: replaced when the cluster's certificate is. */

@@ -3,6 +3,7 @@ package io.ferry.transfer.log;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.persistence.criteria.Predicate;
 
@@ -24,28 +25,15 @@ import io.ferry.transfer.node.AfterCommit;
 public class TransferLog {
 
     private final TransferRecordRepository records;
-    private final java.util.List<java.util.function.Consumer<TransferRecord>> uploadListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<TransferListener> listeners = new CopyOnWriteArrayList<>();
 
     TransferLog(TransferRecordRepository records) {
         this.records = records;
     }
 
-    /**
-     * Runs {@code listener} for every file that arrived successfully (an upload, or a file Ferry took in itself),
-     * inside the transaction that records it: what the listener
-     * writes (the routes' work items) commits with the row, before the client hears of its upload, or not at all.
-     */
-    /** Told of every row recorded, after its transaction committed (metrics). */
-    public void onRecorded(java.util.function.Consumer<TransferRecord> listener) {
-        recordedListeners.add(listener);
-    }
-
-    private final List<java.util.function.Consumer<TransferRecord>> recordedListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    public void onUploadRecorded(java.util.function.Consumer<TransferRecord> listener) {
-        uploadListeners.add(listener);
+    /** Tells {@code listener} of arrivals (in their transaction) and of every committed row. */
+    public void addListener(TransferListener listener) {
+        listeners.add(listener);
     }
 
     /** Inserts and commits the row in its own transaction (with what the upload listeners add). */
@@ -67,12 +55,12 @@ public class TransferLog {
 
     private TransferRecord save(TransferRecord record) {
         TransferRecord saved = records.save(record);
-        if (!recordedListeners.isEmpty()) {
-            AfterCommit.run(() -> recordedListeners.forEach(l -> l.accept(saved)));
+        if (!listeners.isEmpty()) {
+            AfterCommit.run(() -> listeners.forEach(l -> l.recorded(saved)));
         }
         if ((saved.getDirection() == Direction.UPLOAD || saved.getDirection() == Direction.INBOUND)
                 && saved.getOutcome() == Outcome.SUCCESS) {
-            uploadListeners.forEach(l -> l.accept(saved));
+            listeners.forEach(l -> l.arrived(saved));
         }
         return saved;
     }

@@ -15,6 +15,9 @@ import org.springframework.stereotype.Service;
 
 import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
+import io.ferry.transfer.log.TransferListener;
+import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.log.TransferRecord;
 
 /**
  * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner, or is copied within the
@@ -52,11 +55,15 @@ public class RouteService {
     private final JdbcTemplate jdbc;
     private final WorkQueue queue;
 
-    RouteService(JdbcTemplate jdbc, WorkQueue queue, io.ferry.transfer.log.TransferLog log) {
+    RouteService(JdbcTemplate jdbc, WorkQueue queue, TransferLog log) {
         this.jdbc = jdbc;
         this.queue = queue;
-        log.onUploadRecorded(r -> uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(),
-                "copy".equals(r.getProtocol())));
+        log.addListener(new TransferListener() {
+            @Override
+            public void arrived(TransferRecord r) {
+                uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(), "copy".equals(r.getProtocol()));
+            }
+        });
     }
 
     public Route create(RouteRequest r) {

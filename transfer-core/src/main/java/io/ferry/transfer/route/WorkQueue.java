@@ -46,7 +46,7 @@ public class WorkQueue {
     private final int maxAttempts;
     private final Duration firstRetry;
     private final Duration lease;
-    private volatile Runnable onAdded = () -> { };
+    private final java.util.List<Runnable> added = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong retries = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong exhausted = new java.util.concurrent.atomic.AtomicLong();
 
@@ -73,7 +73,11 @@ public class WorkQueue {
 
     /** Told when an item was added, once it is committed (the cluster wakes its dispatchers). */
     public void onAdded(Runnable listener) {
-        this.onAdded = listener;
+        added.add(listener);
+    }
+
+    private void tellAdded() {
+        AfterCommit.run(() -> added.forEach(Runnable::run));
     }
 
     /** Queues a delivery of one upload (the transfer-log row's id), due now. */
@@ -99,7 +103,7 @@ public class WorkQueue {
                 + "updated_at) VALUES (?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
                 + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", kind, route, group, uploadId, postAction, account,
                 path, partner, remoteName, sha256, maxAttempts);
-        AfterCommit.run(onAdded); // a dispatcher woken before the commit would find nothing to claim
+        tellAdded(); // after the commit: a dispatcher woken before it would find nothing to claim
     }
 
     /**
@@ -220,7 +224,7 @@ public class WorkQueue {
         if (updated == 0) {
             throw new IllegalStateException("work item " + id + " is not failed: only failed items are resubmitted");
         }
-        AfterCommit.run(onAdded);
+        tellAdded();
         return get(id);
     }
 

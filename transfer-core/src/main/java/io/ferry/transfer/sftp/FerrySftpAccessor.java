@@ -7,7 +7,6 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
@@ -20,10 +19,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.security.Principal;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.List;
 import java.util.NavigableMap;
-import java.util.NoSuchElementException;
 import java.util.Set;
 
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
@@ -38,7 +35,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.storage.FileStore;
-import io.ferry.storage.PendingUploads;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.LiveAccount;
 import io.ferry.transfer.account.Permission;
@@ -152,8 +148,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     public DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem, DirectoryHandle dirHandle, Path dir,
             String handle, LinkOption... linkOptions) throws IOException {
         PartnerFiles.requireList(live(subsystem), clientPath(dir));
-        FileStore store = store(subsystem);
-        return new ListedOnly(Files.newDirectoryStream(dir), store);
+        return store(subsystem).list(dir);
     }
 
     /**
@@ -192,9 +187,9 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             boolean shortName) throws IOException {
         Path file = path.getFileName();
         if (file != null && name.endsWith(file.toString())
-                && !PendingUploads.clientName(file.toString()).equals(file.toString())) {
+                && !FileStore.clientName(file.toString()).equals(file.toString())) {
             name = name.substring(0, name.length() - file.toString().length())
-                    + PendingUploads.clientName(file.toString());
+                    + FileStore.clientName(file.toString());
         }
         SftpFileSystemAccessor.super.putRemoteFileName(subsystem, path, buf, name, shortName);
     }
@@ -266,7 +261,7 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     private static String clientPath(Path path) {
         String virtual = path.toAbsolutePath().normalize().toString();
         String name = path.getFileName() == null ? "" : path.getFileName().toString();
-        return virtual.substring(0, virtual.length() - name.length()) + PendingUploads.clientName(name);
+        return virtual.substring(0, virtual.length() - name.length()) + FileStore.clientName(name);
     }
 
     /** The session's account as it is now; a disabled account ends the session here. */
@@ -290,50 +285,5 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             throw new AccessDeniedException("/", null, "not authenticated");
         }
         return account;
-    }
-
-    /** A directory listing without the entries the storage keeps to itself. */
-    private static final class ListedOnly implements DirectoryStream<Path> {
-        private final DirectoryStream<Path> entries;
-        private final FileStore store;
-
-        ListedOnly(DirectoryStream<Path> entries, FileStore store) {
-            this.entries = entries;
-            this.store = store;
-        }
-
-        @Override
-        public Iterator<Path> iterator() {
-            Iterator<Path> all = entries.iterator();
-            return new Iterator<>() {
-                private Path next;
-
-                @Override
-                public boolean hasNext() {
-                    while (next == null && all.hasNext()) {
-                        Path candidate = all.next();
-                        if (store.isListed(candidate)) {
-                            next = candidate;
-                        }
-                    }
-                    return next != null;
-                }
-
-                @Override
-                public Path next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException();
-                    }
-                    Path result = next;
-                    next = null;
-                    return result;
-                }
-            };
-        }
-
-        @Override
-        public void close() throws IOException {
-            entries.close();
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.ferry.app.cluster;
+package io.ferry.transfer.work;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.cluster.ClusterMessage;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.Quota;
@@ -34,7 +35,6 @@ import io.ferry.transfer.session.Transfers;
 public final class WorkDispatcher implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkDispatcher.class);
-    private static final String WAKE = "work-queued";
     private static final int PARALLEL = 4;
 
     private final WorkQueue queue;
@@ -71,12 +71,8 @@ public final class WorkDispatcher implements SmartLifecycle {
     public void start() {
         poller = Executors.newSingleThreadScheduledExecutor(daemon("ferry-work-poller"));
         workers = Executors.newFixedThreadPool(PARALLEL, daemon("ferry-work"));
-        queue.onAdded(() -> node.broadcast(WAKE));
-        node.onMessage(message -> {
-            if (WAKE.equals(message)) {
-                wake();
-            }
-        });
+        queue.onAdded(() -> node.broadcast(new ClusterMessage.WorkQueued()));
+        node.onMessage(ClusterMessage.WorkQueued.class, m -> wake());
         poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
         // a long delivery keeps its claim: its lease is renewed at a third of its length while it runs
         long renewEvery = Math.max(1, queue.lease().toMillis() / 3);

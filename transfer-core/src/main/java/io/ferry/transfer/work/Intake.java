@@ -1,4 +1,4 @@
-package io.ferry.app.cluster;
+package io.ferry.transfer.work;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.ferry.app.cluster;
+package io.ferry.transfer.work;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -180,9 +180,9 @@ public final class PrimaryScheduler implements SmartLifecycle {
             if (!Files.isDirectory(directory)) {
                 return files;
             }
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            try (DirectoryStream<Path> entries = store.list(directory)) {
                 for (Path entry : entries) {
-                    if (store.isListed(entry) && Files.isRegularFile(entry)
+                    if (Files.isRegularFile(entry)
                             && matcher.matches(entry.getFileName())) {
                         files.add((folder.endsWith("/") ? folder : folder + "/") + entry.getFileName());
                     }

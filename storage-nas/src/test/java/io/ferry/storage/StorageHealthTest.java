@@ -1,0 +1,68 @@
+package io.ferry.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.ferry.storage.testing.SmallFileSystem;
+
+/** The health probe that readiness follows, on a real small file system (tmpfs) the test fills up. */
+class StorageHealthTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void storageThatFillsUpShouldBeReportedDownSoonAfterTheFirstRefusedWrite() throws Exception {
+        Path nas = tmp.resolve("nas");
+        try (SmallFileSystem disk = SmallFileSystem.mount(nas, 1 << 20)) {
+            StorageRoot root = new StorageRoot(nas, null, false, Duration.ofMinutes(5), "test", 0);
+            assertThat(root.health().probe().up()).isTrue();
+            FileStore store = root.open("acme", Quota.UNLIMITED);
+            try (FileSystem files = store.openFileSystem()) {
+                Upload upload = store.openUpload(store.resolve(files.getPath("/big.bin")), true, false);
+                assertThatThrownBy(() -> {
+                    ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+                    for (int i = 0; i < 64; i++) {
+                        upload.write(block.clear());
+                    }
+                }).isInstanceOf(StorageFullException.class);
+                // no interval to wait for: the refused write had the probe look again
+                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                while (root.health().status().up() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(root.health().status().up()).as(root.health().status().detail()).isFalse();
+                upload.abandon();
+            }
+            disk.resize(16 << 20);
+            assertThat(root.health().probe().up()).isTrue();
+        }
+    }
+
+    @Test
+    void storageBelowTheFreeSpaceMinimumShouldSayWhichSettingKeepsTheNodeNotReady() throws IOException {
+        Path nas = tmp.resolve("small");
+        try (SmallFileSystem disk = SmallFileSystem.mount(nas, 4 << 20)) {
+            StorageRoot root = new StorageRoot(nas, null, false, Duration.ofMinutes(5), "test", 100_000_000L);
+            StorageHealth.Status status = root.health().probe();
+            assertThat(status.up()).isFalse();
+            assertThat(status.detail()).contains("below the minimum of 100000000")
+                    .contains("ferry.storage.min-free-space");
+            assertThatThrownBy(() -> {
+                FileStore store = root.open("acme", Quota.UNLIMITED);
+                try (FileSystem files = store.openFileSystem()) {
+                    store.openUpload(files.getPath("/x"), true, false);
+                }
+            }).isInstanceOf(StorageUnavailableException.class);
+        }
+    }
+}
