@@ -12,6 +12,8 @@ import java.util.List;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
 
+import io.ferry.storage.testing.SmallFileSystem;
+
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -272,6 +274,46 @@ class RouteIT extends NodeIT {
         assertThat(loop.body()).contains("forever");
         assertThat(admin().post("/api/v1/routes", "{\"name\":\"nowhere\",\"account\":\"" + source + "\","
                 + "\"pathGlob\":\"/outbox/*\",\"copyTo\":\"nobody:/in\"}").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aCopyIntoAFullStorageShouldFailInWordsLeaveNothingAndArriveWholeOnceThereIsRoom() throws Exception {
+        String source = uniqueUser("src");
+        String target = uniqueUser("full");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(target, "target-password");
+        String route = uniqueUser("copy-full");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + route + "\",\"account\":\"" + source
+                + "\",\"pathGlob\":\"/*.bin\",\"copyTo\":\"" + target + ":/in\"}").status()).isEqualTo(201);
+        byte[] data = SftpOperationsIT.random(3_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.mount(home(target), 1 << 20)) {
+            try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+                SftpOperationsIT.write(sftp, "/big.bin", data);
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode item = itemOf(route);
+                assertThat(item).isNotNull();
+                assertThat(item.get("attempts").asInt()).isPositive();
+                assertThat(item.get("lastError").asString()).contains("no space left on the storage");
+            });
+            // nothing half arrived: no file, and no pending upload left by an intake (nobody resumes one)
+            try (var left = Files.walk(home(target))) {
+                assertThat(left.filter(Files::isRegularFile)).isEmpty();
+            }
+            JsonNode row = admin().get("/api/v1/transfers?account=" + target).json().get("items").get(0);
+            assertThat(row.get("status").asString()).isEqualTo("failed");
+            assertThat(row.get("error").asString()).contains("no space left on the storage");
+
+            disk.resize(16 << 20);
+            if (itemOf(route).get("state").asString().equals("failed")) { // its attempts ran out meanwhile
+                assertThat(admin().post("/api/v1/work-items/" + itemOf(route).get("id").asLong() + "/resubmit", "")
+                        .status()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(itemOf(route).get("state").asString()).isEqualTo("done"));
+            assertThat(SftpOperationsIT.sha256(Files.readAllBytes(home(target).resolve("in/big.bin"))))
+                    .isEqualTo(SftpOperationsIT.sha256(data));
+        }
     }
 
     @Test
