@@ -124,6 +124,29 @@ class SftpStorageIT extends NodeIT {
         }
     }
 
+    @Test
+    void uploadWhoseStorageTurnsReadOnlyMidwayShouldFailInWordsAndPublishNothing() throws Exception {
+        String user = uniqueUser("readonly");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = SftpOperationsIT.random(2_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.ext4(home(user), 64 << 20);
+                SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            CloseableHandle handle = sftp.open("/ro.bin", EnumSet.of(OpenMode.Write, OpenMode.Create,
+                    OpenMode.Truncate));
+            sftp.write(handle, 0, data, 0, 500_000);
+            disk.failReadOnly(); // the kernel turns the volume read-only under the open upload
+            assertThatThrownBy(() -> sftp.write(handle, 500_000, data, 500_000, data.length - 500_000))
+                    .isInstanceOfSatisfying(SftpException.class,
+                            e -> assertThat(e.getMessage()).contains("the storage is read-only"));
+            assertThatThrownBy(handle::close).isInstanceOfSatisfying(SftpException.class,
+                    e -> assertThat(e.getMessage()).contains("the storage is read-only"));
+            assertThat(home(user).resolve("ro.bin")).doesNotExist();
+            JsonNode failed = latestTransfer(user);
+            assertThat(failed.get("status").asString()).isEqualTo("failed");
+            assertThat(failed.get("error").asString()).contains("the storage is read-only");
+        }
+    }
+
     private JsonNode latestTransfer(String user) {
         return admin().get("/api/v1/transfers?account=" + user).json().get("items").get(0);
     }

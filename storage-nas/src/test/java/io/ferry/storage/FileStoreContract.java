@@ -90,6 +90,30 @@ interface FileStoreContract {
     }
 
     @Test
+    default void uploadWhoseStorageTurnsReadOnlyMidwayShouldNeverBePublished() throws IOException {
+        byte[] data = random(2_000_000);
+        try (SmallFileSystem disk = SmallFileSystem.ext4(home(), 64 << 20)) {
+            FileStore store = store();
+            Upload upload = store.openUpload(store.resolve(fs().getPath("/ro.bin")), true, false);
+            write(upload, data, 0, 500_000);
+            disk.failReadOnly();
+            assertThatThrownBy(() -> {
+                write(upload, data, 500_000, data.length - 500_000);
+                upload.complete();
+            }).isInstanceOf(StorageException.class).hasMessageContaining("the storage is read-only");
+            assertThatThrownBy(upload::complete).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("the storage is read-only");
+            try {
+                upload.abandon();
+            } catch (IOException readOnly) {
+                // what arrived cannot be synced any more: still nothing is published
+            }
+            assertThat(home().resolve("ro.bin")).doesNotExist();
+            assertThat(listed(store, "/")).isEmpty();
+        }
+    }
+
+    @Test
     default void readOnlyStorageShouldRefuseUploadsInWordsAndStillServeReads() throws IOException {
         byte[] data = random(10_000);
         try (SmallFileSystem disk = SmallFileSystem.mount(home(), 4 << 20)) {

@@ -9,23 +9,59 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real, small kernel file system (tmpfs) mounted over a directory for a test, so that storage faults are the
- * kernel's own: ENOSPC when it fills, EROFS when it is turned read-only. Needs the right to mount (root, as CI and
+ * A real, small kernel file system mounted over a directory for a test, so that storage faults are the kernel's own:
+ * ENOSPC when it fills, EROFS when it is turned read-only (a tmpfs remounted, or an ext4 file system that fails
+ * with uploads open on it). Needs the right to mount (root, as CI and
  * the developers' machines run); without it the test fails and says so, it never passes unexercised.
  */
 public final class SmallFileSystem implements AutoCloseable {
 
     private final Path dir;
+    /** For an ext4 image: the image file and its loop device's name ({@code loop3}); null for a tmpfs. */
+    private final Path image;
+    private final String loop;
 
-    private SmallFileSystem(Path dir) {
+    private SmallFileSystem(Path dir, Path image, String loop) {
         this.dir = dir;
+        this.image = image;
+        this.loop = loop;
     }
 
     /** Mounts a tmpfs of {@code bytes} over {@code dir} (created if missing; what it held is hidden until close). */
     public static SmallFileSystem mount(Path dir, long bytes) throws IOException {
         Files.createDirectories(dir);
         run("mount", "-t", "tmpfs", "-o", "size=" + bytes + ",mode=0755", "ferry-test", dir.toString());
-        return new SmallFileSystem(dir);
+        return new SmallFileSystem(dir, null, null);
+    }
+
+    /**
+     * Mounts a fresh ext4 file system of {@code bytes} (an image file on a loop device) over {@code dir}, set to turn
+     * read-only on an error, as a NAS volume does: {@link #failReadOnly()} then makes it refuse every write, files
+     * already open for writing included.
+     */
+    public static SmallFileSystem ext4(Path dir, long bytes) throws IOException {
+        Files.createDirectories(dir);
+        Path image = Files.createTempFile("ferry-test-ext4-", ".img");
+        try {
+            run("truncate", "-s", String.valueOf(bytes), image.toString());
+            run("mkfs.ext4", "-q", "-F", image.toString());
+            run("mount", "-o", "loop,errors=remount-ro", image.toString(), dir.toString());
+            Files.deleteIfExists(dir.resolve("lost+found")); // an account's home starts empty
+            String device = output("losetup", "-j", image.toString());
+            String loop = device.substring(0, device.indexOf(':')).replace("/dev/", "");
+            return new SmallFileSystem(dir, image, loop);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(image);
+            throw e;
+        }
+    }
+
+    /** Has the kernel find an error in the ext4 file system: it turns read-only at once (EROFS for every write). */
+    public void failReadOnly() throws IOException {
+        if (loop == null) {
+            throw new IllegalStateException("only an ext4 file system can fail this way");
+        }
+        Files.writeString(Path.of("/sys/fs/ext4", loop, "trigger_fs_error"), "ferry test: the storage fails\n");
     }
 
     /** Gives the file system a new size (growing it frees room for a resume). */
@@ -47,13 +83,25 @@ public final class SmallFileSystem implements AutoCloseable {
         return dir;
     }
 
-    /** Unmounts (lazily: a handle still open elsewhere does not keep the mount). */
+    /** Unmounts (lazily: a handle still open elsewhere does not keep the mount), and drops an ext4 image. */
     @Override
     public void close() throws IOException {
         run("umount", "-l", dir.toString());
+        if (image != null) {
+            try {
+                run("losetup", "-d", "/dev/" + loop);
+            } catch (IOException alreadyDetached) {
+                // a loop device mounted by mount(8) detaches itself once unmounted
+            }
+            Files.deleteIfExists(image);
+        }
     }
 
     private static void run(String... command) throws IOException {
+        output(command);
+    }
+
+    private static String output(String... command) throws IOException {
         List<String> line = new ArrayList<>(List.of(command));
         Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
         try {
@@ -68,7 +116,9 @@ public final class SmallFileSystem implements AutoCloseable {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (process.exitValue() != 0) {
             throw new IOException(String.join(" ", line) + " failed (" + process.exitValue() + "): " + output
-                    + " -- storage fault tests mount a small tmpfs and need to run as root");
+                    + " -- storage fault tests mount small file systems (tmpfs, ext4 on a loop device) and need to"
+                    + " run as root");
         }
+        return output;
     }
 }
