@@ -70,8 +70,10 @@ class FtpsLimitsIT extends NodeIT {
         FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0",
                 passiveAddress, true, idleTimeout, Duration.ofSeconds(1), 3, 2, 6, List.of("TLSv1.3", "TLSv1.2"),
                 List.of(), "", "", "");
-        FtpsServer server = new FtpsServer(properties, certificates, accounts, storageRoot, transferLog, "it-limits",
-                new io.ferry.transfer.node.ServingState(true));
+        FtpsServer server = new FtpsServer(properties, certificates, accounts, new io.ferry.transfer.session
+                .PartnerLogins(accounts, storageRoot, io.ferry.transfer.node.Defender.NONE,
+                        io.ferry.transfer.node.Logins.NONE), new io.ferry.transfer.session.Transfers(transferLog,
+                        "it-limits"), new io.ferry.transfer.node.ServingState(true));
         server.start();
         return server;
     }

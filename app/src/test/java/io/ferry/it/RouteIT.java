@@ -296,10 +296,13 @@ class RouteIT extends NodeIT {
                 assertThat(item.get("attempts").asInt()).isPositive();
                 assertThat(item.get("lastError").asString()).contains("no space left on the storage");
             });
-            // nothing half arrived: no file, and no pending upload left by an intake (nobody resumes one)
-            try (var left = Files.walk(home(target))) {
-                assertThat(left.filter(Files::isRegularFile)).isEmpty();
-            }
+            // nothing half arrived: no file, and no pending upload left by an intake (nobody resumes one); a retry
+            // may be taking the file in right now, so the walk is asked again until it finds the home at rest
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> {
+                try (var left = Files.walk(home(target))) {
+                    assertThat(left.filter(Files::isRegularFile)).isEmpty();
+                }
+            });
             JsonNode row = admin().get("/api/v1/transfers?account=" + target).json().get("items").get(0);
             assertThat(row.get("status").asString()).isEqualTo("failed");
             assertThat(row.get("error").asString()).contains("no space left on the storage");

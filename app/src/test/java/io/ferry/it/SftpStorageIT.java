@@ -93,6 +93,11 @@ class SftpStorageIT extends NodeIT {
     void uploadThatRunsOutOfSpaceShouldNeverBePublishedAndResumeOnceThereIsRoom() throws Exception {
         String user = uniqueUser("full");
         admin().createAccount(user, PASSWORD);
+        String archive = uniqueUser("archive");
+        admin().createAccount(archive, PASSWORD);
+        String route = uniqueUser("route");
+        assertThat(admin().post("/api/v1/routes", "{\"name\":\"" + route + "\",\"account\":\"" + user
+                + "\",\"pathGlob\":\"/*.bin\",\"copyTo\":\"" + archive + ":/in\"}").status()).isEqualTo(201);
         byte[] data = SftpOperationsIT.random(3_000_000);
         try (SmallFileSystem disk = SmallFileSystem.mount(home(user), 1 << 20);
                 SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
@@ -111,6 +116,11 @@ class SftpStorageIT extends NodeIT {
             JsonNode failed = latestTransfer(user);
             assertThat(failed.get("status").asString()).isEqualTo("failed");
             assertThat(failed.get("error").asString()).contains("no space left on the storage");
+            // the route made no work item of the half file
+            java.util.List<String> routes = new java.util.ArrayList<>();
+            admin().get("/api/v1/work-items?limit=1000").json().forEach(item -> routes.add(item.get("route")
+                    .asString()));
+            assertThat(routes).doesNotContain(route);
 
             disk.resize(16 << 20);
             long have = sftp.stat("/big.bin").getSize();

@@ -9,6 +9,11 @@ import java.util.Optional;
  */
 public sealed interface ClusterMessage {
 
+    /** The longest message Ferry sends (a verb and an id); longer text is none of Ferry's. */
+    int MAX_WIRE = 300;
+    /** The longest drain an administrator can ask for: a week. */
+    long MAX_DRAIN_SECONDS = 7 * 24 * 3600L;
+
     /** A work item was queued (and committed): dispatchers look for due items now. */
     record WorkQueued() implements ClusterMessage {
     }
@@ -85,11 +90,14 @@ public sealed interface ClusterMessage {
                 break;
         }
         int space = wire.indexOf(' ');
-        if (space <= 0 || space == wire.length() - 1) {
+        if (space <= 0 || space == wire.length() - 1 || wire.length() > MAX_WIRE) {
             return Optional.empty();
         }
         String verb = wire.substring(0, space);
         String rest = wire.substring(space + 1);
+        if (!rest.chars().allMatch(c -> c > 0x20 && c < 0x7f || c == ' ')) {
+            return Optional.empty(); // node ids, user names and session ids: printable ASCII, no control characters
+        }
         switch (verb) {
             case "handoff":
                 return Optional.of(new Handoff(rest));
@@ -108,7 +116,8 @@ public sealed interface ClusterMessage {
                 }
                 try {
                     long seconds = Long.parseLong(rest.substring(last + 1));
-                    return seconds < 0 ? Optional.empty() : Optional.of(new Drain(rest.substring(0, last), seconds));
+                    return seconds < 0 || seconds > MAX_DRAIN_SECONDS ? Optional.empty()
+                            : Optional.of(new Drain(rest.substring(0, last), seconds));
                 } catch (NumberFormatException e) {
                     return Optional.empty();
                 }

@@ -13,6 +13,8 @@ import com.hazelcast.core.HazelcastInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.LogText;
+
 /**
  * This node's Hazelcast member. With no members configured it forms a one-member cluster that never looks for
  * others (no multicast, no TCP scan); with members it joins them over TCP/IP.
@@ -32,10 +34,15 @@ public final class ClusterNode implements AutoCloseable {
 
     private final ClusterSettings settings;
     private final HazelcastInstance hazelcast;
+    private final java.util.List<java.util.function.Consumer<ClusterMessage>> handlers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong lastDropLogged = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(2));
 
     public ClusterNode(ClusterSettings settings) {
         this.settings = settings;
         this.hazelcast = Hazelcast.newHazelcastInstance(config(settings));
+        hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(received -> dispatch(received.getMessageObject()));
         log.info("Node {} joined cluster '{}' with {} member(s)", settings.nodeId(), settings.clusterName(),
                 hazelcast.getCluster().getMembers().size());
     }
@@ -111,30 +118,35 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
-     * Hears the control messages of one type. What no type of {@link ClusterMessage} reads as is dropped and
-     * logged (escaped, cut short): a member of the cluster network can send anything.
+     * Hears the control messages of one type. The topic has one listener of this node's: it reads each message once
+     * and hands it to the handlers of its type; what no type of {@link ClusterMessage} reads as is dropped and logged
+     * (escaped; at most once a minute), since a member of the cluster network can send anything.
      */
     public <T extends ClusterMessage> void onMessage(Class<T> type, java.util.function.Consumer<T> handler) {
-        hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(received -> {
-            String wire = received.getMessageObject();
-            java.util.Optional<ClusterMessage> message = ClusterMessage.decode(wire);
-            if (message.isEmpty()) {
-                log.warn("Dropped a control message that is none of Ferry's: {}", printable(wire));
-            } else if (type.isInstance(message.get())) {
-                handler.accept(type.cast(message.get()));
+        handlers.add(message -> {
+            if (type.isInstance(message)) {
+                handler.accept(type.cast(message));
             }
         });
     }
 
-    private static String printable(String text) {
-        if (text == null) {
-            return "null";
+    private void dispatch(String wire) {
+        java.util.Optional<ClusterMessage> message = ClusterMessage.decode(wire);
+        if (message.isEmpty()) {
+            long now = System.nanoTime();
+            long last = lastDropLogged.get();
+            if (now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1) && lastDropLogged.compareAndSet(last, now)) {
+                log.warn("Dropped a control message that is none of Ferry's: {}", LogText.quoted(wire));
+            }
+            return;
         }
-        String cut = text.length() > 80 ? text.substring(0, 80) + "..." : text;
-        StringBuilder out = new StringBuilder();
-        cut.codePoints().forEach(c -> out.append(c < 0x20 || c == 0x7f || !Character.isDefined(c)
-                ? String.format("\\u%04x", c) : new String(Character.toChars(c))));
-        return out.toString();
+        for (java.util.function.Consumer<ClusterMessage> handler : handlers) {
+            try {
+                handler.accept(message.get());
+            } catch (RuntimeException e) {
+                log.warn("Handling {} failed: {}", message.get(), e.toString());
+            }
+        }
     }
 
     /**

@@ -1,17 +1,15 @@
 package io.ferry.cluster;
 
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 
 /**
  * The cluster-wide failure counts and bans the defender keeps, on Hazelcast maps with a backup (a node that dies
- * takes none with it): failures counted per key in the owning member (no lost increments), each count and each ban
+ * takes none with it): failures counted per key with compare-and-set (no lost increments), each count and each ban
  * expiring by itself. Only the mechanism; what counts and when to ban is the defender's.
  */
 public final class SharedBans {
@@ -24,13 +22,23 @@ public final class SharedBans {
         this.bans = bans;
     }
 
-    /** Adds one to the count under {@code key}, which expires {@code ttl} after its first failure; the new count. */
+    /**
+     * Adds one to the count under {@code key}, kept for {@code ttl}; the new count. A compare-and-set on the map,
+     * so no class of Ferry's travels between members (nodes of two versions count together in a rolling upgrade).
+     */
     public long countFailure(String key, Duration ttl) {
-        Long count = failures.executeOnKey(key, new Increment());
-        if (count != null && count == 1) {
-            failures.setTtl(key, ttl.toMillis(), TimeUnit.MILLISECONDS);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Long current = failures.get(key);
+            if (current == null) {
+                if (failures.putIfAbsent(key, 1L, ttl.toMillis(), TimeUnit.MILLISECONDS) == null) {
+                    return 1;
+                }
+            } else if (failures.replace(key, current, current + 1)) {
+                failures.setTtl(key, ttl.toMillis(), TimeUnit.MILLISECONDS);
+                return current + 1;
+            }
         }
-        return count == null ? 0 : count;
+        return failures.getOrDefault(key, 0L); // contended for long: counted by the others
     }
 
     /** Bans {@code address} until {@code untilMillis} (epoch); the entry goes by itself then. */
@@ -63,17 +71,5 @@ public final class SharedBans {
     /** How many addresses are banned (for the gauge). */
     public int size() {
         return bans.size();
-    }
-
-    /** Adds one to a counter, on the member that owns it. */
-    static final class Increment implements EntryProcessor<String, Long, Long>, Serializable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public Long process(Map.Entry<String, Long> entry) {
-            long next = entry.getValue() == null ? 1 : entry.getValue() + 1;
-            entry.setValue(next);
-            return next;
-        }
     }
 }

@@ -26,7 +26,8 @@ class ClusterMessageTest {
     @Test
     void anythingElseShouldReadAsNothing() {
         for (String wire : new String[] {null, "", "drain", "drain node-a", "drain node-a many", "drain node-a -5",
-                "handoff", "handoff ", "reboot node-a", "work-queued now"}) {
+                "handoff", "handoff ", "reboot node-a", "work-queued now", "drain node-a 99999999999",
+                "handoff node-a\n2026-12-06 INFO forged line", "revoke " + "x".repeat(400)}) {
             assertThat(ClusterMessage.decode(wire)).as(String.valueOf(wire)).isEmpty();
         }
     }

@@ -43,6 +43,22 @@ public enum FailureKind {
         return words;
     }
 
+    /**
+     * {@link #TIMED_OUT} or {@link #CONNECTION_LOST} when a socket broke anywhere in {@code e}'s causes; null
+     * otherwise. The one place a broken connection is told from other failures, on the node and at the edge.
+     */
+    public static FailureKind ofConnection(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.SocketTimeoutException) {
+                return TIMED_OUT;
+            }
+            if (cause instanceof java.net.SocketException) {
+                return CONNECTION_LOST;
+            }
+        }
+        return null;
+    }
+
     /** The kind whose words a message carries (a node's SFTP status, relayed by an edge); {@link #OTHER} if none. */
     public static FailureKind fromWords(String message) {
         if (message != null) {

@@ -20,7 +20,8 @@ public record FtpReplies(int code, String message) {
      */
     public static FtpReplies of(FailureKind kind, String reason, String resumeHint) {
         return switch (kind) {
-            case QUOTA -> new FtpReplies(552, "Quota exceeded: " + reason);
+            case QUOTA -> new FtpReplies(552, reason.regionMatches(true, 0, kind.words(), 0, kind.words().length())
+                    ? "Q" + reason.substring(1) : "Quota exceeded: " + reason);
             case STORAGE_FULL -> new FtpReplies(552, "No space left on the storage; transfer aborted (" + resumeHint
                     + " once there is room)");
             case STORAGE_READ_ONLY -> new FtpReplies(451, "The storage is read-only; try again later (" + resumeHint

@@ -628,13 +628,9 @@ public final class EdgeFtpsServer implements SmartLifecycle {
      * read from the node's words (its SFTP status) when the node refused.
      */
     private static FtpReplies replyFor(Throwable e, String resumeHint) {
-        if (e instanceof SocketException) {
-            return FtpReplies.of(FailureKind.CONNECTION_LOST, describe(e), resumeHint);
-        }
-        if (e instanceof java.net.SocketTimeoutException) {
-            return FtpReplies.of(FailureKind.TIMED_OUT, describe(e), resumeHint);
-        }
-        return FtpReplies.of(FailureKind.fromWords(describe(e)), describe(e), resumeHint);
+        FailureKind connection = FailureKind.ofConnection(e);
+        return FtpReplies.of(connection != null ? connection : FailureKind.fromWords(describe(e)), describe(e),
+                resumeHint);
     }
 
     private static String describe(Throwable e) {

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
+import io.ferry.common.FailureKind;
+
 /**
  * An upload into {@code .ferry-part-<name>}, locked for its lifetime, published by an atomic rename when it
  * completes. Every write is counted against the account's quota before it is made, so concurrent uploads of one
@@ -64,7 +66,8 @@ final class NasUpload implements Upload {
         if (!store.reserve(length, credit)) {
             quotaBroken = true;
             abandon();
-            throw new QuotaExceededException("quota exceeded: the account may store " + store.quota().maxBytes()
+            throw new QuotaExceededException(FailureKind.QUOTA.words() + ": the account may store "
+                    + store.quota().maxBytes()
                     + " bytes; the upload was removed");
         }
         reserved += length;

@@ -14,6 +14,8 @@ import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.FailureKind;
+
 /**
  * Whether the shared storage can take files: a probe writes, syncs, reads back and deletes a small file under the
  * storage root, and checks the free space. Its last result feeds the node's readiness; while it is down, new
@@ -79,8 +81,8 @@ public final class StorageHealth {
         }
     }
 
-    /** Runs the probe now and remembers its result. */
-    public Status probe() {
+    /** Runs the probe now and remembers its result (one probe at a time: they share the probe file). */
+    public synchronized Status probe() {
         long start = System.nanoTime();
         Status result;
         long free = -1;
@@ -142,7 +144,7 @@ public final class StorageHealth {
     public void check() throws StorageUnavailableException {
         Status current = status;
         if (!current.up()) {
-            throw new StorageUnavailableException("storage unavailable: " + current.detail());
+            throw new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": " + current.detail());
         }
     }
 }

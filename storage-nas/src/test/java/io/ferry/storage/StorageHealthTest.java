@@ -36,7 +36,7 @@ class StorageHealthTest {
                     }
                 }).isInstanceOf(StorageFullException.class);
                 // no interval to wait for: the refused write had the probe look again
-                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 while (root.health().status().up() && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }

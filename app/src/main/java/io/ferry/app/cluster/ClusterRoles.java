@@ -117,7 +117,8 @@ public final class ClusterRoles implements SmartLifecycle {
 
     private void listen() {
         node.onMessage(ClusterMessage.Handoff.class, m -> {
-            if (!m.target().equals(node.nodeId())
+            // only to a member this node sees: a handoff to nobody would leave the cluster without a primary
+            if (!m.target().equals(node.nodeId()) && node.memberNodeIds().contains(m.target())
                     && election.handOff(m.target(), "handed to " + m.target() + " on request")) {
                 node.broadcast(new ClusterMessage.Nudge(m.target()));
             }
@@ -160,7 +161,8 @@ public final class ClusterRoles implements SmartLifecycle {
 
     /** Asks the named node to drain: no new sessions, open ones may finish within {@code timeout}. */
     public void requestDrain(String target, Duration timeout) {
-        node.broadcast(new ClusterMessage.Drain(target, Math.max(0, timeout.toSeconds())));
+        node.broadcast(new ClusterMessage.Drain(target, Math.min(ClusterMessage.MAX_DRAIN_SECONDS,
+                Math.max(0, timeout.toSeconds()))));
     }
 
     public void requestUndrain(String target) {

@@ -16,12 +16,13 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.ClusterSettings;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
-import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.secret.MasterKey;
 import io.ferry.transfer.ftp.FtpsProperties;
 import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.ftp.TlsCertificateStore;
+import io.ferry.transfer.session.PartnerLogins;
+import io.ferry.transfer.session.Transfers;
 import io.ferry.transfer.sftp.EdgeListener;
 import io.ferry.transfer.sftp.EdgeListenerProperties;
 import io.ferry.transfer.sftp.HostKeyStore;
@@ -74,29 +75,27 @@ class NodeConfiguration {
         return new LoginMeter(meters);
     }
 
+    /** The one login path of every door (SFTP, FTPS, edges): the cluster's defender and the login meter. */
     @Bean
-    SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.app.defender.ClusterDefender defender, io.ferry.transfer.node.RuntimeSettings settings,
-            LoginMeter logins) {
-        SftpServer server = new SftpServer(properties, hostKeys, accounts, storage, transferLog, cluster.nodeId(),
-                serving);
-        server.setDefender(defender);
-        server.setLogins(logins);
+    PartnerLogins partnerLogins(AccountService accounts, StorageRoot storage,
+            io.ferry.app.defender.ClusterDefender defender, LoginMeter logins) {
+        return new PartnerLogins(accounts, storage, defender, logins);
+    }
+
+    @Bean
+    SftpServer sftpServer(SftpProperties properties, HostKeyStore hostKeys, PartnerLogins logins, Transfers transfers,
+            ServingState serving, io.ferry.transfer.node.RuntimeSettings settings) {
+        SftpServer server = new SftpServer(properties, hostKeys, logins, transfers, serving);
         server.follow(settings); // the algorithm lists an administrator changes at run time
         return server;
     }
 
     @Bean
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, ClusterNode cluster, ServingState serving,
-            io.ferry.transfer.node.RuntimeSettings settings, io.ferry.app.defender.ClusterDefender defender,
-            LoginMeter logins) {
-        FtpsServer server = new FtpsServer(properties, certificates, accounts, storage, transferLog, cluster.nodeId(),
-                serving);
+            PartnerLogins logins, Transfers transfers, ServingState serving,
+            io.ferry.transfer.node.RuntimeSettings settings) {
+        FtpsServer server = new FtpsServer(properties, certificates, accounts, logins, transfers, serving);
         server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
-        server.setDefender(defender);
-        server.setLogins(logins);
         return server;
     }
 
@@ -111,13 +110,13 @@ class NodeConfiguration {
      */
     @Bean
     EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
-            AccountService accounts, StorageRoot storage, TransferLog transferLog, ClusterNode cluster,
-            ServingState serving, io.ferry.transfer.edge.EdgeService edges, io.ferry.transfer.edge.EdgeTickets tickets,
+            AccountService accounts, PartnerLogins logins, Transfers transfers, StorageRoot storage,
+            ClusterNode cluster, ServingState serving, io.ferry.transfer.edge.EdgeService edges,
+            io.ferry.transfer.edge.EdgeTickets tickets,
             org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
-            TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.app.defender.ClusterDefender defender,
-            LoginMeter logins) {
-        EdgeListener listener = new EdgeListener(properties, sftp, hostKeys, accounts, storage, transferLog, cluster.nodeId(), serving,
-                edges, tickets, () -> {
+            TlsCertificateStore certificates, FtpsProperties ftps) {
+        return new EdgeListener(properties, sftp, hostKeys, accounts, logins, transfers, serving, edges, tickets,
+                () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
                     return Map.of("node", cluster.nodeId(),
                             "role", r.isPrimary() ? "primary" : "standby",
@@ -125,9 +124,6 @@ class NodeConfiguration {
                             "drain", r.drainState().toString(),
                             "storage", storage.health().status().up() ? "up" : "down");
                 }, () -> tlsIdentity(certificates.load(ftps)));
-        listener.setDefender(defender);
-        listener.setLogins(logins);
-        return listener;
     }
 
     /** The cluster's FTPS certificate and key, for an edge to present (DER, base64). */

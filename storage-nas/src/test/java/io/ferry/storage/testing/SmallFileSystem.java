@@ -42,16 +42,18 @@ public final class SmallFileSystem implements AutoCloseable {
     public static SmallFileSystem ext4(Path dir, long bytes) throws IOException {
         Files.createDirectories(dir);
         Path image = Files.createTempFile("ferry-test-ext4-", ".img");
+        String device = null;
+        boolean mounted = false;
         try {
             run("truncate", "-s", String.valueOf(bytes), image.toString());
             run("mkfs.ext4", "-q", "-F", image.toString());
-            run("mount", "-o", "loop,errors=remount-ro", image.toString(), dir.toString());
+            device = output("losetup", "--find", "--show", image.toString()).trim();
+            run("mount", "-o", "errors=remount-ro", device, dir.toString());
+            mounted = true;
             Files.deleteIfExists(dir.resolve("lost+found")); // an account's home starts empty
-            String device = output("losetup", "-j", image.toString());
-            String loop = device.substring(0, device.indexOf(':')).replace("/dev/", "");
-            return new SmallFileSystem(dir, image, loop);
+            return new SmallFileSystem(dir, image, device.replace("/dev/", ""));
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(image);
+            cleanUp(dir, mounted, device, image);
             throw e;
         }
     }
@@ -86,14 +88,31 @@ public final class SmallFileSystem implements AutoCloseable {
     /** Unmounts (lazily: a handle still open elsewhere does not keep the mount), and drops an ext4 image. */
     @Override
     public void close() throws IOException {
-        run("umount", "-l", dir.toString());
-        if (image != null) {
+        cleanUp(dir, true, loop == null ? null : "/dev/" + loop, image);
+    }
+
+    /** Each step even when one before it failed; the first failure is thrown at the end. */
+    private static void cleanUp(Path dir, boolean mounted, String device, Path image) throws IOException {
+        IOException first = null;
+        if (mounted) {
             try {
-                run("losetup", "-d", "/dev/" + loop);
-            } catch (IOException alreadyDetached) {
-                // a loop device mounted by mount(8) detaches itself once unmounted
+                run("umount", "-l", dir.toString());
+            } catch (IOException e) {
+                first = e;
             }
+        }
+        if (device != null) {
+            try {
+                run("losetup", "-d", device);
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (image != null) {
             Files.deleteIfExists(image);
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

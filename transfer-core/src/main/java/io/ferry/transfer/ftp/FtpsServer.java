@@ -25,9 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
-import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
-import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.session.PartnerLogins;
@@ -62,11 +60,11 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private boolean started;
 
     public FtpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            StorageRoot storage, TransferLog transferLog, String nodeId, ServingState serving) {
+            PartnerLogins logins, Transfers transfers, ServingState serving) {
         this.properties = properties;
         this.certificates = certificates;
         this.serving = serving;
-        this.logins = new PartnerLogins(accounts, storage);
+        this.logins = logins;
         FtpServerFactory factory = new FtpServerFactory();
         if (!properties.enabled() || (!properties.explicitEnabled() && !properties.implicitEnabled())) {
             this.server = null;
@@ -94,7 +92,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
             @Override
             public org.apache.ftpserver.ftplet.FtpletResult onConnect(org.apache.ftpserver.ftplet.FtpSession session) {
                 String address = session.getClientAddress().getAddress().getHostAddress();
-                if (logins.defender().banned(address)) {
+                if (logins.bannedUntil(address).isPresent()) {
                     log.info("FTPS connection from {} refused: banned", address);
                     return org.apache.ftpserver.ftplet.FtpletResult.DISCONNECT;
                 }
@@ -103,7 +101,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         })));
         factory.setFileSystem(FerryFileSystemView.FACTORY);
         CommandFactoryFactory commands = new CommandFactoryFactory();
-        FtpCommands.all(properties, new FtpTransfers(new Transfers(transferLog, nodeId))).forEach(commands::addCommand);
+        FtpCommands.all(properties, new FtpTransfers(transfers)).forEach(commands::addCommand);
         factory.setCommandFactory(FtpCommands.noDelay(commands.createCommandFactory()));
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
@@ -207,15 +205,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         };
     }
 
-    /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
-    public void setDefender(io.ferry.transfer.node.Defender defender) {
-        logins.setDefender(defender);
-    }
 
-    /** Who is told of each login's outcome (the operators' meters). */
-    public void setLogins(io.ferry.transfer.node.Logins logins) {
-        this.logins.setLogins(logins);
-    }
 
     /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */
     public void setMaxLoginsPerAccount(java.util.function.IntSupplier limit) {

@@ -12,9 +12,9 @@ import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.LogText;
 import io.ferry.transfer.account.LiveAccount;
 import io.ferry.transfer.account.Permission;
-import io.ferry.transfer.log.LogText;
 
 /**
  * A partner's operations on names (directories, renames, deletes, listings, file times), for every protocol: the

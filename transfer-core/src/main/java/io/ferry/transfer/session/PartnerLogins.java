@@ -8,6 +8,7 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.LogText;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.Quota;
 import io.ferry.storage.StorageRoot;
@@ -15,7 +16,6 @@ import io.ferry.storage.StorageUnavailableException;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.account.LiveAccount;
-import io.ferry.transfer.log.LogText;
 import io.ferry.transfer.node.Defender;
 import io.ferry.transfer.node.Logins;
 
@@ -37,26 +37,28 @@ public final class PartnerLogins {
 
     private final AccountService accounts;
     private final StorageRoot storage;
-    private volatile Defender defender = Defender.NONE;
-    private volatile Logins logins = Logins.NONE;
+    private final Defender defender;
+    private final Logins logins;
 
-    public PartnerLogins(AccountService accounts, StorageRoot storage) {
+    /**
+     * @param defender the cluster's defender: wrong passwords are counted there, banned addresses refused
+     * @param logins   the operators' login meter
+     */
+    public PartnerLogins(AccountService accounts, StorageRoot storage, Defender defender, Logins logins) {
         this.accounts = accounts;
         this.storage = storage;
-    }
-
-    /** The cluster's defender: wrong passwords are counted there. */
-    public void setDefender(Defender defender) {
         this.defender = defender;
-    }
-
-    /** The operators' login meter. */
-    public void setLogins(Logins logins) {
         this.logins = logins;
     }
 
+    /** The defender, for what a door does with bans beyond a login (an edge's list of bans). */
     public Defender defender() {
         return defender;
+    }
+
+    /** Until when {@code address} is banned: every door refuses a banned address before anything else. */
+    public Optional<java.time.Instant> bannedUntil(String address) {
+        return defender.bannedUntil(address);
     }
 
     /**
@@ -72,7 +74,7 @@ public final class PartnerLogins {
 
         String describe() {
             return method + " over " + protocol + (via == null ? "" : " via edge " + LogText.quoted(via)) + " of "
-                    + LogText.quoted(username) + " from " + address;
+                    + LogText.quoted(username) + " from " + LogText.escaped(address);
         }
     }
 

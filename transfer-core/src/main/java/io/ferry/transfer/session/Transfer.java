@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.LogText;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.log.Direction;
-import io.ferry.transfer.log.LogText;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;

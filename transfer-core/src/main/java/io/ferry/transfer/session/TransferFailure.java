@@ -1,8 +1,6 @@
 package io.ferry.transfer.session;
 
 import java.io.IOException;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 
 import io.ferry.common.FailureKind;
 import io.ferry.storage.QuotaExceededException;
@@ -36,11 +34,9 @@ public record TransferFailure(FailureKind kind, String reason) {
         if (find(e, ClientGone.class) != null) {
             return new TransferFailure(FailureKind.OTHER, describe(find(e, ClientGone.class)));
         }
-        if (find(e, SocketTimeoutException.class) != null) {
-            return new TransferFailure(FailureKind.TIMED_OUT, describe(e));
-        }
-        if (find(e, SocketException.class) != null) {
-            return new TransferFailure(FailureKind.CONNECTION_LOST, describe(e));
+        FailureKind connection = FailureKind.ofConnection(e);
+        if (connection != null) {
+            return new TransferFailure(connection, describe(e));
         }
         return new TransferFailure(FailureKind.OTHER, describe(e));
     }

@@ -40,18 +40,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
-import io.ferry.storage.StorageRoot;
+import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeService;
 import io.ferry.transfer.edge.EdgeTickets;
-import io.ferry.transfer.log.LogText;
-import io.ferry.transfer.log.TransferLog;
-import io.ferry.transfer.node.Logins;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.node.SessionInfo;
 import io.ferry.transfer.session.PartnerLogins;
+import io.ferry.transfer.session.Transfers;
 
 /**
  * The internal listener that edge gateways connect to: SSH with the node's host key, where only registered edges
@@ -97,7 +95,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     public EdgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeyStore,
-            AccountService accounts, StorageRoot storage, TransferLog transferLog, String nodeId,
+            AccountService accounts, PartnerLogins logins, Transfers transfers,
             ServingState serving, EdgeService edges, EdgeTickets tickets, Supplier<Map<String, String>> status,
             Supplier<Map<String, String>> tlsIdentity) {
         this.properties = properties;
@@ -110,15 +108,14 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         this.hostKeys = hostKeyStore.loadOrCreate();
         // the listener's own key, never given out: the edges hold the partners' host key, and one edge that leaks
         // it must not be able to pose as a node to the others
-        this.server = SftpServer.base(sftp, properties.enabled() ? hostKeyStore.internalKeys() : hostKeys, transferLog,
-                nodeId);
+        this.server = SftpServer.base(sftp, properties.enabled() ? hostKeyStore.internalKeys() : hostKeys, transfers);
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
         // logins and requests wait on the database: more threads than cores, so a burst of logins is not queued
         // behind a few (password hashing is bounded by the accounts' own checks)
         this.workers = Executors.newFixedThreadPool(Math.max(8, Runtime.getRuntime().availableProcessors() * 4),
                 SftpServer.daemonThreads("edge-listener-"));
-        this.logins = new PartnerLogins(accounts, storage);
+        this.logins = logins;
         this.authenticator = new SftpAuthenticator(logins, workers);
         server.setPasswordAuthenticator(this::login);
         server.setPublickeyAuthenticator(null);
@@ -126,15 +123,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         server.setCommandFactory((channel, command) -> new Request(command.trim()));
     }
 
-    /** Uses the cluster's defender for the partners edges relay (their own addresses, as the edges saw them). */
-    public void setDefender(io.ferry.transfer.node.Defender defender) {
-        logins.setDefender(defender);
-    }
 
-    /** Who is told of each partner login the node decides for an edge (the operators' meters). */
-    public void setLogins(Logins logins) {
-        this.logins.setLogins(logins);
-    }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
     private boolean login(String username, String secret, ServerSession session) {
@@ -276,7 +265,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             answer.setProperty("reason", "not-serving");
             return;
         }
-        Optional<java.time.Instant> bannedUntil = logins.defender().bannedUntil(address);
+        Optional<java.time.Instant> bannedUntil = logins.bannedUntil(address);
         if (bannedUntil.isPresent()) {
             log.info("Authentication of {} from {} through edge '{}' refused: banned until {}",
                     LogText.quoted(username), address, edge, bannedUntil.get());
@@ -297,7 +286,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         if (account.isEmpty()) {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
-            logins.defender().bannedUntil(address).ifPresent(until -> {
+            logins.bannedUntil(address).ifPresent(until -> {
                 answer.setProperty("reason", "banned");
                 answer.setProperty("until", String.valueOf(until.toEpochMilli()));
             });

@@ -20,9 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
-import io.ferry.storage.StorageRoot;
-import io.ferry.transfer.account.AccountService;
-import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.session.PartnerLogins;
@@ -42,7 +39,6 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     private final ServingState serving;
     private final PartnerLogins logins;
     private final SftpAuthenticator authenticator;
-    private volatile io.ferry.transfer.node.Defender defender = io.ferry.transfer.node.Defender.NONE;
     private volatile boolean running;
 
     /** A server session whose byte counters can be read. */
@@ -89,23 +85,23 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         }
     }
 
-    public SftpServer(SftpProperties properties, HostKeyStore hostKeys, AccountService accounts, StorageRoot storage,
-            TransferLog transferLog, String nodeId, ServingState serving) {
+    public SftpServer(SftpProperties properties, HostKeyStore hostKeys, PartnerLogins logins, Transfers transfers,
+            ServingState serving) {
         this.properties = properties;
         this.serving = serving;
-        this.server = base(properties, hostKeys.loadOrCreate(), transferLog, nodeId);
+        this.server = base(properties, hostKeys.loadOrCreate(), transfers);
         server.setHost(properties.bindAddress());
         server.setPort(properties.port());
         this.authExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 daemonThreads("sftp-auth-"));
-        this.logins = new PartnerLogins(accounts, storage);
+        this.logins = logins;
         this.authenticator = new SftpAuthenticator(logins, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
         server.addSessionListener(new org.apache.sshd.common.session.SessionListener() {
             @Override
             public void sessionCreated(org.apache.sshd.common.session.Session session) {
-                refuseBanned(session, defender);
+                refuseBanned(session, logins);
             }
 
             @Override
@@ -150,21 +146,12 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         settings.onReload(apply);
     }
 
-    /** Uses the cluster's defender: banned addresses are dropped on connect, failed passwords counted. */
-    public void setDefender(io.ferry.transfer.node.Defender defender) {
-        this.defender = defender;
-        this.logins.setDefender(defender);
-    }
 
-    /** Who is told of each login's outcome (the operators' meters). */
-    public void setLogins(io.ferry.transfer.node.Logins logins) {
-        this.logins.setLogins(logins);
-    }
 
     /** Closes a new session from a banned address before anything else happens on it. */
-    static void refuseBanned(org.apache.sshd.common.session.Session session, io.ferry.transfer.node.Defender defender) {
+    static void refuseBanned(org.apache.sshd.common.session.Session session, PartnerLogins logins) {
         String address = SftpSessions.clientAddress(session);
-        defender.bannedUntil(address).ifPresent(until -> {
+        logins.bannedUntil(address).ifPresent(until -> {
             SftpSessions.withMdc(session, () -> log.info("Connection from {} refused: banned until {}", address,
                     until));
             session.close(true);
@@ -176,7 +163,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
      * the partners' listener and the edges' internal listener differ only in who may log in and how.
      */
     static ListeningSshServer base(SftpProperties properties, List<java.security.KeyPair> hostKeys,
-            TransferLog transferLog, String nodeId) {
+            Transfers transfers) {
         ListeningSshServer server = (ListeningSshServer) org.apache.sshd.server.ServerBuilder.builder()
                 .factory(ListeningSshServer::new).build();
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
@@ -190,7 +177,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         server.addSessionListener(new SftpSessions());
 
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
-                .withFileSystemAccessor(new FerrySftpAccessor(new Transfers(transferLog, nodeId)))
+                .withFileSystemAccessor(new FerrySftpAccessor(transfers))
                 .withSftpErrorStatusDataHandler(new StorageMessages())
                 .build();
         sftp.addSftpEventListener(new SftpSessionListener());

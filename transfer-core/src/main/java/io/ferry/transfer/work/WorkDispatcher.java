@@ -65,14 +65,15 @@ public final class WorkDispatcher implements SmartLifecycle {
         this.node = node;
         this.intake = intake;
         this.taken = taken;
+        // once, here: a restart of the lifecycle must not add a second listener
+        queue.onAdded(() -> node.broadcast(new ClusterMessage.WorkQueued()));
+        node.onMessage(ClusterMessage.WorkQueued.class, m -> wake());
     }
 
     @Override
     public void start() {
         poller = Executors.newSingleThreadScheduledExecutor(daemon("ferry-work-poller"));
         workers = Executors.newFixedThreadPool(PARALLEL, daemon("ferry-work"));
-        queue.onAdded(() -> node.broadcast(new ClusterMessage.WorkQueued()));
-        node.onMessage(ClusterMessage.WorkQueued.class, m -> wake());
         poller.scheduleWithFixedDelay(this::poll, 1, 500, TimeUnit.MILLISECONDS);
         // a long delivery keeps its claim: its lease is renewed at a third of its length while it runs
         long renewEvery = Math.max(1, queue.lease().toMillis() / 3);

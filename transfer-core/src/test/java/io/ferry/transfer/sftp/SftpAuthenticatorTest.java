@@ -43,8 +43,8 @@ class SftpAuthenticatorTest {
         AccountService accounts = mock(AccountService.class);
         when(accounts.authenticate("victim", victimKey.getPublic())).thenReturn(Optional.of(victim));
         when(accounts.authenticate("victim", attackerKey.getPublic())).thenReturn(Optional.empty());
-        SftpAuthenticator authenticator = new SftpAuthenticator(new PartnerLogins(accounts, new StorageRoot(storage)),
-                Runnable::run);
+        SftpAuthenticator authenticator = new SftpAuthenticator(new PartnerLogins(accounts, new StorageRoot(storage),
+                io.ferry.transfer.node.Defender.NONE, io.ferry.transfer.node.Logins.NONE), Runnable::run);
         ServerSession session = sessionWithAttributes();
 
         // the victim's public key is public: anyone can ask whether it would be accepted

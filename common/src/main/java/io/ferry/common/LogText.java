@@ -1,4 +1,4 @@
-package io.ferry.transfer.log;
+package io.ferry.common;
 
 /**
  * Text a stranger chose (a user name, a path), made safe for one log line: control and other invisible characters

@@ -1,4 +1,4 @@
-package io.ferry.transfer.log;
+package io.ferry.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
