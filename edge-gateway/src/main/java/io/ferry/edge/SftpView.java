@@ -3,9 +3,7 @@ package io.ferry.edge;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 import org.apache.ftpserver.ftplet.FileSystemView;
@@ -15,6 +13,8 @@ import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
+
+import io.ferry.common.FtpPaths;
 
 /**
  * An FTPS partner's files, seen through its SFTP session on the node: listings, directories, renames and deletes
@@ -83,21 +83,9 @@ final class SftpView implements FileSystemView {
         session.close(false);
     }
 
-    /** An absolute, normalised path: {@code .} and {@code ..} resolved, never above {@code /}. */
+    /** An absolute, normalised path: FTP's one path rule ({@link FtpPaths}). */
     String resolve(String name) {
-        String raw = name == null || name.isBlank() ? cwd : name.startsWith("/") ? name : cwd + "/" + name;
-        Deque<String> parts = new ArrayDeque<>();
-        for (String part : raw.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..")) {
-                parts.pollLast();
-            } else {
-                parts.addLast(part);
-            }
-        }
-        return "/" + String.join("/", parts);
+        return FtpPaths.absolute(cwd, name);
     }
 
     /** A path on the node, with its attributes fetched once when first asked. */

@@ -92,6 +92,9 @@ final class NasUpload implements Upload {
     /** Only the end: an upload is written in order (a resumed one from where it stopped). */
     @Override
     public SeekableByteChannel position(long newPosition) throws IOException {
+        if (broken != null) {
+            ensureWritable(); // after a failure, every request answers with it (a client's pipelined writes too)
+        }
         if (newPosition != writer.size()) {
             throw new StorageException("uploads are written sequentially: write at offset " + writer.size()
                     + ", not " + newPosition);

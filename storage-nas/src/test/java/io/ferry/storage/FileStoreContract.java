@@ -72,6 +72,9 @@ interface FileStoreContract {
             Upload upload = store.openUpload(path, true, false);
             assertThatThrownBy(() -> write(upload, data, 0, data.length))
                     .isInstanceOf(StorageFullException.class).hasMessage("no space left on the storage");
+            // a client's pipelined writes after the failed one hear the same reason, not "out of order"
+            assertThatThrownBy(() -> upload.position(upload.size() + 262_144)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("no space left on the storage");
             // the client closes its handle as if all went well: the upload must not be published
             assertThatThrownBy(upload::complete).isInstanceOf(StorageException.class)
                     .hasMessageContaining("no space left on the storage").hasMessageContaining("resume");

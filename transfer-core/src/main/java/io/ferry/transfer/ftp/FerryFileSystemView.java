@@ -5,13 +5,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileSystem;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 import org.apache.ftpserver.ftplet.FileSystemFactory;
 import org.apache.ftpserver.ftplet.FileSystemView;
 import org.apache.ftpserver.ftplet.FtpException;
 import org.apache.ftpserver.ftplet.FtpFile;
+
+import io.ferry.common.FtpPaths;
 
 /**
  * An FTP session's view of its account's files: FTP paths ({@code /} is the home) are normalised lexically here and
@@ -66,7 +66,7 @@ final class FerryFileSystemView implements FileSystemView {
 
     @Override
     public FerryFtpFile getFile(String name) {
-        return file(normalize(workingDirectory, name == null ? "" : name));
+        return file(FtpPaths.absolute(workingDirectory, name == null ? "" : name));
     }
 
     private FerryFtpFile file(String absolute) {
@@ -77,23 +77,6 @@ final class FerryFileSystemView implements FileSystemView {
             stored = null; // outside the jail or a name reserved for Ferry: refused, and shown as not existing
         }
         return new FerryFtpFile(account, absolute, stored);
-    }
-
-    /** The absolute form of {@code name} seen from {@code cwd}: no {@code .} or {@code ..}, never above the root. */
-    static String normalize(String cwd, String name) {
-        String path = name.startsWith("/") ? name : cwd + "/" + name;
-        Deque<String> parts = new ArrayDeque<>();
-        for (String part : path.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..")) {
-                parts.pollLast();
-            } else {
-                parts.addLast(part);
-            }
-        }
-        return "/" + String.join("/", parts);
     }
 
     @Override

@@ -61,6 +61,7 @@ public class PartnerService {
 
     private final JdbcTemplate jdbc;
     private final MasterKey masterKey;
+    private final PartnerConnections connections = new PartnerConnections();
 
     PartnerService(JdbcTemplate jdbc, MasterKey masterKey) {
         this.jdbc = jdbc;
@@ -349,8 +350,7 @@ public class PartnerService {
      * the work succeeded.
      */
     private <T> T withConnection(Partner partner, FolderWork<T> work) throws java.io.IOException {
-        java.util.concurrent.Semaphore permits = transfers.computeIfAbsent(poolKey(partner),
-                key -> new java.util.concurrent.Semaphore(partner.maxParallel(), true));
+        java.util.concurrent.Semaphore permits = connections.permits(partner);
         try {
             permits.acquire();
         } catch (InterruptedException e) {
@@ -365,26 +365,23 @@ public class PartnerService {
         }
     }
 
-    /** At most {@code maxParallel} transfers with a partner at once, from this node (its changed settings anew). */
-    private final Map<String, java.util.concurrent.Semaphore> transfers =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
     private <T> T connected(Partner partner, FolderWork<T> work) throws java.io.IOException {
         String[] presented = new String[1];
         for (int attempt = 0;; attempt++) {
             RemoteFolder connection = null;
             boolean reused = false;
             try {
-                connection = borrow(partner);
+                connections.evict(this::list);
+                connection = connections.borrow(partner);
                 reused = connection != null;
                 if (connection == null) {
                     connection = connect(partner, presented);
                 }
                 T result = work.run(connection);
-                giveBack(partner, connection);
+                connections.giveBack(partner, connection);
                 return result;
             } catch (Exception e) {
-                closeQuietly(connection);
+                PartnerConnections.closeQuietly(connection);
                 if (reused && attempt == 0) {
                     continue; // an idle connection the server closed meanwhile: once more on a new one
                 }
@@ -420,82 +417,6 @@ public class PartnerService {
         }
         folder.rename(temporary, remoteName);
         return sent;
-    }
-
-    /** Connections a delivery finished with, kept for the next one (at most maxParallel per partner, 60 s idle). */
-    private record Idle(RemoteFolder connection, long since) {
-    }
-
-    private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    private final Map<String, java.util.Deque<Idle>> idle = new java.util.concurrent.ConcurrentHashMap<>();
-    private volatile long lastEviction;
-
-    /** The pool of a partner as it is now: a changed partner (new host, key or secret) never reuses an old one. */
-    private static String poolKey(Partner partner) {
-        return partner.name() + "@" + partner.updatedAt();
-    }
-
-    private RemoteFolder borrow(Partner partner) {
-        evict();
-        java.util.Deque<Idle> pool = idle.get(poolKey(partner));
-        if (pool == null) {
-            return null;
-        }
-        synchronized (pool) {
-            for (Idle entry = pool.pollFirst(); entry != null; entry = pool.pollFirst()) {
-                if (entry.connection().isOpen()) {
-                    return entry.connection();
-                }
-                closeQuietly(entry.connection());
-            }
-        }
-        return null;
-    }
-
-    private void giveBack(Partner partner, RemoteFolder connection) {
-        java.util.Deque<Idle> pool = idle.computeIfAbsent(poolKey(partner), k -> new java.util.ArrayDeque<>());
-        synchronized (pool) {
-            if (pool.size() < partner.maxParallel()) {
-                pool.addFirst(new Idle(connection, System.nanoTime()));
-                return;
-            }
-        }
-        closeQuietly(connection);
-    }
-
-    /** Closes connections idle too long, and every pooled connection of a partner that changed or went away. */
-    private void evict() {
-        long now = System.nanoTime();
-        if (now - lastEviction < java.util.concurrent.TimeUnit.SECONDS.toNanos(5)) {
-            return;
-        }
-        lastEviction = now;
-        java.util.Set<String> current = new java.util.HashSet<>();
-        for (Partner p : list()) {
-            current.add(poolKey(p));
-        }
-        transfers.keySet().retainAll(current);
-        idle.forEach((key, pool) -> {
-            synchronized (pool) {
-                pool.removeIf(entry -> {
-                    boolean stale = !current.contains(key) || now - entry.since() > IDLE_NANOS;
-                    if (stale) {
-                        closeQuietly(entry.connection());
-                    }
-                    return stale;
-                });
-            }
-        });
-    }
-
-    private static void closeQuietly(RemoteFolder connection) {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (java.io.IOException | RuntimeException e) {
-                // already broken
-            }
-        }
     }
 
     /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */

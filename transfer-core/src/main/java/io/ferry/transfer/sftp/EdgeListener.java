@@ -1,6 +1,5 @@
 package io.ferry.transfer.sftp;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,11 +7,7 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.PublicKey;
-import java.util.Base64;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
-import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
-import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.auth.AsyncAuthException;
@@ -40,7 +32,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
-import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeService;
@@ -84,13 +75,11 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private final EdgeService edges;
     private final EdgeTickets tickets;
     private final ServingState serving;
-    private final Supplier<Map<String, String>> status;
-    private final Supplier<Map<String, String>> tlsIdentity;
-    private final List<KeyPair> hostKeys;
     private final SftpAuthenticator authenticator;
     private final ExecutorService workers;
     private ScheduledExecutorService sweeper;
     private final PartnerLogins logins;
+    private final EdgeRequests requests;
     private volatile boolean running;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -103,9 +92,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         this.edges = edges;
         this.tickets = tickets;
         this.serving = serving;
-        this.status = status;
-        this.tlsIdentity = tlsIdentity;
-        this.hostKeys = hostKeyStore.loadOrCreate();
+        List<KeyPair> hostKeys = hostKeyStore.loadOrCreate();
         // the listener's own key, never given out: the edges hold the partners' host key, and one edge that leaks
         // it must not be able to pose as a node to the others
         this.server = SftpServer.base(sftp, properties.enabled() ? hostKeyStore.internalKeys() : hostKeys, transfers);
@@ -121,9 +108,12 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         server.setPublickeyAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setCommandFactory((channel, command) -> new Request(command.trim()));
+        this.requests = new EdgeRequests(logins, tickets, serving, () -> {
+            Map<String, String> answer = new java.util.HashMap<>(status.get());
+            answer.put("sessions", String.valueOf(activeSessions()));
+            return answer;
+        }, tlsIdentity, hostKeys);
     }
-
-
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
     private boolean login(String username, String secret, ServerSession session) {
@@ -215,119 +205,6 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }
     }
 
-    /** Answers one request of an edge's control session. */
-    Properties answer(ServerSession session, String command, Properties request) {
-        String edge = SftpSessions.edge(session);
-        Properties answer = new Properties();
-        switch (command) {
-            case "status" -> {
-                answer.putAll(status.get());
-                answer.setProperty("serving", String.valueOf(serving.serving()));
-                answer.setProperty("sessions", String.valueOf(activeSessions()));
-            }
-            case "auth" -> authenticate(edge, request, answer);
-            case "bans" -> logins.defender().bans().forEach((address, until) -> answer.setProperty(address,
-                    String.valueOf(until.toEpochMilli())));
-            case "ban" -> {
-                String address = request.getProperty("address");
-                long seconds = Long.parseLong(request.getProperty("seconds", "900"));
-                if (address == null || seconds <= 0) {
-                    throw new IllegalArgumentException("ban needs an address and seconds > 0");
-                }
-                logins.defender().ban(address, java.time.Duration.ofSeconds(Math.min(seconds, 7 * 24 * 3600)),
-                        "banned by edge '" + edge + "': " + request.getProperty("reason", "failed logins"));
-            }
-            case "identity" -> {
-                for (int i = 0; i < hostKeys.size(); i++) {
-                    answer.setProperty("hostKey." + i, encode(hostKeys.get(i)));
-                }
-                answer.putAll(tlsIdentity.get());
-            }
-            default -> throw new IllegalArgumentException("unknown request '" + command + "'");
-        }
-        return answer;
-    }
-
-    private void authenticate(String edge, Properties request, Properties answer) {
-        String username = request.getProperty("username", "");
-        String address = request.getProperty("address", "?");
-        String password = request.getProperty("password");
-        String publicKey = request.getProperty("publicKey");
-        String method = password != null ? "password" : "publickey";
-        String protocol = "ftps".equals(request.getProperty("protocol")) ? "ftps" : "sftp";
-        // the partner's session id at the edge, taken by the file session (only an id of the edges' own form)
-        String edgeSession = request.getProperty("session");
-        if (edgeSession != null && !SftpSessions.isSessionId(edgeSession)) {
-            edgeSession = null;
-        }
-        if (!serving.serving()) {
-            answer.setProperty("ok", "false");
-            answer.setProperty("reason", "not-serving");
-            return;
-        }
-        Optional<java.time.Instant> bannedUntil = logins.bannedUntil(address);
-        if (bannedUntil.isPresent()) {
-            log.info("Authentication of {} from {} through edge '{}' refused: banned until {}",
-                    LogText.quoted(username), address, edge, bannedUntil.get());
-            answer.setProperty("ok", "false");
-            answer.setProperty("reason", "banned");
-            answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
-            return; // a ban is the defender's count, as for a partner connecting to the node itself
-        }
-        PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(protocol, method, username, address, edge);
-        Optional<Account> account;
-        if (password != null) {
-            account = logins.password(attempt, password);
-        } else if (publicKey != null) {
-            account = logins.publicKey(attempt, parseKey(publicKey));
-        } else {
-            throw new IllegalArgumentException("auth needs a password or a publicKey");
-        }
-        if (account.isEmpty()) {
-            answer.setProperty("ok", "false");
-            answer.setProperty("reason", "denied");
-            logins.bannedUntil(address).ifPresent(until -> {
-                answer.setProperty("reason", "banned");
-                answer.setProperty("until", String.valueOf(until.toEpochMilli()));
-            });
-            return;
-        }
-        if (!logins.addressAllowed(attempt, account.get())) {
-            answer.setProperty("ok", "false");
-            answer.setProperty("reason", "denied");
-            return;
-        }
-        answer.setProperty("ok", "true");
-        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, protocol, method,
-                edgeSession));
-        // the success is counted when the edge redeems the ticket: for a public key the edge asks before the
-        // partner has proved it holds the key
-    }
-
-    private static PublicKey parseKey(String line) {
-        try {
-            AuthorizedKeyEntry entry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.trim());
-            PublicKey key = entry == null ? null
-                    : entry.resolvePublicKey(null, Collections.emptyMap(), PublicKeyEntryResolver.FAILING);
-            if (key == null) {
-                throw new IllegalArgumentException("publicKey is not a public key");
-            }
-            return key;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("publicKey is not a valid OpenSSH public key: " + e.getMessage(), e);
-        }
-    }
-
-    private static String encode(KeyPair pair) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            new OpenSSHKeyPairResourceWriter().writePrivateKey(pair, "ferry", null, out);
-            return Base64.getEncoder().encodeToString(out.toByteArray());
-        } catch (IOException | GeneralSecurityException e) {
-            throw new UncheckedIOException(new IOException("Cannot encode the host key", e));
-        }
-    }
-
     /** One control request ({@code exec}): reads the request until EOF, writes the answer, exits 0 (1 on error). */
     private final class Request implements Command {
         private final String command;
@@ -376,7 +253,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
                     Properties request = new Properties();
                     request.load(new StringReader(new String(body, StandardCharsets.UTF_8)));
                     StringWriter text = new StringWriter();
-                    answer(session, command, request).store(text, null);
+                    requests.answer(session, command, request).store(text, null);
                     out.write(text.toString().getBytes(StandardCharsets.UTF_8));
                     out.flush();
                     exit.onExit(0);
