@@ -1,6 +1,7 @@
 package io.ferry.transfer.session;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 
 import io.ferry.common.FailureKind;
 import io.ferry.storage.QuotaExceededException;
@@ -64,7 +65,14 @@ public record TransferFailure(FailureKind kind, String reason) {
         }
     }
 
+    /**
+     * The cause in words a client may read: a file-system exception's reason only, never its paths (they are the
+     * NAS's local paths); any other exception's message.
+     */
     static String describe(Throwable e) {
+        if (e instanceof FileSystemException fs) {
+            return fs.getReason() != null ? fs.getReason() : e.getClass().getSimpleName();
+        }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 

@@ -44,6 +44,14 @@ class TransferFailureTest {
     }
 
     @Test
+    void aFileSystemErrorShouldNeverShowTheStoragesLocalPaths() {
+        TransferFailure failure = TransferFailure.of(new java.nio.file.FileSystemException(
+                "/srv/nas/ferry/acme/.ferry-part-x", "/srv/nas/ferry/acme/x", "Input/output error"));
+        assertThat(failure.reason()).isEqualTo("Input/output error");
+        assertThat(failure.logMessage()).doesNotContain("/srv/nas");
+    }
+
+    @Test
     void connectionsShouldBeToldFromTimeouts() {
         assertThat(TransferFailure.of(new SocketTimeoutException("Read timed out")).kind())
                 .isEqualTo(FailureKind.TIMED_OUT);
