@@ -192,7 +192,7 @@ final class NasUpload implements Upload {
 
     private void ensureWritable() throws IOException {
         if (broken != null) {
-            throw new StorageException("the upload cannot be completed: " + broken.getMessage()
+            throw new StorageException("the upload cannot be completed: " + StorageFaults.reason(broken)
                     + "; what was received is kept for a resume", broken);
         }
         if (done) {

@@ -38,9 +38,12 @@ final class StorageFaults {
         return e;
     }
 
-    private static String reason(IOException e) {
-        String reason = e instanceof FileSystemException fs ? fs.getReason() : null;
-        return reason != null ? reason : String.valueOf(e.getMessage());
+    /** What went wrong, in the kernel's words, without the paths a file-system exception names (the NAS's own). */
+    static String reason(IOException e) {
+        if (e instanceof FileSystemException fs) {
+            return fs.getReason() != null ? fs.getReason() : e.getClass().getSimpleName();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     private static boolean noSpace(Path where) {

@@ -10,6 +10,11 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,30 +57,33 @@ public final class StorageHealth {
     }
 
     /** Runs a probe that a storage fault asked for, one at a time and off the caller's thread. */
-    private static final java.util.concurrent.ExecutorService RECHECKS =
-            java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+    private static final ScheduledExecutorService RECHECKS =
+            Executors.newSingleThreadScheduledExecutor(runnable -> {
                 Thread thread = new Thread(runnable, "storage-recheck");
                 thread.setDaemon(true);
                 return thread;
             });
-    private final java.util.concurrent.atomic.AtomicBoolean recheckPending =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final Duration RECHECK_GAP = Duration.ofSeconds(1);
+    private final AtomicBoolean recheckPending =
+            new AtomicBoolean();
 
     /**
-     * A write just failed for a reason of the storage itself (full, read-only): probe again now, rather than at the
-     * next interval, so readiness says so within about a second. Does not wait; a recheck already pending is enough.
+     * A write just failed for a reason of the storage itself (full, read-only): probe again within about a second,
+     * rather than at the next interval, so readiness says so soon. Does not wait; a recheck already pending is
+     * enough, and probes stay at least a second apart (uploads failing one after the other need no probe each).
      */
     public void recheckSoon() {
         if (recheckPending.compareAndSet(false, true)) {
+            long wait = Math.max(0, RECHECK_GAP.minus(Duration.between(status.checkedAt(), Instant.now())).toMillis());
             try {
-                RECHECKS.execute(() -> {
+                RECHECKS.schedule(() -> {
                     try {
                         probe();
                     } finally {
                         recheckPending.set(false);
                     }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+                }, wait, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
                 recheckPending.set(false);
             }
         }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 
 import javax.net.ssl.SSLSession;
@@ -99,24 +98,20 @@ final class FtpTransfers {
                 return;
             }
             FtpReplies result = FtpReplies.COMPLETE;
-            UploadStream stream = new UploadStream(transfer);
             try {
-                OutputStream out = new BufferedOutputStream(stream, BUFFER);
-                try {
-                    data.transferFromClient(session.getFtpletSession(), out);
-                    out.flush();
-                } catch (IOException e) {
-                    // FtpServer flushes again while closing; the storage's first refusal is the cause that matters
-                    throw stream.failure != null ? stream.failure : e;
-                }
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(transfer), BUFFER);
+                data.transferFromClient(session.getFtpletSession(), out);
+                out.flush();
                 if (!session.isConnected() || session.isClosing()) {
                     // stream mode ends an upload by closing the data connection; a client that died closes both
                     throw new SocketException("the control connection closed with the data connection");
                 }
                 transfer.complete();
             } catch (IOException | RuntimeException e) {
-                failQuietly(transfer, e); // kept for a resume; its row says why
-                result = replyFor(e, "resume with REST or APPE");
+                // FtpServer flushes again while closing: the storage's first refusal is the cause that matters
+                Throwable why = transfer.causeOf(e);
+                failQuietly(transfer, why); // kept for a resume; its row says why
+                result = replyFor(why, "resume with REST or APPE");
             }
             reply(session, result.code(), result.message());
         } finally {
@@ -163,8 +158,9 @@ final class FtpTransfers {
                         new BufferedInputStream(Channels.newInputStream(transfer), BUFFER));
                 transfer.complete();
             } catch (IOException | RuntimeException e) {
-                failQuietly(transfer, e);
-                result = replyFor(e, "resume with REST");
+                Throwable why = transfer.causeOf(e);
+                failQuietly(transfer, why);
+                result = replyFor(why, "resume with REST");
             }
             reply(session, result.code(), result.message());
         } finally {
@@ -180,7 +176,7 @@ final class FtpTransfers {
     }
 
     /** Ends a broken transfer; the client hears of its failure even when the row cannot be written. */
-    private static void failQuietly(Transfer transfer, Exception e) {
+    private static void failQuietly(Transfer transfer, Throwable e) {
         if (!transfer.ended()) {
             try {
                 transfer.fail(e);
@@ -254,37 +250,5 @@ final class FtpTransfers {
 
     private static void reply(FtpIoSession session, int code, String message) {
         session.write(new DefaultFtpReply(code, message));
-    }
-
-    /** The upload's bytes into its transfer (counted and hashed there), remembering the storage's first refusal. */
-    private static final class UploadStream extends OutputStream {
-        private final Transfer transfer;
-        /** The storage's first refusal; nothing is written after it. */
-        private IOException failure;
-
-        UploadStream(Transfer transfer) {
-            this.transfer = transfer;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            if (failure != null) {
-                throw failure;
-            }
-            ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
-            try {
-                while (buffer.hasRemaining()) {
-                    transfer.write(buffer);
-                }
-            } catch (IOException e) {
-                failure = e;
-                throw e;
-            }
-        }
     }
 }

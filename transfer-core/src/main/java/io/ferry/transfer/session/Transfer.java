@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.common.LogText;
 import io.ferry.storage.Upload;
-import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;
@@ -48,24 +47,6 @@ public final class Transfer implements SeekableByteChannel {
         this.origin = origin;
     }
 
-    /** The path as the client (or the work item) named it, inside the account's home. */
-    public String path() {
-        return path;
-    }
-
-    public TransferOrigin origin() {
-        return origin;
-    }
-
-    public Direction direction() {
-        return tracker.direction();
-    }
-
-    /** Bytes moved so far. */
-    public long bytes() {
-        return tracker.bytes();
-    }
-
     /** The counter and hasher, for a sender that reads {@link #content()} itself (a delivery). */
     public TransferTracker tracker() {
         return tracker;
@@ -90,15 +71,29 @@ public final class Transfer implements SeekableByteChannel {
             return;
         }
         ended = true;
+        release();
+    }
+
+    /** Lets go of the storage: an upload not completed is kept, durable, for a resume; a reader is closed. */
+    private void release() {
         try {
             if (content instanceof Upload upload) {
-                upload.abandon();
+                upload.abandon(); // no-op after complete()
             } else {
                 content.close();
             }
         } catch (IOException | RuntimeException e) {
             log.warn("Closing {} failed: {}", LogText.escaped(path), TransferFailure.describe(e));
         }
+    }
+
+    /**
+     * The cause to report for a transfer that broke with {@code e}: the storage's first refusal of one of its reads
+     * or writes when there was one (what broke next, a closed data connection, is only its consequence), else
+     * {@code e}.
+     */
+    public Throwable causeOf(Throwable e) {
+        return refused != null ? refused : e;
     }
 
     /** Whether {@link #complete}, {@link #fail} or {@link #cancel} ended it. */
@@ -154,7 +149,7 @@ public final class Transfer implements SeekableByteChannel {
         }
         ended = true;
         Upload upload = content instanceof Upload u ? u : null;
-        Throwable failure = refused != null ? refused : cause;
+        Throwable failure = cause == null && refused == null ? null : causeOf(cause);
         String sha256 = null;
         try {
             if (failure == null && upload != null) {
@@ -169,15 +164,7 @@ public final class Transfer implements SeekableByteChannel {
             // what moved is moved (an upload is published by now): the row goes without its checksum
             log.warn("Cannot hash {}: {}", LogText.escaped(path), TransferFailure.describe(e));
         } finally {
-            try {
-                if (upload != null) {
-                    upload.abandon(); // no-op after complete(); keeps a broken upload resumable
-                } else {
-                    content.close();
-                }
-            } catch (IOException | RuntimeException e) {
-                log.warn("Closing {} failed: {}", LogText.escaped(path), TransferFailure.describe(e));
-            }
+            release();
         }
         TransferFailure why = failure == null ? null : TransferFailure.of(failure).as(tracker.direction());
         TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,

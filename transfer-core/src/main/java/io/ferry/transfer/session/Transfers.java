@@ -34,10 +34,6 @@ public final class Transfers {
         this.nodeId = nodeId;
     }
 
-    public String nodeId() {
-        return nodeId;
-    }
-
     /**
      * A partner's upload to {@code path} (as {@link FileStore#resolve} answered it), needing the write permission.
      *

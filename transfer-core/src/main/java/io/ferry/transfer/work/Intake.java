@@ -93,11 +93,7 @@ public final class Intake {
 
     /** The intake could not start: its failed row, and the failure to throw. */
     private IntakeFailure notOpened(String path, TransferOrigin origin, Exception e) {
-        try {
-            transfers.failedBeforeOpening(Direction.INBOUND, path, origin, e, null);
-        } catch (RuntimeException logging) {
-            e.addSuppressed(logging);
-        }
+        transfers.failedBeforeOpening(Direction.INBOUND, path, origin, e);
         return new IntakeFailure(message(e), e);
     }
 
