@@ -30,6 +30,11 @@ import io.ferry.transfer.ftp.FtpsProperties;
 import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.ftp.TlsCertificateStore;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.node.Defender;
+import io.ferry.transfer.node.Logins;
+import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.session.PartnerLogins;
+import io.ferry.transfer.session.Transfers;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -57,23 +62,24 @@ class FtpsLimitsIT extends NodeIT {
     void startServers() {
         if (limited == null) {
             limited = server(Duration.ofMinutes(1));
-            quick = server(Duration.ofSeconds(1));
+            quick = server(Duration.ofSeconds(1), "", Duration.ofSeconds(2));
         }
     }
 
-    /** Explicit FTPS only; three sessions in all, two per account; one-second data timeout; active mode on. */
+    /**
+     * Explicit FTPS only; three sessions in all, two per account; one-second data timeout; active mode on; two
+     * minutes to log in.
+     */
     private FtpsServer server(Duration idleTimeout) {
-        return server(idleTimeout, "");
+        return server(idleTimeout, "", Duration.ofMinutes(2));
     }
 
-    private FtpsServer server(Duration idleTimeout, String passiveAddress) {
+    private FtpsServer server(Duration idleTimeout, String passiveAddress, Duration authTimeout) {
         FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0",
-                passiveAddress, true, idleTimeout, Duration.ofSeconds(1), 3, 2, 6, List.of("TLSv1.3", "TLSv1.2"),
-                List.of(), "", "", "");
-        FtpsServer server = new FtpsServer(properties, certificates, accounts, new io.ferry.transfer.session
-                .PartnerLogins(accounts, storageRoot, io.ferry.transfer.node.Defender.NONE,
-                        io.ferry.transfer.node.Logins.NONE), new io.ferry.transfer.session.Transfers(transferLog,
-                        "it-limits"), new io.ferry.transfer.node.ServingState(true));
+                passiveAddress, true, idleTimeout, Duration.ofSeconds(1), authTimeout, 3, 2, 6,
+                List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "", "");
+        FtpsServer server = new FtpsServer(properties, certificates, accounts, new PartnerLogins(accounts, storageRoot,
+                Defender.NONE, Logins.NONE), new Transfers(transferLog, "it-limits"), new ServingState(true));
         server.start();
         return server;
     }
@@ -159,6 +165,22 @@ class FtpsLimitsIT extends NodeIT {
     }
 
     @Test
+    void aClientThatDoesNotLogInInTimeShouldBeDisconnectedThoughItSendsCommands() throws Exception {
+        FTPSClient client = connect(quick);
+        // a command every 300 ms keeps the connection from idling out; the login's two seconds still run out
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            try {
+                client.sendCommand("NOOP"); // 530 before a login
+                return false;
+            } catch (FTPConnectionClosedException e) {
+                return true; // commons-net's word for a 421
+            }
+        });
+        assertThat(client.getReplyCode()).isEqualTo(421);
+        assertThat(client.getReplyString()).contains("Not logged in within 2 s");
+    }
+
+    @Test
     void anIdleControlConnectionShouldBeClosed() throws Exception {
         FTPSClient client = login(quick, partner());
         long start = System.nanoTime();
@@ -201,7 +223,7 @@ class FtpsLimitsIT extends NodeIT {
     @Test
     void passiveRepliesShouldAnnounceTheConfiguredExternalAddress() throws Exception {
         // behind NAT or the edge, partners must be told the outside address, not the one the node binds
-        FtpsServer natted = server(Duration.ofMinutes(1), "192.0.2.10");
+        FtpsServer natted = server(Duration.ofMinutes(1), "192.0.2.10", Duration.ofMinutes(2));
         try {
             FTPSClient client = login(natted, partner());
             assertThat(client.pasv()).isEqualTo(227);

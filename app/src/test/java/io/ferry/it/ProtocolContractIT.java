@@ -24,7 +24,12 @@ import java.util.stream.Stream;
 import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPSClient;
 import org.apache.commons.net.util.TrustManagerUtils;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedFactory;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
 import org.apache.sshd.sftp.client.SftpClient.OpenMode;
@@ -149,6 +154,52 @@ class ProtocolContractIT extends NodeIT {
         String user = uniqueUser("contract-" + door);
         admin().createAccount(user, PASSWORD, permissions);
         return user;
+    }
+
+    /** The SSH doors: the node's listener and the edge's, by port. */
+    Stream<Door> sshDoors() {
+        return doors().filter(door -> door.name().endsWith("sftp"));
+    }
+
+    /**
+     * The partners' cipher list changed at run time (the settings API) applies to the next session at every SSH
+     * door: the edge takes it from its nodes, offers it, and goes back to the default when it is reset.
+     */
+    @ParameterizedTest
+    @MethodSource("sshDoors")
+    void aCipherListChangedAtRunTimeShouldApplyAtTheDoorFromTheNextSession(Door door) throws Exception {
+        String user = account(door.name());
+        IntSupplier port = "sftp".equals(door.name()) ? this::sftpPort : () -> edgeSftp;
+        // a default cipher (the edge follows its nodes within a status poll, so an earlier reset may still be coming)
+        await().atMost(Duration.ofSeconds(15)).until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
+        try {
+            Api.Response set = admin().put("/api/v1/settings/sftp.ciphers", "{\"value\":\"aes256-ctr\"}");
+            assertThat(set.status()).as(set.body()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(15)).until(() -> !connects(port.getAsInt(), user,
+                    BuiltinCiphers.aes128gcm));
+            assertThat(connects(port.getAsInt(), user, BuiltinCiphers.aes256ctr)).isTrue();
+        } finally {
+            assertThat(admin().delete("/api/v1/settings/sftp.ciphers").status()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
+    }
+
+    /** Whether a client that offers only {@code cipher} logs in at {@code port}. */
+    private static boolean connects(int port, String user, NamedFactory<Cipher> cipher) throws Exception {
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+        client.setCipherFactories(List.of(cipher));
+        client.start();
+        try (ClientSession session = client.connect(user, "127.0.0.1", port).verify(Duration.ofSeconds(10))
+                .getSession()) {
+            session.addPasswordIdentity(PASSWORD);
+            session.auth().verify(Duration.ofSeconds(10));
+            return true;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            client.stop();
+        }
     }
 
     @ParameterizedTest

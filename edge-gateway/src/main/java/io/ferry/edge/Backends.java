@@ -4,17 +4,26 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.common.NamedResource;
@@ -25,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.ssh.SshAlgorithms;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -49,12 +59,16 @@ public final class Backends implements SmartLifecycle {
     private volatile TlsIdentity tls;
     private int identityFailures;
     private volatile boolean running;
+    /** The status keys of the run-time SSH algorithm lists: {@code algorithms.ciphers}, and so on. */
+    static final String ALGORITHMS = "algorithms.";
+    private volatile Map<String, String> algorithms = Map.of("ciphers", "", "macs", "", "kex-algorithms", "");
+    private volatile Consumer<Map<String, String>> algorithmFollower;
 
     public Backends(EdgeProperties properties, MeterRegistry meters) {
         this.properties = properties;
         this.meters = meters;
         this.client = SshClient.setUpDefaultClient();
-        EdgeAlgorithms.apply(client, false);
+        SshAlgorithms.applyClient(client);
         List<String> pinned = properties.backendHostKeys();
         client.setServerKeyVerifier((session, address, key) -> {
             boolean known = pinned.contains(KeyUtils.getFingerPrint(key));
@@ -69,7 +83,7 @@ public final class Backends implements SmartLifecycle {
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(client, 256 * 1024);
         // the nodes send SFTP data in packets of up to this size (their own limit is the same)
         CoreModuleProperties.MAX_PACKET_SIZE.set(client, 128L * 1024);
-        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, java.time.Duration.ofSeconds(15));
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(15));
         for (String address : properties.backends()) {
             Backend backend = new Backend(address.trim(), client, properties.name(), properties.secret(),
                     properties.backendTimeout());
@@ -90,7 +104,7 @@ public final class Backends implements SmartLifecycle {
                 TimeUnit.MILLISECONDS);
         running = true;
         log.info("Edge '{}' fronts {} ({} routing)", properties.name(), properties.backends(),
-                properties.routing().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+                properties.routing().name().toLowerCase(Locale.ROOT).replace('_', '-'));
     }
 
     private void pollAll() {
@@ -125,9 +139,9 @@ public final class Backends implements SmartLifecycle {
             }
             try {
                 Properties bans = backend.request("bans", new Properties());
-                java.util.Map<String, java.time.Instant> list = new java.util.HashMap<>();
+                Map<String, Instant> list = new HashMap<>();
                 bans.stringPropertyNames().forEach(address -> list.put(address,
-                        java.time.Instant.ofEpochMilli(Long.parseLong(bans.getProperty(address)))));
+                        Instant.ofEpochMilli(Long.parseLong(bans.getProperty(address)))));
                 following.clusterBans(list);
                 return;
             } catch (IOException | RuntimeException e) {
@@ -137,7 +151,7 @@ public final class Backends implements SmartLifecycle {
     }
 
     /** Tells the cluster's defender of a ban this edge decided, so other edges and the nodes drop the address too. */
-    private void reportBan(String address, java.time.Duration duration) {
+    private void reportBan(String address, Duration duration) {
         Properties request = new Properties();
         request.setProperty("address", address);
         request.setProperty("seconds", String.valueOf(Math.max(1, duration.toSeconds())));
@@ -156,7 +170,7 @@ public final class Backends implements SmartLifecycle {
         log.warn("No node took the ban of {}: it holds at this edge only", address);
     }
 
-    private final java.util.Set<Backend> polling = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Backend> polling = ConcurrentHashMap.newKeySet();
 
     private void poll(Backend backend) {
         if (!polling.add(backend)) {
@@ -167,6 +181,7 @@ public final class Backends implements SmartLifecycle {
             long started = System.nanoTime();
             backend.poll();
             if (backend.up()) {
+                followAlgorithms(backend.status());
                 Timer.builder("ferry.edge.backend.latency").tag("backend", backend.address())
                         .description("time a node takes to answer a status request").register(meters)
                         .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -182,6 +197,38 @@ public final class Backends implements SmartLifecycle {
         } finally {
             polling.remove(backend);
         }
+    }
+
+    /**
+     * Takes the cluster's run-time SSH algorithm lists from a node's status ({@code algorithms.ciphers}, ...; blank
+     * or missing: the defaults) to whoever follows them, when they change.
+     */
+    private void followAlgorithms(Map<String, String> status) {
+        if (status.keySet().stream().noneMatch(key -> key.startsWith(ALGORITHMS))) {
+            return; // a node of an earlier version, which does not tell them
+        }
+        Map<String, String> lists = new HashMap<>();
+        for (String list : SshAlgorithms.RUNTIME) {
+            lists.put(list, status.getOrDefault(ALGORITHMS + list, ""));
+        }
+        Consumer<Map<String, String>> follower = algorithmFollower;
+        if (!lists.equals(algorithms) && follower != null) {
+            synchronized (this) {
+                if (!lists.equals(algorithms)) {
+                    algorithms = Map.copyOf(lists);
+                    follower.accept(algorithms);
+                }
+            }
+        }
+    }
+
+    /**
+     * Who applies the cluster's run-time SSH algorithm lists (by list name, blank: the default): told of the lists
+     * now and after each change a node reports.
+     */
+    synchronized void onAlgorithms(Consumer<Map<String, String>> follower) {
+        this.algorithmFollower = follower;
+        follower.accept(algorithms);
     }
 
     private synchronized void fetchIdentity(Backend backend) {
@@ -254,7 +301,7 @@ public final class Backends implements SmartLifecycle {
                     .reversed());
         } else {
             int start = Math.floorMod(cursor.getAndIncrement(), ordered.size());
-            java.util.Collections.rotate(ordered, -start); // equal loads take turns
+            Collections.rotate(ordered, -start); // equal loads take turns
             ordered.sort(Comparator.comparingInt(b -> b.relayed().get()));
         }
         return ordered;

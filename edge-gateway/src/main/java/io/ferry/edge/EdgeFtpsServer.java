@@ -4,19 +4,15 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 
 import org.apache.ftpserver.ConnectionConfigFactory;
-import org.apache.ftpserver.DataConnectionConfigurationFactory;
 import org.apache.ftpserver.FtpServer;
 import org.apache.ftpserver.FtpServerFactory;
 import org.apache.ftpserver.command.Command;
@@ -44,9 +40,6 @@ import org.apache.ftpserver.ftplet.UserManager;
 import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.ftpserver.listener.Listener;
-import org.apache.ftpserver.listener.ListenerFactory;
-import org.apache.ftpserver.ssl.ClientAuth;
-import org.apache.ftpserver.ssl.SslConfiguration;
 import org.apache.ftpserver.usermanager.UsernamePasswordAuthentication;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -59,6 +52,9 @@ import org.springframework.context.SmartLifecycle;
 
 import io.ferry.common.FailureKind;
 import io.ferry.common.FtpReplies;
+import io.ferry.common.ftp.FtpsCommands;
+import io.ferry.common.ftp.FtpsTls;
+import io.ferry.common.ftp.LoginDeadline;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,12 +73,6 @@ public final class EdgeFtpsServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(EdgeFtpsServer.class);
     private static final int BUFFER = 256 * 1024;
     private static final String ADMITTED = "ferry.edge.admitted";
-    private static final List<String> CIPHER_SUITES = List.of(
-            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -94,6 +84,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
     private volatile FtpServer server;
     private volatile boolean running;
     private Thread starter;
+    private LoginDeadline deadline;
 
     public EdgeFtpsServer(EdgeProperties properties, Backends backends, Door door, MeterRegistry meters) {
         this.properties = properties;
@@ -115,22 +106,20 @@ public final class EdgeFtpsServer implements SmartLifecycle {
     // ---- the server
 
     private FtpServer build(TlsIdentity identity) throws GeneralSecurityException {
-        SSLContext context = identity.context();
-        SslConfiguration tls = tls(context, List.of("TLSv1.3", "TLSv1.2"));
-        // data connections prefer TLS 1.2 and resume the control connection's session (see the nodes' FtpsServer)
-        SslConfiguration dataTls = tls(context, List.of("TLSv1.2"));
+        FtpsTls tls = new FtpsTls(identity.context(), FtpsTls.DEFAULT_PROTOCOLS, List.of());
         FtpServerFactory factory = new FtpServerFactory();
         factory.setUserManager(new Users());
         factory.setFileSystem(user -> ((EdgeUser) user).view());
         CommandFactoryFactory commands = new CommandFactoryFactory();
-        commands.addCommand("USER", loginNeedsTls(new USER()));
-        commands.addCommand("PASS", loginNeedsTls(new PASS()));
-        commands.addCommand("LIST", dataNeedsProtection(new LIST()));
-        commands.addCommand("NLST", dataNeedsProtection(new NLST()));
-        commands.addCommand("MLSD", dataNeedsProtection(new MLSD()));
-        commands.addCommand("STOR", dataNeedsProtection((s, c, r) -> upload(s, r, false)));
-        commands.addCommand("APPE", dataNeedsProtection((s, c, r) -> upload(s, r, true)));
-        commands.addCommand("RETR", dataNeedsProtection((s, c, r) -> download(s, r)));
+        // the edge never allows plain FTP and always requires protected data connections
+        commands.addCommand("USER", FtpsCommands.loginNeedsTls(false, new USER()));
+        commands.addCommand("PASS", FtpsCommands.loginNeedsTls(false, new PASS()));
+        commands.addCommand("LIST", FtpsCommands.dataNeedsProtection(true, new LIST()));
+        commands.addCommand("NLST", FtpsCommands.dataNeedsProtection(true, new NLST()));
+        commands.addCommand("MLSD", FtpsCommands.dataNeedsProtection(true, new MLSD()));
+        commands.addCommand("STOR", FtpsCommands.dataNeedsProtection(true, (s, c, r) -> upload(s, r, false)));
+        commands.addCommand("APPE", FtpsCommands.dataNeedsProtection(true, (s, c, r) -> upload(s, r, true)));
+        commands.addCommand("RETR", FtpsCommands.dataNeedsProtection(true, (s, c, r) -> download(s, r)));
         // REIN forgets the login without closing the file session FtpServer had it open: close it first
         commands.addCommand("REIN", (s, c, r) -> {
             if (s.getFileSystemView() != null) {
@@ -138,9 +127,8 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             }
             new REIN().execute(s, c, r);
         });
-        commands.addCommand("STOU", (s, c, r) -> reply(s, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
-                "STOU is not supported: name the file with STOR"));
-        factory.setCommandFactory(loginInTime(commands.createCommandFactory()));
+        commands.addCommand("STOU", FtpsCommands.stouRefused());
+        factory.setCommandFactory(FtpsCommands.noDelay(commands.createCommandFactory()));
         factory.setFtplets(new java.util.HashMap<>(Map.of("door", new DoorFtplet()))); // FtpServer clears it on stop
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
@@ -152,120 +140,21 @@ public final class EdgeFtpsServer implements SmartLifecycle {
 
         EdgeProperties.Ftps ftps = properties.ftps();
         if (ftps.explicitEnabled()) {
-            listeners.put("explicit", listener(tls, dataTls, ftps.explicitPort(), false));
+            listeners.put("explicit", tls.listener(listener(ftps.explicitPort(), false)));
         }
         if (ftps.implicitEnabled()) {
-            listeners.put("implicit", listener(tls, dataTls, ftps.implicitPort(), true));
+            listeners.put("implicit", tls.listener(listener(ftps.implicitPort(), true)));
         }
         factory.setListeners(listeners);
         return factory.createServer();
     }
 
-    private Listener listener(SslConfiguration tls, SslConfiguration dataTls, int port, boolean implicit) {
+    /** The edge's listener: passive data on its own ports, never active (it never connects out to a partner). */
+    private FtpsTls.ListenerSettings listener(int port, boolean implicit) {
         EdgeProperties.Ftps ftps = properties.ftps();
-        DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
-        data.setPassivePorts(ftps.passivePorts());
-        if (!ftps.passiveAddress().isBlank()) {
-            data.setPassiveExternalAddress(ftps.passiveAddress());
-        }
-        data.setActiveEnabled(false); // the edge never connects out to a partner
-        data.setPassiveIpCheck(true); // the data connection must come from the client's address
-        data.setIdleTime((int) Math.max(1, properties.limits().idleTimeout().toSeconds()));
-        data.setSslConfiguration(dataTls);
-        data.setImplicitSsl(implicit);
-        ListenerFactory listener = new ListenerFactory();
-        listener.setServerAddress(ftps.bindAddress());
-        listener.setPort(port);
-        listener.setSslConfiguration(tls);
-        listener.setImplicitSsl(implicit);
-        listener.setIdleTimeout((int) Math.max(0, properties.limits().idleTimeout().toSeconds()));
-        listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
-        return listener.createListener();
-    }
-
-    private static SslConfiguration tls(SSLContext context, List<String> protocols) {
-        Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
-        String[] suites = CIPHER_SUITES.stream().filter(supported::contains).toArray(String[]::new);
-        String[] enabled = protocols.toArray(String[]::new);
-        return new SslConfiguration() {
-            @Override
-            public SSLSocketFactory getSocketFactory() {
-                return context.getSocketFactory();
-            }
-
-            @Override
-            public SSLContext getSSLContext() {
-                return context;
-            }
-
-            @Override
-            public SSLContext getSSLContext(String protocol) {
-                return context;
-            }
-
-            @Override
-            public String[] getEnabledCipherSuites() {
-                return suites.clone();
-            }
-
-            @Override
-            public String getEnabledProtocol() {
-                return enabled[0];
-            }
-
-            @Override
-            public String[] getEnabledProtocols() {
-                return enabled.clone();
-            }
-
-            @Override
-            public ClientAuth getClientAuth() {
-                return ClientAuth.NONE;
-            }
-        };
-    }
-
-    /**
-     * Every command, refused with {@code 421} and the connection closed once a client that has not logged in has
-     * been connected for longer than {@code auth-timeout}: a client cannot hold a connection by sending commands
-     * without ever logging in (an idle one is closed by the idle timeout).
-     */
-    private org.apache.ftpserver.command.CommandFactory loginInTime(
-            org.apache.ftpserver.command.CommandFactory commands) {
-        long limit = properties.limits().authTimeout().toMillis();
-        return name -> {
-            Command command = commands.getCommand(name);
-            return command == null ? null : (session, context, request) -> {
-                if (!session.isLoggedIn() && System.currentTimeMillis() - session.getCreationTime() > limit) {
-                    session.write(new DefaultFtpReply(FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
-                            "Not logged in within " + properties.limits().authTimeout().toSeconds() + " s"));
-                    session.closeOnFlush();
-                    return;
-                }
-                command.execute(session, context, request);
-            };
-        };
-    }
-
-    private static Command loginNeedsTls(Command command) {
-        return (session, context, request) -> {
-            if (!session.isSecure()) {
-                reply(session, FtpReply.REPLY_530_NOT_LOGGED_IN, "This server requires TLS: send AUTH TLS first");
-                return;
-            }
-            command.execute(session, context, request);
-        };
-    }
-
-    private static Command dataNeedsProtection(Command command) {
-        return (session, context, request) -> {
-            if (!session.getDataConnection().isSecure()) {
-                session.resetState();
-                reply(session, 521, "Data connections must be protected: send PBSZ 0 and PROT P first");
-                return;
-            }
-            command.execute(session, context, request);
-        };
+        Duration idle = properties.limits().idleTimeout();
+        return new FtpsTls.ListenerSettings(ftps.bindAddress(), port, implicit, ftps.passivePorts(),
+                ftps.passiveAddress(), false, idle, idle);
     }
 
     /** The door's limits and bans, before any login. */
@@ -679,6 +568,8 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                     if (running) {
                         built.start();
                         server = built;
+                        deadline = new LoginDeadline(properties.limits().authTimeout(), listeners::values,
+                                "edge-ftps-login-deadline");
                         List<String> ports = new ArrayList<>();
                         listeners.forEach((kind, l) -> ports.add(kind + " " + l.getPort()));
                         log.info("FTPS listening on {} ({}), passive data ports {}", properties.ftps().bindAddress(),
@@ -706,6 +597,9 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         running = false;
         if (starter != null) {
             starter.interrupt();
+        }
+        if (deadline != null) {
+            deadline.close();
         }
         if (server != null) {
             server.stop();

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.PublicKey;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
@@ -45,6 +46,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.LogText;
+import io.ferry.common.ssh.SshAlgorithms;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -82,6 +85,29 @@ public final class EdgeSftpServer implements SmartLifecycle {
     private final Counter downloaded;
     private volatile boolean running;
     private Thread starter;
+    /** Where the cluster's run-time algorithm lists come from, as errors name them. */
+    private static final String RUNTIME_SETTING = "the cluster's run-time setting sftp.";
+
+    /**
+     * Offers partners the cluster's run-time SSH algorithm lists (blank: the defaults), from their next session on;
+     * lists this edge's JVM cannot provide leave the offer as it was.
+     */
+    private void offer(Map<String, String> runtime) {
+        try {
+            SshAlgorithms.applyServer(SshAlgorithms.Lists.DEFAULTS.with(runtime), server, RUNTIME_SETTING);
+            log.info("SSH algorithms offered to partners: ciphers {}, MACs {}, key exchanges {}",
+                    LogText.quoted(shown(runtime, "ciphers")), LogText.quoted(shown(runtime, "macs")),
+                    LogText.quoted(shown(runtime, "kex-algorithms")));
+        } catch (IllegalArgumentException e) {
+            log.warn("The cluster's SSH algorithm lists are not taken, the edge keeps its offer: {}",
+                    LogText.escaped(e.getMessage()));
+        }
+    }
+
+    private static String shown(Map<String, String> runtime, String list) {
+        String value = runtime.getOrDefault(list, "");
+        return value.isBlank() ? "default" : value;
+    }
 
     public EdgeSftpServer(EdgeProperties properties, Backends backends, Door door, MeterRegistry meters) {
         this.properties = properties;
@@ -96,7 +122,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
         server = SshServer.setUpDefaultServer();
         server.setHost(properties.sftp().bindAddress());
         server.setPort(properties.sftp().port());
-        EdgeAlgorithms.apply(server, true);
+        SshAlgorithms.applyServer(SshAlgorithms.Lists.DEFAULTS, server, RUNTIME_SETTING);
+        backends.onAlgorithms(this::offer);
         server.setPasswordAuthenticator(this::password);
         server.setPublickeyAuthenticator(this::publicKey);
         server.setKeyboardInteractiveAuthenticator(null);

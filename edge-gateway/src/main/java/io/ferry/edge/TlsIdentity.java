@@ -1,6 +1,7 @@
 package io.ferry.edge;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -14,8 +15,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+
+import io.ferry.common.ftp.FtpsTls;
 
 /** The cluster's FTPS certificate chain and key, as a node's {@code identity} answer carries them; memory only. */
 record TlsIdentity(PrivateKey key, List<X509Certificate> chain) {
@@ -45,12 +47,8 @@ record TlsIdentity(PrivateKey key, List<X509Certificate> chain) {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry("ferry", key, password, chain.toArray(Certificate[]::new));
-            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(store, password);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keys.getKeyManagers(), null, null);
-            return context;
-        } catch (java.io.IOException e) {
+            return FtpsTls.context(store, password);
+        } catch (IOException e) {
             throw new GeneralSecurityException(e);
         }
     }

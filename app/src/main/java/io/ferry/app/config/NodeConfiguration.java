@@ -106,7 +106,8 @@ class NodeConfiguration {
 
     /**
      * The internal listener for edge gateways. What it tells an edge about this node: whether it serves partners (the
-     * edge routes only to nodes that do), its role, mode, drain state and storage health.
+     * edge routes only to nodes that do), its role, mode, drain state and storage health, and the cluster's run-time
+     * SSH algorithm lists.
      */
     @Bean
     EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
@@ -114,15 +115,19 @@ class NodeConfiguration {
             ClusterNode cluster, ServingState serving, io.ferry.transfer.edge.EdgeService edges,
             io.ferry.transfer.edge.EdgeTickets tickets,
             org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
-            TlsCertificateStore certificates, FtpsProperties ftps) {
+            TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.transfer.node.RuntimeSettings settings) {
         return new EdgeListener(properties, sftp, hostKeys, accounts, logins, transfers, serving, edges, tickets,
                 () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
-                    return Map.of("node", cluster.nodeId(),
+                    Map<String, String> status = new java.util.HashMap<>(Map.of("node", cluster.nodeId(),
                             "role", r.isPrimary() ? "primary" : "standby",
                             "mode", r.mode().toString(),
                             "drain", r.drainState().toString(),
-                            "storage", storage.health().status().up() ? "up" : "down");
+                            "storage", storage.health().status().up() ? "up" : "down"));
+                    // the partners' SSH algorithm lists changed at run time, for the edges to offer too
+                    SftpServer.runtimeAlgorithms(settings).forEach((list, value) -> status.put("algorithms." + list,
+                            value));
+                    return status;
                 }, () -> tlsIdentity(certificates.load(ftps)));
     }
 

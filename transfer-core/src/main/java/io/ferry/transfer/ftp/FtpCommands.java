@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.apache.ftpserver.command.Command;
-import org.apache.ftpserver.command.CommandFactory;
 import org.apache.ftpserver.command.impl.EPRT;
 import org.apache.ftpserver.command.impl.LIST;
 import org.apache.ftpserver.command.impl.MLSD;
@@ -22,11 +21,12 @@ import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.impl.FtpIoSession;
 
+import io.ferry.common.ftp.FtpsCommands;
 
 /**
- * The commands Ferry adds to or changes in Apache FtpServer: its own transfers ({@link FtpTransfers}), the TLS policy
- * (no login before {@code AUTH TLS} unless plain FTP is allowed; no data connection without {@code PROT P} once the
- * control connection is protected, RFC 4217), {@code HASH} and {@code XSHA256} (SHA-256 of a file,
+ * The commands Ferry adds to or changes in Apache FtpServer on a node: its own transfers ({@link FtpTransfers}), the
+ * TLS policy the edge keeps too ({@link FtpsCommands}: no login before {@code AUTH TLS} unless plain FTP is allowed;
+ * no data connection without {@code PROT P} once the control connection is protected, RFC 4217), {@code HASH} and {@code XSHA256} (SHA-256 of a file,
  * draft-bryan-ftpext-hash), and a {@code FEAT} that lists what is really there.
  */
 final class FtpCommands {
@@ -36,46 +36,23 @@ final class FtpCommands {
 
     static Map<String, Command> all(FtpsProperties properties, FtpTransfers transfers) {
         Map<String, Command> commands = new TreeMap<>();
-        commands.put("USER", loginNeedsTls(properties, new USER()));
-        commands.put("PASS", loginNeedsTls(properties, new PASS()));
-        commands.put("LIST", dataNeedsProtection(properties, new LIST()));
-        commands.put("NLST", dataNeedsProtection(properties, new NLST()));
-        commands.put("MLSD", dataNeedsProtection(properties, new MLSD()));
-        commands.put("STOR", dataNeedsProtection(properties, transfers.stor()));
-        commands.put("APPE", dataNeedsProtection(properties, transfers.appe()));
-        commands.put("RETR", dataNeedsProtection(properties, transfers.retr()));
+        commands.put("USER", FtpsCommands.loginNeedsTls(properties.allowPlain(), new USER()));
+        commands.put("PASS", FtpsCommands.loginNeedsTls(properties.allowPlain(), new PASS()));
+        commands.put("LIST", protectedData(properties, new LIST()));
+        commands.put("NLST", protectedData(properties, new NLST()));
+        commands.put("MLSD", protectedData(properties, new MLSD()));
+        commands.put("STOR", protectedData(properties, transfers.stor()));
+        commands.put("APPE", protectedData(properties, transfers.appe()));
+        commands.put("RETR", protectedData(properties, transfers.retr()));
         commands.put("PORT", noPrivilegedPort(new PORT(), FtpCommands::portOfPort));
         commands.put("EPRT", noPrivilegedPort(new EPRT(), FtpCommands::portOfEprt));
-        commands.put("STOU", (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
-                "STOU is not supported: name the file with STOR"));
+        commands.put("STOU", FtpsCommands.stouRefused());
         commands.put("HASH", (session, context, request) -> hash(session, request.getArgument(), true));
         commands.put("XSHA256", (session, context, request) -> hash(session, request.getArgument(), false));
         commands.put("FEAT", (session, context, request) -> session.write(new DefaultFtpReply(
                 FtpReply.REPLY_211_SYSTEM_STATUS_REPLY, feat(properties))));
         return commands;
     }
-
-    /**
-     * Every command, with Nagle's algorithm turned off on its control connection first (FtpServer leaves it on). With
-     * it on, a reply written while the previous one is still unacknowledged waits for the client's delayed ACK: every
-     * transfer's {@code 226}, which follows its {@code 150}, came about 40 ms late, and a session of small files ran
-     * at 20 files a second.
-     */
-    static CommandFactory noDelay(CommandFactory commands) {
-        return name -> {
-            Command command = commands.getCommand(name);
-            return command == null ? null : (session, context, request) -> {
-                if (session.getAttribute(NO_DELAY) == null
-                        && session.getConfig() instanceof org.apache.mina.transport.socket.SocketSessionConfig socket) {
-                    socket.setTcpNoDelay(true);
-                    session.setAttribute(NO_DELAY, Boolean.TRUE);
-                }
-                command.execute(session, context, request);
-            };
-        };
-    }
-
-    private static final String NO_DELAY = FtpCommands.class.getName() + ".noDelay";
 
     static String feat(FtpsProperties properties) {
         StringBuilder feat = new StringBuilder("Extensions supported\n");
@@ -88,26 +65,8 @@ final class FtpCommands {
         return feat.append("End").toString();
     }
 
-    private static Command loginNeedsTls(FtpsProperties properties, Command command) {
-        return (session, context, request) -> {
-            if (!properties.allowPlain() && !session.isSecure()) {
-                reply(session, FtpReply.REPLY_530_NOT_LOGGED_IN,
-                        "This server requires TLS: send AUTH TLS before logging in");
-                return;
-            }
-            command.execute(session, context, request);
-        };
-    }
-
-    private static Command dataNeedsProtection(FtpsProperties properties, Command command) {
-        return (session, context, request) -> {
-            if (properties.requireProtectedData() && session.isSecure() && !session.getDataConnection().isSecure()) {
-                session.resetState();
-                reply(session, 521, "Data connections must be protected: send PBSZ 0 and PROT P first");
-                return;
-            }
-            command.execute(session, context, request);
-        };
+    private static Command protectedData(FtpsProperties properties, Command command) {
+        return FtpsCommands.dataNeedsProtection(properties.requireProtectedData(), command);
     }
 
     /**

@@ -6,6 +6,8 @@ import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
+import io.ferry.common.ftp.FtpsTls;
+
 /**
  * The FTPS listeners ({@code ferry.ftps.*}): explicit FTPS ({@code AUTH TLS}) and implicit FTPS, on the same accounts,
  * storage and transfer log as SFTP.
@@ -25,11 +27,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               always refused
  * @param idleTimeout            close a control connection idle this long
  * @param dataTimeout            close a data connection idle this long
+ * @param authTimeout            time a client has to log in after connecting; a command after it is answered
+ *                               {@code 421} and the connection closed
  * @param maxLogins              sessions logged in at once, all accounts together
  * @param maxLoginsPerAccount    sessions one account may have at once
  * @param maxLoginFailures       failed logins before the connection is closed
  * @param tlsProtocols           TLS versions
- * @param cipherSuites           cipher suites, preference order (empty: Ferry's strong default)
+ * @param cipherSuites           cipher suites, preference order (empty: Ferry's strong default,
+ *                               {@link FtpsTls#DEFAULT_CIPHER_SUITES})
  * @param certificate            a PKCS#12 file or a PEM file with the certificate chain to present; empty: a
  *                               self-signed certificate generated on the first start and kept in the database
  * @param certificateKey         the PEM private key, when {@code certificate} is PEM
@@ -50,6 +55,7 @@ public record FtpsProperties(
         @DefaultValue("false") boolean activeEnabled,
         @DefaultValue("10m") Duration idleTimeout,
         @DefaultValue("2m") Duration dataTimeout,
+        @DefaultValue("2m") Duration authTimeout,
         @DefaultValue("500") int maxLogins,
         @DefaultValue("20") int maxLoginsPerAccount,
         @DefaultValue("6") int maxLoginFailures,
@@ -58,14 +64,6 @@ public record FtpsProperties(
         @DefaultValue("") String certificate,
         @DefaultValue("") String certificateKey,
         @DefaultValue("") String certificatePassword) {
-
-    /** TLS 1.3 suites, then TLS 1.2 ECDHE with AEAD only: forward secrecy, no CBC, no RSA key exchange. */
-    static final List<String> DEFAULT_CIPHER_SUITES = List.of(
-            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     public FtpsProperties {
         for (int port : new int[] {explicitPort, implicitPort}) {
@@ -87,7 +85,4 @@ public record FtpsProperties(
         cipherSuites = List.copyOf(cipherSuites);
     }
 
-    List<String> effectiveCipherSuites() {
-        return cipherSuites.isEmpty() ? DEFAULT_CIPHER_SUITES : cipherSuites;
-    }
 }

@@ -1,7 +1,9 @@
 package io.ferry.transfer.partner;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -10,28 +12,28 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.util.security.SecurityUtils;
-import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.EmptyResultDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
+import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.secret.MasterKey;
 
 /**
  * Partners: created, changed and checked through the API; their secrets sealed with the {@link MasterKey}, so every
  * node can use them and the database alone reveals none. Deliveries send to them, pulls fetch from them, over SFTP
  * (the server's host key pinned) or FTPS (its certificate pinned, or trusted through the administrator's CAs or the
- * JVM's).
+ * JVM's); that work in the partner's folder is {@link PartnerFolders}'s, over its pooled connections.
  */
 @Service
 public class PartnerService {
@@ -61,11 +63,14 @@ public class PartnerService {
 
     private final JdbcTemplate jdbc;
     private final MasterKey masterKey;
-    private final PartnerConnections connections = new PartnerConnections();
+    private final PartnerFolders folders;
+    private final Cache<String, Partner> recent = Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1))
+            .maximumSize(10_000).build();
 
     PartnerService(JdbcTemplate jdbc, MasterKey masterKey) {
         this.jdbc = jdbc;
         this.masterKey = masterKey;
+        this.folders = new PartnerFolders(this);
     }
 
     public Partner create(PartnerRequest r) {
@@ -181,10 +186,18 @@ public class PartnerService {
 
     public PartnerSecrets secrets(String name) {
         get(name);
-        Map<String, Object> row = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
-                + "partners WHERE name = ?", name);
+        Map<String, Object> row = sealedSecrets(name);
         return new PartnerSecrets(open(row.get("sealed_password")), open(row.get("sealed_private_key")),
                 (String) row.get("tls_trusted"));
+    }
+
+    /**
+     * The partner's row of secrets as stored: {@code sealed_password} and {@code sealed_private_key} (sealed, see
+     * {@link #open}) and {@code tls_trusted}.
+     */
+    Map<String, Object> sealedSecrets(String name) {
+        return jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM partners WHERE name = ?",
+                name);
     }
 
     public Partner get(String name) {
@@ -209,9 +222,6 @@ public class PartnerService {
         return current(name).protocol();
     }
 
-    private final com.github.benmanes.caffeine.cache.Cache<String, Partner> recent = com.github.benmanes.caffeine
-            .cache.Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1)).maximumSize(10_000).build();
-
     public List<Partner> list() {
         return jdbc.query("SELECT " + COLUMNS + " FROM partners ORDER BY name", PartnerService::row);
     }
@@ -222,21 +232,7 @@ public class PartnerService {
      * folder.
      */
     public Check check(String name) {
-        Partner partner = get(name);
-        String[] presented = new String[1];
-        try (RemoteFolder folder = connect(partner, presented)) {
-            List<String> entries = new ArrayList<>(folder instanceof SftpFolder sftp ? sftp.names()
-                    : ((FtpsFolder) folder).names());
-            entries.sort(null);
-            return check(partner, true, presented[0], null, entries.subList(0, Math.min(100, entries.size())));
-        } catch (Exception e) {
-            return check(partner, false, presented[0], describe(partner, presented[0], e), List.of());
-        }
-    }
-
-    private static Check check(Partner partner, boolean ok, String presented, String error, List<String> entries) {
-        boolean ftps = partner.protocol().equals("ftps");
-        return new Check(ok, ftps ? null : presented, ftps ? presented : null, error, entries);
+        return folders.check(get(name));
     }
 
     /**
@@ -250,15 +246,11 @@ public class PartnerService {
      * @param rerun   whether a file of the same size already there counts as this delivery done
      * @param tracker counts and hashes the bytes as they are sent (for the delivery's transfer-log row)
      * @return the bytes sent (0 when it was already there)
-     * @throws java.io.IOException with the reason (a host key mismatch included) when it did not arrive
+     * @throws IOException with the reason (a host key mismatch included) when it did not arrive
      */
-    public long deliver(String partnerName, java.nio.channels.SeekableByteChannel source, String remoteName,
-            String attempt, boolean rerun, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
-        Partner partner = current(partnerName);
-        return withConnection(partner, folder -> {
-            source.position(0);
-            return send(folder, source, remoteName, attempt, rerun, tracker);
-        });
+    public long deliver(String partnerName, SeekableByteChannel source, String remoteName, String attempt,
+            boolean rerun, TransferTracker tracker) throws IOException {
+        return folders.deliver(current(partnerName), source, remoteName, attempt, rerun, tracker);
     }
 
     /** A file in the partner's folder, as its listing shows it ({@code mtime} in epoch milliseconds). */
@@ -275,7 +267,7 @@ public class PartnerService {
          * Stores the file from {@code content} and records it; throws when fewer or more bytes came than the
          * listing's size (the file changed, or the download broke), so that nothing half-fetched counts.
          */
-        void fetch(RemoteFile file, java.io.InputStream content) throws java.io.IOException;
+        void fetch(RemoteFile file, InputStream content) throws IOException;
     }
 
     /** What one pull did. */
@@ -288,192 +280,8 @@ public class PartnerService {
      * {@code removeRemote}, each file fetched (now or before) is then removed from the partner.
      */
     public PullResult pull(String partnerName, String glob, boolean removeRemote, PullHandler handler)
-            throws java.io.IOException {
-        Partner partner = current(partnerName);
-        java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        return withConnection(partner, folder -> {
-            List<RemoteFile> files = new ArrayList<>();
-            for (RemoteFile file : folder.list()) {
-                if (plainName(file.name()) && !file.name().startsWith(".")
-                        && matcher.matches(java.nio.file.Path.of(file.name()))) {
-                    files.add(file);
-                }
-            }
-            files.sort(java.util.Comparator.comparing(RemoteFile::name));
-            int fetched = 0;
-            int before = 0;
-            int removed = 0;
-            java.io.IOException failed = null;
-            for (RemoteFile file : files) {
-                try {
-                    if (handler.alreadyFetched(file)) {
-                        before++;
-                    } else {
-                        try (java.io.InputStream in = folder.read(file.name())) {
-                            handler.fetch(file, in);
-                        }
-                        fetched++;
-                    }
-                    // removed only as it was fetched: a file the partner replaced meanwhile stays for the next pull
-                    if (removeRemote && folder.size(file.name()) == file.size() && folder.remove(file.name())) {
-                        removed++;
-                    }
-                } catch (java.io.IOException e) {
-                    if (!folder.isOpen()) {
-                        throw e; // the connection broke: the attempt ends here
-                    }
-                    // one file that cannot be taken (a name too long, a full quota) does not hold back the others
-                    failed = failed == null ? new java.io.IOException(file.name() + ": " + e.getMessage(), e) : failed;
-                }
-            }
-            if (failed != null) {
-                throw failed; // the attempt fails and is retried; what it fetched is recorded and not fetched again
-            }
-            return new PullResult(fetched, before, removed);
-        });
-    }
-
-    /** A name a server listed that is one file name: never a path (a hostile server's "../x" or "a/b"). */
-    private static boolean plainName(String name) {
-        return !name.isEmpty() && !name.equals(".") && !name.equals("..") && name.indexOf('/') < 0
-                && name.indexOf('\\') < 0 && name.indexOf('\0') < 0;
-    }
-
-    @FunctionalInterface
-    private interface FolderWork<T> {
-        T run(RemoteFolder folder) throws Exception;
-    }
-
-    /**
-     * Runs {@code work} on a pooled or new connection (a pooled one the server closed meanwhile is replaced once),
-     * once one of the partner's {@code maxParallel} transfers is free; the connection goes back to the pool only when
-     * the work succeeded.
-     */
-    private <T> T withConnection(Partner partner, FolderWork<T> work) throws java.io.IOException {
-        java.util.concurrent.Semaphore permits = connections.permits(partner);
-        try {
-            permits.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for a free transfer to "
-                    + partner.name());
-        }
-        try {
-            return connected(partner, work);
-        } finally {
-            permits.release();
-        }
-    }
-
-    private <T> T connected(Partner partner, FolderWork<T> work) throws java.io.IOException {
-        String[] presented = new String[1];
-        for (int attempt = 0;; attempt++) {
-            RemoteFolder connection = null;
-            boolean reused = false;
-            try {
-                connections.evict(this::list);
-                connection = connections.borrow(partner);
-                reused = connection != null;
-                if (connection == null) {
-                    connection = connect(partner, presented);
-                }
-                T result = work.run(connection);
-                connections.giveBack(partner, connection);
-                return result;
-            } catch (Exception e) {
-                PartnerConnections.closeQuietly(connection);
-                if (reused && attempt == 0) {
-                    continue; // an idle connection the server closed meanwhile: once more on a new one
-                }
-                throw new java.io.IOException(describe(partner, presented[0], e), e);
-            }
-        }
-    }
-
-    /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
-    private static long send(RemoteFolder folder, java.nio.channels.SeekableByteChannel source, String remoteName,
-            String attempt, boolean rerun, io.ferry.transfer.log.TransferTracker tracker) throws java.io.IOException {
-        String temporary = "." + remoteName + "." + attempt + ".ferry-part";
-        long existing = folder.size(remoteName);
-        if (rerun && existing == source.size()) {
-            // already delivered; a second run of this item may have started its temporary copy meanwhile: nothing
-            // half-sent stays behind
-            folder.remove(temporary);
-            return 0;
-        }
-        long sent = 0;
-        try (java.io.OutputStream out = folder.write(temporary)) {
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(256 * 1024);
-            for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
-                buffer.flip();
-                out.write(buffer.array(), 0, buffer.limit());
-                tracker.moved(sent, buffer);
-                sent += buffer.limit();
-                buffer.clear();
-            }
-        }
-        if (existing >= 0) {
-            folder.remove(remoteName); // another file of that name: the delivery replaces it
-        }
-        folder.rename(temporary, remoteName);
-        return sent;
-    }
-
-    /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */
-    private RemoteFolder connect(Partner partner, String[] presented) throws Exception {
-        Map<String, Object> secrets = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
-                + "partners WHERE name = ?", partner.name());
-        if (partner.protocol().equals("ftps")) {
-            String trusted = (String) secrets.get("tls_trusted");
-            javax.net.ssl.X509TrustManager trust = FtpsFolder.trust(partner.certificateFingerprint(),
-                    Certificates.trustManager(trusted), presented);
-            return FtpsFolder.connect(partner, open(secrets.get("sealed_password")), trust,
-                    partner.certificateFingerprint() == null);
-        }
-        SshClient client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier((session, address, key) -> {
-            presented[0] = KeyUtils.getFingerPrint(key);
-            return partner.hostKey().equals(presented[0]);
-        });
-        client.start();
-        Duration timeout = Duration.ofSeconds(partner.connectTimeoutSeconds());
-        ClientSession session = null;
-        try {
-            session = client.connect(partner.username(), partner.host(), partner.port()).verify(timeout).getSession();
-            String password = open(secrets.get("sealed_password"));
-            if (password != null) {
-                session.addPasswordIdentity(password);
-            }
-            String privateKey = open(secrets.get("sealed_private_key"));
-            if (privateKey != null) {
-                for (KeyPair pair : keys(privateKey)) {
-                    session.addPublicKeyIdentity(pair);
-                }
-            }
-            session.auth().verify(timeout);
-            return new SftpFolder(client, session, SftpClientFactory.instance().createSftpClient(session),
-                    partner.remoteDir());
-        } catch (Exception e) {
-            if (session != null) {
-                session.close(true);
-            }
-            client.stop();
-            throw e;
-        }
-    }
-
-    private static String describe(Partner partner, String presented, Exception e) {
-        if (partner.protocol().equals("ftps")) {
-            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-                if (cause instanceof java.security.cert.CertificateException) {
-                    return "certificate refused: " + cause.getMessage() + " (nothing was sent)";
-                }
-            }
-        } else if (presented != null && !partner.hostKey().equals(presented)) {
-            return "host key mismatch: the server presented " + presented + ", the partner is pinned to "
-                    + partner.hostKey() + " (nothing was sent)";
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throws IOException {
+        return folders.pull(current(partnerName), glob, removeRemote, handler);
     }
 
     private static Partner row(ResultSet rs, int i) throws SQLException {
@@ -488,30 +296,15 @@ public class PartnerService {
                 : Base64.getEncoder().encodeToString(masterKey.seal(secret.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private String open(Object sealed) {
+    /** A secret {@link #seal} sealed, in the clear (null stays null). */
+    String open(Object sealed) {
         return sealed == null ? null
                 : new String(masterKey.open(Base64.getDecoder().decode((String) sealed)), StandardCharsets.UTF_8);
     }
 
-    private static Iterable<KeyPair> keys(String privateKey) {
-        try {
-            Iterable<KeyPair> keys = SecurityUtils.loadKeyPairIdentities(null, () -> "partner private key",
-                    new java.io.ByteArrayInputStream(privateKey.getBytes(StandardCharsets.UTF_8)), null);
-            if (keys == null || !keys.iterator().hasNext()) {
-                throw new IllegalArgumentException("privateKey holds no key");
-            }
-            return keys;
-        } catch (IllegalArgumentException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalArgumentException("privateKey cannot be read (OpenSSH or PEM, unencrypted): "
-                    + e.getMessage());
-        }
-    }
-
     private static void checkPrivateKey(String privateKey) {
         if (privateKey != null) {
-            keys(privateKey);
+            PartnerFolders.keys(privateKey);
         }
     }
 
@@ -543,7 +336,7 @@ public class PartnerService {
             return null;
         }
         String hex = fingerprint.replaceFirst("(?i)^sha-?256( fingerprint)?[=:]?\\s*", "").replace(":", "")
-                .trim().toUpperCase(java.util.Locale.ROOT);
+                .trim().toUpperCase(Locale.ROOT);
         String pinned = hex.replaceAll("(..)(?!$)", "$1:");
         if (!CERT_FINGERPRINT.matcher(pinned).matches()) {
             throw new IllegalArgumentException("certificateFingerprint is the SHA-256 of the server's certificate "

@@ -7,9 +7,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
+import io.ferry.common.ssh.SshAlgorithms;
+
 /**
  * The SFTP listener ({@code ferry.sftp.*}). Empty algorithm lists mean Ferry's defaults (see
- * {@link AlgorithmPolicy}); a name the running JVM cannot provide is refused at start-up.
+ * {@link SshAlgorithms}); a name the running JVM cannot provide is refused at start-up.
  *
  * @param enabled           whether the SFTP listener runs
  * @param port              TCP port; 0 picks a free one (tests)
@@ -50,5 +52,10 @@ public record SftpProperties(
         kexAlgorithms = List.copyOf(kexAlgorithms);
         macs = List.copyOf(macs);
         hostKeyAlgorithms = List.copyOf(hostKeyAlgorithms);
+    }
+
+    /** The configured algorithm lists (empty ones: the defaults). */
+    public SshAlgorithms.Lists algorithms() {
+        return new SshAlgorithms.Lists(ciphers, kexAlgorithms, macs, hostKeyAlgorithms);
     }
 }

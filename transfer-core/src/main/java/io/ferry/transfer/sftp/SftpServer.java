@@ -3,7 +3,10 @@ package io.ferry.transfer.sftp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -20,6 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.ssh.SshAlgorithms;
+import io.ferry.transfer.node.RuntimeSettings;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
 import io.ferry.transfer.session.PartnerLogins;
@@ -32,6 +37,8 @@ import io.ferry.transfer.session.Transfers;
 public final class SftpServer implements SmartLifecycle, SessionHost {
 
     private static final Logger log = LoggerFactory.getLogger(SftpServer.class);
+    /** Where the algorithm lists are configured, as errors name them. */
+    private static final String PROPERTIES = "ferry.sftp.";
 
     private final SftpProperties properties;
     private final ListeningSshServer server;
@@ -122,31 +129,38 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
      * The SSH algorithm lists an administrator may change while the cluster runs (blank: the node's configured
      * {@code ferry.sftp.*} list); checked against what this JVM provides.
      */
-    public static List<io.ferry.transfer.node.RuntimeSettings.Definition> runtimeSettings() {
-        List<io.ferry.transfer.node.RuntimeSettings.Definition> definitions = new java.util.ArrayList<>();
-        for (String list : AlgorithmPolicy.RUNTIME) {
-            definitions.add(new io.ferry.transfer.node.RuntimeSettings.Definition(setting(list), "",
+    public static List<RuntimeSettings.Definition> runtimeSettings() {
+        List<RuntimeSettings.Definition> definitions = new ArrayList<>();
+        for (String list : SshAlgorithms.RUNTIME) {
+            definitions.add(new RuntimeSettings.Definition(setting(list), "",
                     "SSH " + list.replace('-', ' ') + " offered to partners, in preference order, for sessions that "
                             + "start after a change; empty: ferry.sftp." + list,
-                    value -> AlgorithmPolicy.check(list, value)));
+                    value -> SshAlgorithms.check(list, value)));
         }
         return definitions;
     }
 
     /** Applies the run-time algorithm lists now, and again after every change. */
-    public void follow(io.ferry.transfer.node.RuntimeSettings settings) {
-        Runnable apply = () -> {
-            java.util.Map<String, String> overrides = new java.util.HashMap<>();
-            for (String list : AlgorithmPolicy.RUNTIME) {
-                overrides.put(list, settings.value(setting(list)));
-            }
-            AlgorithmPolicy.apply(properties, overrides, server);
-        };
+    public void follow(RuntimeSettings settings) {
+        Runnable apply = () -> SshAlgorithms.applyServer(properties.algorithms().with(runtimeAlgorithms(settings)),
+                server, PROPERTIES);
         apply.run();
         settings.onReload(apply);
     }
 
 
+
+    /**
+     * The run-time algorithm lists by list name ({@code ciphers}, ...; blank: the configured list), as the node
+     * applies them and tells its edges.
+     */
+    public static Map<String, String> runtimeAlgorithms(RuntimeSettings settings) {
+        Map<String, String> lists = new HashMap<>();
+        for (String list : SshAlgorithms.RUNTIME) {
+            lists.put(list, settings.value(setting(list)));
+        }
+        return lists;
+    }
 
     /** Closes a new session from a banned address before anything else happens on it. */
     static void refuseBanned(org.apache.sshd.common.session.Session session, PartnerLogins logins) {
@@ -167,7 +181,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         ListeningSshServer server = (ListeningSshServer) org.apache.sshd.server.ServerBuilder.builder()
                 .factory(ListeningSshServer::new).build();
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
-        AlgorithmPolicy.apply(properties, server);
+        SshAlgorithms.applyServer(properties.algorithms(), server, PROPERTIES);
         server.setHostBasedAuthenticator(null);
         server.setGSSAuthenticator(null);
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);

@@ -1,4 +1,4 @@
-package io.ferry.transfer.sftp;
+package io.ferry.common.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.ferry.transfer.sftp;
+package io.ferry.common.ssh;
 
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package io.ferry.transfer.sftp;
+package io.ferry.common.ssh;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

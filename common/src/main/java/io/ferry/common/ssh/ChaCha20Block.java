@@ -1,4 +1,4 @@
-package io.ferry.transfer.sftp;
+package io.ferry.common.ssh;
 
 /**
  * The ChaCha20 block function (RFC 8439, section 2.3) for one 64-byte block, in plain Java. The SSH cipher needs

@@ -1,0 +1,78 @@
+package io.ferry.common.ftp;
+
+import org.apache.ftpserver.command.Command;
+import org.apache.ftpserver.command.CommandFactory;
+import org.apache.ftpserver.ftplet.DefaultFtpReply;
+import org.apache.ftpserver.ftplet.FtpReply;
+import org.apache.ftpserver.impl.FtpIoSession;
+import org.apache.mina.transport.socket.SocketSessionConfig;
+
+/**
+ * The FTPS rules every FTPS door keeps around FtpServer's commands, on a node and at the edge alike: a login only
+ * over TLS, transfers and listings only on protected data connections, no {@code STOU}, and replies sent without
+ * Nagle's delay. (A login within the authentication timeout is {@link LoginDeadline}'s.)
+ */
+public final class FtpsCommands {
+
+    private static final String NO_DELAY = FtpsCommands.class.getName() + ".noDelay";
+
+    private FtpsCommands() {
+    }
+
+    /**
+     * Every command of {@code commands} with Nagle's algorithm turned off on the control connection first (FtpServer
+     * leaves it on): with it on, a reply written while the previous one is still unacknowledged waits for the
+     * client's delayed ACK; every transfer's {@code 226}, which follows its {@code 150}, came about 40 ms late, and a
+     * session of small files ran at 20 files a second.
+     */
+    public static CommandFactory noDelay(CommandFactory commands) {
+        return name -> {
+            Command command = commands.getCommand(name);
+            return command == null ? null : (session, context, request) -> {
+                if (session.getAttribute(NO_DELAY) == null
+                        && session.getConfig() instanceof SocketSessionConfig socket) {
+                    socket.setTcpNoDelay(true);
+                    session.setAttribute(NO_DELAY, Boolean.TRUE);
+                }
+                command.execute(session, context, request);
+            };
+        };
+    }
+
+    /** {@code USER} or {@code PASS}, refused with {@code 530} before {@code AUTH TLS} unless plain FTP is allowed. */
+    public static Command loginNeedsTls(boolean allowPlain, Command command) {
+        return (session, context, request) -> {
+            if (!allowPlain && !session.isSecure()) {
+                reply(session, FtpReply.REPLY_530_NOT_LOGGED_IN,
+                        "This server requires TLS: send AUTH TLS before logging in");
+                return;
+            }
+            command.execute(session, context, request);
+        };
+    }
+
+    /**
+     * A transfer or listing, refused with {@code 521} on a secure control connection whose data connections are not
+     * protected ({@code PROT P}), when protection is required.
+     */
+    public static Command dataNeedsProtection(boolean required, Command command) {
+        return (session, context, request) -> {
+            if (required && session.isSecure() && !session.getDataConnection().isSecure()) {
+                session.resetState();
+                reply(session, 521, "Data connections must be protected: send PBSZ 0 and PROT P first");
+                return;
+            }
+            command.execute(session, context, request);
+        };
+    }
+
+    /** {@code STOU}: a name the server picks is never what a partner's flow expects. */
+    public static Command stouRefused() {
+        return (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
+                "STOU is not supported: name the file with STOR");
+    }
+
+    private static void reply(FtpIoSession session, int code, String message) {
+        session.write(new DefaultFtpReply(code, message));
+    }
+}
