@@ -13,7 +13,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -96,6 +102,12 @@ class ProtocolContractIT extends NodeIT {
 
         /** Continues an upload from {@code offset} with the rest of {@code data}. */
         void resume(String path, byte[] data, long offset) throws IOException;
+
+        /** Sets a file's modification time, as a client keeping the sender's time does (SETSTAT, MFMT). */
+        void setTime(String path, Instant time) throws IOException;
+
+        /** The modification time the server reports (STAT, MDTM), to the second. */
+        Instant time(String path) throws IOException;
 
         @Override
         void close() throws IOException;
@@ -302,6 +314,20 @@ class ProtocolContractIT extends NodeIT {
 
     @ParameterizedTest
     @MethodSource("doors")
+    void aTimeTheClientSetsShouldBeTheOneItReadsBack(Door door) throws Exception {
+        String user = account(door.name());
+        Instant sent = Instant.parse("2024-02-29T12:34:56Z");
+        try (Client client = door.login().as(user, PASSWORD)) {
+            client.put("/dated.txt", new byte[] {1, 2, 3});
+            client.setTime("/dated.txt", sent);
+            assertThat(client.time("/dated.txt")).isEqualTo(sent);
+            assertThat(client.size("/dated.txt")).isEqualTo(3);
+        }
+        assertThat(Files.getLastModifiedTime(home(user).resolve("dated.txt")).toInstant()).isEqualTo(sent);
+    }
+
+    @ParameterizedTest
+    @MethodSource("doors")
     void aPendingUploadShouldBeResumedToTheWholeFile(Door door) throws Exception {
         String user = account(door.name());
         byte[] data = SftpOperationsIT.random(700_000);
@@ -417,12 +443,27 @@ class ProtocolContractIT extends NodeIT {
                 }
 
                 @Override
+                public void setTime(String path, Instant time) throws IOException {
+                    // both times, as SFTP v3 clients send them (OpenSSH's put -p, lftp)
+                    sftp.setStat(path, new SftpClient.Attributes().accessTime(FileTime.from(time))
+                            .modifyTime(FileTime.from(time)));
+                }
+
+                @Override
+                public Instant time(String path) throws IOException {
+                    return sftp.stat(path).getModifyTime().toInstant().truncatedTo(ChronoUnit.SECONDS);
+                }
+
+                @Override
                 public void close() throws IOException {
                     sftp.close();
                 }
             };
         };
     }
+
+    /** FTP's time stamps (MDTM, MFMT): UTC, to the second. */
+    private static final DateTimeFormatter MDTM = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
     private static Login ftpsDoor(IntSupplier port) {
         return (user, password) -> {
@@ -512,6 +553,22 @@ class ProtocolContractIT extends NodeIT {
                 public void resume(String path, byte[] data, long offset) throws IOException {
                     ftp.setRestartOffset(offset);
                     check(store(path, new ByteArrayInputStream(data, (int) offset, data.length - (int) offset)));
+                }
+
+                @Override
+                public void setTime(String path, Instant time) throws IOException {
+                    check(ftp.setModificationTime(path, MDTM.format(time)));
+                }
+
+                @Override
+                public Instant time(String path) throws IOException {
+                    String reply = ftp.getModificationTime(path);
+                    if (reply == null) {
+                        throw new IOException(ftp.getReplyString());
+                    }
+                    String stamp = reply.trim();
+                    return LocalDateTime.parse(stamp.substring(stamp.lastIndexOf(' ') + 1, stamp.lastIndexOf(' ') + 15),
+                            MDTM).toInstant(ZoneOffset.UTC);
                 }
 
                 @Override

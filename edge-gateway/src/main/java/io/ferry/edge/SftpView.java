@@ -3,6 +3,7 @@ package io.ferry.edge;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -206,8 +207,9 @@ final class SftpView implements FileSystemView {
         @Override
         public boolean setLastModified(long time) {
             try {
-                meta.setStat(path, new SftpClient.Attributes().modifyTime(
-                        java.nio.file.attribute.FileTime.fromMillis(time)));
+                // SFTP v3 carries both times or neither: a modify time alone is never sent
+                FileTime stamp = FileTime.fromMillis(time);
+                meta.setStat(path, new SftpClient.Attributes().accessTime(stamp).modifyTime(stamp));
                 refresh();
                 return true;
             } catch (IOException e) {

@@ -5,10 +5,11 @@ import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 
 /**
- * One account's files on the shared storage: the storage SPI every protocol adapter goes through (SFTP now; FTPS
- * and the edge next). Paths are those of {@link #openFileSystem()}, where {@code /} is the account's home; a protocol
+ * One account's files on the shared storage: the storage SPI every protocol adapter goes through (SFTP and FTPS;
+ * the edge reaches it through a node's SFTP). Paths are those of {@link #openFileSystem()}, where {@code /} is the account's home; a protocol
  * turns what its client named into such a path, asks {@link #resolve(Path)}, and then works on the result.
  *
  * <p>The rules live here, once for every protocol: the jail, names reserved for Ferry, uploads that stay invisible
@@ -43,6 +44,20 @@ public interface FileStore {
 
     /** The size a client sees: plaintext bytes of a file, or what a pending upload can be resumed from. */
     long size(Path path) throws IOException;
+
+    /**
+     * What a client sees of a file or directory (links are not followed).
+     *
+     * @param size plaintext bytes of a file, what a pending upload can be resumed from, or a directory's stored size
+     */
+    record Stat(boolean directory, boolean regularFile, long size, FileTime lastModified) {
+    }
+
+    /** The kind, size and time a client sees of {@code path}; {@link java.nio.file.NoSuchFileException} if none. */
+    Stat stat(Path path) throws IOException;
+
+    /** Sets the modification time of a file, a directory or a pending upload (a client may set it before closing). */
+    void setLastModified(Path path, FileTime time) throws IOException;
 
     /**
      * Reads a complete file's plaintext, at any position, with the SHA-256 kept from its upload when the storage

@@ -18,27 +18,24 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Objects;
 
 /**
- * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory), with files plain
- * or encrypted ({@link EncryptedFormat}) as configured. Existing files are read in whatever format they were written
- * in, so turning encryption on keeps older plain files readable.
+ * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
+ * a file are kept, plain or encrypted at rest, is its {@link ContentFormat}'s business, not this class's.
  */
 final class NasFileStore implements FileStore {
 
     private final Jail jail;
-    /** Keys to read and, when {@link #encrypt}, write encrypted files; null when no keys are configured. */
-    private final StorageKeys keys;
-    private final boolean encrypt;
+    private final ContentFormat format;
     private final Quota quota;
     private final UsageTracker usage;
     private final StorageHealth health;
 
-    NasFileStore(Jail jail, StorageKeys keys, boolean encrypt, Quota quota, UsageTracker usage, StorageHealth health) {
+    NasFileStore(Jail jail, ContentFormat format, Quota quota, UsageTracker usage, StorageHealth health) {
         this.jail = jail;
-        this.keys = keys;
-        this.encrypt = encrypt;
+        this.format = format;
         this.quota = quota;
         this.usage = usage;
         this.health = health;
@@ -91,36 +88,40 @@ final class NasFileStore implements FileStore {
     @Override
     public long size(Path path) throws IOException {
         Path local = jail.toLocal(path);
+        return size(local, Files.readAttributes(local, BasicFileAttributes.class));
+    }
+
+    private long size(Path local, BasicFileAttributes attributes) throws IOException {
         boolean part = PendingUploads.isPart(local.getFileName().toString());
-        if (!Files.isRegularFile(local) || (keys == null && !part)) {
-            // no keys: every finished file is plain, its size is the stored size (no open on each listed entry)
-            return Files.size(local);
+        if (!attributes.isRegularFile() || (!format.sizesDiffer() && !part)) {
+            // the stored size is the plaintext size: no open on each listed entry
+            return attributes.size();
         }
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
             if (part) {
-                if (!resumable(channel)) {
-                    return 0; // written in another format or under a retired key: the upload starts over
-                }
-                return encrypt ? EncryptedWriter.resumableSize(channel, keys) : channel.size();
+                // written in another format or under a retired key: the upload starts over
+                return format.resumable(channel) ? format.resumableSize(channel) : 0;
             }
-            if (keys == null || !EncryptedFormat.isEncrypted(channel)) {
-                return channel.size();
-            }
-            return EncryptedFormat.plaintextSize(EncryptedFormat.readHeader(channel, keys), channel.size());
+            return format.plaintextSize(channel);
         }
     }
 
-    /** Whether a pending upload can be continued as it is: in the format and under the key new files get. */
-    private boolean resumable(FileChannel part) {
+    @Override
+    public Stat stat(Path path) throws IOException {
+        Path local = jail.toLocal(path);
+        BasicFileAttributes attributes = Files.readAttributes(local, BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
+        return new Stat(attributes.isDirectory(), attributes.isRegularFile(), size(local, attributes),
+                attributes.lastModifiedTime());
+    }
+
+    @Override
+    public void setLastModified(Path path, FileTime time) throws IOException {
+        Path local = jail.toLocal(path);
         try {
-            // looked at even without keys: a plain append to an encrypted part would corrupt it
-            boolean encrypted = EncryptedFormat.isEncrypted(part);
-            if (!encrypt) {
-                return !encrypted;
-            }
-            return encrypted && EncryptedFormat.readHeader(part, keys).keyId.equals(keys.activeId());
+            Files.setLastModifiedTime(local, time);
         } catch (IOException e) {
-            return false;
+            throw faulted(StorageFaults.translate(e, local));
         }
     }
 
@@ -153,10 +154,7 @@ final class NasFileStore implements FileStore {
     private SeekableByteChannel reader(Path local) throws IOException {
         FileChannel channel = FileChannel.open(local, StandardOpenOption.READ);
         try {
-            if (keys != null && EncryptedFormat.isEncrypted(channel)) {
-                return new EncryptedReadChannel(channel, keys);
-            }
-            return channel;
+            return format.reader(channel);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -194,10 +192,10 @@ final class NasFileStore implements FileStore {
             long partBefore = channel.size();
             ContentWriter writer;
             long counted = 0;
-            if (truncate || partBefore == 0 || !resumable(channel)) {
+            if (truncate || partBefore == 0 || !format.resumable(channel)) {
                 channel.truncate(0);
                 released(partBefore, false);
-                writer = encrypt ? EncryptedWriter.create(channel, keys) : new PlainWriter(channel);
+                writer = format.create(channel);
                 if (!truncate && targetExists) {
                     // appending to a finished file: continue a copy (in today's format and key), so the file
                     // stays whole until the append completes
@@ -205,7 +203,7 @@ final class NasFileStore implements FileStore {
                     released(-counted, false);
                 }
             } else {
-                writer = encrypt ? EncryptedWriter.resume(channel, keys) : new PlainWriter(channel);
+                writer = format.resume(channel);
                 counted = partBefore;
             }
             long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file

@@ -18,6 +18,8 @@ public final class StorageRoot {
     private final Path root;
     private final StorageKeys keys;
     private final boolean encrypt;
+    /** How files are kept: plain, or encryption at rest over plain (reading older files in either). */
+    private final ContentFormat format;
     private final UsageTracker usage;
     private final StorageHealth health;
     private final Reencryption reencryption;
@@ -50,6 +52,7 @@ public final class StorageRoot {
         }
         this.keys = keys;
         this.encrypt = encrypt;
+        this.format = keys == null ? PlainContent.INSTANCE : new EncryptedContent(PlainContent.INSTANCE, keys, encrypt);
         this.usage = new UsageTracker(usageRescan);
         this.health = new StorageHealth(this.root, nodeId, minFreeBytes);
         this.reencryption = encrypt ? new Reencryption(this.root, keys) : null;
@@ -142,7 +145,7 @@ public final class StorageRoot {
      */
     public FileStore open(String home, Quota quota) throws IOException {
         health.check();
-        return new NasFileStore(jail(home), keys, encrypt, quota, usage, health);
+        return new NasFileStore(jail(home), format, quota, usage, health);
     }
 
     Jail jail(String home) throws IOException {

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -182,6 +183,34 @@ interface FileStoreContract {
         upload.complete();
         assertThat(store.size(store.resolve(fs().getPath("/large")))).isEqualTo(total);
         assertThat(readAll(store, fs().getPath("/large"))).isEqualTo(data);
+    }
+
+    @Test
+    default void statShouldGiveWhatAClientSeesAndTimesShouldBeSetThroughTheStore() throws IOException {
+        FileStore store = store();
+        byte[] data = random(70_001);
+        upload(store, "/stat.bin", data);
+        store.createDirectory(store.resolve(fs().getPath("/dir")));
+        Upload pending = store.openUpload(store.resolve(fs().getPath("/dir/part.bin")), true, false);
+        write(pending, data, 0, 40_000);
+        pending.abandon();
+
+        FileStore.Stat file = store.stat(store.resolve(fs().getPath("/stat.bin")));
+        assertThat(file.regularFile()).isTrue();
+        assertThat(file.directory()).isFalse();
+        assertThat(file.size()).as("the plaintext size, encrypted or not").isEqualTo(data.length);
+        assertThat(store.stat(store.resolve(fs().getPath("/dir"))).directory()).isTrue();
+        Path part = store.resolve(fs().getPath("/dir/part.bin"));
+        assertThat(store.stat(part).size()).as("what a resume continues from").isEqualTo(40_000);
+        assertThatThrownBy(() -> store.stat(store.resolve(fs().getPath("/none.bin"))))
+                .isInstanceOf(NoSuchFileException.class);
+
+        FileTime sent = FileTime.fromMillis(1_600_000_000_000L);
+        store.setLastModified(store.resolve(fs().getPath("/stat.bin")), sent);
+        assertThat(store.stat(store.resolve(fs().getPath("/stat.bin"))).lastModified()).isEqualTo(sent);
+        // a client may set the time of an upload before it closes it (OpenSSH's put -p does)
+        store.setLastModified(part, sent);
+        assertThat(store.stat(part).lastModified()).isEqualTo(sent);
     }
 
     @Test

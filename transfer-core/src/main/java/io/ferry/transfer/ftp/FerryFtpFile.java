@@ -6,11 +6,8 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +31,7 @@ final class FerryFtpFile implements FtpFile {
     private final FtpAccount account;
     private final String absolute;
     private final Path stored;
-    private BasicFileAttributes attributes;
+    private FileStore.Stat attributes;
 
     FerryFtpFile(FtpAccount account, String absolute, Path stored) {
         this.account = account;
@@ -63,13 +60,13 @@ final class FerryFtpFile implements FtpFile {
      * Read once per file object (FtpServer asks doesExist, isFile, getSize, getLastModified... of every listed entry);
      * forgotten by the operations that change the file.
      */
-    private BasicFileAttributes attributes() {
+    private FileStore.Stat attributes() {
         if (stored == null) {
             return null;
         }
         if (attributes == null) {
             try {
-                attributes = Files.readAttributes(stored, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                attributes = account.store().stat(stored);
             } catch (IOException e) {
                 return null;
             }
@@ -97,14 +94,14 @@ final class FerryFtpFile implements FtpFile {
 
     @Override
     public boolean isDirectory() {
-        BasicFileAttributes attributes = attributes();
-        return attributes != null && attributes.isDirectory();
+        FileStore.Stat attributes = attributes();
+        return attributes != null && attributes.directory();
     }
 
     @Override
     public boolean isFile() {
-        BasicFileAttributes attributes = attributes();
-        return attributes != null && attributes.isRegularFile();
+        FileStore.Stat attributes = attributes();
+        return attributes != null && attributes.regularFile();
     }
 
     @Override
@@ -150,8 +147,8 @@ final class FerryFtpFile implements FtpFile {
 
     @Override
     public long getLastModified() {
-        BasicFileAttributes attributes = attributes();
-        return attributes == null ? 0 : attributes.lastModifiedTime().toMillis();
+        FileStore.Stat attributes = attributes();
+        return attributes == null ? 0 : attributes.lastModified().toMillis();
     }
 
     /** MFMT: partners keep the sender's timestamps; needs {@code write}. */
@@ -162,7 +159,7 @@ final class FerryFtpFile implements FtpFile {
         }
         try {
             PartnerFiles.requireTimes(account.live(), absolute);
-            Files.setLastModifiedTime(stored, FileTime.fromMillis(time));
+            account.store().setLastModified(stored, FileTime.fromMillis(time));
             attributes = null;
             return true;
         } catch (IOException e) {
@@ -174,14 +171,8 @@ final class FerryFtpFile implements FtpFile {
     /** Plaintext size of a file; for a pending upload, the size a resume continues from. */
     @Override
     public long getSize() {
-        if (stored == null || !isFile()) {
-            return 0;
-        }
-        try {
-            return account.store().size(stored);
-        } catch (IOException e) {
-            return 0;
-        }
+        FileStore.Stat attributes = attributes();
+        return attributes == null || !attributes.regularFile() ? 0 : attributes.size();
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.AclEntry;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
@@ -57,7 +58,8 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     static final AttributeKey<Boolean> CLIENT_CLOSED = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(FerrySftpAccessor.class);
-    private static final Set<String> TIME_ATTRIBUTES = Set.of("lastModifiedTime", "lastAccessTime", "creationTime");
+    private static final String MODIFIED = "lastModifiedTime";
+    private static final Set<String> TIME_ATTRIBUTES = Set.of(MODIFIED, "lastAccessTime", "creationTime");
 
     private final Transfers transfers;
 
@@ -152,15 +154,18 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     }
 
     /**
-     * Attributes as the client must see them: plaintext sizes of encrypted files, the resumable size of an upload,
-     * and the account as owner and group (not the server's own users).
+     * Attributes as the client must see them: size and time as the storage gives them (plaintext sizes of encrypted
+     * files, the resumable size of an upload), and the account as owner and group (not the server's own users).
      */
     @Override
     public NavigableMap<String, Object> resolveReportedFileAttributes(SftpSubsystemProxy subsystem, Path file,
             int flags, NavigableMap<String, Object> attrs, LinkOption... options) throws IOException {
-        Object regular = attrs.get(IoUtils.REGFILE_VIEW_ATTR);
-        if (Boolean.TRUE.equals(regular) && attrs.containsKey(IoUtils.SIZE_VIEW_ATTR)) {
-            attrs.put(IoUtils.SIZE_VIEW_ATTR, store(subsystem).size(file));
+        FileStore.Stat stat = store(subsystem).stat(file);
+        if (stat.regularFile() && attrs.containsKey(IoUtils.SIZE_VIEW_ATTR)) {
+            attrs.put(IoUtils.SIZE_VIEW_ATTR, stat.size());
+        }
+        if (attrs.containsKey(IoUtils.LASTMOD_TIME_VIEW_ATTR)) {
+            attrs.put(IoUtils.LASTMOD_TIME_VIEW_ATTR, stat.lastModified());
         }
         AccountPrincipal owner = new AccountPrincipal(sessionAccount(subsystem.getServerSession()).username());
         attrs.put(IoUtils.OWNER_VIEW_ATTR, owner);
@@ -221,8 +226,9 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
     }
 
     /**
-     * File times need the write permission. Anything else a client may send with SETSTAT (mode, uid/gid, owner,
-     * ACL) belongs to the storage: accepted and not applied.
+     * File times need the write permission; the modification time is set through the storage. Anything else a
+     * client may send with SETSTAT (access or creation time, mode, uid/gid, owner, ACL) belongs to the storage:
+     * accepted and not applied.
      */
     @Override
     public void setFileAttribute(SftpSubsystemProxy subsystem, Path file, String view, String attribute, Object value,
@@ -232,7 +238,11 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             return;
         }
         PartnerFiles.requireTimes(live(subsystem), clientPath(file));
-        SftpFileSystemAccessor.super.setFileAttribute(subsystem, file, view, attribute, value, options);
+        if (MODIFIED.equals(attribute) && value instanceof FileTime time) {
+            store(subsystem).setLastModified(file, time);
+        } else {
+            log.debug("Ignoring a change of {} on {}", attribute, clientPath(file));
+        }
     }
 
     @Override
