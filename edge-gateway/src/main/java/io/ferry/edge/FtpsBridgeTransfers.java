@@ -1,0 +1,243 @@
+package io.ferry.edge;
+
+import java.io.IOException;
+import java.net.SocketException;
+import java.util.EnumSet;
+
+import org.apache.ftpserver.ftplet.DataConnection;
+import org.apache.ftpserver.ftplet.DefaultFtpReply;
+import org.apache.ftpserver.ftplet.FtpReply;
+import org.apache.ftpserver.ftplet.FtpRequest;
+import org.apache.ftpserver.impl.FtpIoSession;
+import org.apache.ftpserver.impl.IODataConnectionFactory;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
+import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
+import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ferry.common.FailureKind;
+import io.ferry.common.FtpReplies;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The edge's FTPS transfers, bridged onto SFTP, for {@link EdgeFtpsServer}: its own STOR, APPE and RETR, each on an
+ * SFTP channel of its own on the partner's file session on its node, answered with the reply the node's own FTPS
+ * would give. An upload that ends well closes its file on the node, which publishes it and logs it before the partner
+ * hears {@code 226}; one that breaks is dropped with its SFTP channel, never closed, so the node keeps it as a partial
+ * upload that REST + STOR or APPE resumes. The bytes relayed either way are counted in {@code ferry.edge.bytes}.
+ */
+final class FtpsBridgeTransfers {
+
+    private static final Logger log = LoggerFactory.getLogger(FtpsBridgeTransfers.class);
+    private static final int BUFFER = 256 * 1024;
+
+    private final Counter uploaded;
+    private final Counter downloaded;
+
+    FtpsBridgeTransfers(MeterRegistry meters) {
+        this.uploaded = Counter.builder("ferry.edge.bytes").tag("protocol", "ftps").tag("direction", "upload")
+                .baseUnit("bytes").description("bytes relayed from partners to nodes").register(meters);
+        this.downloaded = Counter.builder("ferry.edge.bytes").tag("protocol", "ftps").tag("direction", "download")
+                .baseUnit("bytes").description("bytes relayed from nodes to partners").register(meters);
+    }
+
+    /**
+     * STOR, or with {@code append} APPE: the upload onto the node, at REST's offset (which must be what the node
+     * holds) or, for APPE, after what the node holds.
+     */
+    void upload(FtpIoSession session, FtpRequest request, boolean append) {
+        SftpClient channel = null;
+        boolean closed = false;
+        try {
+            String name = request.getArgument();
+            if (name == null || name.isBlank()) {
+                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS,
+                        "Syntax: " + request.getCommand() + " <file name>");
+                return;
+            }
+            if (!dataConnectionPrepared(session)) {
+                return;
+            }
+            long offset = session.getFileOffset();
+            SftpView view = (SftpView) session.getFileSystemView();
+            SftpView.File file = view.getFile(name);
+            if (file.isDirectory()) {
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": is a directory");
+                return;
+            }
+            // what the node holds: the file, or for an upload that broke, its resumable part (stat shows it)
+            SftpClient.Attributes held;
+            try {
+                held = file.attributesOrFail();
+            } catch (IOException e) {
+                reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, name + ": " + describe(e));
+                return;
+            }
+            long have = held == null ? 0 : held.getSize();
+            long start = append ? have : offset;
+            if (!append && offset != 0 && have != offset) {
+                reply(session, 554, "Cannot resume " + name + " at " + offset + ": the server holds " + have
+                        + " bytes of it");
+                return;
+            }
+            channel = view.transferChannel();
+            EnumSet<SftpClient.OpenMode> modes = EnumSet.of(SftpClient.OpenMode.Write, SftpClient.OpenMode.Create);
+            // without TRUNC the node continues what it holds; STOR from 0 and a new file start afresh (APPE never
+            // truncates)
+            if (held == null || (!append && offset == 0)) {
+                modes.add(SftpClient.OpenMode.Truncate);
+            }
+            SftpClient.CloseableHandle handle;
+            try {
+                handle = channel.open(file.path(), modes);
+            } catch (IOException e) {
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": " + describe(e));
+                return;
+            }
+            DataConnection data = openData(session, file.path());
+            if (data == null) {
+                return;
+            }
+            FtpReplies result = FtpReplies.COMPLETE;
+            try {
+                SftpOutputStreamAsync out = new SftpOutputStreamAsync((AbstractSftpClient) channel, BUFFER,
+                        file.path(), handle, false);
+                out.setOffset(start);
+                data.transferFromClient(session.getFtpletSession(), new Counting.Out(out, uploaded));
+                out.close(); // every write acknowledged by the node; the file is still open
+                if (!session.isConnected() || session.isClosing()) {
+                    // stream mode ends an upload by closing the data connection; a client that died closes both
+                    throw new SocketException("the control connection closed with the data connection");
+                }
+                channel.close(handle); // the node publishes the file and logs it, then answers
+                closed = true;
+            } catch (IOException | RuntimeException e) {
+                result = replyFor(e, "resume with REST or APPE");
+                log.info("Upload of {} for {} broke: {}", file.path(), session.getUser().getName(), describe(e));
+            }
+            reply(session, result.code(), result.message());
+        } catch (IOException e) {
+            reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, "The transfer node is unavailable");
+        } finally {
+            finish(session, channel, closed);
+        }
+    }
+
+    /** RETR: the download from the node, from REST's offset. */
+    void download(FtpIoSession session, FtpRequest request) {
+        SftpClient channel = null;
+        try {
+            String name = request.getArgument();
+            if (name == null || name.isBlank()) {
+                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: RETR <file name>");
+                return;
+            }
+            if (!dataConnectionPrepared(session)) {
+                return;
+            }
+            long offset = session.getFileOffset();
+            SftpView.File file = ((SftpView) session.getFileSystemView()).getFile(name);
+            if (!file.doesExist()) {
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
+                return;
+            }
+            if (!file.isFile()) {
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": not a file");
+                return;
+            }
+            long size = file.getSize();
+            if (offset > size) {
+                reply(session, 554, "REST " + offset + " is beyond the end of " + name + " (" + size + " bytes)");
+                return;
+            }
+            channel = ((SftpView) session.getFileSystemView()).transferChannel();
+            SftpClient.CloseableHandle handle;
+            try {
+                handle = channel.open(file.path(), EnumSet.of(SftpClient.OpenMode.Read));
+            } catch (IOException e) {
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": " + describe(e));
+                return;
+            }
+            DataConnection data = openData(session, file.path());
+            if (data == null) {
+                return;
+            }
+            FtpReplies result = FtpReplies.COMPLETE;
+            try (SftpInputStreamAsync in = new SftpInputStreamAsync((AbstractSftpClient) channel, BUFFER, offset,
+                    size, file.path(), handle, false)) {
+                data.transferToClient(session.getFtpletSession(), new Counting.In(in, downloaded));
+                channel.close(handle); // the node logs the download
+            } catch (IOException | RuntimeException e) {
+                result = replyFor(e, "resume with REST");
+            }
+            reply(session, result.code(), result.message());
+        } catch (IOException e) {
+            reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, "The transfer node is unavailable");
+        } finally {
+            finish(session, channel, true);
+        }
+    }
+
+    /**
+     * Ends a transfer's SFTP channel: closed normally after a transfer that went well, dropped at once otherwise,
+     * with its file still open, so the node treats it as interrupted (a partial upload it keeps for a resume).
+     */
+    private static void finish(FtpIoSession session, SftpClient channel, boolean normally) {
+        session.resetState();
+        session.getDataConnection().closeDataConnection();
+        if (channel == null) {
+            return;
+        }
+        if (normally) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                channel.getChannel().close(true);
+            }
+        } else {
+            channel.getChannel().close(true);
+        }
+    }
+
+    /**
+     * The reply for a transfer the node or the data connection broke: as the node's own FTPS would give it, the kind
+     * read from the node's words (its SFTP status) when the node refused.
+     */
+    private static FtpReplies replyFor(Throwable e, String resumeHint) {
+        FailureKind connection = FailureKind.ofConnection(e);
+        return FtpReplies.of(connection != null ? connection : FailureKind.fromWords(describe(e)), describe(e),
+                resumeHint);
+    }
+
+    private static String describe(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Announces the transfer ({@code 150}) and opens its data connection; null (after {@code 425}) if it fails. */
+    private static DataConnection openData(FtpIoSession session, String path) {
+        session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY, "Opening data connection for " + path))
+                .awaitUninterruptibly(10_000);
+        try {
+            return session.getDataConnection().openConnection();
+        } catch (Exception e) {
+            reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
+            return null;
+        }
+    }
+
+    private static boolean dataConnectionPrepared(FtpIoSession session) {
+        if (session.getDataConnection() instanceof IODataConnectionFactory factory
+                && factory.getInetAddress() == null) {
+            reply(session, FtpReply.REPLY_503_BAD_SEQUENCE_OF_COMMANDS, "PASV or EPSV must come first");
+            return false;
+        }
+        return true;
+    }
+
+    private static void reply(FtpIoSession session, int code, String message) {
+        session.write(new DefaultFtpReply(code, message));
+    }
+}
