@@ -1,7 +1,6 @@
 package io.ferry.edge;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 
@@ -18,27 +17,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * FTPS logins at the edge, for {@link EdgeFtpsServer}: FtpServer's user manager, with no users of its own. A login is
- * checked by a node: the nodes that serve partners are asked in routing order (the next when one does not answer or
- * stopped serving), and the one that accepts answers with a one-time ticket; the {@link EdgeUser} made of it opens
- * the partner's files as an SFTP session on that node. The door's bans and failure count apply, and a ban the
- * cluster answers with is kept at the door.
+ * checked by a node through {@link NodeLogins} (as SFTP logins are); the {@link EdgeUser} made of an accepted one
+ * opens the partner's files as an SFTP session on that node with its ticket.
  */
 final class EdgeFtpsLogins implements UserManager {
 
     private static final Logger log = LoggerFactory.getLogger(EdgeFtpsLogins.class);
 
-    private final Backends backends;
-    private final Door door;
-    private final MeterRegistry meters;
+    private final NodeLogins logins;
 
-    EdgeFtpsLogins(Backends backends, Door door, MeterRegistry meters) {
-        this.backends = backends;
-        this.door = door;
-        this.meters = meters;
+    EdgeFtpsLogins(NodeLogins logins) {
+        this.logins = logins;
     }
 
     @Override
@@ -49,13 +41,8 @@ final class EdgeFtpsLogins implements UserManager {
         String address = login.getUserMetadata() == null || login.getUserMetadata().getInetAddress() == null
                 ? "?" : login.getUserMetadata().getInetAddress().getHostAddress();
         String username = login.getUsername();
-        if (door.banned(address)) {
-            throw new AuthenticationFailedException("banned");
-        }
         Properties request = new Properties();
-        request.setProperty("username", username);
         request.setProperty("password", login.getPassword() == null ? "" : login.getPassword());
-        request.setProperty("address", address);
         request.setProperty("protocol", "ftps");
         // FtpServer's session UUID, which it puts in the MDC of this edge's FTPS log lines; the node's file session
         // takes its first 12 characters, as nodes name their own FTPS sessions
@@ -63,38 +50,14 @@ final class EdgeFtpsLogins implements UserManager {
         if (id != null && id.length() >= 12) {
             request.setProperty("session", id.substring(0, 12));
         }
-        for (Backend backend : backends.candidates(address)) {
-            Properties answer;
-            try {
-                answer = backend.request("auth", request);
-            } catch (IOException e) {
-                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "failed").increment();
-                log.warn("Node {} did not authenticate '{}': {}; trying the next", backend.address(), username,
-                        e.getMessage());
-                continue;
-            }
-            if ("true".equals(answer.getProperty("ok"))) {
-                meters.counter("ferry.edge.auth", "method", "password", "outcome", "success").increment();
-                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "chosen").increment();
-                log.info("'{}' from {} authenticated (FTPS password) by node {}", username, address, backend.name());
-                return new EdgeUser(username, backend, answer.getProperty("ticket"));
-            }
-            if ("not-serving".equals(answer.getProperty("reason"))) {
-                continue;
-            }
-            if ("banned".equals(answer.getProperty("reason"))) {
-                door.bannedUntil(address, Instant.ofEpochMilli(Long.parseLong(answer.getProperty("until"))));
-                meters.counter("ferry.edge.auth", "method", "password", "outcome", "banned").increment();
-                throw new AuthenticationFailedException("banned");
-            }
-            meters.counter("ferry.edge.auth", "method", "password", "outcome", "failure").increment();
-            log.info("Authentication (FTPS password) of '{}' from {} failed", username, address);
-            door.failed(address);
-            throw new AuthenticationFailedException("denied");
+        // a refusal that makes the door drop the address is FtpServer's to act on: it closes the connection after
+        // ferry.edge.limits.max-auth-attempts failures, and the door refuses the address's next connection
+        NodeLogins.Verdict verdict = logins.check(username, address, request, "password", "FTPS password", true);
+        if (verdict instanceof NodeLogins.Admitted admitted) {
+            return new EdgeUser(username, admitted.backend(), admitted.ticket());
         }
-        meters.counter("ferry.edge.routing", "backend", "none", "outcome", "no-node").increment();
-        log.warn("No node serves partners now: '{}' from {} is turned away", username, address);
-        throw new AuthenticationFailedException("no node available");
+        throw new AuthenticationFailedException(verdict instanceof NodeLogins.Banned ? "banned"
+                : verdict instanceof NodeLogins.NoNode ? "no node available" : "denied");
     }
 
     @Override

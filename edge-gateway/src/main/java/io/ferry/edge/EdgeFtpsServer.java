@@ -64,7 +64,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         this.properties = properties;
         this.backends = backends;
         this.door = door;
-        this.logins = new EdgeFtpsLogins(backends, door, meters);
+        this.logins = new EdgeFtpsLogins(new NodeLogins(backends, door, meters));
         this.transfers = new FtpsBridgeTransfers(meters);
         Gauge.builder("ferry.edge.sessions", this, s -> s.sessions()).tag("protocol", "ftps")
                 .description("partner sessions open at this edge").register(meters);

@@ -2,8 +2,6 @@ package io.ferry.edge;
 
 import java.io.IOException;
 import java.security.PublicKey;
-import java.time.Instant;
-import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 
@@ -16,14 +14,12 @@ import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * A partner's SFTP login at the edge, for {@link EdgeSftpServer}'s password and public-key authenticators: always
- * checked by a node, before any file session. The nodes that serve partners are asked in routing order (the next
- * when one does not answer or stopped serving); the one that accepts answers with a one-time ticket, kept on the
- * session as its {@link Admission}, with which {@link SftpRelay} opens the partner's file session on that node. The
- * door's bans and failure count apply, and a ban the cluster answers with is kept at the door.
+ * A partner's SFTP login at the edge, for {@link EdgeSftpServer}'s password and public-key authenticators, checked
+ * by a node through {@link NodeLogins} (as FTPS logins are). The ticket of an accepted login is kept on the session
+ * as its {@link Admission}, with which {@link SftpRelay} opens the partner's file session on that node; a refusal
+ * the door counts as one too many, a ban, or no node to ask ends the connection.
  */
 final class EdgeSftpLogins {
 
@@ -35,16 +31,12 @@ final class EdgeSftpLogins {
 
     static final AttributeKey<Admission> ADMISSION = new AttributeKey<>();
 
-    private final Backends backends;
-    private final Door door;
-    private final MeterRegistry meters;
+    private final NodeLogins logins;
     private final ExecutorService workers;
 
     /** @param workers where a password login waits for the node's answer (MINA takes it asynchronously) */
-    EdgeSftpLogins(Backends backends, Door door, MeterRegistry meters, ExecutorService workers) {
-        this.backends = backends;
-        this.door = door;
-        this.meters = meters;
+    EdgeSftpLogins(NodeLogins logins, ExecutorService workers) {
+        this.logins = logins;
         this.workers = workers;
     }
 
@@ -93,64 +85,22 @@ final class EdgeSftpLogins {
 
     private boolean decide(ServerSession session, String username, Properties request, String method,
             String keyFingerprint) {
-        String address = session.getAttribute(EdgeSftpServer.ADDRESS);
         String id = session.getAttribute(EdgeSftpServer.SESSION);
         if (id != null) {
             request.setProperty("session", id);
         }
-        if (door.banned(address)) {
-            session.close(true);
+        NodeLogins.Verdict verdict = logins.check(username, session.getAttribute(EdgeSftpServer.ADDRESS), request,
+                method, method, keyFingerprint == null);
+        if (verdict instanceof NodeLogins.Admitted admitted) {
+            session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), username,
+                    keyFingerprint));
+            return true;
+        }
+        if (verdict instanceof NodeLogins.Refused refused && !refused.closeNow()) {
             return false;
         }
-        request.setProperty("username", username);
-        request.setProperty("address", address);
-        List<Backend> candidates = backends.candidates(address);
-        if (candidates.isEmpty()) {
-            meters.counter("ferry.edge.routing", "backend", "none", "outcome", "no-node").increment();
-            log.warn("No node serves partners now: '{}' from {} is turned away", username, address);
-            disconnect(session, "no transfer node is available; please try again later");
-            return false;
-        }
-        for (Backend backend : candidates) {
-            Properties answer;
-            try {
-                answer = backend.request("auth", request);
-            } catch (IOException e) {
-                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "failed").increment();
-                log.warn("Node {} did not authenticate '{}': {}; trying the next", backend.address(), username,
-                        e.getMessage());
-                continue;
-            }
-            if ("true".equals(answer.getProperty("ok"))) {
-                session.setAttribute(ADMISSION, new Admission(backend, answer.getProperty("ticket"), username,
-                        keyFingerprint));
-                meters.counter("ferry.edge.auth", "method", method, "outcome", "success").increment();
-                meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "chosen").increment();
-                log.info("'{}' from {} authenticated ({}) by node {}", username, address, method, backend.name());
-                return true;
-            }
-            if ("not-serving".equals(answer.getProperty("reason"))) {
-                continue; // stopped serving since its last status: ask the next
-            }
-            if ("banned".equals(answer.getProperty("reason"))) {
-                door.bannedUntil(address, Instant.ofEpochMilli(Long.parseLong(answer.getProperty("until"))));
-                meters.counter("ferry.edge.auth", "method", method, "outcome", "banned").increment();
-                log.info("'{}' from {} refused: the cluster banned the address", username, address);
-                disconnect(session, "too many failed logins");
-                return false;
-            }
-            meters.counter("ferry.edge.auth", "method", method, "outcome", "failure").increment();
-            if (keyFingerprint == null) {
-                // a key a client merely offers is not a failure: clients try each key they have
-                log.info("Authentication ({}) of '{}' from {} failed", method, username, address);
-                if (door.failed(address)) {
-                    disconnect(session, "too many failed logins");
-                }
-            }
-            return false;
-        }
-        meters.counter("ferry.edge.routing", "backend", "none", "outcome", "no-node").increment();
-        disconnect(session, "no transfer node is available; please try again later");
+        disconnect(session, verdict instanceof NodeLogins.NoNode
+                ? "no transfer node is available; please try again later" : "too many failed logins");
         return false;
     }
 

@@ -81,7 +81,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
         this.backends = backends;
         this.workers = Executors.newCachedThreadPool(Backends.daemon("edge-sftp-"));
         SftpRelay relay = new SftpRelay(meters, workers, properties.backendTimeout().multipliedBy(10));
-        EdgeSftpLogins logins = new EdgeSftpLogins(backends, door, meters, workers);
+        EdgeSftpLogins logins = new EdgeSftpLogins(new NodeLogins(backends, door, meters), workers);
         server = SshServer.setUpDefaultServer();
         server.setHost(properties.sftp().bindAddress());
         server.setPort(properties.sftp().port());
