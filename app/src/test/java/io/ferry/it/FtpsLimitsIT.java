@@ -79,7 +79,8 @@ class FtpsLimitsIT extends NodeIT {
                 passiveAddress, true, idleTimeout, Duration.ofSeconds(1), authTimeout, 3, 2, 6,
                 List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "", "");
         FtpsServer server = new FtpsServer(properties, certificates, accounts, new PartnerLogins(accounts, storageRoot,
-                Defender.NONE, Logins.NONE), new Transfers(transferLog, "it-limits"), new ServingState(true));
+                Defender.NONE, Logins.NONE), new Transfers(transferLog, "it-limits"), new ServingState(true),
+                properties::maxLoginsPerAccount);
         server.start();
         return server;
     }

@@ -94,9 +94,8 @@ class NodeConfiguration {
     FtpsServer ftpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
             PartnerLogins logins, Transfers transfers, ServingState serving,
             io.ferry.transfer.node.RuntimeSettings settings) {
-        FtpsServer server = new FtpsServer(properties, certificates, accounts, logins, transfers, serving);
-        server.setMaxLoginsPerAccount(settings::ftpsMaxLoginsPerAccount);
-        return server;
+        return new FtpsServer(properties, certificates, accounts, logins, transfers, serving,
+                settings::ftpsMaxLoginsPerAccount);
     }
 
     @Bean

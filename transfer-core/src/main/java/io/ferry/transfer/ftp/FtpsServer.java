@@ -61,13 +61,16 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
     private final TlsCertificateStore certificates;
     private LoginDeadline deadline;
     private final ServingState serving;
-    private volatile IntSupplier maxLoginsPerAccount;
     private final PartnerLogins logins;
     private volatile boolean running;
     private boolean started;
 
+    /**
+     * @param maxLoginsPerAccount the per-account session limit, asked at each login (it can change at run time; the
+     *                            configured {@code ferry.ftps.max-logins-per-account} where it cannot)
+     */
     public FtpsServer(FtpsProperties properties, TlsCertificateStore certificates, AccountService accounts,
-            PartnerLogins logins, Transfers transfers, ServingState serving) {
+            PartnerLogins logins, Transfers transfers, ServingState serving, IntSupplier maxLoginsPerAccount) {
         this.properties = properties;
         this.certificates = certificates;
         this.serving = serving;
@@ -84,7 +87,7 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         this.tls = new FtpsTls(context(identity), properties.tlsProtocols(), properties.cipherSuites());
 
         factory.setUserManager(new FerryUserManager(accounts, logins,
-                () -> maxLoginsPerAccount == null ? properties.maxLoginsPerAccount() : maxLoginsPerAccount.getAsInt()));
+                maxLoginsPerAccount));
         // banned addresses are dropped on connect
         // a mutable map: FtpServer clears it when it stops
         factory.setFtplets(new HashMap<>(Map.of("defender", new DefaultFtplet() {
@@ -134,11 +137,6 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("Cannot set up TLS for FTPS", e);
         }
-    }
-
-    /** Where the per-account session limit comes from when it can change at runtime (else the configured one). */
-    public void setMaxLoginsPerAccount(IntSupplier limit) {
-        this.maxLoginsPerAccount = limit;
     }
 
     @Override
