@@ -200,12 +200,14 @@ public final class Backends implements SmartLifecycle {
     }
 
     /**
-     * Takes the cluster's run-time SSH algorithm lists from a node's status ({@code algorithms.ciphers}, ...; blank
-     * or missing: the defaults) to whoever follows them, when they change.
+     * Takes the cluster's run-time SSH algorithm lists from the primary's status ({@code algorithms.ciphers}, ...;
+     * blank: the defaults) to whoever follows them, when they change. Only the primary is followed, so that nodes
+     * that disagree for a moment (one has not reloaded its settings yet) cannot make the offer flip with each poll.
      */
     private void followAlgorithms(Map<String, String> status) {
-        if (status.keySet().stream().noneMatch(key -> key.startsWith(ALGORITHMS))) {
-            return; // a node of an earlier version, which does not tell them
+        if (!"primary".equals(status.get("role"))
+                || status.keySet().stream().noneMatch(key -> key.startsWith(ALGORITHMS))) {
+            return; // a standby, or a node of an earlier version, which does not tell them
         }
         Map<String, String> lists = new HashMap<>();
         for (String list : SshAlgorithms.RUNTIME) {

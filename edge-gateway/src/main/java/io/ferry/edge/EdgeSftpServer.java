@@ -61,7 +61,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
      */
     private void offer(Map<String, String> runtime) {
         try {
-            SshAlgorithms.applyServer(SshAlgorithms.Lists.DEFAULTS.with(runtime), server, RUNTIME_SETTING);
+            SshAlgorithms.applyRuntime(runtime, server, RUNTIME_SETTING);
             log.info("SSH algorithms offered to partners: ciphers {}, MACs {}, key exchanges {}",
                     LogText.quoted(shown(runtime, "ciphers")), LogText.quoted(shown(runtime, "macs")),
                     LogText.quoted(shown(runtime, "kex-algorithms")));

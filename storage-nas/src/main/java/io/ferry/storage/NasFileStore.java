@@ -111,8 +111,15 @@ final class NasFileStore implements FileStore {
         Path local = jail.toLocal(path);
         BasicFileAttributes attributes = Files.readAttributes(local, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
-        return new Stat(attributes.isDirectory(), attributes.isRegularFile(), size(local, attributes),
-                attributes.lastModifiedTime());
+        long size;
+        try {
+            size = size(local, attributes);
+        } catch (IOException e) {
+            // a file whose plaintext size cannot be read (under a key this node lacks, cut short) still exists
+            // and is listed with its stored size; reading it says why it cannot be read
+            size = attributes.size();
+        }
+        return new Stat(attributes.isDirectory(), attributes.isRegularFile(), size, attributes.lastModifiedTime());
     }
 
     @Override

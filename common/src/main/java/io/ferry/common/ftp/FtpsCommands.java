@@ -39,7 +39,10 @@ public final class FtpsCommands {
         };
     }
 
-    /** {@code USER} or {@code PASS}, refused with {@code 530} before {@code AUTH TLS} unless plain FTP is allowed. */
+    /**
+     * {@code USER} or {@code PASS}, refused with {@code 530} before {@code AUTH TLS} unless plain FTP is allowed;
+     * while it runs, {@link LoginDeadline} lets the session be (a login a node is checking finishes first).
+     */
     public static Command loginNeedsTls(boolean allowPlain, Command command) {
         return (session, context, request) -> {
             if (!allowPlain && !session.isSecure()) {
@@ -47,7 +50,12 @@ public final class FtpsCommands {
                         "This server requires TLS: send AUTH TLS before logging in");
                 return;
             }
-            command.execute(session, context, request);
+            session.setAttribute(LoginDeadline.LOGGING_IN, Boolean.TRUE);
+            try {
+                command.execute(session, context, request);
+            } finally {
+                session.removeAttribute(LoginDeadline.LOGGING_IN);
+            }
         };
     }
 

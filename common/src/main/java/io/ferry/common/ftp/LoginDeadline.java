@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
 public final class LoginDeadline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LoginDeadline.class);
+    /** A session whose USER or PASS runs now (a node may still be checking it): its login finishes first. */
+    static final String LOGGING_IN = LoginDeadline.class.getName() + ".loggingIn";
+    /** A session told 421 already: a client that does not read it is cut off at the next sweep. */
+    private static final String TOLD = LoginDeadline.class.getName() + ".told";
 
     private final Duration authTimeout;
     private final Supplier<Collection<Listener>> listeners;
@@ -53,15 +57,21 @@ public final class LoginDeadline implements AutoCloseable {
                     continue;
                 }
                 for (FtpIoSession session : listener.getActiveSessions()) {
-                    if (!session.isLoggedIn() && !session.isClosing()
-                            && now - session.getCreationTime() > authTimeout.toMillis()) {
-                        log.info("FTPS connection from {} did not log in within {} s: closed",
-                                session.getRemoteAddress(), authTimeout.toSeconds());
-                        session.write(new DefaultFtpReply(
-                                FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
-                                "Not logged in within " + authTimeout.toSeconds() + " s"));
-                        session.closeOnFlush();
+                    if (session.isLoggedIn() || session.isClosing() || session.containsAttribute(LOGGING_IN)
+                            || now - session.getCreationTime() <= authTimeout.toMillis()) {
+                        continue;
                     }
+                    if (session.containsAttribute(TOLD)) {
+                        session.closeNow();
+                        continue;
+                    }
+                    session.setAttribute(TOLD, Boolean.TRUE);
+                    log.info("FTPS connection from {} did not log in within {} s: closed", session.getRemoteAddress(),
+                            authTimeout.toSeconds());
+                    session.write(new DefaultFtpReply(
+                            FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
+                            "Not logged in within " + authTimeout.toSeconds() + " s"));
+                    session.closeOnFlush();
                 }
             } catch (RuntimeException e) {
                 log.debug("Login deadline sweep: {}", e.toString()); // a listener stopping meanwhile

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 import org.apache.sshd.client.ClientBuilder;
@@ -44,6 +45,15 @@ public final class SshAlgorithms {
 
     /** The lists an administrator may change while the cluster runs (run-time settings {@code sftp.<name>}). */
     public static final List<String> RUNTIME = List.of("ciphers", "macs", "kex-algorithms");
+
+    /**
+     * What a run-time list may name, and so what an edge may be told to offer: the defaults and the modern ones
+     * available on request. Nothing weak can come in through the settings API or a node's status (a configured
+     * {@code ferry.sftp.*} list is the operator's own choice and is not held to it).
+     */
+    private static final Set<String> RUNTIME_ALLOWED = Set.copyOf(concat(DEFAULT_CIPHERS, DEFAULT_KEX, DEFAULT_MACS,
+            List.of(ChaCha20Poly1305.NAME, "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512",
+                    "diffie-hellman-group-exchange-sha256")));
 
     /**
      * The lists to offer, in preference order; an empty list means the default one, whose names this JVM cannot
@@ -128,6 +138,12 @@ public final class SshAlgorithms {
         }
         List<String> names = split(value);
         String property = "ferry.sftp." + list;
+        for (String name : names) {
+            if (!RUNTIME_ALLOWED.contains(name)) {
+                throw new IllegalArgumentException(property + ": '" + name + "' is not one Ferry offers (no SHA-1, "
+                        + "CBC, RC4, 3DES or 'none'); allowed: " + String.join(", ", allowed(list)));
+            }
+        }
         switch (list) {
             case "ciphers" -> resolve(property, names, SshAlgorithms::cipher, false);
             case "macs" -> resolve(property, names, BuiltinMacs::fromFactoryName, false);
@@ -135,6 +151,36 @@ public final class SshAlgorithms {
             default -> throw new IllegalArgumentException("no algorithm list " + list);
         }
         return String.join(",", names);
+    }
+
+    /**
+     * Sets a server's algorithms to the defaults with the cluster's run-time lists (as an edge takes them from its
+     * nodes): each list is checked as the settings API checks it, so a node cannot make an edge offer anything weak.
+     *
+     * @throws IllegalArgumentException a name is unknown, unsupported or not allowed at run time
+     */
+    public static void applyRuntime(Map<String, String> runtime, AbstractFactoryManager server, String prefix) {
+        for (String list : RUNTIME) {
+            check(list, runtime.getOrDefault(list, ""));
+        }
+        applyServer(Lists.DEFAULTS.with(runtime), server, prefix);
+    }
+
+    private static List<String> allowed(String list) {
+        return RUNTIME_ALLOWED.stream().filter(name -> switch (list) {
+            case "ciphers" -> cipher(name) != null;
+            case "macs" -> BuiltinMacs.fromFactoryName(name) != null;
+            default -> BuiltinDHFactories.fromFactoryName(name) != null;
+        }).sorted().toList();
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... lists) {
+        List<String> all = new ArrayList<>();
+        for (List<String> list : lists) {
+            all.addAll(list);
+        }
+        return all;
     }
 
     private static List<String> override(Map<String, String> overrides, String list, List<String> configured) {

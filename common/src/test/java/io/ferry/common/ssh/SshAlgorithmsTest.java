@@ -45,6 +45,19 @@ class SshAlgorithmsTest {
         assertThatThrownBy(() -> SshAlgorithms.check("ciphers", "aes256-ctr,rc4-9000"))
                 .hasMessageContaining("ferry.sftp.ciphers").hasMessageContaining("rc4-9000");
         assertThatThrownBy(() -> SshAlgorithms.check("shells", "bash")).isInstanceOf(IllegalArgumentException.class);
+        // MINA knows these, and nothing weak may come in at run time (the settings API, or a node's status at an edge)
+        for (String weak : List.of("none", "3des-cbc", "aes128-cbc", "arcfour128", "blowfish-cbc")) {
+            assertThatThrownBy(() -> SshAlgorithms.check("ciphers", "aes256-ctr," + weak))
+                    .hasMessageContaining("'" + weak + "' is not one Ferry offers");
+        }
+        assertThatThrownBy(() -> SshAlgorithms.check("macs", "hmac-sha1")).hasMessageContaining("hmac-sha2-256");
+        assertThatThrownBy(() -> SshAlgorithms.check("kex-algorithms", "diffie-hellman-group1-sha1"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(SshAlgorithms.check("ciphers", "chacha20-poly1305@openssh.com"))
+                .isEqualTo("chacha20-poly1305@openssh.com");
+        SshServer edge = SshServer.setUpDefaultServer();
+        assertThatThrownBy(() -> SshAlgorithms.applyRuntime(Map.of("ciphers", "3des-cbc"), edge, "x."))
+                .isInstanceOf(IllegalArgumentException.class);
         SshServer server = SshServer.setUpDefaultServer();
         assertThatThrownBy(() -> SshAlgorithms.applyServer(SshAlgorithms.Lists.DEFAULTS.with(
                 Map.of("kex-algorithms", "diffie-hellman-group1-sha0")), server, "the cluster's sftp."))

@@ -27,8 +27,8 @@ import io.ferry.common.ftp.FtpsTls;
  *                               always refused
  * @param idleTimeout            close a control connection idle this long
  * @param dataTimeout            close a data connection idle this long
- * @param authTimeout            time a client has to log in after connecting; a command after it is answered
- *                               {@code 421} and the connection closed
+ * @param authTimeout            time a client has to log in after connecting; then it is told {@code 421} and
+ *                               the connection is closed, whatever commands it sends
  * @param maxLogins              sessions logged in at once, all accounts together
  * @param maxLoginsPerAccount    sessions one account may have at once
  * @param maxLoginFailures       failed logins before the connection is closed
@@ -70,6 +70,9 @@ public record FtpsProperties(
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("ferry.ftps ports must be 0-65535, was " + port);
             }
+        }
+        if (authTimeout.isNegative() || authTimeout.isZero()) {
+            throw new IllegalArgumentException("ferry.ftps.auth-timeout must be positive, was " + authTimeout);
         }
         if (maxLogins < 1 || maxLoginsPerAccount < 1 || maxLoginFailures < 1) {
             throw new IllegalArgumentException("ferry.ftps.max-logins, max-logins-per-account and max-login-failures "
