@@ -9,7 +9,6 @@ import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.impl.FtpIoSession;
-import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
 import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
@@ -19,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.common.FailureKind;
 import io.ferry.common.FtpReplies;
+import io.ferry.common.ftp.FtpsCommands;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -58,7 +58,7 @@ final class FtpsBridgeTransfers {
                         "Syntax: " + request.getCommand() + " <file name>");
                 return;
             }
-            if (!dataConnectionPrepared(session)) {
+            if (!FtpsCommands.dataConnectionPrepared(session)) {
                 return;
             }
             long offset = session.getFileOffset();
@@ -97,7 +97,7 @@ final class FtpsBridgeTransfers {
                 reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": " + describe(e));
                 return;
             }
-            DataConnection data = openData(session, file.path());
+            DataConnection data = FtpsCommands.openData(session, file.path());
             if (data == null) {
                 return;
             }
@@ -135,7 +135,7 @@ final class FtpsBridgeTransfers {
                 reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: RETR <file name>");
                 return;
             }
-            if (!dataConnectionPrepared(session)) {
+            if (!FtpsCommands.dataConnectionPrepared(session)) {
                 return;
             }
             long offset = session.getFileOffset();
@@ -161,7 +161,7 @@ final class FtpsBridgeTransfers {
                 reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": " + describe(e));
                 return;
             }
-            DataConnection data = openData(session, file.path());
+            DataConnection data = FtpsCommands.openData(session, file.path());
             if (data == null) {
                 return;
             }
@@ -214,27 +214,6 @@ final class FtpsBridgeTransfers {
 
     private static String describe(Throwable e) {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    /** Announces the transfer ({@code 150}) and opens its data connection; null (after {@code 425}) if it fails. */
-    private static DataConnection openData(FtpIoSession session, String path) {
-        session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY, "Opening data connection for " + path))
-                .awaitUninterruptibly(10_000);
-        try {
-            return session.getDataConnection().openConnection();
-        } catch (Exception e) {
-            reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
-            return null;
-        }
-    }
-
-    private static boolean dataConnectionPrepared(FtpIoSession session) {
-        if (session.getDataConnection() instanceof IODataConnectionFactory factory
-                && factory.getInetAddress() == null) {
-            reply(session, FtpReply.REPLY_503_BAD_SEQUENCE_OF_COMMANDS, "PASV or EPSV must come first");
-            return false;
-        }
-        return true;
     }
 
     private static void reply(FtpIoSession session, int code, String message) {

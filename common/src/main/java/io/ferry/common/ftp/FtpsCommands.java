@@ -2,9 +2,11 @@ package io.ferry.common.ftp;
 
 import org.apache.ftpserver.command.Command;
 import org.apache.ftpserver.command.CommandFactory;
+import org.apache.ftpserver.ftplet.DataConnection;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.impl.FtpIoSession;
+import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.mina.transport.socket.SocketSessionConfig;
 
 /**
@@ -78,6 +80,30 @@ public final class FtpsCommands {
     public static Command stouRefused() {
         return (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
                 "STOU is not supported: name the file with STOR");
+    }
+
+    /**
+     * Whether a transfer's data connection was prepared; if not, says so with {@code 503}. FtpServer would otherwise
+     * try an active connection to a port the client never named.
+     */
+    public static boolean dataConnectionPrepared(FtpIoSession session) {
+        if (session.getDataConnection() instanceof IODataConnectionFactory factory && factory.getInetAddress() == null) {
+            reply(session, FtpReply.REPLY_503_BAD_SEQUENCE_OF_COMMANDS, "PASV or EPSV (or PORT) must come first");
+            return false;
+        }
+        return true;
+    }
+
+    /** Announces a transfer ({@code 150}) and opens its data connection; null (after {@code 425}) if it fails. */
+    public static DataConnection openData(FtpIoSession session, String path) {
+        session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY, "Opening data connection for " + path))
+                .awaitUninterruptibly(10_000);
+        try {
+            return session.getDataConnection().openConnection();
+        } catch (Exception e) {
+            reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
+            return null;
+        }
     }
 
     private static void reply(FtpIoSession session, int code, String message) {

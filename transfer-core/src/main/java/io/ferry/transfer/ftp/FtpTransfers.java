@@ -16,10 +16,10 @@ import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.impl.FtpIoSession;
-import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.mina.filter.ssl.SslFilter;
 
 import io.ferry.common.FtpReplies;
+import io.ferry.common.ftp.FtpsCommands;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.account.Permission;
 import io.ferry.transfer.session.Transfer;
@@ -65,7 +65,7 @@ final class FtpTransfers {
                         "Syntax: " + request.getCommand() + " <file name>");
                 return;
             }
-            if (!dataConnectionPrepared(session)) {
+            if (!FtpsCommands.dataConnectionPrepared(session)) {
                 return;
             }
             FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
@@ -92,7 +92,7 @@ final class FtpTransfers {
                         + name + " at " + offset + ": the server holds " + transfer.startSize() + " bytes of it");
                 return;
             }
-            DataConnection data = openData(session, file);
+            DataConnection data = FtpsCommands.openData(session, file.getAbsolutePath());
             if (data == null) {
                 transfer.cancel();
                 return;
@@ -128,7 +128,7 @@ final class FtpTransfers {
                 reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: RETR <file name>");
                 return;
             }
-            if (!dataConnectionPrepared(session)) {
+            if (!FtpsCommands.dataConnectionPrepared(session)) {
                 return;
             }
             FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
@@ -147,7 +147,7 @@ final class FtpTransfers {
                 replyStorageError(session, name, e);
                 return;
             }
-            DataConnection data = openData(session, file);
+            DataConnection data = FtpsCommands.openData(session, file.getAbsolutePath());
             if (data == null) {
                 transfer.cancel();
                 return;
@@ -210,26 +210,6 @@ final class FtpTransfers {
         } else if (!file.account().may(Permission.READ)) {
             reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": permission denied");
         } else {
-            return false;
-        }
-        return true;
-    }
-
-    /** Announces the transfer ({@code 150}) and opens its data connection; null (after {@code 425}) if it fails. */
-    private static DataConnection openData(FtpIoSession session, FerryFtpFile file) {
-        session.write(new DefaultFtpReply(FtpReply.REPLY_150_FILE_STATUS_OKAY,
-                "Opening data connection for " + file.getAbsolutePath())).awaitUninterruptibly(10_000);
-        try {
-            return session.getDataConnection().openConnection();
-        } catch (Exception e) {
-            reply(session, FtpReply.REPLY_425_CANT_OPEN_DATA_CONNECTION, "Cannot open the data connection");
-            return null;
-        }
-    }
-
-    private static boolean dataConnectionPrepared(FtpIoSession session) {
-        if (session.getDataConnection() instanceof IODataConnectionFactory factory && factory.getInetAddress() == null) {
-            reply(session, FtpReply.REPLY_503_BAD_SEQUENCE_OF_COMMANDS, "PASV or EPSV (or PORT) must come first");
             return false;
         }
         return true;
