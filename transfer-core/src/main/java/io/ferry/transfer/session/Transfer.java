@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -174,7 +175,7 @@ public final class Transfer implements SeekableByteChannel {
         Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
         TransferRecord saved;
         try {
-            saved = also == null ? transferLog.record(row) : transferLog.record(row, also);
+            saved = uninterrupted(() -> also == null ? transferLog.record(row) : transferLog.record(row, also));
         } catch (RuntimeException e) {
             log.warn("The transfer of {} by {} could not be recorded: {}", LogText.escaped(path),
                     LogText.quoted(origin.account()), e.toString());
@@ -185,6 +186,22 @@ public final class Transfer implements SeekableByteChannel {
             throw failure instanceof IOException io ? io : new IOException(why.reason(), failure);
         }
         return saved;
+    }
+
+    /**
+     * Runs database work on a thread its protocol library may have interrupted (MINA interrupts an SFTP request
+     * when the client hangs up): the interrupt waits until the work is done. A transfer that happened keeps its row,
+     * and no shared resource sees the interrupt (an interrupted write closes an embedded database's file for good).
+     */
+    static <T> T uninterrupted(Supplier<T> work) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return work.get();
+        } finally {
+            if (interrupted || Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void logLine(TransferFailure why, String sha256) {

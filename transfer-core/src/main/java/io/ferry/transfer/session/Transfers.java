@@ -110,7 +110,8 @@ public final class Transfers {
                 origin.account(), clientPath, null, TransferFailure.of(cause).as(direction).logMessage(),
                 origin.client())
                 .withEdge(origin.edge()).withTls(origin.tls());
-        return alsoInTransaction == null ? transferLog.record(row) : transferLog.record(row, alsoInTransaction);
+        return Transfer.uninterrupted(() -> alsoInTransaction == null ? transferLog.record(row)
+                : transferLog.record(row, alsoInTransaction));
     }
 
     /** A download asked to start past the file's end (FTP's REST beyond the size). */

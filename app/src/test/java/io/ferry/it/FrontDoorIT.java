@@ -1,0 +1,128 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.sshd.sftp.client.SftpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.ferry.FerryApplication;
+import io.ferry.transfer.sftp.SftpServer;
+
+/**
+ * The front doors probed as a stranger, a partner's misbehaving client or a browser would (issue 18), against one
+ * live node as a new user runs it: nothing configured but ports, on the embedded H2 database. Each probe is a stock
+ * client or a raw request; each test failed before its fix.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FrontDoorIT {
+
+    private static final String PASSWORD = "front-door-password-1";
+
+    private Path dataDir;
+    private ConfigurableApplicationContext node;
+    private Api admin;
+    private final SftpClients clients = new SftpClients();
+
+    @BeforeAll
+    void startNode() throws Exception {
+        dataDir = Files.createTempDirectory("ferry-front-door-");
+        node = new SpringApplicationBuilder(FerryApplication.class).run("--ferry.data-dir=" + dataDir,
+                "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
+                "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0",
+                "--ferry.cluster.name=ferry-front-door-it");
+        admin = new Api(httpPort(), "admin", Files.readString(dataDir.resolve("initial-admin-password")).trim());
+    }
+
+    @AfterAll
+    void stopNode() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        clients.close();
+    }
+
+    private int httpPort() {
+        return Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
+    }
+
+    private int sftpPort() {
+        return node.getBean(SftpServer.class).port();
+    }
+
+    /**
+     * lftp mirrors a tree up and back and hangs up at once; MINA interrupts the SFTP thread that is still recording
+     * the last download. On the embedded database that interrupt closed H2 for good, and every later login failed
+     * ("The database has been closed") while readiness said UP. Every transfer must keep its row, and the node
+     * must go on serving.
+     */
+    @Test
+    void aClientThatHangsUpMidRequestShouldNeverBreakTheDatabase() throws Exception {
+        admin.createAccount("mirror", PASSWORD);
+        Path local = Files.createTempDirectory(dataDir, "mirror-");
+        Path tree = Files.createDirectories(local.resolve("tree"));
+        int files = 0;
+        for (int dir = 0; dir < 3; dir++) {
+            Path sub = Files.createDirectories(tree.resolve("d" + dir));
+            for (int i = 0; i < 10; i++) {
+                Files.write(sub.resolve("f" + i + ".bin"), SftpOperationsIT.random(2_000 + i * 700));
+                files++;
+            }
+        }
+        int rounds = 3;
+        for (int round = 0; round < rounds; round++) {
+            String script = String.join("; ",
+                    "set sftp:connect-program 'ssh -a -x -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
+                    "set net:max-retries 1", "set net:timeout 20",
+                    "open -u mirror," + PASSWORD + " sftp://127.0.0.1:" + sftpPort(),
+                    "mirror -R " + tree + " t" + round, "mirror t" + round + " " + local.resolve("back" + round));
+            run(local, "lftp", "-c", script);
+            assertThat(local.resolve("back" + round + "/d2/f9.bin")).hasSameBinaryContentAs(tree.resolve("d2/f9.bin"));
+        }
+
+        // the node still logs partners in and records their transfers
+        try (SftpClient sftp = clients.sftp(sftpPort(), "mirror", PASSWORD)) {
+            SftpOperationsIT.write(sftp, "/after.txt", new byte[] {1});
+        }
+        assertThat(readiness()).isEqualTo(200);
+        int expected = rounds * files * 2 + 1;
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(admin.get("/api/v1/transfers?account=mirror&size=1").json().get("totalItems").asLong())
+                        .as("one row per upload and per download").isEqualTo(expected));
+    }
+
+    private int readiness() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort()
+                + "/actuator/health/readiness")).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    private static String run(Path dir, String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of(command));
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Process process = new ProcessBuilder(args).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(command[0] + " did not finish: " + Files.readString(out));
+        }
+        String output = Files.readString(out);
+        assertThat(process.exitValue()).as(command[0] + " output: " + output).isZero();
+        return output;
+    }
+}
