@@ -107,6 +107,50 @@ class FrontDoorIT {
                         .as("one row per upload and per download").isEqualTo(expected));
     }
 
+    /**
+     * A page on any site could make an administrator's browser change the configuration: the import took
+     * {@code text/plain} (which a page sends across sites without asking), the API has no CSRF token, and its Basic
+     * challenge has browsers remember the credentials.
+     */
+    @Test
+    void aBrowserOnAnotherSiteShouldChangeNothing() throws Exception {
+        String snapshot = admin.post("/api/v1/config/export", "{\"secrets\":\"omitted\"}").body();
+        Api.Response plain = admin.post("/api/v1/config/import?dryRun=true", "text/plain", snapshot);
+        assertThat(plain.status()).as(plain.body()).isEqualTo(415);
+        Api.Response form = admin.post("/api/v1/accounts", "application/x-www-form-urlencoded",
+                "username=csrf&password=csrf-password-1");
+        assertThat(form.status()).as(form.body()).isEqualTo(415);
+
+        String account = "{\"username\":\"csrf\",\"password\":\"csrf-password-12\"}";
+        Api.Response crossSite = admin.post("/api/v1/accounts", "application/json", account,
+                "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "cors");
+        assertThat(crossSite.status()).as(crossSite.body()).isEqualTo(403);
+        Api.Response otherOrigin = admin.post("/api/v1/accounts", "application/json", account,
+                "Origin", "https://attacker.example");
+        assertThat(otherOrigin.status()).as(otherOrigin.body()).isEqualTo(403);
+        assertThat(admin.get("/api/v1/accounts/csrf").status()).as("nothing was created").isEqualTo(404);
+
+        // the server's own pages, and scripts, still may
+        Api.Response sameOrigin = admin.post("/api/v1/accounts", "application/json", account,
+                "Sec-Fetch-Site", "same-origin", "Origin", "http://127.0.0.1:" + httpPort());
+        assertThat(sameOrigin.status()).as(sameOrigin.body()).isEqualTo(201);
+        assertThat(admin.post("/api/v1/config/import?dryRun=true", "application/json", snapshot).status())
+                .isEqualTo(200);
+
+        // no Basic challenge for a browser to answer and remember; scripts still get one
+        HttpResponse<String> browser = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + httpPort() + "/api/v1/accounts")).header("Sec-Fetch-Mode", "navigate").GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(browser.statusCode()).isEqualTo(401);
+        assertThat(browser.headers().firstValue("WWW-Authenticate")).isEmpty();
+        HttpResponse<String> script = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + httpPort() + "/api/v1/accounts")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(script.statusCode()).isEqualTo(401);
+        assertThat(script.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("Basic"));
+    }
+
     private int readiness() throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort()
                 + "/actuator/health/readiness")).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode();

@@ -48,7 +48,7 @@ class SnapshotController {
      * encrypted; {@code dryRun=true} reports what would change and changes nothing.
      */
     @PostMapping(value = "/import", consumes = {MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_XML_VALUE,
-            MediaType.TEXT_XML_VALUE, MediaType.TEXT_PLAIN_VALUE})
+            MediaType.TEXT_XML_VALUE})
     SnapshotService.Report importSnapshot(@RequestBody String document,
             @RequestHeader(value = "X-Ferry-Passphrase", required = false) String passphrase,
             @RequestParam(defaultValue = "false") boolean dryRun, Authentication user) {

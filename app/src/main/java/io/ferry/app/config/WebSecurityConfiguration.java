@@ -13,13 +13,15 @@ import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.authentication.www.BasicAuthenticationEntryPoint;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 
 /**
  * HTTP security, two chains:
  * <ul>
- * <li>the REST API and actuator: HTTP Basic, stateless (so no CSRF token); reading needs {@code ADMIN} or
- * {@code OPERATOR}, changing needs {@code ADMIN}; health is public for load balancers;</li>
+ * <li>the REST API and actuator: HTTP Basic, stateless (so no CSRF token: {@link ApiRequestGuard} refuses cross-site
+ * changes and bodies of other types than JSON, XML and multipart, and browsers get no Basic challenge); reading
+ * needs {@code ADMIN} or {@code OPERATOR}, changing needs {@code ADMIN}; health is public for load balancers;</li>
  * <li>the web console, the OpenAPI description ({@code /v3/api-docs}) and its browsable UI ({@code /swagger-ui}):
  * form login with a session (timeout {@code server.servlet.session.timeout}; HTTP Basic too, for scripts), CSRF tokens
  * on every form, a strict content security policy; {@code OPERATOR} sees every page and changes nothing.</li>
@@ -46,8 +48,11 @@ class WebSecurityConfiguration {
                         // one's own second factor, whatever the role
                         .requestMatchers("/api/v1/me/**").hasAnyRole(ADMIN, OPERATOR)
                         .anyRequest().hasRole(ADMIN))
-                .httpBasic(basic -> basic.authenticationEntryPoint(basicEntryPoint()))
+                .httpBasic(basic -> basic.authenticationEntryPoint(apiEntryPoint()))
+                // stateless, so no CSRF token: cross-site requests and body types only JSON, XML or multipart
+                // (ApiRequestGuard), and no Basic challenge that a browser would answer and then remember
                 .csrf(csrf -> csrf.disable())
+                .addFilterBefore(new ApiRequestGuard(), BasicAuthenticationFilter.class)
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .exceptionHandling(e -> e.accessDeniedHandler((request, response, denied) ->
                         response.sendError(HttpStatus.FORBIDDEN.value(), "administrator role required")));
@@ -85,7 +90,23 @@ class WebSecurityConfiguration {
                 .commence(request, response, e);
     }
 
-    /** 401 with a Basic challenge, so curl and browsers know to send credentials. */
+    /**
+     * The API's 401: a Basic challenge for scripts, none for a browser (it says {@code Sec-Fetch-Mode}), which
+     * would prompt for the credentials and then send them along with every request any page makes to the API.
+     */
+    private static AuthenticationEntryPoint apiEntryPoint() {
+        AuthenticationEntryPoint basic = basicEntryPoint();
+        return (request, response, e) -> {
+            if (request.getHeader("Sec-Fetch-Mode") == null) {
+                basic.commence(request, response, e);
+            } else {
+                response.sendError(HttpStatus.UNAUTHORIZED.value(), "log in to the console, or call the API from a "
+                        + "script with its credentials");
+            }
+        };
+    }
+
+    /** 401 with a Basic challenge, so curl knows to send credentials. */
     private static BasicAuthenticationEntryPoint basicEntryPoint() {
         BasicAuthenticationEntryPoint entryPoint = new BasicAuthenticationEntryPoint();
         entryPoint.setRealmName("Ferry");
