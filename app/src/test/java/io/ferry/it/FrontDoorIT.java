@@ -9,9 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.sshd.sftp.client.SftpClient;
@@ -19,7 +21,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import io.ferry.FerryApplication;
@@ -31,6 +36,7 @@ import io.ferry.transfer.sftp.SftpServer;
  * client or a raw request; each test failed before its fix.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(OutputCaptureExtension.class)
 class FrontDoorIT {
 
     private static final String PASSWORD = "front-door-password-1";
@@ -149,6 +155,34 @@ class FrontDoorIT {
         assertThat(script.statusCode()).isEqualTo(401);
         assertThat(script.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v)
                 .startsWith("Basic"));
+    }
+
+    /**
+     * The audit log kept secrets that operators may read: the FTPS certificate's PEM private key as the request, and
+     * a second factor's {@code otpauth://} URI (with its seed) as the answer. Neither may be kept anywhere: not in
+     * the audit log, not in a log line, not in an error's detail.
+     */
+    @Test
+    void noSecretShouldBeKeptInTheAuditLogOrALogLine(CapturedOutput output) throws Exception {
+        KeyPair pair = FtpsCertificateIT.keyPair();
+        String key = FtpsCertificateIT.pem(pair.getPrivate());
+        String chain = FtpsCertificateIT.pem(FtpsCertificateIT.certificate(pair, "CN=front-door.example"));
+        String keyBody = key.lines().filter(line -> !line.startsWith("-----")).findFirst().orElseThrow();
+        Api.Response replaced = admin.put("/api/v1/ftps/certificate", Api.MAPPER.writeValueAsString(
+                Map.of("certificate", chain, "key", key)));
+        assertThat(replaced.status()).as(replaced.body()).isEqualTo(200);
+        // an error that quotes what it was given: the key where the certificate belongs
+        Api.Response refused = admin.put("/api/v1/ftps/certificate", Api.MAPPER.writeValueAsString(
+                Map.of("certificate", key, "key", key)));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).doesNotContain(keyBody);
+
+        String seed = admin.post("/api/v1/me/totp/setup", "application/json", "{}").json().get("secret").asString();
+
+        String audit = admin.get("/api/v1/audit?size=500").body();
+        assertThat(audit).contains("/api/v1/ftps/certificate", "/api/v1/me/totp/setup")
+                .doesNotContain(keyBody).doesNotContain(seed).doesNotContain("PRIVATE KEY-----");
+        assertThat(output.getAll()).doesNotContain(keyBody).doesNotContain(seed);
     }
 
     private int readiness() throws Exception {

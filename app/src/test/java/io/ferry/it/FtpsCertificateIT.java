@@ -109,13 +109,13 @@ class FtpsCertificateIT extends NodeIT {
         return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
     }
 
-    private static KeyPair keyPair() throws Exception {
+    static KeyPair keyPair() throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
         return generator.generateKeyPair();
     }
 
-    private static X509Certificate certificate(KeyPair pair, String subject) throws Exception {
+    static X509Certificate certificate(KeyPair pair, String subject) throws Exception {
         X500Name name = new X500Name(subject);
         Instant now = Instant.now();
         JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
@@ -129,7 +129,7 @@ class FtpsCertificateIT extends NodeIT {
     }
 
     /** A certificate, or a private key as PKCS#8 ("BEGIN PRIVATE KEY", as openssl writes it). */
-    private static String pem(Object object) throws Exception {
+    static String pem(Object object) throws Exception {
         StringWriter out = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
             if (object instanceof java.security.PrivateKey key) {

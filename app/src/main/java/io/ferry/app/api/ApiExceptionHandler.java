@@ -9,6 +9,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
+import io.ferry.common.SecretText;
 import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
 
@@ -20,7 +21,7 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(IllegalArgumentException.class)
     ProblemDetail badRequest(IllegalArgumentException e) {
-        return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
+        return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, SecretText.redacted(e.getMessage()));
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
@@ -36,22 +37,23 @@ class ApiExceptionHandler {
         // Keep the first line: it names the field; the rest is parser position noise.
         int newline = detail.indexOf('\n');
         return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
-                "request body is not valid: " + (newline > 0 ? detail.substring(0, newline) : detail));
+                "request body is not valid: "
+                        + SecretText.redacted(newline > 0 ? detail.substring(0, newline) : detail));
     }
 
     @ExceptionHandler(AccountNotFoundException.class)
     ProblemDetail notFound(AccountNotFoundException e) {
-        return ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, e.getMessage());
+        return ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, SecretText.redacted(e.getMessage()));
     }
 
     @ExceptionHandler(IllegalStateException.class)
     ProblemDetail stateConflict(IllegalStateException e) {
-        return ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        return ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, SecretText.redacted(e.getMessage()));
     }
 
     @ExceptionHandler(AccountConflictException.class)
     ProblemDetail conflict(AccountConflictException e) {
-        return ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        return ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, SecretText.redacted(e.getMessage()));
     }
 
     @ExceptionHandler(org.springframework.orm.ObjectOptimisticLockingFailureException.class)

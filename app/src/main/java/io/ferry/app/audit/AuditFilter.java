@@ -33,8 +33,10 @@ import org.springframework.web.util.ContentCachingRequestWrapper;
 import org.springframework.web.util.ContentCachingResponseWrapper;
 
 import io.ferry.app.cluster.ClusterOverview;
+import io.ferry.common.SecretText;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -99,7 +101,8 @@ class AuditFilter extends OncePerRequestFilter {
                 } else {
                     FlashMap flash = RequestContextUtils.getOutputFlashMap(request);
                     Object message = flash.containsKey("error") ? flash.get("error") : flash.get("notice");
-                    outcome = message == null ? null : (flash.containsKey("error") ? "refused: " : "") + message;
+                    outcome = message == null ? null
+                            : SecretText.redacted((flash.containsKey("error") ? "refused: " : "") + message);
                 }
                 audit.record(new AuditLog.Entry(0, Instant.now(), who.getName(), request.getRemoteAddr(),
                         cluster.nodeId(), api ? "api" : "console", request.getMethod(), target(request),
@@ -136,7 +139,7 @@ class AuditFilter extends OncePerRequestFilter {
         if (!api || body.getContentType() != null && body.getContentType().startsWith("application/x-www-form")) {
             Map<String, String> form = new TreeMap<>();
             body.getParameterMap().forEach((name, values) -> form.put(name,
-                    SECRET.matcher(name).matches() ? "***" : String.join(",", values)));
+                    SECRET.matcher(name).matches() ? "***" : SecretText.redacted(String.join(",", values))));
             return form.isEmpty() ? null : JSON.writeValueAsString(form);
         }
         String raw = new String(body.getContentAsByteArray(), StandardCharsets.UTF_8);
@@ -146,9 +149,9 @@ class AuditFilter extends OncePerRequestFilter {
     private static String detail(String problem) {
         try {
             JsonNode node = JSON.readTree(problem);
-            return node.has("detail") ? node.get("detail").asString() : problem;
+            return SecretText.redacted(node.has("detail") ? node.get("detail").asString() : problem);
         } catch (RuntimeException e) {
-            return problem;
+            return SecretText.redacted(problem);
         }
     }
 
@@ -160,18 +163,30 @@ class AuditFilter extends OncePerRequestFilter {
         }
     }
 
-    /** Replaces the values of fields whose names say they hold a secret, at any depth. */
+    /**
+     * Replaces, at any depth, the values of fields whose names say they hold a secret, and the secrets that text
+     * values hold whatever their field's name (a PEM private key under {@code key}, an {@code otpauth://} URI).
+     */
     private static JsonNode redact(JsonNode node) {
         if (node instanceof ObjectNode object) {
             for (String name : object.propertyNames()) {
-                if (SECRET.matcher(name).matches() && !object.get(name).isNull()) {
-                    object.put(name, "***");
+                JsonNode value = object.get(name);
+                if (SECRET.matcher(name).matches() && !value.isNull()) {
+                    object.put(name, SecretText.REDACTED);
+                } else if (value.isString()) {
+                    object.put(name, SecretText.redacted(value.asString()));
                 } else {
-                    redact(object.get(name));
+                    redact(value);
                 }
             }
-        } else if (node != null && node.isArray()) {
-            node.forEach(AuditFilter::redact);
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                if (array.get(i).isString()) {
+                    array.set(i, SecretText.redacted(array.get(i).asString()));
+                } else {
+                    redact(array.get(i));
+                }
+            }
         }
         return node;
     }
