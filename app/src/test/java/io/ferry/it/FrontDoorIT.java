@@ -1,8 +1,10 @@
 package io.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +30,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import io.ferry.FerryApplication;
+import io.ferry.transfer.sftp.EdgeListener;
 import io.ferry.transfer.sftp.SftpServer;
 
 /**
@@ -52,7 +55,8 @@ class FrontDoorIT {
         node = new SpringApplicationBuilder(FerryApplication.class).run("--ferry.data-dir=" + dataDir,
                 "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
                 "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0",
-                "--ferry.cluster.name=ferry-front-door-it");
+                "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=0",
+                "--ferry.edge-listener.bind-address=127.0.0.1", "--ferry.cluster.name=ferry-front-door-it");
         admin = new Api(httpPort(), "admin", Files.readString(dataDir.resolve("initial-admin-password")).trim());
     }
 
@@ -183,6 +187,25 @@ class FrontDoorIT {
         assertThat(audit).contains("/api/v1/ftps/certificate", "/api/v1/me/totp/setup")
                 .doesNotContain(keyBody).doesNotContain(seed).doesNotContain("PRIVATE KEY-----");
         assertThat(output.getAll()).doesNotContain(keyBody).doesNotContain(seed);
+    }
+
+    /**
+     * An SSH user name is the client's to choose, CR and LF included: logged raw (the edge listener's refusal of a
+     * stranger, the session's MDC, MINA's own lines naming the session) it wrote whole lines of the client's making.
+     */
+    @Test
+    void aUserNameShouldNeverWriteALogLineOfItsOwn(CapturedOutput output) throws Exception {
+        String forged = "2001-02-03T04:05:06.007Z  INFO 1 --- [ferry] [main] io.ferry.Forged : forged";
+        int edgeListener = node.getBean(EdgeListener.class).port();
+        for (String name : List.of("forger\r\n" + forged, "forger\n" + forged + "\n")) {
+            for (int port : new int[] {sftpPort(), edgeListener}) {
+                assertThatThrownBy(() -> clients.sftp(port, name, "wrong-password").close())
+                        .isInstanceOf(IOException.class);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> output.getAll().contains("forger"));
+        assertThat(output.getAll().lines()).noneMatch(line -> line.startsWith("2001-02-03T04:05:06.007Z"));
+        assertThat(output.getAll()).contains("forger\\u000d\\u000a2001-02-03");
     }
 
     private int readiness() throws Exception {

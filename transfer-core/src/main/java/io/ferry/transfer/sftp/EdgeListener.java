@@ -32,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeService;
@@ -118,7 +119,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
     private boolean login(String username, String secret, ServerSession session) {
         if (username == null || !username.startsWith(EDGE_PREFIX)) {
-            SftpSessions.withMdc(session, () -> log.warn("Login as '{}' refused: only edges log in here", username));
+            SftpSessions.withMdc(session, () -> log.warn("Login as {} refused: only edges log in here",
+                    LogText.quoted(username)));
             return false;
         }
         String rest = username.substring(EDGE_PREFIX.length());
@@ -142,8 +144,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     private boolean admit(ServerSession session, String edge, String secret, String ticketId) {
         Optional<String> registration = edges.verify(edge, secret);
         if (registration.isEmpty()) {
-            SftpSessions.withMdc(session, () -> log.warn("Edge '{}' refused: not registered, revoked, or a wrong"
-                    + " secret", edge));
+            SftpSessions.withMdc(session, () -> log.warn("Edge {} refused: not registered, revoked, or a wrong"
+                    + " secret", LogText.quoted(edge)));
             return false;
         }
         session.setAttribute(SftpSessions.EDGE, edge);
@@ -154,7 +156,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }
         Optional<EdgeTickets.Ticket> ticket = tickets.redeem(edge, ticketId);
         if (ticket.isEmpty()) {
-            SftpSessions.withMdc(session, () -> log.warn("Edge '{}' offered an unknown, used or expired ticket", edge));
+            SftpSessions.withMdc(session, () -> log.warn("Edge {} offered an unknown, used or expired ticket",
+                    LogText.quoted(edge)));
             return false;
         }
         if (!serving.serving()) {

@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.LogText;
 import io.ferry.common.ssh.SshAlgorithms;
 import io.ferry.transfer.node.RuntimeSettings;
 import io.ferry.transfer.node.ServingState;
@@ -61,6 +62,13 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
 
         long bytesOut() {
             return outBytesCount.get();
+        }
+
+        /** As MINA's, with the name the client sent escaped: MINA's own log lines show sessions by this. */
+        @Override
+        public String toString() {
+            return getClass().getSimpleName() + "[" + LogText.escaped(String.valueOf(getUsername())) + "@"
+                    + getIoSession().getRemoteAddress() + "]";
         }
     }
 

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import io.ferry.common.LogText;
 import io.ferry.transfer.session.TransferOrigin;
 
 
@@ -92,7 +93,7 @@ final class SftpSessions implements SessionListener {
         SessionAccount account = session.getAttribute(ACCOUNT);
         String username = account != null ? account.username() : loginName(session);
         if (username != null) {
-            MDC.put("account", username);
+            MDC.put("account", LogText.escaped(username)); // the name a client sent, before any login
         } else {
             MDC.remove("account");
         }
