@@ -55,6 +55,8 @@ class EdgeIT {
 
     private static final String ADMIN = "edge-it-admin-secret";
     private static final String PASSWORD = "partner-password-1";
+    /** The edge's management token: the health endpoint's details are for it only. */
+    private static final String EDGE_TOKEN = "edge-it-management-token";
 
     /** A process (node or edge) with its log. */
     abstract class Jvm {
@@ -154,6 +156,7 @@ class EdgeIT {
                     Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString(),
                     "--server.port=" + http, "--server.address=127.0.0.1",
                     "--ferry.edge.name=edge-it", "--ferry.edge.secret=" + secret,
+                    "--ferry.edge.management-token=" + EDGE_TOKEN,
                     "--ferry.edge.backends=127.0.0.1:" + a.internal + ",127.0.0.1:" + b.internal,
                     "--ferry.edge.backend-host-keys=" + String.join(",", hostKeys),
                     "--ferry.edge.sftp.port=" + sftp, "--ferry.edge.sftp.bind-address=127.0.0.1",
@@ -253,6 +256,9 @@ class EdgeIT {
         Node primary = primary();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                 edge.json("GET", "/actuator/health", null, 200).path("status").asString()).isEqualTo("UP"));
+        // the nodes behind the edge and its bans are for its operator (the management token) only
+        assertThat(edge.json("GET", "/actuator/health", null, 200).has("components")).isFalse();
+        assertThat(bannedAtEdge()).isZero();
 
         // the edge presents the cluster's host key, the one the nodes present to partners; the nodes' edge
         // listener has a key of its own, the one edges pin, which no edge holds
@@ -597,7 +603,9 @@ class EdgeIT {
     }
 
     private int bannedAtEdge() throws Exception {
-        HttpResponse<String> health = edge.http("GET", "/actuator/health", null);
+        HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.http
+                + "/actuator/health")).header("Authorization", "Bearer " + EDGE_TOKEN).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
         return mapper.readTree(health.body()).path("components").path("backends").path("details")
                 .path("bannedAddresses").asInt(-1);
     }

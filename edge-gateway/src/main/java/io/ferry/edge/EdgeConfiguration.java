@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -15,6 +16,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** The edge's wiring: the nodes behind it, the door, the partners' SFTP listener, and its health. */
 @Configuration(proxyBeanMethods = false)
 class EdgeConfiguration {
+
+    /** The operator's token that shows the health endpoint's details (ferry.edge.management-token). */
+    @Bean
+    FilterRegistrationBean<ManagementLogin> managementLogin(EdgeProperties properties) {
+        FilterRegistrationBean<ManagementLogin> registration = new FilterRegistrationBean<>(
+                new ManagementLogin(properties.managementToken()));
+        registration.addUrlPatterns("/actuator/*");
+        return registration;
+    }
 
     @Bean
     Backends backends(EdgeProperties properties, MeterRegistry meters) {

@@ -21,6 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sftp              the partners' SFTP listener
  * @param ftps              the partners' FTPS listeners
  * @param limits            protection at the door
+ * @param managementToken   the token ({@code Authorization: Bearer ...}) that shows the health endpoint's details;
+ *                          empty: nobody sees them
  */
 @ConfigurationProperties("ferry.edge")
 public record EdgeProperties(
@@ -33,7 +35,8 @@ public record EdgeProperties(
         @DefaultValue("1s") Duration backendTimeout,
         @DefaultValue Sftp sftp,
         @DefaultValue Ftps ftps,
-        @DefaultValue Limits limits) {
+        @DefaultValue Limits limits,
+        @DefaultValue("") String managementToken) {
 
     /** How a new session picks among the nodes that serve partners. */
     public enum Routing {

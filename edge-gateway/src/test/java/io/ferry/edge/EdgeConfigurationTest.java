@@ -32,7 +32,8 @@ class EdgeConfigurationTest {
             assertThat(key).doesNotContain("datasource").doesNotContain("storage").doesNotContain("master-key")
                     .doesNotContain("hazelcast");
         }
-        // what the edge can be told: its name and secret, the nodes' addresses and host keys, its own listener
+        // what the edge can be told: its name and secret, the nodes' addresses and host keys, its own listener, and
+        // its operator's token for the health details
         List<String> settings = new ArrayList<>();
         collect("ferry.edge", EdgeProperties.class, settings);
         assertThat(settings).containsExactlyInAnyOrder("ferry.edge.name", "ferry.edge.secret", "ferry.edge.backends",
@@ -45,7 +46,7 @@ class EdgeConfigurationTest {
                 "ferry.edge.limits.maxPerAddress", "ferry.edge.limits.connectionsPerMinute",
                 "ferry.edge.limits.authTimeout", "ferry.edge.limits.idleTimeout",
                 "ferry.edge.limits.maxAuthAttempts", "ferry.edge.limits.banAfter", "ferry.edge.limits.banWindow",
-                "ferry.edge.limits.banFor", "ferry.edge.limits.allowList");
+                "ferry.edge.limits.banFor", "ferry.edge.limits.allowList", "ferry.edge.managementToken");
     }
 
     @Test
