@@ -45,7 +45,6 @@ public class AccountService {
     private final PasswordEncoder passwordEncoder;
     private final PasswordChecks passwordChecks;
     /** Compared against when the user does not exist, so timing tells nothing about which usernames exist. */
-    private final String dummyHash;
 
     private final ApplicationEventPublisher events;
 
@@ -56,7 +55,6 @@ public class AccountService {
         this.keys = keys;
         this.passwordEncoder = passwordEncoder;
         this.passwordChecks = new PasswordChecks(passwordEncoder);
-        this.dummyHash = passwordEncoder.encode("ferry-timing-equaliser");
     }
 
     @Transactional
@@ -201,9 +199,11 @@ public class AccountService {
     public Optional<Account> authenticate(String username, String password) {
         // Looked up in its own short transaction; the deliberately slow hash runs outside any transaction.
         Optional<Account> account = find(username).filter(a -> a.getUsername().equals(username));
-        String hash = account.filter(Account::hasPassword).map(Account::getPasswordHash).orElse(dummyHash);
-        boolean matches = password != null && password.length() <= MAX_PASSWORD_LENGTH
-                && passwordChecks.matches(username, password, hash);
+        Optional<String> hash = account.filter(Account::hasPassword).map(Account::getPasswordHash);
+        boolean usable = password != null && password.length() <= MAX_PASSWORD_LENGTH;
+        // a name without a password pays the same full check, never remembered (no user-name oracle)
+        boolean matches = usable && (hash.isPresent() ? passwordChecks.matches(username, password, hash.get())
+                : passwordChecks.matchesNothing(password));
         return account.filter(a -> matches && a.hasPassword() && a.isEnabled());
     }
 

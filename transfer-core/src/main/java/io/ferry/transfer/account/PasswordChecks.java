@@ -25,6 +25,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * process, bound to the stored hash: partners' scripts that log in every few minutes pay for Argon2id once, and a
  * changed password (a new hash) never matches an old entry. Only the right password hits; a wrong one always pays
  * the full check.</li>
+ * <li>A login of a name that has no password (unknown, or key-only) pays the same full check against a hash of a
+ * random secret of this process, which nothing matches and which is never remembered: the second try of a name
+ * costs as much as the first, whether the name has a password or not.</li>
  * </ul>
  */
 final class PasswordChecks {
@@ -37,11 +40,27 @@ final class PasswordChecks {
     private final Cache<String, Boolean> verified = Caffeine.newBuilder().expireAfterWrite(REMEMBER)
             .maximumSize(10_000).build();
 
+    /** What a name without a password is checked against: the hash of a secret no one knows. */
+    private final String nothing;
+
     PasswordChecks(PasswordEncoder encoder) {
         this.encoder = encoder;
+        SecureRandom random = new SecureRandom();
         byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
+        random.nextBytes(secret);
         this.key = new SecretKeySpec(secret, "HmacSHA256");
+        byte[] unknowable = new byte[32];
+        random.nextBytes(unknowable);
+        this.nothing = encoder.encode(HexFormat.of().formatHex(unknowable));
+    }
+
+    /**
+     * The full check for a name that has no password, costing what a wrong password of a real account costs; always
+     * false.
+     */
+    boolean matchesNothing(String password) {
+        fullCheck(password, nothing);
+        return false;
     }
 
     /** Whether the password matches the stored hash; the full check unless it verified against that hash lately. */
@@ -50,7 +69,15 @@ final class PasswordChecks {
         if (verified.getIfPresent(remembered) != null) {
             return true;
         }
-        boolean matches;
+        boolean matches = fullCheck(password, hash);
+        if (matches) {
+            verified.put(remembered, Boolean.TRUE);
+        }
+        return matches;
+    }
+
+    /** Argon2id, at most one check per core at once. */
+    private boolean fullCheck(String password, String hash) {
         try {
             slots.acquire();
         } catch (InterruptedException e) {
@@ -58,14 +85,10 @@ final class PasswordChecks {
             return false;
         }
         try {
-            matches = encoder.matches(password, hash);
+            return encoder.matches(password, hash);
         } finally {
             slots.release();
         }
-        if (matches) {
-            verified.put(remembered, Boolean.TRUE);
-        }
-        return matches;
     }
 
     private String fingerprint(String username, String password, String hash) {

@@ -60,6 +60,21 @@ class PasswordChecksTest {
         assertThat(checks.matches("acme", "old-password-here", changed)).isFalse();
     }
 
+    /**
+     * A name without a password was checked against a fixed dummy hash of a known string, and a match was
+     * remembered like any other: sending that string twice, the second try was fast for names that have no password
+     * and slow for those that do. Now such a name is checked against a secret nothing matches, in full every time.
+     */
+    @Test
+    void aNameWithoutAPasswordShouldPayTheFullCheckEveryTime() {
+        Counting encoder = new Counting();
+        PasswordChecks checks = new PasswordChecks(encoder);
+        for (String guess : List.of("ferry-timing-equaliser", "ferry-timing-equaliser", "anything")) {
+            assertThat(checks.matchesNothing(guess)).isFalse();
+        }
+        assertThat(encoder.checks).as("three full checks").hasValue(3);
+    }
+
     @Test
     void aBurstOfLoginsShouldHashAtMostOnePerCoreAtOnce() throws Exception {
         Counting encoder = new Counting();
