@@ -44,7 +44,8 @@ class ChaChaCipherIT extends NodeIT {
     void start() {
         SftpProperties properties = new SftpProperties(true, 0, "127.0.0.1", Duration.ofMinutes(1),
                 Duration.ofMinutes(1), 6, DataSize.ofMegabytes(8), 261_120,
-                List.of("chacha20-poly1305@openssh.com"), List.of(), List.of(), List.of());
+                List.of("chacha20-poly1305@openssh.com"), List.of(), List.of(), List.of(), 10, 256, 20,
+                io.ferry.transfer.node.DoorLimits.DEFAULTS);
         chachaOnly = new SftpServer(properties, hostKeys, new io.ferry.transfer.session.PartnerLogins(accounts,
                 storage, io.ferry.transfer.node.Defender.NONE, io.ferry.transfer.node.Logins.NONE),
                 new io.ferry.transfer.session.Transfers(transferLog, "it-node"),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.commons.net.ftp.FTPSClient;
+import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +34,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import io.ferry.FerryApplication;
+import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.sftp.EdgeListener;
 import io.ferry.transfer.sftp.SftpServer;
 
@@ -55,6 +60,8 @@ class FrontDoorIT {
         node = new SpringApplicationBuilder(FerryApplication.class).run("--ferry.data-dir=" + dataDir,
                 "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
                 "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0",
+                "--ferry.sftp.limits.max-startups=4", "--ferry.ftps.limits.max-startups=4",
+                "--ferry.sftp.max-handles-per-session=8",
                 "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=0",
                 "--ferry.edge-listener.bind-address=127.0.0.1", "--ferry.cluster.name=ferry-front-door-it");
         admin = new Api(httpPort(), "admin", Files.readString(dataDir.resolve("initial-admin-password")).trim());
@@ -206,6 +213,84 @@ class FrontDoorIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> output.getAll().contains("forger"));
         assertThat(output.getAll().lines()).noneMatch(line -> line.startsWith("2001-02-03T04:05:06.007Z"));
         assertThat(output.getAll()).contains("forger\\u000d\\u000a2001-02-03");
+    }
+
+    /**
+     * Nothing bounded a partner's session: channels per session, open handles, connections that never log in
+     * (OpenSSH's MaxStartups), and an FTPS connection that never logged in lived ten minutes. One past each limit is
+     * refused with a clear reason, and counted.
+     */
+    @Test
+    void connectionsThatNeverLogInAndChannelsPastTheLimitShouldBeRefused() throws Exception {
+        admin.createAccount("bounded", PASSWORD);
+        // ten channels on one session, as OpenSSH allows; the eleventh is refused
+        try (ClientSession session = clients.login(sftpPort(), "bounded", PASSWORD)) {
+            List<SftpClient> channels = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                channels.add(SftpClientFactory.instance().createSftpClient(session));
+            }
+            assertThatThrownBy(() -> SftpClientFactory.instance().createSftpClient(session))
+                    .isInstanceOf(IOException.class);
+            for (SftpClient channel : channels) {
+                channel.close();
+            }
+        }
+        // eight open handles on one SFTP session (max-handles-per-session 8 here); the ninth is refused
+        try (SftpClient sftp = clients.sftp(sftpPort(), "bounded", PASSWORD)) {
+            for (int i = 0; i < 8; i++) {
+                sftp.openDir("/");
+            }
+            assertThatThrownBy(() -> sftp.openDir("/")).isInstanceOf(IOException.class);
+            assertThat(sftp.canonicalPath(".")).as("the session goes on").isEqualTo("/");
+        }
+
+        // four connections waiting to log in (max-startups 4): the fifth is dropped at once, at either door
+        List<Socket> waiting = new ArrayList<>();
+        List<FTPSClient> ftpsWaiting = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket socket = new Socket("127.0.0.1", sftpPort());
+                socket.setSoTimeout(10_000);
+                socket.getInputStream().read(); // the server's banner: the session exists
+                waiting.add(socket);
+                ftpsWaiting.add(ftps());
+            }
+            assertThatThrownBy(() -> clients.sftp(sftpPort(), "bounded", PASSWORD).close())
+                    .isInstanceOf(IOException.class);
+            FTPSClient refused = new FTPSClient(false);
+            refused.setConnectTimeout(10_000);
+            refused.setDefaultTimeout(10_000);
+            assertThatThrownBy(() -> refused.connect("127.0.0.1", ftpsPort())).isInstanceOf(IOException.class);
+            assertThat(refused.getReplyString()).contains("421", "too many connections waiting to log in");
+        } finally {
+            for (Socket socket : waiting) {
+                socket.close();
+            }
+            for (FTPSClient client : ftpsWaiting) {
+                client.disconnect();
+            }
+        }
+        // once they are gone, partners log in again
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (SftpClient sftp = clients.sftp(sftpPort(), "bounded", PASSWORD)) {
+                assertThat(sftp.canonicalPath(".")).isEqualTo("/");
+            }
+        });
+        String metrics = admin.get("/actuator/prometheus").body();
+        assertThat(metrics).contains("ferry_connections_refused_total{protocol=\"sftp\",reason=\"startups\"}",
+                "ferry_connections_refused_total{protocol=\"ftps\",reason=\"startups\"}");
+    }
+
+    private FTPSClient ftps() throws IOException {
+        FTPSClient client = new FTPSClient(false);
+        client.setConnectTimeout(10_000);
+        client.setDefaultTimeout(10_000);
+        client.connect("127.0.0.1", ftpsPort());
+        return client;
+    }
+
+    private int ftpsPort() {
+        return node.getBean(FtpsServer.class).explicitPort();
     }
 
     private int readiness() throws Exception {

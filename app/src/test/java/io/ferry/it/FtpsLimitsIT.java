@@ -31,6 +31,7 @@ import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.ftp.TlsCertificateStore;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.node.Defender;
+import io.ferry.transfer.node.DoorLimits;
 import io.ferry.transfer.node.Logins;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.session.PartnerLogins;
@@ -77,7 +78,7 @@ class FtpsLimitsIT extends NodeIT {
     private FtpsServer server(Duration idleTimeout, String passiveAddress, Duration authTimeout) {
         FtpsProperties properties = new FtpsProperties(true, "127.0.0.1", true, 0, false, false, 0, true, "0",
                 passiveAddress, true, idleTimeout, Duration.ofSeconds(1), authTimeout, 3, 2, 6,
-                List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "", "");
+                List.of("TLSv1.3", "TLSv1.2"), List.of(), "", "", "", DoorLimits.DEFAULTS);
         FtpsServer server = new FtpsServer(properties, certificates, accounts, new PartnerLogins(accounts, storageRoot,
                 Defender.NONE, Logins.NONE), new Transfers(transferLog, "it-limits"), new ServingState(true),
                 properties::maxLoginsPerAccount);

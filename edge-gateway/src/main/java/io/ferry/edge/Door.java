@@ -8,17 +8,18 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.ConnectionLimits;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Protection at the door, before any byte goes to a node: at most {@code max-sessions} connections at once, at
- * most {@code max-per-address} from one address, at most {@code connections-per-minute} new connections a minute
- * from one address, and an address with {@code ban-after} failed logins within
+ * Protection at the door, before any byte goes to a node: the connection limits every partner door keeps
+ * ({@link ConnectionLimits}: {@code max-sessions} at once, {@code max-per-address} from one address,
+ * {@code connections-per-minute} new ones a minute from one address, {@code max-startups} waiting to log in), and an
+ * address with {@code ban-after} failed logins within
  * {@code ban-window} is banned for {@code ban-for} (its connections are dropped on accept). Addresses on the
  * allow-list are never banned.
  */
@@ -33,9 +34,8 @@ final class Door {
     private final Map<String, Instant> bans = new ConcurrentHashMap<>();
     private volatile Map<String, Instant> clusterBans = Map.of();
     private final Map<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
-    private final Map<String, Deque<Instant>> arrivals = new ConcurrentHashMap<>();
-    private final AtomicInteger total = new AtomicInteger();
+    /** The connection limits every partner door keeps, node and edge alike. */
+    private final ConnectionLimits connections;
     private volatile java.util.function.BiConsumer<String, java.time.Duration> onBan = (address, duration) -> { };
 
     Door(EdgeProperties.Limits limits, Clock clock, MeterRegistry meters) {
@@ -43,6 +43,8 @@ final class Door {
         this.clock = clock;
         this.meters = meters;
         this.allowList = Set.copyOf(limits.allowList());
+        this.connections = new ConnectionLimits(new ConnectionLimits.Settings(limits.maxSessions(),
+                limits.maxPerAddress(), limits.connectionsPerMinute(), limits.maxStartups(), allowList), clock);
     }
 
     /** Why a new connection from this address is refused, or empty if it is let in (and then counted as open). */
@@ -51,56 +53,23 @@ final class Door {
             meters.counter("ferry.edge.refused", "reason", "banned").increment();
             return Optional.of("banned");
         }
-        if (!allowList.contains(address) && tooFast(address)) {
-            meters.counter("ferry.edge.refused", "reason", "rate").increment();
-            return Optional.of("more than " + limits.connectionsPerMinute() + " connections a minute");
-        }
-        if (total.incrementAndGet() > limits.maxSessions()) {
-            total.decrementAndGet();
-            meters.counter("ferry.edge.refused", "reason", "max-sessions").increment();
-            return Optional.of("too many sessions");
-        }
-        boolean[] over = new boolean[1];
-        open.compute(address, (a, n) -> {
-            AtomicInteger count = n == null ? new AtomicInteger() : n;
-            over[0] = count.get() >= limits.maxPerAddress();
-            if (!over[0]) {
-                count.incrementAndGet();
-            }
-            return count.get() == 0 ? null : count;
-        });
-        if (over[0]) {
-            total.decrementAndGet();
-            meters.counter("ferry.edge.refused", "reason", "max-per-address").increment();
-            return Optional.of("too many connections from " + address);
-        }
-        return Optional.empty();
+        Optional<ConnectionLimits.Refusal> refused = connections.admit(address);
+        refused.ifPresent(refusal -> meters.counter("ferry.edge.refused", "reason", refusal.tag()).increment());
+        return refused.map(ConnectionLimits.Refusal::message);
     }
 
-    /** Counts a new connection from the address; true if it is one more than the last minute allows. */
-    private boolean tooFast(String address) {
-        Instant now = clock.instant();
-        Deque<Instant> times = arrivals.computeIfAbsent(address, a -> new ArrayDeque<>());
-        synchronized (times) {
-            while (!times.isEmpty() && !times.peekFirst().isAfter(now.minusSeconds(60))) {
-                times.removeFirst();
-            }
-            if (times.size() >= limits.connectionsPerMinute()) {
-                return true;
-            }
-            times.addLast(now);
-            return false;
-        }
+    /** A connection {@link #admit(String) let in} logged in. */
+    void loggedIn() {
+        connections.loggedIn();
     }
 
-    /** A connection {@link #admit(String) let in} ended. */
-    void closed(String address) {
-        total.decrementAndGet();
-        open.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+    /** A connection {@link #admit(String) let in} ended; {@code loggedIn}: whether {@link #loggedIn} was told. */
+    void closed(String address, boolean loggedIn) {
+        connections.closed(address, loggedIn);
     }
 
     int open() {
-        return total.get();
+        return connections.open();
     }
 
     boolean banned(String address) {
@@ -175,12 +144,7 @@ final class Door {
     void sweep() {
         Instant now = clock.instant();
         bans.values().removeIf(until -> until.isBefore(now));
-        arrivals.entrySet().removeIf(e -> {
-            synchronized (e.getValue()) {
-                Instant last = e.getValue().peekLast();
-                return last == null || !last.isAfter(now.minusSeconds(60));
-            }
-        });
+        connections.sweep();
         failures.entrySet().removeIf(e -> {
             synchronized (e.getValue()) {
                 Instant last = e.getValue().peekLast();

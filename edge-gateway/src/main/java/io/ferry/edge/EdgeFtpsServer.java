@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.apache.ftpserver.ConnectionConfigFactory;
 import org.apache.ftpserver.FtpServer;
@@ -19,8 +20,11 @@ import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
 import org.apache.ftpserver.command.impl.REIN;
 import org.apache.ftpserver.command.impl.USER;
+import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.DefaultFtplet;
 import org.apache.ftpserver.ftplet.FtpException;
+import org.apache.ftpserver.ftplet.FtpReply;
+import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.ftplet.FtpSession;
 import org.apache.ftpserver.ftplet.FtpletResult;
 import org.apache.ftpserver.listener.Listener;
@@ -48,6 +52,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(EdgeFtpsServer.class);
     private static final String ADMITTED = "ferry.edge.admitted";
+    private static final String LOGGED_IN = "ferry.edge.loggedIn";
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -135,12 +140,28 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         @Override
         public FtpletResult onConnect(FtpSession session) {
             String address = address(session);
-            var refused = door.admit(address);
+            Optional<String> refused = door.admit(address);
             if (refused.isPresent()) {
                 log.info("FTPS connection from {} refused: {}", address, refused.get());
+                try {
+                    session.write(new DefaultFtpReply(
+                            FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
+                            "Refused: " + refused.get()));
+                } catch (FtpException e) {
+                    log.debug("Cannot tell {} why: {}", address, e.toString());
+                }
                 return FtpletResult.DISCONNECT;
             }
             session.setAttribute(ADMITTED, address);
+            return FtpletResult.DEFAULT;
+        }
+
+        @Override
+        public FtpletResult onLogin(FtpSession session, FtpRequest request) {
+            if (session.getAttribute(ADMITTED) != null && session.getAttribute(LOGGED_IN) == null) {
+                session.setAttribute(LOGGED_IN, Boolean.TRUE);
+                door.loggedIn();
+            }
             return FtpletResult.DEFAULT;
         }
 
@@ -149,7 +170,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             Object address = session.getAttribute(ADMITTED);
             if (address != null) {
                 session.removeAttribute(ADMITTED);
-                door.closed((String) address);
+                door.closed((String) address, session.getAttribute(LOGGED_IN) != null);
             }
             return FtpletResult.DEFAULT;
         }

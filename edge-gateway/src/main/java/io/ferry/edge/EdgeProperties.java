@@ -78,6 +78,7 @@ public record EdgeProperties(
      * @param maxSessions      sessions open at once, all partners together
      * @param maxPerAddress    connections open at once from one address
      * @param connectionsPerMinute new connections a minute from one address
+     * @param maxStartups      connections not logged in yet, as OpenSSH's {@code MaxStartups start:rate:full}
      * @param authTimeout      time a client has to authenticate after connecting
      * @param idleTimeout      a session with no traffic for this long is closed
      * @param maxAuthAttempts  authentication attempts per connection
@@ -87,8 +88,8 @@ public record EdgeProperties(
      * @param allowList        addresses never banned (monitoring, known partners)
      */
     public record Limits(@DefaultValue("1000") int maxSessions, @DefaultValue("20") int maxPerAddress,
-            @DefaultValue("120") int connectionsPerMinute,
-            @DefaultValue("2m") Duration authTimeout, @DefaultValue("10m") Duration idleTimeout,
+            @DefaultValue("120") int connectionsPerMinute, @DefaultValue("10:30:100") String maxStartups,
+            @DefaultValue("30s") Duration authTimeout, @DefaultValue("10m") Duration idleTimeout,
             @DefaultValue("6") int maxAuthAttempts, @DefaultValue("10") int banAfter,
             @DefaultValue("5m") Duration banWindow, @DefaultValue("15m") Duration banFor,
             @DefaultValue List<String> allowList) {

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -43,6 +44,7 @@ public final class EdgeSftpServer implements SmartLifecycle {
     static final AttributeKey<String> ADDRESS = new AttributeKey<>();
     /** The partner session's id (SessionIds), in this edge's log lines and, through the login, the node's. */
     static final AttributeKey<String> SESSION = new AttributeKey<>();
+    private static final AttributeKey<Boolean> LOGGED_IN = new AttributeKey<>();
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -108,7 +110,11 @@ public final class EdgeSftpServer implements SmartLifecycle {
                 if (refused.isPresent()) {
                     SessionIds.withMdc("sftp", id, address,
                             () -> log.info("Connection from {} refused: {}", address, refused.get()));
-                    session.close(true);
+                    try {
+                        session.disconnect(SshConstants.SSH2_DISCONNECT_TOO_MANY_CONNECTIONS, refused.get());
+                    } catch (IOException e) {
+                        session.close(true);
+                    }
                     return;
                 }
                 session.setAttribute(ADDRESS, address);
@@ -125,10 +131,18 @@ public final class EdgeSftpServer implements SmartLifecycle {
             }
 
             @Override
+            public void sessionEvent(Session session, Event event) {
+                if (event == Event.Authenticated && session.getAttribute(ADDRESS) != null
+                        && session.setAttribute(LOGGED_IN, Boolean.TRUE) == null) {
+                    door.loggedIn();
+                }
+            }
+
+            @Override
             public void sessionClosed(Session session) {
                 String address = session.getAttribute(ADDRESS);
                 if (address != null) {
-                    door.closed(address);
+                    door.closed(address, Boolean.TRUE.equals(session.getAttribute(LOGGED_IN)));
                 }
                 SftpRelay.partnerClosed(session);
             }

@@ -34,7 +34,7 @@ class DoorTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private Door door(int maxSessions, int maxPerAddress, List<String> allow) {
-        return new Door(new EdgeProperties.Limits(maxSessions, maxPerAddress, 5, Duration.ofSeconds(30),
+        return new Door(new EdgeProperties.Limits(maxSessions, maxPerAddress, 5, "1000", Duration.ofSeconds(30),
                 Duration.ofMinutes(10), 6, 3, Duration.ofMinutes(5), Duration.ofMinutes(15), allow), clock, meters);
     }
 
@@ -88,13 +88,13 @@ class DoorTest {
         Door door = door(100, 100, List.of("192.0.2.1"));
         for (int i = 0; i < 5; i++) {
             assertThat(door.admit("198.51.100.9")).isEmpty();
-            door.closed("198.51.100.9");
+            door.closed("198.51.100.9", false);
         }
         assertThat(door.admit("198.51.100.9")).hasValueSatisfying(r -> assertThat(r).contains("a minute"));
         assertThat(door.admit("198.51.100.10")).isEmpty(); // another address has its own budget
         for (int i = 0; i < 10; i++) {
             assertThat(door.admit("192.0.2.1")).isEmpty(); // the allow-list is not rate limited
-            door.closed("192.0.2.1");
+            door.closed("192.0.2.1", false);
         }
         now = now.plusSeconds(61);
         assertThat(door.admit("198.51.100.9")).isEmpty();
@@ -108,12 +108,12 @@ class DoorTest {
         assertThat(door.admit("a")).isEmpty();
         assertThat(door.admit("a")).hasValueSatisfying(r -> assertThat(r).contains("too many connections"));
         assertThat(door.admit("b")).isEmpty();
-        assertThat(door.admit("c")).contains("too many sessions");
+        assertThat(door.admit("c")).hasValueSatisfying(r -> assertThat(r).contains("too many sessions"));
         assertThat(door.open()).isEqualTo(3);
-        door.closed("a");
+        door.closed("a", false);
         assertThat(door.admit("c")).isEmpty();
         assertThat(door.admit("a")).hasValueSatisfying(r -> assertThat(r).contains("too many sessions"));
-        door.closed("b");
+        door.closed("b", false);
         assertThat(door.admit("a")).isEmpty();
         assertThat(meters.counter("ferry.edge.refused", "reason", "max-per-address").count()).isEqualTo(1.0);
         assertThat(meters.counter("ferry.edge.refused", "reason", "max-sessions").count()).isEqualTo(2.0);

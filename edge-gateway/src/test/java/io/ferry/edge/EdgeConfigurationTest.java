@@ -43,7 +43,7 @@ class EdgeConfigurationTest {
                 "ferry.edge.ftps.explicitEnabled", "ferry.edge.ftps.explicitPort", "ferry.edge.ftps.implicitEnabled",
                 "ferry.edge.ftps.implicitPort", "ferry.edge.ftps.bindAddress", "ferry.edge.ftps.passivePorts",
                 "ferry.edge.ftps.passiveAddress", "ferry.edge.limits.maxSessions",
-                "ferry.edge.limits.maxPerAddress", "ferry.edge.limits.connectionsPerMinute",
+                "ferry.edge.limits.maxPerAddress", "ferry.edge.limits.connectionsPerMinute", "ferry.edge.limits.maxStartups",
                 "ferry.edge.limits.authTimeout", "ferry.edge.limits.idleTimeout",
                 "ferry.edge.limits.maxAuthAttempts", "ferry.edge.limits.banAfter", "ferry.edge.limits.banWindow",
                 "ferry.edge.limits.banFor", "ferry.edge.limits.allowList", "ferry.edge.managementToken");

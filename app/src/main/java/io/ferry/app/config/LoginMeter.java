@@ -33,6 +33,13 @@ final class LoginMeter implements Logins {
         counter(protocol, method, outcome).increment();
     }
 
+    @Override
+    public void refused(String protocol, String reason) {
+        counters.computeIfAbsent("refused|" + protocol + '|' + reason, key -> Counter.builder("ferry.connections.refused")
+                .description("partner connections a listener refused before any login")
+                .tag("protocol", protocol).tag("reason", reason).register(meters)).increment();
+    }
+
     private Counter counter(String protocol, String method, Outcome outcome) {
         return counters.computeIfAbsent(protocol + '|' + method + '|' + outcome, key -> Counter.builder("ferry.logins")
                 .description("partner logins decided by this node, direct or for an edge")

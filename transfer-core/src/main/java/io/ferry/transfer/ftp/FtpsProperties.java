@@ -7,6 +7,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 import io.ferry.common.ftp.FtpsTls;
+import io.ferry.transfer.node.DoorLimits;
 
 /**
  * The FTPS listeners ({@code ferry.ftps.*}): explicit FTPS ({@code AUTH TLS}) and implicit FTPS, on the same accounts,
@@ -39,6 +40,7 @@ import io.ferry.common.ftp.FtpsTls;
  *                               self-signed certificate generated on the first start and kept in the database
  * @param certificateKey         the PEM private key, when {@code certificate} is PEM
  * @param certificatePassword    password of the PKCS#12 file or of the encrypted PEM key
+ * @param limits                 the door's limits before any login ({@code ferry.ftps.limits.*})
  */
 @ConfigurationProperties("ferry.ftps")
 public record FtpsProperties(
@@ -55,7 +57,7 @@ public record FtpsProperties(
         @DefaultValue("false") boolean activeEnabled,
         @DefaultValue("10m") Duration idleTimeout,
         @DefaultValue("2m") Duration dataTimeout,
-        @DefaultValue("2m") Duration authTimeout,
+        @DefaultValue("30s") Duration authTimeout,
         @DefaultValue("500") int maxLogins,
         @DefaultValue("20") int maxLoginsPerAccount,
         @DefaultValue("6") int maxLoginFailures,
@@ -63,7 +65,8 @@ public record FtpsProperties(
         @DefaultValue List<String> cipherSuites,
         @DefaultValue("") String certificate,
         @DefaultValue("") String certificateKey,
-        @DefaultValue("") String certificatePassword) {
+        @DefaultValue("") String certificatePassword,
+        @DefaultValue DoorLimits limits) {
 
     public FtpsProperties {
         for (int port : new int[] {explicitPort, implicitPort}) {

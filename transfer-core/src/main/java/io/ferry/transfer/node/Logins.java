@@ -29,6 +29,14 @@ public interface Logins {
      */
     void decided(String protocol, String method, Outcome outcome);
 
+    /**
+     * A connection a listener's door refused before any login.
+     *
+     * @param reason {@code banned}, {@code max-sessions}, {@code max-per-address}, {@code rate} or {@code startups}
+     */
+    default void refused(String protocol, String reason) {
+    }
+
     /** Nobody is told (listeners built by hand in tests). */
     Logins NONE = (protocol, method, outcome) -> {
     };

@@ -61,6 +61,11 @@ public final class PartnerLogins {
         return defender.bannedUntil(address);
     }
 
+    /** Counts a connection a listener's door refused before any login ({@link PartnerDoor}). */
+    void connectionRefused(String protocol, String reason) {
+        logins.refused(protocol, reason);
+    }
+
     /**
      * One login attempt.
      *

@@ -8,6 +8,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 import io.ferry.common.ssh.SshAlgorithms;
+import io.ferry.transfer.node.DoorLimits;
 
 /**
  * The SFTP listener ({@code ferry.sftp.*}). Empty algorithm lists mean Ferry's defaults (see
@@ -25,6 +26,10 @@ import io.ferry.common.ssh.SshAlgorithms;
  * @param kexAlgorithms     allowed key exchanges, preference order
  * @param macs              allowed MACs, preference order
  * @param hostKeyAlgorithms allowed signature algorithms, preference order
+ * @param maxChannelsPerSession channels one session may have open at once (OpenSSH allows 10)
+ * @param maxHandlesPerSession  files and directories one SFTP session may have open at once
+ * @param maxSessionsPerAccount sessions one account may have at once on this listener
+ * @param limits            the door's limits before any login ({@code ferry.sftp.limits.*})
  */
 @ConfigurationProperties("ferry.sftp")
 public record SftpProperties(
@@ -32,18 +37,26 @@ public record SftpProperties(
         @DefaultValue("2222") int port,
         @DefaultValue("0.0.0.0") String bindAddress,
         @DefaultValue("10m") Duration idleTimeout,
-        @DefaultValue("2m") Duration authTimeout,
+        @DefaultValue("30s") Duration authTimeout,
         @DefaultValue("6") int maxAuthAttempts,
         @DefaultValue("8MB") DataSize windowSize,
         @DefaultValue("261120") int maxReadPacket,
         @DefaultValue List<String> ciphers,
         @DefaultValue List<String> kexAlgorithms,
         @DefaultValue List<String> macs,
-        @DefaultValue List<String> hostKeyAlgorithms) {
+        @DefaultValue List<String> hostKeyAlgorithms,
+        @DefaultValue("10") int maxChannelsPerSession,
+        @DefaultValue("256") int maxHandlesPerSession,
+        @DefaultValue("20") int maxSessionsPerAccount,
+        @DefaultValue DoorLimits limits) {
 
     public SftpProperties {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("ferry.sftp.port must be 0-65535, was " + port);
+        }
+        if (maxChannelsPerSession < 1 || maxHandlesPerSession < 1 || maxSessionsPerAccount < 1) {
+            throw new IllegalArgumentException("ferry.sftp.max-channels-per-session, max-handles-per-session and "
+                    + "max-sessions-per-account must be at least 1");
         }
         if (maxAuthAttempts < 1) {
             throw new IllegalArgumentException("ferry.sftp.max-auth-attempts must be at least 1");

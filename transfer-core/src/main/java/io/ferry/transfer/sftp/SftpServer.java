@@ -7,11 +7,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
@@ -28,6 +31,7 @@ import io.ferry.common.ssh.SshAlgorithms;
 import io.ferry.transfer.node.RuntimeSettings;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
+import io.ferry.transfer.session.PartnerDoor;
 import io.ferry.transfer.session.PartnerLogins;
 import io.ferry.transfer.session.Transfers;
 
@@ -38,6 +42,9 @@ import io.ferry.transfer.session.Transfers;
 public final class SftpServer implements SmartLifecycle, SessionHost {
 
     private static final Logger log = LoggerFactory.getLogger(SftpServer.class);
+    /** The address a session was let in from, by the door (it counts the session until it ends). */
+    private static final AttributeKey<String> ADMITTED = new AttributeKey<>();
+    private static final AttributeKey<Boolean> LOGGED_IN = new AttributeKey<>();
     /** Where the algorithm lists are configured, as errors name them. */
     private static final String PROPERTIES = "ferry.sftp.";
 
@@ -47,6 +54,7 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
     private final ServingState serving;
     private final PartnerLogins logins;
     private final SftpAuthenticator authenticator;
+    private final PartnerDoor door;
     private volatile boolean running;
 
     /** A server session whose byte counters can be read. */
@@ -113,15 +121,29 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         this.authenticator = new SftpAuthenticator(logins, authExecutor);
         server.setPasswordAuthenticator(authenticator);
         server.setPublickeyAuthenticator(authenticator);
+        // sessions one account may have at once (MINA refuses the login past it)
+        CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(server, properties.maxSessionsPerAccount());
+        this.door = new PartnerDoor("sftp", properties.limits(), logins);
         server.addSessionListener(new org.apache.sshd.common.session.SessionListener() {
             @Override
             public void sessionCreated(org.apache.sshd.common.session.Session session) {
-                refuseBanned(session, logins);
+                admit(session);
+            }
+
+            @Override
+            public void sessionClosed(org.apache.sshd.common.session.Session session) {
+                String address = session.getAttribute(ADMITTED);
+                if (address != null) {
+                    door.closed(address, Boolean.TRUE.equals(session.getAttribute(LOGGED_IN)));
+                }
             }
 
             @Override
             public void sessionEvent(org.apache.sshd.common.session.Session session, Event event) {
                 if (event == Event.Authenticated && session instanceof ServerSession server) {
+                    if (server.getAttribute(ADMITTED) != null && server.setAttribute(LOGGED_IN, Boolean.TRUE) == null) {
+                        door.loggedIn();
+                    }
                     authenticator.authenticated(server);
                 }
             }
@@ -170,14 +192,25 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         return lists;
     }
 
-    /** Closes a new session from a banned address before anything else happens on it. */
-    static void refuseBanned(org.apache.sshd.common.session.Session session, PartnerLogins logins) {
+    /**
+     * Lets a new session in through the door (bans, the listener's limits) before anything else happens on it, or
+     * disconnects it with the reason.
+     */
+    private void admit(org.apache.sshd.common.session.Session session) {
         String address = SftpSessions.clientAddress(session);
-        logins.bannedUntil(address).ifPresent(until -> {
-            SftpSessions.withMdc(session, () -> log.info("Connection from {} refused: banned until {}", address,
-                    until));
-            session.close(true);
-        });
+        @SuppressWarnings("unchecked")
+        Optional<String>[] answer = new Optional[1];
+        SftpSessions.withMdc(session, () -> answer[0] = door.admit(address)); // its log line names the session
+        Optional<String> refused = answer[0];
+        if (refused.isPresent()) {
+            try {
+                session.disconnect(SshConstants.SSH2_DISCONNECT_TOO_MANY_CONNECTIONS, refused.get());
+            } catch (IOException e) {
+                session.close(true);
+            }
+            return;
+        }
+        session.setAttribute(ADMITTED, address);
     }
 
     /**
@@ -220,6 +253,10 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         // kernel's queue instead of being dropped: Java's default backlog is 50
         CoreModuleProperties.SOCKET_BACKLOG.set(server, 1024);
         SftpModuleProperties.MAX_READDATA_PACKET_LENGTH.set(server, properties.maxReadPacket());
+        // what one session may hold open: channels (OpenSSH's 10) and SFTP handles
+        // (MINA refuses a new channel once more than its setting are open: one less lets the configured number in)
+        CoreModuleProperties.MAX_CONCURRENT_CHANNELS.set(server, properties.maxChannelsPerSession() - 1);
+        SftpModuleProperties.MAX_OPEN_HANDLES_PER_SESSION.set(server, properties.maxHandlesPerSession());
         // SFTP v3, what OpenSSH and nearly every partner client speak; the later drafts add surface, not value
         SftpModuleProperties.SFTP_VERSION.set(server, 3);
         return server;
