@@ -166,6 +166,7 @@ public class EdgeBench {
         ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-jar", jar.toString(),
                 "--ferry.data-dir=" + dir.resolve("data"), "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
+                "--ferry.sftp.limits.allow-list=127.0.0.1", "--ferry.sftp.limits.max-startups=100000",
                 "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=" + internal,
                 "--ferry.edge-listener.bind-address=127.0.0.1", "--ferry.storage.encryption=false",
                 "--ferry.cluster.port=" + freePort(), "--logging.level.root=WARN")
@@ -198,6 +199,7 @@ public class EdgeBench {
                 "--ferry.edge.backend-host-keys=" + keys, "--ferry.edge.sftp.port=" + sftp,
                 "--ferry.edge.sftp.bind-address=127.0.0.1", "--ferry.edge.limits.max-sessions=5000",
                 "--ferry.edge.limits.max-per-address=5000", "--ferry.edge.limits.connections-per-minute=100000",
+                "--ferry.edge.limits.max-startups=100000",
                 "--logging.level.root=WARN")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("edge.log").toFile());
         Process p = pb.start();

@@ -222,6 +222,7 @@ public class FtpsBench {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(),
                 "--ferry.data-dir=" + dir.resolve("data"), "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.enabled=false", "--ferry.ftps.bind-address=127.0.0.1",
+                "--ferry.ftps.limits.allow-list=127.0.0.1", "--ferry.ftps.limits.max-startups=100000",
                 "--ferry.ftps.explicit-port=" + ftps, "--ferry.ftps.implicit-enabled=false",
                 "--ferry.ftps.passive-ports=" + passive + "-" + (passive + 300), "--ferry.storage.encryption=false",
                 // as vsftpd here: no cap on one account's sessions (Ferry's default is 20)

@@ -286,6 +286,8 @@ public class SftpBench {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
                 "-jar", jar.toString(), "--ferry.data-dir=" + dir.resolve("data"), "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1",
+                // every bench client comes from 127.0.0.1: no door limits
+                "--ferry.sftp.limits.allow-list=127.0.0.1", "--ferry.sftp.limits.max-startups=100000",
                 "--ferry.sftp.ciphers=" + AES + "," + CHACHA, "--ferry.storage.encryption=" + encrypted,
                 "--ferry.ftps.enabled=false", "--ferry.cluster.port=" + freePort(), "--logging.level.root=WARN"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)

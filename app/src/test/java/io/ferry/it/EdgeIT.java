@@ -163,7 +163,7 @@ class EdgeIT {
                     "--ferry.edge.ftps.explicit-port=" + explicit, "--ferry.edge.ftps.implicit-port=" + implicit,
                     "--ferry.edge.ftps.bind-address=127.0.0.1", "--ferry.edge.ftps.passive-ports=" + passive,
                     "--ferry.edge.limits.max-per-address=12", "--ferry.edge.limits.auth-timeout=5s",
-                    "--ferry.edge.limits.connections-per-minute=1000",
+                    "--ferry.edge.limits.connections-per-minute=1000", "--ferry.edge.limits.max-startups=100",
                     "--ferry.edge.limits.ban-after=4", "--ferry.edge.limits.ban-for=1h"));
         }
 

@@ -42,7 +42,11 @@ import io.ferry.transfer.sftp.SftpServer;
         "ferry.work.first-retry=200ms",
         // the suite's many deliberate wrong passwords come from one address: no automatic ban in the shared
         // context (DefenderIT bans by hand; EdgeIT shows the automatic ban on nodes of its own)
-        "ferry.defender.max-failures=1000"})
+        "ferry.defender.max-failures=1000",
+        // and all its clients come from 127.0.0.1: no door limits in the shared context (FrontDoorIT shows them
+        // on a node of its own)
+        "ferry.sftp.limits.allow-list=127.0.0.1", "ferry.sftp.limits.max-startups=1000",
+        "ferry.ftps.limits.allow-list=127.0.0.1", "ferry.ftps.limits.max-startups=1000"})
 abstract class NodeIT {
 
     static final String ADMIN_PASSWORD = "it-admin-secret";
