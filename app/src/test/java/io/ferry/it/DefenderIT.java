@@ -9,6 +9,9 @@ import org.apache.commons.net.ftp.FTPSClient;
 import org.apache.commons.net.util.TrustManagerUtils;
 import org.apache.sshd.client.session.ClientSession;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import io.ferry.app.defender.ClusterDefender;
 
 /**
  * The cluster's defender on a node: an administrator's ban drops the address's SFTP and FTPS connections before
@@ -19,6 +22,9 @@ import org.junit.jupiter.api.Test;
 class DefenderIT extends NodeIT {
 
     private static final String PASSWORD = "defender-password-1";
+
+    @Autowired
+    ClusterDefender defender;
 
     @Test
     void theLimitsChangedAtRunTimeShouldBanTheNextGuesser() throws Exception {
@@ -107,6 +113,27 @@ class DefenderIT extends NodeIT {
                 // already gone
             }
         }
+    }
+
+    /**
+     * Bans compared strings: {@code 2001:db8::1} never matched Java's {@code 2001:db8:0:0:0:0:0:1}, and an IPv6 host
+     * dodged a ban by taking another address of its /64. A ban now holds the /64, in any spelling.
+     */
+    @Test
+    void anIpv6BanShouldHoldTheWholeSlash64InAnySpelling() {
+        Api.Response banned = admin().post("/api/v1/defender/bans",
+                "{\"address\":\"2001:DB8:0:7:0:0:0:1\",\"minutes\":5,\"reason\":\"ipv6 it\"}");
+        assertThat(banned.status()).as(banned.body()).isEqualTo(201);
+        try {
+            assertThat(admin().get("/api/v1/defender/bans").body()).contains("\"2001:db8:0:7::/64\"");
+            assertThat(defender.bannedUntil("2001:db8:0:7::1")).isPresent();
+            assertThat(defender.bannedUntil("2001:db8:0:7:ffff:1:2:3")).isPresent();
+            assertThat(defender.bannedUntil("2001:db8:0:8::1")).isEmpty();
+        } finally {
+            // any address of the /64 lifts it
+            assertThat(admin().delete("/api/v1/defender/bans/2001:db8:0:7::abcd").status()).isEqualTo(204);
+        }
+        assertThat(defender.bannedUntil("2001:db8:0:7::1")).isEmpty();
     }
 
     @Test

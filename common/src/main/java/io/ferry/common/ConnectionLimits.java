@@ -10,14 +10,16 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * What a partner door lets in, before any login, on a node's SFTP and FTPS listeners and at the edge alike: at most
  * {@code maxSessions} connections at once, at most {@code maxPerAddress} from one address, at most
  * {@code connectionsPerMinute} new ones a minute from one address, and connections that have not logged in yet
  * limited as OpenSSH's {@code MaxStartups start:rate:full} does: past {@code start} of them a new one is dropped with
- * a probability that rises from {@code rate}% to 100% at {@code full}. Addresses on the allow-list are held to
- * none of the per-address limits. Memory is bounded by the connections open and the last minute's arrivals.
+ * a probability that rises from {@code rate}% to 100% at {@code full}. Addresses on the allow-list (addresses and
+ * CIDR blocks) are held to none of the per-address limits, and an IPv6 client counts by its /64
+ * ({@link ClientAddresses#group}). Memory is bounded by the connections open and the last minute's arrivals.
  */
 public final class ConnectionLimits {
 
@@ -26,7 +28,7 @@ public final class ConnectionLimits {
      * @param maxPerAddress        connections open at once from one address
      * @param connectionsPerMinute new connections a minute from one address
      * @param startups             OpenSSH's {@code MaxStartups}: {@code start:rate:full} (or one number, full)
-     * @param allowList            addresses held to no per-address limit
+     * @param allowList            addresses and CIDR blocks held to no per-address limit
      */
     public record Settings(int maxSessions, int maxPerAddress, int connectionsPerMinute, String startups,
             Set<String> allowList) {
@@ -36,7 +38,8 @@ public final class ConnectionLimits {
                 throw new IllegalArgumentException("connection limits must be at least 1");
             }
             Startups.parse(startups);
-            allowList = Set.copyOf(allowList);
+            allowList = allowList.stream().map(rule -> ClientAddresses.rule("allow-list", rule))
+                    .collect(Collectors.toUnmodifiableSet());
         }
     }
 
@@ -108,8 +111,9 @@ public final class ConnectionLimits {
      * Lets a new connection in (it is then counted as open and not yet logged in) or says why not. A connection let
      * in is told {@link #loggedIn} once it logs in and {@link #closed} when it ends.
      */
-    public Optional<Refusal> admit(String address) {
-        boolean limited = !settings.allowList().contains(address);
+    public Optional<Refusal> admit(String client) {
+        boolean limited = !ClientAddresses.matches(settings.allowList(), client);
+        String address = ClientAddresses.group(client); // an IPv6 host by its /64
         if (limited && tooFast(address)) {
             return Optional.of(Refusal.RATE);
         }
@@ -173,12 +177,12 @@ public final class ConnectionLimits {
     }
 
     /** A connection {@link #admit let in} ended; {@code loggedIn}: whether {@link #loggedIn} was told of it. */
-    public void closed(String address, boolean loggedIn) {
+    public void closed(String client, boolean loggedIn) {
         if (!loggedIn) {
             unauthenticated.decrementAndGet();
         }
         total.decrementAndGet();
-        open.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+        open.computeIfPresent(ClientAddresses.group(client), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     /** Connections open now. */

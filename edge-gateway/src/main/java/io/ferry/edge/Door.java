@@ -8,10 +8,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.ClientAddresses;
 import io.ferry.common.ConnectionLimits;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -42,7 +44,8 @@ final class Door {
         this.limits = limits;
         this.clock = clock;
         this.meters = meters;
-        this.allowList = Set.copyOf(limits.allowList());
+        this.allowList = limits.allowList().stream().map(rule -> ClientAddresses.rule("ferry.edge.limits.allow-list",
+                rule)).collect(Collectors.toUnmodifiableSet());
         this.connections = new ConnectionLimits(new ConnectionLimits.Settings(limits.maxSessions(),
                 limits.maxPerAddress(), limits.connectionsPerMinute(), limits.maxStartups(), allowList), clock);
     }
@@ -72,7 +75,8 @@ final class Door {
         return connections.open();
     }
 
-    boolean banned(String address) {
+    boolean banned(String client) {
+        String address = ClientAddresses.group(client); // bans hold an IPv6 host's whole /64
         Instant cluster = clusterBans.get(address);
         if (cluster != null && cluster.isAfter(clock.instant())) {
             return true;
@@ -94,8 +98,9 @@ final class Door {
     }
 
     /** A ban the cluster decided (a node's answer to a login): dropped at the door until the next sync says. */
-    void bannedUntil(String address, Instant until) {
-        if (allowList.contains(address) || !until.isAfter(clock.instant())) {
+    void bannedUntil(String client, Instant until) {
+        String address = ClientAddresses.group(client);
+        if (ClientAddresses.matches(allowList, client) || !until.isAfter(clock.instant())) {
             return;
         }
         Map<String, Instant> next = new java.util.HashMap<>(clusterBans);
@@ -106,13 +111,14 @@ final class Door {
     /** The cluster's bans as a node listed them: they replace the last list (so a lifted ban is lifted here). */
     void clusterBans(Map<String, Instant> bans) {
         Map<String, Instant> next = new java.util.HashMap<>(bans);
-        next.keySet().removeAll(allowList);
+        next.keySet().removeIf(address -> ClientAddresses.matches(allowList, address));
         clusterBans = Map.copyOf(next);
     }
 
     /** Counts a failed login; true if it got the address banned. */
-    boolean failed(String address) {
-        if (allowList.contains(address)) {
+    boolean failed(String client) {
+        String address = ClientAddresses.group(client);
+        if (ClientAddresses.matches(allowList, client)) {
             return false;
         }
         Instant now = clock.instant();

@@ -74,6 +74,22 @@ class DoorTest {
         assertThat(door.banned("203.0.113.7")).isFalse();
     }
 
+    /** An IPv6 host holds a whole /64: failures from any of its addresses count together, and the ban holds it. */
+    @Test
+    void anIpv6HostShouldBeCountedAndBannedByItsSlash64() {
+        Door door = door(100, 10, List.of("2001:db8:ffff::/48"));
+        assertThat(door.failed("2001:db8:0:1::1")).isFalse();
+        assertThat(door.failed("2001:db8:0:1:0:0:0:2")).isFalse();
+        assertThat(door.failed("2001:DB8:0:1::abcd")).isTrue();
+        assertThat(door.banned("2001:db8:0:1:1234::9")).isTrue();
+        assertThat(door.admit("2001:db8:0:1::77")).contains("banned");
+        assertThat(door.banned("2001:db8:0:2::1")).isFalse();
+        assertThat(door.bans()).containsOnlyKeys("2001:db8:0:1::/64");
+        for (int i = 0; i < 10; i++) {
+            assertThat(door.failed("2001:db8:ffff:1::" + i)).as("allow-listed block").isFalse();
+        }
+    }
+
     @Test
     void anAllowedAddressShouldNeverBeBanned() {
         Door door = door(100, 10, List.of("192.0.2.1"));

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
+import io.ferry.common.SecretFiles;
+
 /**
  * The keys that encrypt files at rest: 32-byte AES keys by id, and the active one that new files are written with.
  * Older keys stay to read files written before a rotation. They come from configuration ({@code ferry.storage.keys})
@@ -80,6 +82,7 @@ public final class StorageKeys {
                         StandardOpenOption.WRITE, StandardOpenOption.SYNC);
                 Files.move(tmp, file);
             }
+            SecretFiles.requireOwnerOnly(file, "The storage key file");
             Properties properties = new Properties();
             try (var in = Files.newInputStream(file)) {
                 properties.load(in);

@@ -6,12 +6,14 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.SharedBans;
+import io.ferry.common.ClientAddresses;
 import io.ferry.transfer.node.Defender;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,7 +44,8 @@ public final class ClusterDefender implements Defender {
         this.maxFailures = properties::maxFailures;
         this.banTime = properties::banTime;
         this.shared = node.bans();
-        this.allowList = Set.copyOf(properties.allowList());
+        this.allowList = properties.allowList().stream().map(rule -> ClientAddresses.rule("ferry.defender.allow-list",
+                rule)).collect(Collectors.toUnmodifiableSet());
         this.meters = meters;
         // registered now, so that dashboards and alerts see 0 rather than no series until the first failure
         meters.counter("ferry.defender.failures");
@@ -95,16 +98,17 @@ public final class ClusterDefender implements Defender {
         if (!properties.enabled() || address == null) {
             return Optional.empty();
         }
-        Long until = shared.bannedUntil(address);
+        Long until = shared.bannedUntil(ClientAddresses.group(address));
         return until == null || until <= System.currentTimeMillis() ? Optional.empty()
                 : Optional.of(Instant.ofEpochMilli(until));
     }
 
     @Override
-    public void failed(String address) {
-        if (!properties.enabled() || address == null || allowList.contains(address)) {
+    public void failed(String client) {
+        if (!properties.enabled() || client == null || ClientAddresses.matches(allowList, client)) {
             return;
         }
+        String address = ClientAddresses.group(client); // an IPv6 host counts by its /64
         long window = properties.window().toMillis();
         String key = address + "|" + System.currentTimeMillis() / window;
         long count = shared.countFailure(key, Duration.ofMillis(2 * window));
@@ -116,10 +120,11 @@ public final class ClusterDefender implements Defender {
     }
 
     @Override
-    public void ban(String address, Duration duration, String reason) {
-        if (!properties.enabled() || allowList.contains(address)) {
+    public void ban(String client, Duration duration, String reason) {
+        if (!properties.enabled() || ClientAddresses.matches(allowList, client)) {
             return;
         }
+        String address = ClientAddresses.group(client);
         long until = System.currentTimeMillis() + duration.toMillis();
         shared.ban(address, until);
         meters.counter("ferry.defender.bans").increment();
@@ -127,7 +132,8 @@ public final class ClusterDefender implements Defender {
     }
 
     @Override
-    public boolean unban(String address) {
+    public boolean unban(String client) {
+        String address = ClientAddresses.group(client);
         boolean lifted = shared.unban(address);
         if (lifted) {
             log.info("Ban on {} lifted", address);

@@ -20,6 +20,8 @@ import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.SecretFiles;
+
 /**
  * The key that encrypts the secrets Ferry keeps in the database (SSH host keys now; TLS keys and partner credentials
  * later). It never lives in the database: it comes from configuration or from a key file in the data directory,
@@ -58,11 +60,13 @@ public final class MasterKey {
     }
 
     /**
-     * Reads the key file, or creates it (owner-only permissions) with a fresh random key when it does not exist.
+     * Reads the key file (refused when others may read it), or creates it (owner-only permissions) with a fresh random
+     * key when it does not exist.
      */
     public static MasterKey fromFile(Path file) {
         try {
             if (Files.exists(file)) {
+                SecretFiles.requireOwnerOnly(file, "The master key file");
                 return fromBase64(Files.readString(file, StandardCharsets.US_ASCII));
             }
             byte[] raw = new byte[32];

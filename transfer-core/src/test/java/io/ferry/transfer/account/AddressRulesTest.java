@@ -12,7 +12,7 @@ class AddressRulesTest {
     @Test
     void rulesShouldBeCheckedAndWrittenCanonically() {
         assertThat(AddressRules.parse("allowedAddresses", List.of(" 10.0.0.0/8", "203.0.113.7", "2001:DB8::/32",
-                "192.0.2.9/32"))).containsExactly("10.0.0.0/8", "203.0.113.7", "2001:db8:0:0:0:0:0:0/32",
+                "192.0.2.9/32"))).containsExactly("10.0.0.0/8", "203.0.113.7", "2001:db8::/32",
                         "192.0.2.9");
         assertThat(AddressRules.parse("allowedAddresses", null)).isEmpty();
         assertThatThrownBy(() -> AddressRules.parse("deniedAddresses", List.of("example.com")))

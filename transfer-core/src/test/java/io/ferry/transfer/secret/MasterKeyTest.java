@@ -27,6 +27,18 @@ class MasterKeyTest {
         assertThat(new String(second.open(sealed), StandardCharsets.UTF_8)).isEqualTo("host key");
     }
 
+    /** A key file others may read was taken without a word; now the start stops and says how to fix it. */
+    @Test
+    void aKeyFileOthersMayReadShouldBeRefusedWithTheFix() throws Exception {
+        Path file = tmp.resolve("open/master.key");
+        MasterKey.fromFile(file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> MasterKey.fromFile(file)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("open to others (rw-r--r--)").hasMessageContaining("chmod 600 " + file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThat(MasterKey.fromFile(file).id()).isNotBlank();
+    }
+
     @Test
     void sealedValuesShouldNotContainThePlaintext() {
         MasterKey key = MasterKey.fromFile(tmp.resolve("k"));
