@@ -62,6 +62,7 @@ class FrontDoorIT {
                 "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0",
                 "--ferry.sftp.limits.max-startups=4", "--ferry.ftps.limits.max-startups=4",
                 "--ferry.sftp.max-handles-per-session=8",
+                "--ferry.admin.login-max-failures-per-address=5", "--ferry.admin.login-lockout=5s",
                 "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=0",
                 "--ferry.edge-listener.bind-address=127.0.0.1", "--ferry.cluster.name=ferry-front-door-it");
         admin = new Api(httpPort(), "admin", Files.readString(dataDir.resolve("initial-admin-password")).trim());
@@ -291,6 +292,24 @@ class FrontDoorIT {
 
     private int ftpsPort() {
         return node.getBean(FtpsServer.class).explicitPort();
+    }
+
+    /**
+     * Every Basic request with any user name ran a full Argon2id check, and the lockout counted per address and
+     * name, so made-up names were never throttled: a stranger could keep both cores busy. Now failures count per
+     * address whatever the names, and once it is locked out no password is hashed for it until the lockout passes.
+     */
+    @Test
+    void madeUpAdministratorNamesShouldNotBuyMoreGuesses() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            assertThat(new Api(httpPort(), "guess-" + i, "wrong-" + i).get("/api/v1/accounts").status())
+                    .isEqualTo(401);
+        }
+        Api.Response locked = new Api(httpPort(), "guess-5", "wrong-5").get("/api/v1/accounts");
+        assertThat(locked.status()).as(locked.body()).isEqualTo(429);
+        // the real administrator from the same address waits too, and is let in once the lockout has passed
+        assertThat(admin.get("/api/v1/accounts").status()).isEqualTo(429);
+        await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("/api/v1/accounts").status() == 200);
     }
 
     private int readiness() throws Exception {

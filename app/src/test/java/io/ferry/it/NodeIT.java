@@ -46,6 +46,7 @@ import io.ferry.transfer.sftp.SftpServer;
         // and all its clients come from 127.0.0.1: no door limits in the shared context (FrontDoorIT shows them
         // on a node of its own)
         "ferry.sftp.limits.allow-list=127.0.0.1", "ferry.sftp.limits.max-startups=1000",
+        "ferry.admin.login-max-failures-per-address=0",
         "ferry.ftps.limits.allow-list=127.0.0.1", "ferry.ftps.limits.max-startups=1000"})
 abstract class NodeIT {
 

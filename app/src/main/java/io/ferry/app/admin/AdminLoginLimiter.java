@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -26,14 +26,21 @@ import org.springframework.security.web.authentication.WebAuthenticationDetails;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import io.ferry.app.config.AdminProperties;
+import io.ferry.common.ClientAddresses;
+import io.ferry.common.LogText;
 
 /**
- * Slows down password guessing against the administrators: after {@code ferry.admin.login-max-failures} failed logins
- * for one user name from one address within {@code ferry.admin.login-lockout}, that address's logins as that user (the
- * login form, HTTP Basic) are refused until the lockout has passed, right password or wrong. Counted per node and per
- * address and user name, so a guesser does not lock the real administrator out from everywhere; a successful login
- * clears the count.
+ * Slows down password guessing against the administrators, before any password is hashed: after
+ * {@code ferry.admin.login-max-failures} failed logins for one user name from one address within
+ * {@code ferry.admin.login-lockout}, that address's logins as that user (the login form, HTTP Basic) are refused until
+ * the lockout has passed, right password or wrong; and after {@code ferry.admin.login-max-failures-per-address}
+ * failed logins from one address (an IPv6 /64) whatever the names, all its logins are, so made-up names buy no more
+ * guesses. Counted per node, in memory bounded by the addresses seen within the window; a successful login clears
+ * its user's count, not the address's.
  */
 @Component
 @Order(org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterProperties.DEFAULT_FILTER_ORDER - 1)
@@ -41,55 +48,86 @@ public class AdminLoginLimiter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(AdminLoginLimiter.class);
 
+    /** Addresses and names tracked at once; past it the oldest are forgotten first (a flood of names cannot grow it). */
+    private static final int MAX_TRACKED = 100_000;
+
     private final int maxFailures;
+    private final int maxFailuresPerAddress;
     private final Duration window;
     private final Clock clock;
-    private final ConcurrentHashMap<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
+    private final Cache<String, Deque<Instant>> failures;
+    private final Cache<String, Deque<Instant>> addressFailures;
 
     @Autowired
     AdminLoginLimiter(AdminProperties properties) {
-        this(properties.loginMaxFailures(), properties.loginLockout(), Clock.systemUTC());
+        this(properties.loginMaxFailures(), properties.loginMaxFailuresPerAddress(), properties.loginLockout(),
+                Clock.systemUTC());
     }
 
-    AdminLoginLimiter(int maxFailures, Duration window, Clock clock) {
+    AdminLoginLimiter(int maxFailures, int maxFailuresPerAddress, Duration window, Clock clock) {
         this.maxFailures = maxFailures;
+        this.maxFailuresPerAddress = maxFailuresPerAddress;
         this.window = window;
         this.clock = clock;
+        this.failures = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterAccess(window).build();
+        this.addressFailures = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterAccess(window).build();
     }
 
     /** Until when this address may not log in as this user, if it is locked out now. */
     public Optional<Instant> lockedUntil(String address, String username) {
-        if (maxFailures <= 0 || address == null) {
+        if (address == null) {
             return Optional.empty();
         }
-        Deque<Instant> times = failures.get(key(address, username));
-        if (times == null) {
+        Optional<Instant> byAddress = lockedUntil(addressFailures.getIfPresent(ClientAddresses.group(address)),
+                maxFailuresPerAddress);
+        return byAddress.isPresent() ? byAddress : lockedUntil(failures.getIfPresent(key(address, username)),
+                maxFailures);
+    }
+
+    private Optional<Instant> lockedUntil(Deque<Instant> times, int max) {
+        if (max <= 0 || times == null) {
             return Optional.empty();
         }
         synchronized (times) {
             prune(times);
-            return times.size() >= maxFailures ? Optional.of(times.peekLast().plus(window)) : Optional.empty();
+            return times.size() >= max ? Optional.of(times.peekLast().plus(window)) : Optional.empty();
         }
     }
 
     void failed(String address, String username) {
-        if (maxFailures <= 0 || address == null) {
+        if (address == null) {
             return;
         }
-        Deque<Instant> times = failures.computeIfAbsent(key(address, username), a -> new ArrayDeque<>());
+        if (count(failures, key(address, username), maxFailures) == maxFailures) {
+            log.warn("Administrator logins as {} from {} locked out for {} after {} failures", LogText.quoted(username),
+                    address, window, maxFailures);
+        }
+        String group = ClientAddresses.group(address);
+        if (count(addressFailures, group, maxFailuresPerAddress) == maxFailuresPerAddress) {
+            log.warn("Administrator logins from {} locked out for {} after {} failures, whatever the user names",
+                    group, window, maxFailuresPerAddress);
+        }
+    }
+
+    /** Counts a failure under {@code key}; how many there are in the window now (0 when there is no limit). */
+    private int count(Cache<String, Deque<Instant>> counts, String key, int max) {
+        if (max <= 0) {
+            return 0;
+        }
+        Deque<Instant> times = counts.get(key, k -> new ArrayDeque<>());
         synchronized (times) {
             prune(times);
             times.addLast(clock.instant());
-            if (times.size() == maxFailures) {
-                log.warn("Administrator logins as '{}' from {} locked out for {} after {} failures", username,
-                        address, window, maxFailures);
+            while (times.size() > max) {
+                times.removeFirst(); // the lockout needs only the last max of them
             }
+            return times.size();
         }
     }
 
     void succeeded(String address, String username) {
         if (address != null) {
-            failures.remove(key(address, username));
+            failures.invalidate(key(address, username));
         }
     }
 
@@ -104,7 +142,7 @@ public class AdminLoginLimiter extends OncePerRequestFilter {
     }
 
     private static String key(String address, String username) {
-        return address + " " + (username == null ? "" : username.toLowerCase(java.util.Locale.ROOT));
+        return ClientAddresses.group(address) + " " + (username == null ? "" : username.toLowerCase(Locale.ROOT));
     }
 
     /** The user name a request tries to log in as: the login form's field, or HTTP Basic's. */

@@ -14,8 +14,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param loginMaxFailures failed web-console or API logins from one address within {@code loginLockout} after which
  *                         that address may not log in until the lockout has passed; 0 or less: no limit
  * @param loginLockout     the window the failures are counted in, and how long the address is then locked out
+ * @param loginMaxFailuresPerAddress failed logins from one address (an IPv6 /64), whatever user names they tried,
+ *                         within {@code loginLockout} after which no login from it is checked until the lockout has
+ *                         passed; 0 or less: no limit
  */
 @ConfigurationProperties("ferry.admin")
 public record AdminProperties(String password, @DefaultValue("5") int loginMaxFailures,
-        @DefaultValue("15m") Duration loginLockout) {
+        @DefaultValue("15m") Duration loginLockout, @DefaultValue("20") int loginMaxFailuresPerAddress) {
 }

@@ -16,6 +16,7 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.ClusterSettings;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.account.BoundedPasswordEncoder;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.secret.MasterKey;
 import io.ferry.transfer.ftp.FtpsProperties;
@@ -49,13 +50,16 @@ class NodeConfiguration {
                 cluster.members()));
     }
 
-    /** Argon2id for new hashes; bcrypt hashes (imported accounts) still verify. */
+    /**
+     * Argon2id for new hashes; bcrypt hashes (imported accounts) still verify. One hash per core at once, for
+     * partners and administrators together.
+     */
     @Bean
     PasswordEncoder passwordEncoder() {
         DelegatingPasswordEncoder encoder = new DelegatingPasswordEncoder("argon2", Map.of(
                 "argon2", Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8(),
                 "bcrypt", new BCryptPasswordEncoder()));
-        return encoder;
+        return new BoundedPasswordEncoder(encoder);
     }
 
     /** Failed logins counted and bans kept cluster-wide, for every listener and every edge. */
