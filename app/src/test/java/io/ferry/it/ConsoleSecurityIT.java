@@ -96,6 +96,40 @@ class ConsoleSecurityIT extends NodeIT {
                 .doesNotContain("csrf-password");
     }
 
+    /** An API token made in the console: shown once on the page after, listed without it, revocable there. */
+    @Test
+    void anApiTokenMadeInTheConsoleShouldBeShownOnceAndRevocable() throws Exception {
+        Console console = new Console();
+        assertThat(console.login("admin", ADMIN_PASSWORD).statusCode()).isEqualTo(302);
+        String name = uniqueUser("console-token");
+        HttpResponse<String> made = console.post("/admins/tokens", Map.of("name", name, "scope", "read", "days", "7",
+                "_csrf", console.token("/admins")));
+        assertThat(made.statusCode()).isEqualTo(302);
+        String page = console.get("/admins").body();
+        Matcher shown = Pattern.compile("id=\"token-secret\">(ferry_[^<]+)<").matcher(page);
+        assertThat(shown.find()).as(page).isTrue();
+        String secret = shown.group(1);
+        assertThat(console.get("/admins").body()).as("shown once").doesNotContain(secret).contains(name);
+
+        HttpResponse<String> used = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + httpPort + "/api/v1/accounts")).header("Authorization", "Bearer " + secret)
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(used.statusCode()).isEqualTo(200);
+
+        long id = 0;
+        for (JsonNode token : admin().get("/api/v1/tokens").json()) {
+            if (token.get("name").asString().equals(name)) {
+                id = token.get("id").asLong();
+            }
+        }
+        assertThat(console.post("/admins/tokens/" + id + "/revoke", Map.of("_csrf", console.token("/admins")))
+                .statusCode()).isEqualTo(302);
+        HttpResponse<String> revoked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + httpPort + "/api/v1/accounts")).header("Authorization", "Bearer " + secret)
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(revoked.statusCode()).isEqualTo(401);
+    }
+
     @Test
     void pagesShouldNeedALoginAndCarrySecureHeaders() throws Exception {
         Console console = new Console();

@@ -16,10 +16,12 @@ import org.springframework.security.web.authentication.www.BasicAuthenticationEn
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 
+import io.ferry.app.admin.ApiTokens;
+
 /**
  * HTTP security, two chains:
  * <ul>
- * <li>the REST API and actuator: HTTP Basic, stateless (so no CSRF token: {@link ApiRequestGuard} refuses cross-site
+ * <li>the REST API and actuator: HTTP Basic or an API token ({@link ApiTokenFilter}), stateless (so no CSRF token: {@link ApiRequestGuard} refuses cross-site
  * changes and bodies of other types than JSON, XML and multipart, and browsers get no Basic challenge); reading
  * needs {@code ADMIN} or {@code OPERATOR}, changing needs {@code ADMIN}; health is public for load balancers;</li>
  * <li>the web console, the OpenAPI description ({@code /v3/api-docs}) and its browsable UI ({@code /swagger-ui}):
@@ -39,7 +41,7 @@ class WebSecurityConfiguration {
 
     @Bean
     @Order(1)
-    SecurityFilterChain apiSecurity(HttpSecurity http) throws Exception {
+    SecurityFilterChain apiSecurity(HttpSecurity http, ApiTokens tokens) throws Exception {
         http.securityMatcher("/api/**", "/actuator/**")
                 .authorizeHttpRequests(auth -> auth
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
@@ -53,6 +55,8 @@ class WebSecurityConfiguration {
                 // (ApiRequestGuard), and no Basic challenge that a browser would answer and then remember
                 .csrf(csrf -> csrf.disable())
                 .addFilterBefore(new ApiRequestGuard(), BasicAuthenticationFilter.class)
+                // scripts and Prometheus: an API token instead of a password (no Argon2id per request)
+                .addFilterAfter(new ApiTokenFilter(tokens), ApiRequestGuard.class)
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .exceptionHandling(e -> e.accessDeniedHandler((request, response, denied) ->
                         response.sendError(HttpStatus.FORBIDDEN.value(), "administrator role required")));

@@ -1,5 +1,8 @@
 package io.ferry.app.web;
 
+import java.time.Instant;
+
+import org.springframework.security.core.Authentication;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -10,20 +13,25 @@ import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import io.ferry.app.admin.AdminRole;
 import io.ferry.app.admin.AdminUserService;
+import io.ferry.app.admin.ApiTokens;
 
 /** The people who use this console: administrators and read-only operators. */
 @Controller
 class AdminPages {
 
     private final AdminUserService admins;
+    private final ApiTokens tokens;
 
-    AdminPages(AdminUserService admins) {
+    AdminPages(AdminUserService admins, ApiTokens tokens) {
         this.admins = admins;
+        this.tokens = tokens;
     }
 
     @GetMapping("/admins")
     String list(Model model) {
         model.addAttribute("admins", admins.list());
+        model.addAttribute("tokens", tokens.list());
+        model.addAttribute("now", Instant.now());
         model.addAttribute("roles", AdminRole.values());
         model.addAttribute("minPassword", AdminUserService.MIN_PASSWORD_LENGTH);
         return "admins";
@@ -43,6 +51,28 @@ class AdminPages {
         return Console.apply(redirect, "/admins", () -> {
             admins.update(username, password, role, enabled);
             return "Administrator " + username + " saved.";
+        });
+    }
+
+    /** Makes an API token and shows its secret on the next page, once. */
+    @PostMapping("/admins/tokens")
+    String createToken(@RequestParam String name, @RequestParam String scope, @RequestParam int days,
+            Authentication who, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/admins#tokens", () -> {
+            ApiTokens.Created created = tokens.create(name.trim(), scope, days, who.getName());
+            redirect.addFlashAttribute("createdToken", created.secret());
+            redirect.addFlashAttribute("createdTokenName", created.token().name());
+            return "API token " + created.token().name() + " made. Copy it now: it is not shown again.";
+        });
+    }
+
+    @PostMapping("/admins/tokens/{id}/revoke")
+    String revokeToken(@PathVariable long id, Authentication who, RedirectAttributes redirect) {
+        return Console.apply(redirect, "/admins#tokens", () -> {
+            if (!tokens.revoke(id, who.getName())) {
+                throw new IllegalArgumentException("no active token " + id);
+            }
+            return "API token revoked.";
         });
     }
 
