@@ -1,6 +1,5 @@
 package io.ferry.edge;
 
-import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,18 +19,14 @@ import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
 import org.apache.ftpserver.command.impl.REIN;
 import org.apache.ftpserver.command.impl.USER;
-import org.apache.ftpserver.ftplet.DefaultFtpReply;
-import org.apache.ftpserver.ftplet.DefaultFtplet;
 import org.apache.ftpserver.ftplet.FtpException;
-import org.apache.ftpserver.ftplet.FtpReply;
-import org.apache.ftpserver.ftplet.FtpRequest;
-import org.apache.ftpserver.ftplet.FtpSession;
-import org.apache.ftpserver.ftplet.FtpletResult;
 import org.apache.ftpserver.listener.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.Doorkeeper;
+import io.ferry.common.ftp.DoorFtplet;
 import io.ferry.common.ftp.FtpsCommands;
 import io.ferry.common.ftp.FtpsTls;
 import io.ferry.common.ftp.LoginDeadline;
@@ -51,8 +46,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 public final class EdgeFtpsServer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(EdgeFtpsServer.class);
-    private static final String ADMITTED = "ferry.edge.admitted";
-    private static final String LOGGED_IN = "ferry.edge.loggedIn";
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -107,7 +100,25 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         });
         commands.addCommand("STOU", FtpsCommands.stouRefused());
         factory.setCommandFactory(FtpsCommands.noDelay(commands.createCommandFactory()));
-        factory.setFtplets(new HashMap<>(Map.of("door", new DoorFtplet()))); // FtpServer clears it on stop
+        // the door's limits and bans before any login; a mutable map: FtpServer clears it on stop
+        factory.setFtplets(new HashMap<>(Map.of("door", new DoorFtplet(new Doorkeeper() {
+            @Override
+            public Optional<String> admit(String address) {
+                Optional<String> refused = door.admit(address);
+                refused.ifPresent(reason -> log.info("FTPS connection from {} refused: {}", address, reason));
+                return refused;
+            }
+
+            @Override
+            public void loggedIn() {
+                door.loggedIn();
+            }
+
+            @Override
+            public void closed(String address, boolean loggedIn) {
+                door.closed(address, loggedIn);
+            }
+        }))));
 
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
         connections.setAnonymousLoginEnabled(false);
@@ -135,51 +146,6 @@ public final class EdgeFtpsServer implements SmartLifecycle {
                 ftps.passiveAddress(), false, idle, idle);
     }
 
-    /** The door's limits and bans, before any login. */
-    private final class DoorFtplet extends DefaultFtplet {
-        @Override
-        public FtpletResult onConnect(FtpSession session) {
-            String address = address(session);
-            Optional<String> refused = door.admit(address);
-            if (refused.isPresent()) {
-                log.info("FTPS connection from {} refused: {}", address, refused.get());
-                try {
-                    session.write(new DefaultFtpReply(
-                            FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
-                            "Refused: " + refused.get()));
-                } catch (FtpException e) {
-                    log.debug("Cannot tell {} why: {}", address, e.toString());
-                }
-                return FtpletResult.DISCONNECT;
-            }
-            session.setAttribute(ADMITTED, address);
-            return FtpletResult.DEFAULT;
-        }
-
-        @Override
-        public FtpletResult onLogin(FtpSession session, FtpRequest request) {
-            if (session.getAttribute(ADMITTED) != null && session.getAttribute(LOGGED_IN) == null) {
-                session.setAttribute(LOGGED_IN, Boolean.TRUE);
-                door.loggedIn();
-            }
-            return FtpletResult.DEFAULT;
-        }
-
-        @Override
-        public FtpletResult onDisconnect(FtpSession session) {
-            Object address = session.getAttribute(ADMITTED);
-            if (address != null) {
-                session.removeAttribute(ADMITTED);
-                door.closed((String) address, session.getAttribute(LOGGED_IN) != null);
-            }
-            return FtpletResult.DEFAULT;
-        }
-    }
-
-    private static String address(FtpSession session) {
-        InetSocketAddress client = session.getClientAddress();
-        return client.getAddress() == null ? client.getHostString() : client.getAddress().getHostAddress();
-    }
 
     // ---- lifecycle
 

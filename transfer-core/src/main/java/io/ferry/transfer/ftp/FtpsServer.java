@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.IntSupplier;
 
 import javax.net.ssl.SSLContext;
@@ -19,19 +18,14 @@ import org.apache.ftpserver.ConnectionConfigFactory;
 import org.apache.ftpserver.FtpServer;
 import org.apache.ftpserver.FtpServerFactory;
 import org.apache.ftpserver.command.CommandFactoryFactory;
-import org.apache.ftpserver.ftplet.DefaultFtpReply;
-import org.apache.ftpserver.ftplet.DefaultFtplet;
 import org.apache.ftpserver.ftplet.FtpException;
-import org.apache.ftpserver.ftplet.FtpReply;
-import org.apache.ftpserver.ftplet.FtpRequest;
-import org.apache.ftpserver.ftplet.FtpSession;
-import org.apache.ftpserver.ftplet.FtpletResult;
 import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.ftpserver.listener.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.ftp.DoorFtplet;
 import io.ferry.common.ftp.FtpsCommands;
 import io.ferry.common.ftp.FtpsTls;
 import io.ferry.common.ftp.LoginDeadline;
@@ -120,49 +114,6 @@ public final class FtpsServer implements SmartLifecycle, SessionHost {
         factory.setListeners(configured); // replaces FtpServer's default listener on port 21
         listeners.putAll(configured);
         this.server = factory.createServer();
-    }
-
-    /** Asks the door of every new connection, tells it of logins and of connections that end. */
-    private static final class DoorFtplet extends DefaultFtplet {
-        private static final String ADMITTED = DoorFtplet.class.getName() + ".admitted";
-        private static final String LOGGED_IN = DoorFtplet.class.getName() + ".loggedIn";
-        private final PartnerDoor door;
-
-        DoorFtplet(PartnerDoor door) {
-            this.door = door;
-        }
-
-        @Override
-        public FtpletResult onConnect(FtpSession session) throws FtpException {
-            String address = session.getClientAddress().getAddress().getHostAddress();
-            Optional<String> refused = door.admit(address);
-            if (refused.isPresent()) {
-                session.write(new DefaultFtpReply(FtpReply.REPLY_421_SERVICE_NOT_AVAILABLE_CLOSING_CONTROL_CONNECTION,
-                        "Refused: " + refused.get()));
-                return FtpletResult.DISCONNECT;
-            }
-            session.setAttribute(ADMITTED, address);
-            return FtpletResult.DEFAULT;
-        }
-
-        @Override
-        public FtpletResult onLogin(FtpSession session, FtpRequest request) {
-            if (session.getAttribute(ADMITTED) != null && session.getAttribute(LOGGED_IN) == null) {
-                session.setAttribute(LOGGED_IN, Boolean.TRUE);
-                door.loggedIn();
-            }
-            return FtpletResult.DEFAULT;
-        }
-
-        @Override
-        public FtpletResult onDisconnect(FtpSession session) {
-            Object address = session.getAttribute(ADMITTED);
-            if (address != null) {
-                session.removeAttribute(ADMITTED);
-                door.closed((String) address, session.getAttribute(LOGGED_IN) != null);
-            }
-            return FtpletResult.DEFAULT;
-        }
     }
 
     private static FtpsTls.ListenerSettings listener(FtpsProperties properties, int port, boolean implicit) {

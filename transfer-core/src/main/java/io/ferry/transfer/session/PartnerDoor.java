@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.common.ConnectionLimits;
+import io.ferry.common.Doorkeeper;
 import io.ferry.common.LogText;
 import io.ferry.transfer.node.DoorLimits;
 
@@ -16,7 +17,7 @@ import io.ferry.transfer.node.DoorLimits;
  * address (the cluster's defender) and the listener's {@link DoorLimits} refuse it with a reason the client is told,
  * the log says and {@code ferry_connections_refused_total} counts. A connection let in is counted until it ends.
  */
-public final class PartnerDoor {
+public final class PartnerDoor implements Doorkeeper {
 
     private static final Logger log = LoggerFactory.getLogger(PartnerDoor.class);
 
@@ -31,6 +32,7 @@ public final class PartnerDoor {
     }
 
     /** Why a new connection from {@code address} is refused, or empty when it is let in (and counted). */
+    @Override
     public Optional<String> admit(String address) {
         Optional<String> refused = logins.bannedUntil(address).map(until -> "banned until " + until)
                 .map(reason -> refuse("banned", reason))
@@ -44,12 +46,12 @@ public final class PartnerDoor {
         return reason;
     }
 
-    /** A connection let in logged in. */
+    @Override
     public void loggedIn() {
         limits.loggedIn();
     }
 
-    /** A connection let in ended; {@code loggedIn}: whether {@link #loggedIn} was told of it. */
+    @Override
     public void closed(String address, boolean loggedIn) {
         limits.closed(address, loggedIn);
     }
