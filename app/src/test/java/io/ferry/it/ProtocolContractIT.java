@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -23,9 +25,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
+
+import javax.net.ssl.X509TrustManager;
 
 import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPSClient;
@@ -42,11 +48,13 @@ import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
 
+import io.ferry.common.ftp.FtpsTls;
 import io.ferry.storage.testing.SmallFileSystem;
 import io.ferry.transfer.sftp.EdgeListener;
 import tools.jackson.databind.JsonNode;
@@ -166,6 +174,51 @@ class ProtocolContractIT extends NodeIT {
         String user = uniqueUser("contract-" + door);
         admin().createAccount(user, PASSWORD, permissions);
         return user;
+    }
+
+    /**
+     * The cluster's FTPS certificate replaced while everything runs (the API, as the console does): the edge presents
+     * it from the next connection on, without a restart, as the nodes do. (It kept the first one until restarted.)
+     */
+    @Test
+    void aReplacedCertificateShouldBePresentedAtTheEdgeWithoutARestart() throws Exception {
+        KeyPair pair = FtpsCertificateIT.keyPair();
+        X509Certificate certificate = FtpsCertificateIT.certificate(pair, "CN=contract-edge.example");
+        String expected = FtpsTls.fingerprint(certificate);
+        Api.Response replaced = admin().put("/api/v1/ftps/certificate", Api.MAPPER.writeValueAsString(Map.of(
+                "certificate", FtpsCertificateIT.pem(certificate), "key", FtpsCertificateIT.pem(pair.getPrivate()))));
+        assertThat(replaced.status()).as(replaced.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).until(() -> expected.equals(presented(edgeFtps)));
+        assertThat(presented(ftpsServer.explicitPort())).isEqualTo(expected);
+    }
+
+    /** The fingerprint of the certificate an explicit FTPS listener presents. */
+    private static String presented(int port) throws IOException {
+        AtomicReference<X509Certificate> seen = new AtomicReference<>();
+        FTPSClient ftp = new FTPSClient(false);
+        ftp.setTrustManager(new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                seen.set(chain[0]);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        });
+        ftp.setConnectTimeout(10_000);
+        ftp.setDefaultTimeout(10_000);
+        try {
+            ftp.connect("127.0.0.1", port); // explicit FTPS: AUTH TLS on connect
+        } finally {
+            ftp.disconnect();
+        }
+        return seen.get() == null ? null : FtpsTls.fingerprint(seen.get());
     }
 
     /** The SSH doors: the node's listener and the edge's, by port. */

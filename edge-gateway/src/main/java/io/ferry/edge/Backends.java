@@ -34,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.ftp.FtpsTls;
 import io.ferry.common.ssh.SshAlgorithms;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -63,6 +64,7 @@ public final class Backends implements SmartLifecycle {
     static final String ALGORITHMS = "algorithms.";
     private volatile Map<String, String> algorithms = Map.of("ciphers", "", "macs", "", "kex-algorithms", "");
     private volatile Consumer<Map<String, String>> algorithmFollower;
+    private volatile Consumer<TlsIdentity> certificateFollower;
 
     public Backends(EdgeProperties properties, MeterRegistry meters) {
         this.properties = properties;
@@ -187,6 +189,8 @@ public final class Backends implements SmartLifecycle {
                         .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                 if (hostKeys == null) {
                     fetchIdentity(backend);
+                } else {
+                    followCertificate(backend);
                 }
             }
             if (wasReady != backend.ready()) {
@@ -263,6 +267,44 @@ public final class Backends implements SmartLifecycle {
                 log.debug("Cannot fetch the cluster's host keys from {}: {}", backend.address(), e.toString());
             }
         }
+    }
+
+    /**
+     * Fetches the cluster's FTPS certificate again when a node says it presents another one (an administrator
+     * replaced it), and hands it to whoever presents it: partners get it from their next connection, without a
+     * restart of the edge.
+     */
+    private void followCertificate(Backend backend) {
+        String presented = backend.status().get("tls.fingerprint");
+        TlsIdentity current = tls;
+        Consumer<TlsIdentity> follower = certificateFollower;
+        if (presented == null || presented.isBlank() || current == null || follower == null
+                || presented.equals(FtpsTls.fingerprint(current.chain().get(0)))) {
+            return; // a node of an earlier version says nothing; or nothing changed
+        }
+        synchronized (this) {
+            if (tls != current) {
+                return; // another poll fetched it meanwhile
+            }
+            try {
+                TlsIdentity replaced = TlsIdentity.decode(backend.request("identity", new Properties()));
+                if (!presented.equals(FtpsTls.fingerprint(replaced.chain().get(0)))) {
+                    return; // the node changed its word again: the next poll follows
+                }
+                tls = replaced;
+                log.info("Presenting the cluster's new FTPS certificate {}, SHA-256 {}",
+                        replaced.chain().get(0).getSubjectX500Principal(), presented);
+                follower.accept(replaced);
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                log.warn("Cannot fetch the cluster's new FTPS certificate from {}: {}", backend.address(),
+                        e.toString());
+            }
+        }
+    }
+
+    /** Who presents the cluster's FTPS certificate: told of each new one. */
+    void onCertificate(Consumer<TlsIdentity> follower) {
+        this.certificateFollower = follower;
     }
 
     /** The cluster's FTPS certificate and key, given with the host keys. */

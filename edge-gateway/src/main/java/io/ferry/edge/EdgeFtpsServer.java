@@ -76,6 +76,14 @@ public final class EdgeFtpsServer implements SmartLifecycle {
 
     private FtpServer build(TlsIdentity identity) throws GeneralSecurityException {
         FtpsTls tls = new FtpsTls(identity.context(), FtpsTls.DEFAULT_PROTOCOLS, List.of());
+        // a certificate the cluster replaces is presented from the next connection on
+        backends.onCertificate(replaced -> {
+            try {
+                tls.replace(replaced.context());
+            } catch (GeneralSecurityException e) {
+                log.warn("Cannot present the cluster's new FTPS certificate: {}", e.toString());
+            }
+        });
         FtpServerFactory factory = new FtpServerFactory();
         factory.setUserManager(logins);
         factory.setFileSystem(user -> ((EdgeUser) user).view());

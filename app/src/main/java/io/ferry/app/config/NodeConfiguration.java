@@ -110,7 +110,7 @@ class NodeConfiguration {
     /**
      * The internal listener for edge gateways. What it tells an edge about this node: whether it serves partners (the
      * edge routes only to nodes that do), its role, mode, drain state and storage health, and the cluster's run-time
-     * SSH algorithm lists.
+     * SSH algorithm lists, and the FTPS certificate's fingerprint.
      */
     @Bean
     EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
@@ -130,6 +130,8 @@ class NodeConfiguration {
                     // the partners' SSH algorithm lists changed at run time, for the edges to offer too
                     SftpServer.runtimeAlgorithms(settings).forEach((list, value) -> status.put("algorithms." + list,
                             value));
+                    // the certificate the cluster presents, for the edges to follow when it is replaced
+                    status.put("tls.fingerprint", certificates.currentFingerprint(ftps));
                     return status;
                 }, () -> tlsIdentity(certificates.load(ftps)));
     }

@@ -12,7 +12,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
@@ -23,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -51,6 +49,7 @@ import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import io.ferry.common.ftp.FtpsTls;
 import io.ferry.transfer.secret.MasterKey;
 
 /**
@@ -87,6 +86,10 @@ public class TlsCertificateStore {
     private final TlsCertificateRepository repository;
     private final MasterKey masterKey;
     private final TransactionTemplate tx;
+    private static final Duration FINGERPRINT_FRESHNESS = Duration.ofSeconds(3);
+    private volatile String configuredFingerprint;
+    private volatile String storedFingerprint;
+    private volatile long storedAt;
 
     TlsCertificateStore(TlsCertificateRepository repository, MasterKey masterKey, TransactionTemplate tx) {
         this.repository = repository;
@@ -316,11 +319,28 @@ public class TlsCertificateStore {
     }
 
     static String fingerprint(X509Certificate certificate) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
-            return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+        return FtpsTls.fingerprint(certificate);
+    }
+
+    /**
+     * The fingerprint of the certificate the cluster presents now ({@link #load}'s), cheaply: the configured file's,
+     * read once, or the stored one's, read again at most every few seconds. Edges follow it to present a replaced
+     * certificate without a restart.
+     */
+    public String currentFingerprint(FtpsProperties properties) {
+        if (!properties.certificate().isBlank()) {
+            String configured = configuredFingerprint;
+            if (configured == null) {
+                configured = fromFiles(properties).fingerprint();
+                configuredFingerprint = configured;
+            }
+            return configured;
         }
+        long now = System.nanoTime();
+        if (storedFingerprint == null || now - storedAt > FINGERPRINT_FRESHNESS.toNanos()) {
+            storedFingerprint = repository.findByName(NAME).map(TlsCertificate::getFingerprint).orElse("");
+            storedAt = now;
+        }
+        return storedFingerprint;
     }
 }
