@@ -56,7 +56,10 @@ public interface FileStore {
     /** The kind, size and time a client sees of {@code path}; {@link java.nio.file.NoSuchFileException} if none. */
     Stat stat(Path path) throws IOException;
 
-    /** Sets the modification time of a file, a directory or a pending upload (a client may set it before closing). */
+    /**
+     * Sets the modification time of a file, a directory or a pending upload (a client may set it before closing; a
+     * pending upload's time is never set past now, since abandoned uploads are swept by age).
+     */
     void setLastModified(Path path, FileTime time) throws IOException;
 
     /**

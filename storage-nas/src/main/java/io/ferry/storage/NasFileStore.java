@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -125,8 +126,14 @@ final class NasFileStore implements FileStore {
     @Override
     public void setLastModified(Path path, FileTime time) throws IOException {
         Path local = jail.toLocal(path);
+        FileTime set = time;
+        if (PendingUploads.isPart(local.getFileName().toString())) {
+            // abandoned uploads are swept by age: a time in the future would keep one for good
+            FileTime now = FileTime.from(Instant.now());
+            set = time.compareTo(now) > 0 ? now : time;
+        }
         try {
-            Files.setLastModifiedTime(local, time);
+            Files.setLastModifiedTime(local, set);
         } catch (IOException e) {
             throw faulted(StorageFaults.translate(e, local));
         }

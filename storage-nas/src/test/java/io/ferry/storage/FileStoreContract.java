@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -211,6 +212,9 @@ interface FileStoreContract {
         // a client may set the time of an upload before it closes it (OpenSSH's put -p does)
         store.setLastModified(part, sent);
         assertThat(store.stat(part).lastModified()).isEqualTo(sent);
+        // but never past now: abandoned uploads are swept by age, and a future time would keep one for good
+        store.setLastModified(part, FileTime.from(Instant.parse("2999-01-01T00:00:00Z")));
+        assertThat(store.stat(part).lastModified().toInstant()).isBefore(Instant.now().plusSeconds(1));
     }
 
     @Test
