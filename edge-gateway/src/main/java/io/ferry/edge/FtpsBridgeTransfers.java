@@ -52,13 +52,8 @@ final class FtpsBridgeTransfers {
         SftpClient channel = null;
         boolean closed = false;
         try {
-            String name = request.getArgument();
-            if (name == null || name.isBlank()) {
-                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS,
-                        "Syntax: " + request.getCommand() + " <file name>");
-                return;
-            }
-            if (!FtpsCommands.dataConnectionPrepared(session)) {
+            String name = FtpsCommands.transferTarget(session, request);
+            if (name == null) {
                 return;
             }
             long offset = session.getFileOffset();
@@ -130,12 +125,8 @@ final class FtpsBridgeTransfers {
     void download(FtpIoSession session, FtpRequest request) {
         SftpClient channel = null;
         try {
-            String name = request.getArgument();
-            if (name == null || name.isBlank()) {
-                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: RETR <file name>");
-                return;
-            }
-            if (!FtpsCommands.dataConnectionPrepared(session)) {
+            String name = FtpsCommands.transferTarget(session, request);
+            if (name == null) {
                 return;
             }
             long offset = session.getFileOffset();

@@ -5,6 +5,7 @@ import org.apache.ftpserver.command.CommandFactory;
 import org.apache.ftpserver.ftplet.DataConnection;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
+import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.mina.transport.socket.SocketSessionConfig;
@@ -80,6 +81,20 @@ public final class FtpsCommands {
     public static Command stouRefused() {
         return (session, context, request) -> reply(session, FtpReply.REPLY_502_COMMAND_NOT_IMPLEMENTED,
                 "STOU is not supported: name the file with STOR");
+    }
+
+    /**
+     * The file a transfer command names, once its data connection was prepared; null after telling the client why
+     * not ({@code 501} without a name, {@code 503} without PASV, EPSV or PORT).
+     */
+    public static String transferTarget(FtpIoSession session, FtpRequest request) {
+        String name = request.getArgument();
+        if (name == null || name.isBlank()) {
+            reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS,
+                    "Syntax: " + request.getCommand() + " <file name>");
+            return null;
+        }
+        return dataConnectionPrepared(session) ? name : null;
     }
 
     /**

@@ -59,13 +59,8 @@ final class FtpTransfers {
     private void upload(FtpIoSession session, FtpRequest request, boolean append) throws IOException {
         try {
             long offset = session.getFileOffset();
-            String name = request.getArgument();
-            if (name == null || name.isBlank()) {
-                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS,
-                        "Syntax: " + request.getCommand() + " <file name>");
-                return;
-            }
-            if (!FtpsCommands.dataConnectionPrepared(session)) {
+            String name = FtpsCommands.transferTarget(session, request);
+            if (name == null) {
                 return;
             }
             FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
@@ -123,12 +118,8 @@ final class FtpTransfers {
     private void download(FtpIoSession session, FtpRequest request) {
         try {
             long offset = session.getFileOffset();
-            String name = request.getArgument();
-            if (name == null || name.isBlank()) {
-                reply(session, FtpReply.REPLY_501_SYNTAX_ERROR_IN_PARAMETERS_OR_ARGUMENTS, "Syntax: RETR <file name>");
-                return;
-            }
-            if (!FtpsCommands.dataConnectionPrepared(session)) {
+            String name = FtpsCommands.transferTarget(session, request);
+            if (name == null) {
                 return;
             }
             FerryFtpFile file = ((FerryFileSystemView) session.getFileSystemView()).getFile(name);
