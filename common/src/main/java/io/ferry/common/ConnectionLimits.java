@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -100,6 +101,8 @@ public final class ConnectionLimits {
     private final AtomicInteger unauthenticated = new AtomicInteger();
     private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
     private final Map<String, Deque<Instant>> arrivals = new ConcurrentHashMap<>();
+    /** When arrivals older than a minute were last forgotten (epoch milliseconds). */
+    private final AtomicLong swept = new AtomicLong();
 
     public ConnectionLimits(Settings settings, Clock clock) {
         this.settings = settings;
@@ -158,6 +161,10 @@ public final class ConnectionLimits {
     /** Counts a new connection from the address; true if it is one more than the last minute allows. */
     private boolean tooFast(String address) {
         Instant now = clock.instant();
+        long last = swept.get();
+        if (now.toEpochMilli() - last >= 60_000 && swept.compareAndSet(last, now.toEpochMilli())) {
+            sweep(); // at most once a minute, by whoever comes first: no one else has to remember to
+        }
         Deque<Instant> times = arrivals.computeIfAbsent(address, a -> new ArrayDeque<>());
         synchronized (times) {
             while (!times.isEmpty() && !times.peekFirst().isAfter(now.minusSeconds(60))) {
@@ -190,7 +197,10 @@ public final class ConnectionLimits {
         return total.get();
     }
 
-    /** Forgets arrivals older than a minute, so the map holds only addresses seen lately. */
+    /**
+     * Forgets arrivals older than a minute, so the map holds only addresses seen lately. New connections run it at
+     * most once a minute themselves; calling it more often costs a pass over the addresses.
+     */
     public void sweep() {
         Instant now = clock.instant();
         arrivals.entrySet().removeIf(e -> {

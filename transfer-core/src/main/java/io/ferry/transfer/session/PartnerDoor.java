@@ -55,9 +55,4 @@ public final class PartnerDoor implements Doorkeeper {
     public void closed(String address, boolean loggedIn) {
         limits.closed(address, loggedIn);
     }
-
-    /** Forgets what the last minute no longer needs (arrivals per address). */
-    public void sweep() {
-        limits.sweep();
-    }
 }
