@@ -310,6 +310,24 @@ class FrontDoorIT {
         // the real administrator from the same address waits too, and is let in once the lockout has passed
         assertThat(admin.get("/api/v1/accounts").status()).isEqualTo(429);
         await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("/api/v1/accounts").status() == 200);
+
+        // guessing API tokens is guessing too: counted, then turned away before any lookup (within five guesses:
+        // the lockout's window slides, so some of the failures above may still count)
+        int refused = 0;
+        int status = 0;
+        for (int i = 0; i < 6 && status != 429; i++) {
+            status = bearer("ferry_guess-" + i);
+            refused += status == 401 ? 1 : 0;
+        }
+        assertThat(status).isEqualTo(429);
+        assertThat(refused).isBetween(1, 5);
+        await().atMost(Duration.ofSeconds(20)).until(() -> admin.get("/api/v1/accounts").status() == 200);
+    }
+
+    private int bearer(String token) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort()
+                + "/api/v1/accounts")).header("Authorization", "Bearer " + token).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 
     private int readiness() throws Exception {

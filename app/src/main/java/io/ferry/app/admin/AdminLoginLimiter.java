@@ -125,6 +125,14 @@ public class AdminLoginLimiter extends OncePerRequestFilter {
         }
     }
 
+    /**
+     * Counts a request with an unknown, expired or revoked API token as a failed login of that address: guessing
+     * tokens locks the address out as guessing passwords does, before any lookup.
+     */
+    public void failedToken(String address) {
+        failed(address, TOKEN);
+    }
+
     void succeeded(String address, String username) {
         if (address != null) {
             failures.invalidate(key(address, username));
@@ -145,9 +153,15 @@ public class AdminLoginLimiter extends OncePerRequestFilter {
         return ClientAddresses.group(address) + " " + (username == null ? "" : username.toLowerCase(Locale.ROOT));
     }
 
-    /** The user name a request tries to log in as: the login form's field, or HTTP Basic's. */
+    /** The name unknown API tokens are counted under, as if they were one user's wrong passwords. */
+    private static final String TOKEN = "(api token)";
+
+    /** The user name a request tries to log in as: the login form's field, HTTP Basic's, or an API token's. */
     private static String username(HttpServletRequest request) {
         String header = request.getHeader("Authorization");
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return TOKEN;
+        }
         if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
             try {
                 String decoded = new String(java.util.Base64.getDecoder().decode(header.substring(6).trim()),

@@ -16,20 +16,24 @@ import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
+import io.ferry.app.admin.AdminLoginLimiter;
 import io.ferry.app.admin.ApiTokens;
 
 /**
  * {@code Authorization: Bearer <token>} on the REST API and the actuator: an active token ({@link ApiTokens}) makes
  * the request its scope's role, named {@code token:<name>} (as the audit log shows it); any other bearer value is
- * refused with 401. No password is hashed for it.
+ * refused with 401 and counted as a failed login of the address ({@link AdminLoginLimiter}, which turns a locked-out
+ * address away before this filter looks anything up). No password is hashed for it.
  */
 final class ApiTokenFilter extends OncePerRequestFilter {
 
     private static final String BEARER = "Bearer ";
     private final ApiTokens tokens;
+    private final AdminLoginLimiter limiter;
 
-    ApiTokenFilter(ApiTokens tokens) {
+    ApiTokenFilter(ApiTokens tokens, AdminLoginLimiter limiter) {
         this.tokens = tokens;
+        this.limiter = limiter;
     }
 
     @Override
@@ -42,6 +46,7 @@ final class ApiTokenFilter extends OncePerRequestFilter {
         }
         Optional<ApiTokens.Token> token = tokens.authenticate(header.substring(BEARER.length()).trim());
         if (token.isEmpty()) {
+            limiter.failedToken(request.getRemoteAddr());
             response.sendError(HttpStatus.UNAUTHORIZED.value(), "the API token is unknown, expired or revoked");
             return;
         }

@@ -5,6 +5,8 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
@@ -33,6 +35,8 @@ import io.ferry.transfer.sftp.SftpServer;
 /** The wiring of a transfer node: storage, cluster member, secrets and the SFTP listener. */
 @Configuration(proxyBeanMethods = false)
 class NodeConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(NodeConfiguration.class);
 
     @Bean
     MasterKey masterKey(NodeProperties node, SecurityProperties security) {
@@ -130,8 +134,13 @@ class NodeConfiguration {
                     // the partners' SSH algorithm lists changed at run time, for the edges to offer too
                     SftpServer.runtimeAlgorithms(settings).forEach((list, value) -> status.put("algorithms." + list,
                             value));
-                    // the certificate the cluster presents, for the edges to follow when it is replaced
-                    status.put("tls.fingerprint", certificates.currentFingerprint(ftps));
+                    // the certificate the cluster presents, for the edges to follow when it is replaced (left out
+                    // when it cannot be read: the edges keep theirs, and the node still serves)
+                    try {
+                        status.put("tls.fingerprint", certificates.currentFingerprint(ftps));
+                    } catch (RuntimeException e) {
+                        log.debug("No FTPS certificate fingerprint for the edges: {}", e.toString());
+                    }
                     return status;
                 }, () -> tlsIdentity(certificates.load(ftps)));
     }

@@ -16,6 +16,7 @@ import org.springframework.security.web.authentication.www.BasicAuthenticationEn
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 
+import io.ferry.app.admin.AdminLoginLimiter;
 import io.ferry.app.admin.ApiTokens;
 
 /**
@@ -28,7 +29,7 @@ import io.ferry.app.admin.ApiTokens;
  * form login with a session (timeout {@code server.servlet.session.timeout}; HTTP Basic too, for scripts), CSRF tokens
  * on every form, a strict content security policy; {@code OPERATOR} sees every page and changes nothing.</li>
  * </ul>
- * Failed logins of either kind count towards {@link io.ferry.app.admin.AdminLoginLimiter}'s lockout.
+ * Failed logins of either kind, and unknown API tokens, count towards {@link AdminLoginLimiter}'s lockout.
  */
 @Configuration(proxyBeanMethods = false)
 class WebSecurityConfiguration {
@@ -41,7 +42,7 @@ class WebSecurityConfiguration {
 
     @Bean
     @Order(1)
-    SecurityFilterChain apiSecurity(HttpSecurity http, ApiTokens tokens) throws Exception {
+    SecurityFilterChain apiSecurity(HttpSecurity http, ApiTokens tokens, AdminLoginLimiter limiter) throws Exception {
         http.securityMatcher("/api/**", "/actuator/**")
                 .authorizeHttpRequests(auth -> auth
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
@@ -56,7 +57,7 @@ class WebSecurityConfiguration {
                 .csrf(csrf -> csrf.disable())
                 .addFilterBefore(new ApiRequestGuard(), BasicAuthenticationFilter.class)
                 // scripts and Prometheus: an API token instead of a password (no Argon2id per request)
-                .addFilterAfter(new ApiTokenFilter(tokens), ApiRequestGuard.class)
+                .addFilterAfter(new ApiTokenFilter(tokens, limiter), ApiRequestGuard.class)
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .exceptionHandling(e -> e.accessDeniedHandler((request, response, denied) ->
                         response.sendError(HttpStatus.FORBIDDEN.value(), "administrator role required")));
