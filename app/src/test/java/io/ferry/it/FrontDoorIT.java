@@ -32,11 +32,13 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.ferry.FerryApplication;
 import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.sftp.EdgeListener;
 import io.ferry.transfer.sftp.SftpServer;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The front doors probed as a stranger, a partner's misbehaving client or a browser would (issue 18), against one
@@ -280,6 +282,41 @@ class FrontDoorIT {
         String metrics = admin.get("/actuator/prometheus").body();
         assertThat(metrics).contains("ferry_connections_refused_total{protocol=\"sftp\",reason=\"startups\"}",
                 "ferry_connections_refused_total{protocol=\"ftps\",reason=\"startups\"}");
+    }
+
+    /**
+     * Issue 18 item 10: someone who can write the database (a dump restored by hand, a stolen DBA login) copied the
+     * sealed password of partner "bank" into the row of partner "mallory", whose host they control. Sealed values
+     * were bound only to a version byte, so mallory's next connection presented bank's password (here: logged in as
+     * bank's account). Now the copied value does not open in mallory's row, nothing is sent, and the check says why.
+     */
+    @Test
+    void aSealedPasswordCopiedToAnotherPartnerShouldNotOpen() throws Exception {
+        admin.createAccount("vault", PASSWORD);
+        String partner = "{\"host\":\"127.0.0.1\",\"port\":" + sftpPort() + ",\"username\":\"vault\",\"hostKey\":\""
+                + "SHA256:" + "A".repeat(43) + "\",\"remoteDir\":\"/\",";
+        assertThat(admin.post("/api/v1/partners", partner + "\"name\":\"bank\",\"password\":\"" + PASSWORD + "\"}")
+                .status()).isEqualTo(201);
+        assertThat(admin.post("/api/v1/partners", partner + "\"name\":\"mallory\",\"password\":\"mallory-own-1\"}")
+                .status()).isEqualTo(201);
+        // pinned to the node's own key (a check with a wrong pin sends nothing and shows the key presented)
+        String presented = admin.post("/api/v1/partners/bank/check", "").json().get("presentedHostKey").asString();
+        for (String name : List.of("bank", "mallory")) {
+            assertThat(admin.patch("/api/v1/partners/" + name, "{\"hostKey\":\"" + presented + "\"}").status())
+                    .isEqualTo(200);
+        }
+        assertThat(admin.post("/api/v1/partners/bank/check", "").json().get("ok").asBoolean()).isTrue();
+
+        JdbcTemplate database = node.getBean(JdbcTemplate.class);
+        String banks = database.queryForObject("SELECT sealed_password FROM partners WHERE name = 'bank'",
+                String.class);
+        database.update("UPDATE partners SET sealed_password = ? WHERE name = 'mallory'", banks);
+
+        JsonNode check = admin.post("/api/v1/partners/mallory/check", "").json();
+        assertThat(check.get("ok").asBoolean()).as(check.toString()).isFalse();
+        assertThat(check.get("error").asString()).contains("partners.sealed_password of row 'mallory'")
+                .contains("sealed for another place").doesNotContain(PASSWORD);
+        assertThat(admin.post("/api/v1/partners/bank/check", "").json().get("ok").asBoolean()).isTrue();
     }
 
     private FTPSClient ftps() throws IOException {

@@ -87,7 +87,7 @@ class TotpIT extends NodeIT {
     }
 
     /** RFC 6238 (HMAC-SHA1, 6 digits), computed here independently of the server's code. */
-    private static String code(String base32, long step) throws Exception {
+    static String code(String base32, long step) throws Exception {
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         java.io.ByteArrayOutputStream key = new java.io.ByteArrayOutputStream();
         int buffer = 0;

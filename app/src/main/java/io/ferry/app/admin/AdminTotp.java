@@ -2,7 +2,6 @@ package io.ferry.app.admin;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.Base64;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
@@ -10,6 +9,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import io.ferry.transfer.account.AccountNotFoundException;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
  * The optional TOTP second factor of administrators and operators (RFC 6238, {@link Totp}). The secret is kept
@@ -70,7 +70,8 @@ public class AdminTotp {
         if (step < 0) {
             throw new IllegalArgumentException("that code does not match: check the app's time and try the next code");
         }
-        admin.setTotp(Base64.getEncoder().encodeToString(masterKey.seal(secret.getBytes(StandardCharsets.UTF_8))));
+        admin.setTotp(masterKey.sealText(secret.getBytes(StandardCharsets.UTF_8),
+                Column.ADMIN_TOTP.at(admin.getUsername())));
         admin.setTotpLastStep(step);
         admins.saveAndFlush(admin);
     }
@@ -88,8 +89,8 @@ public class AdminTotp {
         if (admin == null || admin.getTotpSecret() == null) {
             return false;
         }
-        String secret = new String(masterKey.open(Base64.getDecoder().decode(admin.getTotpSecret())),
-                StandardCharsets.UTF_8);
+        String secret = new String(masterKey.openText(admin.getTotpSecret(),
+                Column.ADMIN_TOTP.at(admin.getUsername())), StandardCharsets.UTF_8);
         long step = Totp.verify(secret, code, clock.instant(), admin.getTotpLastStep());
         return step >= 0 && jdbc.update("UPDATE admin_users SET totp_last_step = ? WHERE username = ? AND "
                 + "(totp_last_step IS NULL OR totp_last_step < ?)", step, username, step) == 1;

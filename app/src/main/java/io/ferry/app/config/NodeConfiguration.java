@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.flywaydb.core.api.migration.JavaMigration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
@@ -45,6 +46,12 @@ class NodeConfiguration {
         }
         Path file = security.masterKeyFile() != null ? security.masterKeyFile() : node.dataDir().resolve("master.key");
         return MasterKey.fromFile(file);
+    }
+
+    /** Migration V19, which needs the master key (Spring Boot hands such beans to Flyway). */
+    @Bean
+    JavaMigration sealedValuesMigration(MasterKey masterKey) {
+        return new SealedValuesMigration(masterKey);
     }
 
     @Bean(destroyMethod = "close")

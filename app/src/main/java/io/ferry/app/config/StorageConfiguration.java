@@ -14,10 +14,12 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.ferry.storage.StorageHealth;
 import io.ferry.storage.StorageKeys;
 import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.secret.MasterKey;
 
 /** The shared storage: its root and keys, the health probe behind readiness, and the sweep of dropped uploads. */
 @Configuration(proxyBeanMethods = false)
@@ -27,7 +29,7 @@ class StorageConfiguration {
 
     @Bean
     StorageRoot storageRoot(NodeProperties node, StorageProperties storage, ClusterProperties cluster,
-            org.springframework.jdbc.core.JdbcTemplate jdbc, io.ferry.transfer.secret.MasterKey masterKey) {
+            JdbcTemplate jdbc, MasterKey masterKey) {
         Path root = storage.root() != null ? storage.root() : node.dataDir().resolve("storage");
         boolean encrypt = storage.encryption() != null ? storage.encryption() : !cluster.members().isEmpty();
         Path keyFile = storage.keyFile() != null ? storage.keyFile() : node.dataDir().resolve("storage.keys");

@@ -3,7 +3,6 @@ package io.ferry.app.config;
 import java.security.SecureRandom;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.ferry.storage.StorageKeys;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
  * The at-rest encryption keys kept in the database, sealed with the master key: the first node that needs one
@@ -40,7 +40,7 @@ final class StorageKeyVault {
             new SecureRandom().nextBytes(key);
             try {
                 jdbc.update("INSERT INTO storage_keys (id, master_key_id, sealed_key, created_at) VALUES (?, ?, ?, ?)",
-                        FIRST_KEY, masterKey.id(), Base64.getEncoder().encodeToString(masterKey.seal(key)),
+                        FIRST_KEY, masterKey.id(), masterKey.sealText(key, Column.STORAGE_KEY.at(FIRST_KEY)),
                         LocalDateTime.now(ZoneOffset.UTC));
             } catch (DuplicateKeyException e) {
                 // another node created it first: use that one
@@ -54,7 +54,7 @@ final class StorageKeyVault {
         String active = null;
         for (Map<String, Object> row : rows) {
             String id = (String) row.get("id");
-            keys.put(id, masterKey.open(Base64.getDecoder().decode((String) row.get("sealed_key"))));
+            keys.put(id, masterKey.openText((String) row.get("sealed_key"), Column.STORAGE_KEY.at(id)));
             active = id;
         }
         return new StorageKeys(keys, active);

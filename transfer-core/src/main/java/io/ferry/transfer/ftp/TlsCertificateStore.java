@@ -20,11 +20,11 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -39,10 +39,9 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
-import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
@@ -51,6 +50,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import io.ferry.common.ftp.FtpsTls;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
  * The TLS identity FTPS presents: a certificate and key from configuration (PKCS#12, or PEM certificate chain and
@@ -136,7 +136,7 @@ public class TlsCertificateStore {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             identity.keyStore().store(out, PASSWORD);
-            sealed = Base64.getEncoder().encodeToString(masterKey.seal(out.toByteArray()));
+            sealed = masterKey.sealText(out.toByteArray(), Column.TLS_CERTIFICATE.at(NAME));
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("Cannot store the FTPS certificate", e);
         }
@@ -184,7 +184,7 @@ public class TlsCertificateStore {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             identity.keyStore().store(out, PASSWORD);
             row = new TlsCertificate(NAME, masterKey.id(),
-                    Base64.getEncoder().encodeToString(masterKey.seal(out.toByteArray())), identity.fingerprint(),
+                    masterKey.sealText(out.toByteArray(), Column.TLS_CERTIFICATE.at(NAME)), identity.fingerprint(),
                     identity.chain().get(0).getNotAfter().toInstant());
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("Cannot store the FTPS certificate", e);
@@ -205,7 +205,7 @@ public class TlsCertificateStore {
                     + " but this node has master key " + masterKey.id()
                     + ": give every node the same ferry.security.master-key");
         }
-        byte[] pkcs12 = masterKey.open(Base64.getDecoder().decode(row.getSealedPkcs12()));
+        byte[] pkcs12 = masterKey.openText(row.getSealedPkcs12(), Column.TLS_CERTIFICATE.at(row.getName()));
         try {
             return fromPkcs12(new ByteArrayInputStream(pkcs12), PASSWORD);
         } catch (GeneralSecurityException | IOException e) {

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
 
 import javax.net.ssl.X509TrustManager;
@@ -30,6 +29,7 @@ import org.apache.sshd.sftp.client.SftpClientFactory;
 
 import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.partner.PartnerService.Check;
+import io.ferry.transfer.partner.PartnerService.PartnerSecrets;
 import io.ferry.transfer.partner.PartnerService.PullHandler;
 import io.ferry.transfer.partner.PartnerService.PullResult;
 import io.ferry.transfer.partner.PartnerService.RemoteFile;
@@ -208,12 +208,11 @@ final class PartnerFolders {
 
     /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */
     private RemoteFolder connect(Partner partner, String[] presented) throws Exception {
-        Map<String, Object> secrets = partners.sealedSecrets(partner.name());
+        PartnerSecrets secrets = partners.openSecrets(partner.name());
         if (partner.protocol().equals("ftps")) {
-            String trusted = (String) secrets.get("tls_trusted");
             X509TrustManager trust = FtpsFolder.trust(partner.certificateFingerprint(),
-                    Certificates.trustManager(trusted), presented);
-            return FtpsFolder.connect(partner, partners.open(secrets.get("sealed_password")), trust,
+                    Certificates.trustManager(secrets.trustedCertificates()), presented);
+            return FtpsFolder.connect(partner, secrets.password(), trust,
                     partner.certificateFingerprint() == null);
         }
         SshClient client = SshClient.setUpDefaultClient();
@@ -226,11 +225,11 @@ final class PartnerFolders {
         ClientSession session = null;
         try {
             session = client.connect(partner.username(), partner.host(), partner.port()).verify(timeout).getSession();
-            String password = partners.open(secrets.get("sealed_password"));
+            String password = secrets.password();
             if (password != null) {
                 session.addPasswordIdentity(password);
             }
-            String privateKey = partners.open(secrets.get("sealed_private_key"));
+            String privateKey = secrets.privateKey();
             if (privateKey != null) {
                 for (KeyPair pair : keys(privateKey)) {
                     session.addPublicKeyIdentity(pair);

@@ -10,7 +10,6 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +27,7 @@ import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
 import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
  * Partners: created, changed and checked through the API; their secrets sealed with the {@link MasterKey}, so every
@@ -113,7 +113,8 @@ public class PartnerService {
                     + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted) VALUES (?, ?, ?, ?, ?, "
                     + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     r.name(), protocol, r.host(), port(r.port(), defaultPort), r.username(), masterKey.id(),
-                    seal(r.password()), seal(r.privateKey()), r.hostKey() == null ? "" : r.hostKey(),
+                    seal(r.password(), Column.PARTNER_PASSWORD, r.name()),
+                    seal(r.privateKey(), Column.PARTNER_PRIVATE_KEY, r.name()), r.hostKey() == null ? "" : r.hostKey(),
                     r.remoteDir() == null ? "/" : r.remoteDir(),
                     positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"),
                     positive(r.transferTimeoutSeconds(), 600, "transferTimeoutSeconds"),
@@ -138,7 +139,7 @@ public class PartnerService {
             checkPrivateKey(r.privateKey());
             refuseFtpsFields(r);
             set(sets, args, "host_key", r.hostKey());
-            set(sets, args, "sealed_private_key", seal(r.privateKey()));
+            set(sets, args, "sealed_private_key", seal(r.privateKey(), Column.PARTNER_PRIVATE_KEY, partner.name()));
         } else {
             if (r.privateKey() != null || r.hostKey() != null) {
                 throw new IllegalArgumentException("privateKey and hostKey are for SFTP partners");
@@ -158,7 +159,7 @@ public class PartnerService {
         set(sets, args, "host", r.host());
         set(sets, args, "port", r.port() == null ? null : port(r.port(), 22));
         set(sets, args, "username", r.username());
-        set(sets, args, "sealed_password", seal(r.password()));
+        set(sets, args, "sealed_password", seal(r.password(), Column.PARTNER_PASSWORD, partner.name()));
         if (r.password() != null || r.privateKey() != null) {
             set(sets, args, "master_key_id", masterKey.id());
         }
@@ -185,19 +186,15 @@ public class PartnerService {
     }
 
     public PartnerSecrets secrets(String name) {
-        get(name);
-        Map<String, Object> row = sealedSecrets(name);
-        return new PartnerSecrets(open(row.get("sealed_password")), open(row.get("sealed_private_key")),
-                (String) row.get("tls_trusted"));
+        return openSecrets(get(name).name());
     }
 
-    /**
-     * The partner's row of secrets as stored: {@code sealed_password} and {@code sealed_private_key} (sealed, see
-     * {@link #open}) and {@code tls_trusted}.
-     */
-    Map<String, Object> sealedSecrets(String name) {
-        return jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM partners WHERE name = ?",
-                name);
+    /** The secrets of partner {@code name} (as its row names it), opened; each opens only in its own row. */
+    PartnerSecrets openSecrets(String name) {
+        Map<String, Object> row = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
+                + "partners WHERE name = ?", name);
+        return new PartnerSecrets(open(row.get("sealed_password"), Column.PARTNER_PASSWORD, name),
+                open(row.get("sealed_private_key"), Column.PARTNER_PRIVATE_KEY, name), (String) row.get("tls_trusted"));
     }
 
     public Partner get(String name) {
@@ -291,15 +288,15 @@ public class PartnerService {
                 rs.getString(16), rs.getBoolean(17));
     }
 
-    private String seal(String secret) {
-        return secret == null ? null
-                : Base64.getEncoder().encodeToString(masterKey.seal(secret.getBytes(StandardCharsets.UTF_8)));
+    /** {@code secret} sealed for its column of partner {@code name}'s row (null stays null). */
+    private String seal(String secret, Column column, String name) {
+        return secret == null ? null : masterKey.sealText(secret.getBytes(StandardCharsets.UTF_8), column.at(name));
     }
 
     /** A secret {@link #seal} sealed, in the clear (null stays null). */
-    String open(Object sealed) {
+    private String open(Object sealed, Column column, String name) {
         return sealed == null ? null
-                : new String(masterKey.open(Base64.getDecoder().decode((String) sealed)), StandardCharsets.UTF_8);
+                : new String(masterKey.openText((String) sealed, column.at(name)), StandardCharsets.UTF_8);
     }
 
     private static void checkPrivateKey(String privateKey) {

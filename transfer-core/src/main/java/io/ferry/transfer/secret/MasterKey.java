@@ -27,13 +27,17 @@ import io.ferry.common.SecretFiles;
  * later). It never lives in the database: it comes from configuration or from a key file in the data directory,
  * so a stolen database dump reveals no secret. Every node of a cluster must be given the same key.
  *
- * <p>Sealed values are {@code version(1) || nonce(12) || AES-256-GCM(ciphertext || tag(16))}, and each sealed value
- * is stored beside the {@link #id()} of the key that sealed it, so keys can be rotated.
+ * <p>Sealed values are {@code version(1) || nonce(12) || AES-256-GCM(ciphertext || tag(16))}. Format 2 seals each
+ * value under its {@link SealedPlace} (table, column, row) as additional data, so a value copied to another row or
+ * column does not open; format 1 (before 2026-12-06) was bound only to its version byte and is read only by the
+ * migration that re-sealed such values. Each sealed value is stored beside the {@link #id()} of the key that sealed
+ * it.
  */
 public final class MasterKey {
 
     private static final Logger log = LoggerFactory.getLogger(MasterKey.class);
-    private static final byte FORMAT_VERSION = 1;
+    private static final byte UNBOUND_VERSION = 1;
+    private static final byte FORMAT_VERSION = 2;
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
 
@@ -91,13 +95,14 @@ public final class MasterKey {
         return id;
     }
 
-    public byte[] seal(byte[] plaintext) {
+    /** Seals {@code plaintext} for {@code place}: it opens only there (format 2). */
+    public byte[] seal(byte[] plaintext, SealedPlace place) {
         try {
             byte[] nonce = new byte[NONCE_BYTES];
             random.nextBytes(nonce);
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-            cipher.updateAAD(new byte[] {FORMAT_VERSION});
+            cipher.updateAAD(place.additionalData(FORMAT_VERSION));
             byte[] sealed = cipher.doFinal(plaintext);
             byte[] out = new byte[1 + NONCE_BYTES + sealed.length];
             out[0] = FORMAT_VERSION;
@@ -109,21 +114,62 @@ public final class MasterKey {
         }
     }
 
+    /** {@link #seal} as the database stores it: base64. */
+    public String sealText(byte[] plaintext, SealedPlace place) {
+        return Base64.getEncoder().encodeToString(seal(plaintext, place));
+    }
+
     /**
-     * @throws IllegalStateException if the value was not sealed by this key or was altered
+     * Opens a value sealed for {@code place}.
+     *
+     * @throws IllegalStateException if the value was not sealed by this key for this place, was altered, or has the
+     *         unbound format 1 (which only the migration that re-sealed such values reads)
      */
-    public byte[] open(byte[] sealed) {
-        if (sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != FORMAT_VERSION) {
-            throw new IllegalStateException("sealed secret has an unknown format");
+    public byte[] open(byte[] sealed, SealedPlace place) {
+        if (sealed.length >= 1 && sealed[0] == UNBOUND_VERSION) {
+            throw new IllegalStateException("the secret in " + place + " has the old format that is not bound to its "
+                    + "place, which is no longer accepted (migration V19 re-sealed every such value; one restored from "
+                    + "an older backup or copied from another row must be entered again)");
+        }
+        return decrypt(sealed, FORMAT_VERSION, place.additionalData(FORMAT_VERSION), place.toString());
+    }
+
+    /** {@link #open} of the base64 text the database stores. */
+    public byte[] openText(String sealed, SealedPlace place) {
+        byte[] raw;
+        try {
+            raw = Base64.getDecoder().decode(sealed);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("the secret in " + place + " is not base64", e);
+        }
+        return open(raw, place);
+    }
+
+    /**
+     * Opens a value of format 1, sealed before values were bound to their place. Only the migration that re-seals
+     * them (V19) calls this: at run time such values are refused, so one cannot be moved between rows.
+     */
+    public byte[] openUnbound(byte[] sealed) {
+        return decrypt(sealed, UNBOUND_VERSION, new byte[] {UNBOUND_VERSION}, "an unbound secret");
+    }
+
+    /** Whether {@code sealed} has the format bound to its place (2), which {@link #open} reads. */
+    public static boolean bound(byte[] sealed) {
+        return sealed.length > 0 && sealed[0] == FORMAT_VERSION;
+    }
+
+    private byte[] decrypt(byte[] sealed, byte version, byte[] additionalData, String what) {
+        if (sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != version) {
+            throw new IllegalStateException("the secret in " + what + " has an unknown format");
         }
         try {
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE_BYTES));
-            cipher.updateAAD(new byte[] {FORMAT_VERSION});
+            cipher.updateAAD(additionalData);
             return cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("a secret in the database cannot be decrypted with master key " + id
-                    + ": wrong master key, or the value was altered", e);
+            throw new IllegalStateException("the secret in " + what + " cannot be decrypted with master key " + id
+                    + ": wrong master key, or the value was altered or sealed for another place", e);
         }
     }
 

@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 
@@ -23,6 +22,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
  * The SSH host keys, kept in the database sealed with the {@link MasterKey}. The first node to start generates them
@@ -95,7 +95,7 @@ public class HostKeyStore {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Cannot generate a " + type + " host key", e);
         }
-        HostKey row = new HostKey(name, masterKey.id(), Base64.getEncoder().encodeToString(masterKey.seal(encode(pair))),
+        HostKey row = new HostKey(name, masterKey.id(), masterKey.sealText(encode(pair), Column.HOST_KEY.at(name)),
                 KeyUtils.getFingerPrint(pair.getPublic()));
         try {
             tx.executeWithoutResult(s -> repository.saveAndFlush(row));
@@ -113,7 +113,7 @@ public class HostKeyStore {
                     + row.getMasterKeyId() + " but this node has master key " + masterKey.id()
                     + ": give every node the same ferry.security.master-key");
         }
-        byte[] encoded = masterKey.open(Base64.getDecoder().decode(row.getSealedKey()));
+        byte[] encoded = masterKey.openText(row.getSealedKey(), Column.HOST_KEY.at(row.getAlgorithm()));
         try {
             Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null,
                     NamedResource.ofName("host key " + row.getAlgorithm()), new ByteArrayInputStream(encoded), null);
