@@ -16,8 +16,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.security.KeyStore;
 import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,9 +30,14 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import javax.net.ssl.X509TrustManager;
+
+import org.apache.commons.net.ftp.FTPSClient;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
@@ -146,16 +154,24 @@ class EdgeIT {
         final int explicit = freePort();
         final int implicit = freePort();
         final String passive = freePort() + "," + freePort() + "," + freePort();
+        final String name;
+        final List<String> extra;
 
         Edge() {
-            super("edge");
+            this("edge-it", List.of());
+        }
+
+        Edge(String name, List<String> extra) {
+            super(name.equals("edge-it") ? "edge" : name);
+            this.name = name;
+            this.extra = extra;
         }
 
         void start(String secret, List<String> hostKeys) throws IOException {
-            launch(List.of(java(), "-Xmx256m", "-jar",
+            List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar",
                     Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString(),
                     "--server.port=" + http, "--server.address=127.0.0.1",
-                    "--ferry.edge.name=edge-it", "--ferry.edge.secret=" + secret,
+                    "--ferry.edge.name=" + name, "--ferry.edge.secret=" + secret,
                     "--ferry.edge.management-token=" + EDGE_TOKEN,
                     "--ferry.edge.backends=127.0.0.1:" + a.internal + ",127.0.0.1:" + b.internal,
                     "--ferry.edge.backend-host-keys=" + String.join(",", hostKeys),
@@ -165,6 +181,8 @@ class EdgeIT {
                     "--ferry.edge.limits.max-per-address=12", "--ferry.edge.limits.auth-timeout=5s",
                     "--ferry.edge.limits.connections-per-minute=1000", "--ferry.edge.limits.max-startups=100",
                     "--ferry.edge.limits.ban-after=4", "--ferry.edge.limits.ban-for=1h"));
+            command.addAll(extra);
+            launch(command);
         }
 
         double metric(String name) throws Exception {
@@ -427,6 +445,84 @@ class EdgeIT {
     private KeyPair keyPair() throws Exception {
         try (InputStream in = Files.newInputStream(work.resolve("client").resolve("id_ed25519"))) {
             return SecurityUtils.loadKeyPairIdentities(null, () -> "it key", in, null).iterator().next();
+        }
+    }
+
+    /**
+     * Issue 19 item 4: every edge held the cluster's partner-facing private keys. An edge may now have its own host
+     * key and certificate, which partners pin, and then never asks a node for the cluster's.
+     */
+    @Test
+    @Order(4)
+    void anEdgeWithItsOwnIdentityShouldPresentItAndAskForNoNodeKey() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("edge-own"));
+        KeyPair own = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+        Path keyFile = dir.resolve("host_key");
+        try (OutputStream out = Files.newOutputStream(keyFile)) {
+            new OpenSSHKeyPairResourceWriter().writePrivateKey(own, "edge-own", null, out);
+        }
+        Path keystore = dir.resolve("ftps.p12");
+        run("keytool", "-genkeypair", "-alias", "edge", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=edge-own.example", "-validity", "30", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+                "-storepass", "edge-own-pass");
+        for (Path file : List.of(keyFile, keystore)) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+        KeyStore p12 = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            p12.load(in, "edge-own-pass".toCharArray());
+        }
+        X509Certificate certificate = (X509Certificate) p12.getCertificate("edge");
+
+        JsonNode registered = a.json("POST", "/api/v1/edges", "{\"name\":\"edge-own\"}", 201);
+        Edge ownEdge = new Edge("edge-own", List.of("--ferry.edge.identity.host-keys=" + keyFile,
+                "--ferry.edge.identity.tls-keystore=" + keystore,
+                "--ferry.edge.identity.tls-keystore-password=edge-own-pass"));
+        try {
+            ownEdge.start(registered.path("secret").asString(), hostKeys);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+                assertThat(ownEdge.process.isAlive()).as(ownEdge.logText()).isTrue();
+                assertThat(ownEdge.logText()).contains("SFTP listening on").contains("FTPS listening on");
+            });
+            assertThat(presentedKey(ownEdge.sftp)).isEqualTo(KeyUtils.getFingerPrint(own.getPublic()));
+            assertThat(ownEdge.logText()).contains("Presenting the edge's own host key")
+                    .contains("Presenting the edge's own FTPS certificate").doesNotContain("Presenting the cluster's");
+
+            // FTPS presents the edge's certificate; a partner logs in and moves a file through it
+            List<X509Certificate> presented = new ArrayList<>();
+            FTPSClient ftps = new FTPSClient(false);
+            ftps.setTrustManager(new X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                    presented.add(chain[0]);
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            });
+            ftps.connect("127.0.0.1", ownEdge.explicit);
+            try {
+                assertThat(ftps.login("acme", PASSWORD)).isTrue();
+            } finally {
+                ftps.disconnect();
+            }
+            assertThat(presented).isNotEmpty();
+            assertThat(presented.get(0).getEncoded()).isEqualTo(certificate.getEncoded());
+
+            Path local = Files.createDirectories(work.resolve("local-own"));
+            Files.writeString(local.resolve("own.txt"), "through the edge's own identity");
+            OpenSshClient.Result put = sftp.batch(ownEdge.sftp, "acme", local, "put own.txt", "ls");
+            assertThat(put.exitCode()).as(put.output()).isZero();
+            assertThat(put.stdout()).contains("own.txt");
+        } finally {
+            ownEdge.stop();
         }
     }
 

@@ -4,23 +4,44 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.commons.net.ftp.FTPSClient;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.signature.BuiltinSignatures;
+import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -317,6 +338,109 @@ class FrontDoorIT {
         assertThat(check.get("error").asString()).contains("partners.sealed_password of row 'mallory'")
                 .contains("sealed for another place").doesNotContain(PASSWORD);
         assertThat(admin.post("/api/v1/partners/bank/check", "").json().get("ok").asBoolean()).isTrue();
+    }
+
+    /**
+     * Issue 19 item 3: the node issued an edge a ticket for a public key alone, so a compromised edge logged in as any
+     * key-auth account without its private key. Now a key alone is only acceptable (the edge can answer the
+     * partner's query) and earns no ticket; a ticket needs the partner's signature, which the node checks with the
+     * key; a signature made with another key, or one used before, earns nothing.
+     */
+    @Test
+    void anEdgeWithoutThePartnersPrivateKeyShouldGetNoTicket() throws Exception {
+        admin.createAccount("keyed", PASSWORD);
+        KeyPair partner = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+        admin.addKey("keyed", PublicKeyEntry.toString(partner.getPublic()));
+        String secret = admin.post("/api/v1/edges", "{\"name\":\"mallory-edge\"}").json().get("secret").asString();
+
+        try (SshClient client = SshClient.setUpDefaultClient()) {
+            client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+            client.start();
+            try (ClientSession control = client.connect("edge:mallory-edge", "127.0.0.1",
+                    node.getBean(EdgeListener.class).port()).verify(Duration.ofSeconds(10)).getSession()) {
+                control.addPasswordIdentity(secret);
+                control.auth().verify(Duration.ofSeconds(10));
+
+                Properties offered = new Properties();
+                offered.setProperty("username", "keyed");
+                offered.setProperty("address", "127.0.0.1");
+                offered.setProperty("publicKey", PublicKeyEntry.toString(partner.getPublic()));
+                Properties answer = edgeRequest(control, "auth", offered);
+                assertThat(answer.getProperty("ok")).as("the key is the account's").isEqualTo("true");
+                assertThat(answer.getProperty("ticket")).as("but a key alone earns no ticket").isNull();
+
+                // a signature of the edge's own making (its key, not the partner's) over what a client signs
+                byte[] sessionId = new byte[32];
+                new SecureRandom().nextBytes(sessionId);
+                KeyPair own = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+                Properties forged = signedLogin(offered, sessionId, partner.getPublic(), own);
+                assertThat(edgeRequest(control, "auth", forged).getProperty("ticket")).isNull();
+
+                // the partner's own signature earns one ticket, once
+                Properties genuine = signedLogin(offered, sessionId, partner.getPublic(), partner);
+                assertThat(edgeRequest(control, "auth", genuine).getProperty("ticket")).isNotBlank();
+                assertThat(edgeRequest(control, "auth", genuine).getProperty("ticket")).as("replayed").isNull();
+
+                // a ban only of an address that failed lately
+                Properties ban = new Properties();
+                ban.setProperty("address", "198.51.100.23");
+                ban.setProperty("seconds", "3600");
+                Properties banned = edgeRequest(control, "ban", ban);
+                assertThat(banned.getProperty("ok")).isEqualTo("false");
+                assertThat(banned.getProperty("reason")).isEqualTo("no-recent-failures");
+                assertThat(admin.get("/api/v1/defender/bans").body()).doesNotContain("198.51.100.23");
+            }
+        }
+    }
+
+    /** What an SSH client sends to log in with a key (RFC 4252 section 7), signed with {@code signer}. */
+    private static Properties signedLogin(Properties offered, byte[] sessionId, PublicKey key, KeyPair signer)
+            throws Exception {
+        ByteArrayBuffer blob = new ByteArrayBuffer();
+        blob.putRawPublicKey(key);
+        ByteArrayBuffer data = new ByteArrayBuffer();
+        data.putBytes(sessionId);
+        data.putByte(SshConstants.SSH_MSG_USERAUTH_REQUEST);
+        data.putString(offered.getProperty("username"));
+        data.putString("ssh-connection");
+        data.putString("publickey");
+        data.putBoolean(true);
+        data.putString(KeyPairProvider.SSH_ED25519);
+        data.putBytes(blob.getCompactData());
+        Signature signature = BuiltinSignatures.ed25519.create();
+        signature.initSigner(null, signer.getPrivate());
+        signature.update(null, data.getCompactData());
+        ByteArrayBuffer signed = new ByteArrayBuffer();
+        signed.putString(KeyPairProvider.SSH_ED25519);
+        signed.putBytes(signature.sign(null));
+        Properties request = new Properties();
+        request.putAll(offered);
+        request.setProperty("sessionId", Base64.getEncoder().encodeToString(sessionId));
+        request.setProperty("service", "ssh-connection");
+        request.setProperty("algorithm", KeyPairProvider.SSH_ED25519);
+        request.setProperty("keyBlob", Base64.getEncoder().encodeToString(blob.getCompactData()));
+        request.setProperty("signature", Base64.getEncoder().encodeToString(signed.getCompactData()));
+        return request;
+    }
+
+    /** One request on an edge's control session, as an edge makes it. */
+    private static Properties edgeRequest(ClientSession control, String command, Properties request)
+            throws Exception {
+        StringWriter text = new StringWriter();
+        request.store(text, null);
+        try (ChannelExec channel = control.createExecChannel(command)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            channel.setOut(out);
+            channel.setErr(new ByteArrayOutputStream());
+            channel.open().verify(Duration.ofSeconds(10));
+            try (OutputStream in = channel.getInvertedIn()) {
+                in.write(text.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(20));
+            Properties answer = new Properties();
+            answer.load(new StringReader(out.toString(StandardCharsets.UTF_8)));
+            return answer;
+        }
     }
 
     private FTPSClient ftps() throws IOException {

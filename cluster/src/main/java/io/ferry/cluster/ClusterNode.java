@@ -1,14 +1,37 @@
 package io.ferry.cluster;
 
+import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceProxy;
+import com.hazelcast.map.IMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +43,10 @@ import io.ferry.common.LogText;
  * others (no multicast, no TCP scan); with members it joins them over TCP/IP.
  *
  * <p>Hazelcast Community Edition has no CP subsystem, so nothing here is trusted for mutual exclusion: the primary
- * role is fenced in the database (the cluster issue builds it on this member).
+ * role is fenced in the database. It has no member authentication either, so nothing read from it is trusted
+ * unless the cluster secret vouches for it ({@link ClusterSeal}): control messages are signed, map values sealed.
+ * The member listens only on the configured address, takes no Hazelcast clients, deserialises no class outside the
+ * JDK's and Hazelcast's own, and removes a member whose address is not among the configured members.
  */
 public final class ClusterNode implements AutoCloseable {
 
@@ -28,20 +54,41 @@ public final class ClusterNode implements AutoCloseable {
     public static final String NODE_ID_ATTRIBUTE = "ferry.node-id";
 
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
-    private static final String CONTROL_TOPIC = "ferry-cluster-control";
-    private static final String NODES_MAP = "ferry-cluster-nodes";
-    private static final String SESSIONS_MAP = "ferry-cluster-sessions";
+    private static final String CONTROL_TOPIC = "ferry.signed.control";
+    private static final String NODES_MAP = "ferry.sealed.nodes";
+    private static final String SESSIONS_MAP = "ferry.sealed.sessions";
+    private static final String FAILURES_MAP = "ferry.sealed.defender-failures";
+    private static final String BANS_MAP = "ferry.sealed.defender-bans";
+    /** The longest signed message read: a message of Ferry's and its signature head. */
+    private static final int MAX_SIGNED_WIRE = ClusterMessage.MAX_WIRE + 300;
 
     private final ClusterSettings settings;
+    private final ClusterSeal seal;
     private final HazelcastInstance hazelcast;
-    private final java.util.List<java.util.function.Consumer<ClusterMessage>> handlers =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.AtomicLong lastDropLogged = new java.util.concurrent.atomic.AtomicLong(
-            System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(2));
+    private final List<Consumer<ClusterMessage>> handlers = new CopyOnWriteArrayList<>();
+    private final Map<ClusterSeal.Drop, AtomicLong> dropped = new EnumMap<>(ClusterSeal.Drop.class);
+    private final AtomicLong foreignMembers = new AtomicLong();
+    private final AtomicLong lastDropLogged = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(2));
 
     public ClusterNode(ClusterSettings settings) {
         this.settings = settings;
+        this.seal = new ClusterSeal(settings.secret());
+        for (ClusterSeal.Drop drop : ClusterSeal.Drop.values()) {
+            dropped.put(drop, new AtomicLong());
+        }
         this.hazelcast = Hazelcast.newHazelcastInstance(config(settings));
+        hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent event) {
+                refuseIfForeign(event.getMember());
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent event) {
+                // handled by onMemberLeft's listeners
+            }
+        });
+        hazelcast.getCluster().getMembers().forEach(this::refuseIfForeign);
         hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(received -> dispatch(received.getMessageObject()));
         log.info("Node {} joined cluster '{}' with {} member(s)", settings.nodeId(), settings.clusterName(),
                 hazelcast.getCluster().getMembers().size());
@@ -57,17 +104,32 @@ public final class ClusterNode implements AutoCloseable {
         // Notice a dead member in seconds, not Hazelcast's default 60 s.
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
-
-        NetworkConfig network = config.getNetworkConfig();
-        network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);
-        network.getInterfaces().setEnabled(false);
-        network.setPublicAddress(null);
+        // Listen on the configured address only, not on every interface.
         config.setProperty("hazelcast.local.localAddress", settings.bindAddress());
-        JoinConfig join = network.getJoin();
+        config.setProperty("hazelcast.socket.bind.any", "false");
+        config.setProperty("hazelcast.socket.server.bind.any", "false");
+
+        // The advanced network has a member endpoint and nothing else: no client, REST or memcache protocol on it.
+        config.getAdvancedNetworkConfig().setEnabled(true);
+        ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+        member.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(100);
+        member.getInterfaces().setEnabled(false);
+        config.getAdvancedNetworkConfig().setMemberEndpointConfig(member);
+        JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
         List<String> members = settings.members();
         join.getTcpIpConfig().setEnabled(!members.isEmpty()).setMembers(members);
+
+        // Ferry shares only strings; Java serialisation is limited to the JDK's and Hazelcast's classes, with
+        // Hazelcast's list of known gadget classes refused on top.
+        ClassFilter allowed = new ClassFilter();
+        for (String prefix : List.of("java.lang.", "java.util.", "java.time.", "java.math.", "java.net.", "java.io.",
+                "com.hazelcast.")) {
+            allowed.addPrefixes(prefix);
+        }
+        config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig()
+                .setDefaultsDisabled(false).setWhitelist(allowed));
         return config;
     }
 
@@ -79,9 +141,10 @@ public final class ClusterNode implements AutoCloseable {
         return settings.clusterName();
     }
 
-    /** The defender's failure counts and bans, shared by every member. */
+    /** The defender's failure counts and bans, shared by every member, sealed. */
     public SharedBans bans() {
-        return new SharedBans(hazelcast.getMap("ferry.defender.failures"), hazelcast.getMap("ferry.defender.bans"));
+        return new SharedBans(hazelcast.getMap(FAILURES_MAP), hazelcast.getMap(BANS_MAP), seal, FAILURES_MAP,
+                BANS_MAP);
     }
 
     /** The node ids of the members this node currently sees, itself included. */
@@ -91,17 +154,17 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** Runs {@code action} with the node id whenever a member leaves (died, partitioned away, or shut down). */
-    public void onMemberLeft(java.util.function.Consumer<String> action) {
-        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+    public void onMemberLeft(Consumer<String> action) {
+        hazelcast.getCluster().addMembershipListener(new MembershipListener() {
             @Override
-            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+            public void memberAdded(MembershipEvent event) {
                 // a new member takes no role on joining: it is a standby until it wins an election
             }
 
             @Override
-            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+            public void memberRemoved(MembershipEvent event) {
                 String left = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
-                log.info("Member {} left the cluster", left);
+                log.info("Member {} left the cluster", LogText.quoted(left));
                 action.accept(left);
             }
         });
@@ -112,17 +175,19 @@ public final class ClusterNode implements AutoCloseable {
         return hazelcast.getCluster().getMembers().iterator().next().localMember();
     }
 
-    /** Sends a control message to every member (this one included). */
+    /** Sends a control message to every member (this one included), signed. */
     public void broadcast(ClusterMessage message) {
-        hazelcast.<String>getTopic(CONTROL_TOPIC).publish(ClusterMessage.encode(message));
+        hazelcast.<String>getTopic(CONTROL_TOPIC).publish(seal.sign(settings.nodeId(), ClusterMessage.encode(message),
+                System.currentTimeMillis()));
     }
 
     /**
-     * Hears the control messages of one type. The topic has one listener of this node's: it reads each message once
-     * and hands it to the handlers of its type; what no type of {@link ClusterMessage} reads as is dropped and logged
-     * (escaped; at most once a minute), since a member of the cluster network can send anything.
+     * Hears the control messages of one type. The topic has one listener of this node's: it checks each message's
+     * signature, reads it once and hands it to the handlers of its type; what is not signed with the cluster secret,
+     * is stale or replayed, or reads as no type of {@link ClusterMessage} is dropped, counted and logged (escaped; at
+     * most once a minute).
      */
-    public <T extends ClusterMessage> void onMessage(Class<T> type, java.util.function.Consumer<T> handler) {
+    public <T extends ClusterMessage> void onMessage(Class<T> type, Consumer<T> handler) {
         handlers.add(message -> {
             if (type.isInstance(message)) {
                 handler.accept(type.cast(message));
@@ -130,54 +195,83 @@ public final class ClusterNode implements AutoCloseable {
         });
     }
 
-    private void dispatch(String wire) {
-        java.util.Optional<ClusterMessage> message = ClusterMessage.decode(wire);
+    /** Control messages dropped since start, by reason ({@code unsigned}, {@code forged}, {@code stale}...). */
+    public Map<String, Long> droppedMessages() {
+        Map<String, Long> counts = new TreeMap<>();
+        dropped.forEach((drop, count) -> counts.put(drop.name().toLowerCase(Locale.ROOT), count.get()));
+        return counts;
+    }
+
+    /** Members refused since start because their address is not among the configured members. */
+    public long refusedMembers() {
+        return foreignMembers.get();
+    }
+
+    private void dispatch(Object received) {
+        String wire = received instanceof String text ? text : null;
+        ClusterSeal.Verified verified = wire == null || wire.length() > MAX_SIGNED_WIRE
+                ? new ClusterSeal.Verified(null, ClusterSeal.Drop.MALFORMED)
+                : seal.verify(wire, System.currentTimeMillis());
+        Optional<ClusterMessage> message = verified.message() == null ? Optional.empty()
+                : ClusterMessage.decode(verified.message().text());
         if (message.isEmpty()) {
+            ClusterSeal.Drop drop = verified.drop() != null ? verified.drop() : ClusterSeal.Drop.MALFORMED;
+            dropped.get(drop).incrementAndGet();
             long now = System.nanoTime();
             long last = lastDropLogged.get();
-            if (now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1) && lastDropLogged.compareAndSet(last, now)) {
-                log.warn("Dropped a control message that is none of Ferry's: {}", LogText.quoted(wire));
+            if (now - last > TimeUnit.MINUTES.toNanos(1) && lastDropLogged.compareAndSet(last, now)) {
+                log.warn("Dropped a control message ({}): {}", drop.name().toLowerCase(Locale.ROOT),
+                        LogText.quoted(wire == null ? String.valueOf(received) : wire));
             }
             return;
         }
-        for (java.util.function.Consumer<ClusterMessage> handler : handlers) {
+        for (Consumer<ClusterMessage> handler : handlers) {
             try {
                 handler.accept(message.get());
             } catch (RuntimeException e) {
-                log.warn("Handling {} failed: {}", message.get(), e.toString());
+                log.warn("Handling {} from {} failed: {}", message.get(), LogText.quoted(verified.message().sender()),
+                        e.toString());
             }
         }
     }
 
     /**
-     * Publishes what this node says about itself (role, mode, readiness...) for the cluster view; it disappears
-     * {@code ttl} after the last publication, so a dead node drops out by itself.
+     * Publishes what this node says about itself (role, mode, readiness...) for the cluster view, sealed; it
+     * disappears {@code ttl} after the last publication, so a dead node drops out by itself.
      */
-    public void publishInfo(java.util.Map<String, String> info, java.time.Duration ttl) {
-        hazelcast.<String, java.util.HashMap<String, String>>getMap(NODES_MAP).put(settings.nodeId(),
-                new java.util.HashMap<>(info), ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    public void publishInfo(Map<String, String> info, Duration ttl) {
+        nodesMap().put(settings.nodeId(), seal.seal(NODES_MAP, settings.nodeId(), encode(info)), ttl.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** Publishes this node's live sessions (each a map of fields) for the cluster-wide list; gone {@code ttl} after. */
-    public void publishSessions(java.util.List<java.util.Map<String, String>> sessions, java.time.Duration ttl) {
-        java.util.ArrayList<java.util.HashMap<String, String>> copy = new java.util.ArrayList<>();
-        sessions.forEach(s -> copy.add(new java.util.HashMap<>(s)));
-        hazelcast.<String, java.util.ArrayList<java.util.HashMap<String, String>>>getMap(SESSIONS_MAP)
-                .put(settings.nodeId(), copy, ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    public void publishSessions(List<Map<String, String>> sessions, Duration ttl) {
+        List<String> lines = new ArrayList<>();
+        sessions.forEach(s -> lines.add(encode(s)));
+        sessionsMap().put(settings.nodeId(), seal.seal(SESSIONS_MAP, settings.nodeId(), String.join("\n", lines)),
+                ttl.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The sessions every live node published, by node id. */
-    public java.util.Map<String, java.util.List<java.util.Map<String, String>>> sessionsByNode() {
-        java.util.Map<String, java.util.List<java.util.Map<String, String>>> all = new java.util.TreeMap<>();
-        hazelcast.<String, java.util.ArrayList<java.util.HashMap<String, String>>>getMap(SESSIONS_MAP)
-                .forEach((node, list) -> all.put(node, new java.util.ArrayList<>(list)));
+    /** The sessions every live node published, by node id (what does not open with the cluster secret is left out). */
+    public Map<String, List<Map<String, String>>> sessionsByNode() {
+        Map<String, List<Map<String, String>>> all = new TreeMap<>();
+        sessionsMap().forEach((node, sealed) -> seal.open(SESSIONS_MAP, node, sealed).ifPresent(text -> {
+            List<Map<String, String>> list = new ArrayList<>();
+            for (String line : text.split("\n")) {
+                if (!line.isEmpty()) {
+                    list.add(decode(line));
+                }
+            }
+            all.put(node, list);
+        }));
         return all;
     }
 
-    /** What every live node published about itself, by node id. */
-    public java.util.Map<String, java.util.Map<String, String>> nodesInfo() {
-        java.util.Map<String, java.util.Map<String, String>> nodes = new java.util.TreeMap<>();
-        hazelcast.<String, java.util.HashMap<String, String>>getMap(NODES_MAP).forEach(nodes::put);
+    /** What every live node published about itself, by node id (what does not open is left out). */
+    public Map<String, Map<String, String>> nodesInfo() {
+        Map<String, Map<String, String>> nodes = new TreeMap<>();
+        nodesMap().forEach((node, sealed) -> seal.open(NODES_MAP, node, sealed)
+                .ifPresent(text -> nodes.put(node, decode(text))));
         return nodes;
     }
 
@@ -188,5 +282,87 @@ public final class ClusterNode implements AutoCloseable {
     @Override
     public void close() {
         hazelcast.shutdown();
+    }
+
+    private IMap<String, Object> nodesMap() {
+        return hazelcast.getMap(NODES_MAP);
+    }
+
+    private IMap<String, Object> sessionsMap() {
+        return hazelcast.getMap(SESSIONS_MAP);
+    }
+
+    /**
+     * Removes {@code member} from the cluster when its address is none of the configured members' (with no members
+     * configured, every other member is foreign). Community Edition has no hook to refuse a join, so the member is
+     * suspected as soon as it is seen, which makes the oldest member drop it; until then it can read nothing sealed
+     * and make no node act.
+     */
+    private void refuseIfForeign(Member member) {
+        if (member.localMember() || expected(member)) {
+            return;
+        }
+        foreignMembers.incrementAndGet();
+        log.warn("Refusing member {} ({}): its address is not among ferry.cluster.members",
+                LogText.quoted(member.getAddress().toString()), LogText.quoted(member.getAttribute(NODE_ID_ATTRIBUTE)));
+        try {
+            ((HazelcastInstanceProxy) hazelcast).getOriginal().node.getClusterService().suspectMember(member,
+                    "not among ferry.cluster.members", true);
+        } catch (RuntimeException e) {
+            log.warn("Could not remove member {}: {}", LogText.quoted(member.getAddress().toString()), e.toString());
+        }
+    }
+
+    private boolean expected(Member member) {
+        InetAddress address;
+        try {
+            address = member.getAddress().getInetAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+        int port = member.getAddress().getPort();
+        for (String entry : settings.members()) {
+            String host = entry.trim();
+            Integer entryPort = null;
+            int colon = host.lastIndexOf(':');
+            if (colon > 0 && host.indexOf(':') == colon) {
+                try {
+                    entryPort = Integer.parseInt(host.substring(colon + 1));
+                    host = host.substring(0, colon);
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+            }
+            try {
+                for (InetAddress candidate : InetAddress.getAllByName(host)) {
+                    if (candidate.equals(address) && (entryPort == null || entryPort == port)) {
+                        return true;
+                    }
+                }
+            } catch (UnknownHostException e) {
+                // a member that does not resolve now matches no one
+            }
+        }
+        return false;
+    }
+
+    /** A map of fields as one line: {@code key=value&...}, URL-encoded. */
+    static String encode(Map<String, String> fields) {
+        List<String> parts = new ArrayList<>();
+        fields.forEach((k, v) -> parts.add(URLEncoder.encode(k, StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(v == null ? "" : v, StandardCharsets.UTF_8)));
+        return String.join("&", parts);
+    }
+
+    static Map<String, String> decode(String line) {
+        Map<String, String> fields = new HashMap<>();
+        for (String part : line.split("&")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                fields.put(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return fields;
     }
 }

@@ -3,6 +3,7 @@ package io.ferry.cluster;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.map.IMap;
@@ -10,66 +11,111 @@ import com.hazelcast.map.IMap;
 /**
  * The cluster-wide failure counts and bans the defender keeps, on Hazelcast maps with a backup (a node that dies
  * takes none with it): failures counted per key with compare-and-set (no lost increments), each count and each ban
- * expiring by itself. Only the mechanism; what counts and when to ban is the defender's.
+ * expiring by itself. Every value is sealed with the cluster secret ({@link ClusterSeal}) and carries its own end,
+ * so a member of the cluster network without the secret can neither ban an address nor raise a count: what does not
+ * open, or has ended, counts as nothing. Only the mechanism; what counts and when to ban is the defender's.
  */
 public final class SharedBans {
 
-    private final IMap<String, Long> failures;
-    private final IMap<String, Long> bans;
+    private final IMap<String, Object> failures;
+    private final IMap<String, Object> bans;
+    private final ClusterSeal seal;
+    private final String failuresName;
+    private final String bansName;
 
-    SharedBans(IMap<String, Long> failures, IMap<String, Long> bans) {
+    SharedBans(IMap<String, Object> failures, IMap<String, Object> bans, ClusterSeal seal, String failuresName,
+            String bansName) {
         this.failures = failures;
         this.bans = bans;
+        this.seal = seal;
+        this.failuresName = failuresName;
+        this.bansName = bansName;
     }
 
     /**
-     * Adds one to the count under {@code key}, kept for {@code ttl}; the new count. A compare-and-set on the map,
-     * so no class of Ferry's travels between members (nodes of two versions count together in a rolling upgrade).
+     * Adds one to the count under {@code key}, kept for {@code ttl}; the new count. A compare-and-set on the map's
+     * sealed text, so no class of Ferry's travels between members.
      */
     public long countFailure(String key, Duration ttl) {
         for (int attempt = 0; attempt < 100; attempt++) {
-            Long current = failures.get(key);
+            long now = System.currentTimeMillis();
+            Object current = failures.get(key);
+            long count = current == null ? 0 : count(key, current, now);
+            String next = seal.seal(failuresName, key, (count + 1) + " " + (now + ttl.toMillis()));
             if (current == null) {
-                if (failures.putIfAbsent(key, 1L, ttl.toMillis(), TimeUnit.MILLISECONDS) == null) {
+                if (failures.putIfAbsent(key, next, ttl.toMillis(), TimeUnit.MILLISECONDS) == null) {
                     return 1;
                 }
-            } else if (failures.replace(key, current, current + 1)) {
+            } else if (failures.replace(key, current, next)) {
                 failures.setTtl(key, ttl.toMillis(), TimeUnit.MILLISECONDS);
-                return current + 1;
+                return count + 1;
             }
         }
-        return failures.getOrDefault(key, 0L); // contended for long: counted by the others
+        Object last = failures.get(key);
+        return last == null ? 0 : count(key, last, System.currentTimeMillis()); // contended for long
+    }
+
+    /** The count under {@code key} while it has not ended (0 when there is none, or it does not open). */
+    public long failures(String key) {
+        Object sealed = failures.get(key);
+        return sealed == null ? 0 : count(key, sealed, System.currentTimeMillis());
     }
 
     /** Bans {@code address} until {@code untilMillis} (epoch); the entry goes by itself then. */
     public void ban(String address, long untilMillis) {
         long ttl = Math.max(1, untilMillis - System.currentTimeMillis());
-        bans.put(address, untilMillis, ttl, TimeUnit.MILLISECONDS);
+        bans.put(address, seal.seal(bansName, address, Long.toString(untilMillis)), ttl, TimeUnit.MILLISECONDS);
     }
 
     /** When the ban on {@code address} ends (epoch millis), or null. */
     public Long bannedUntil(String address) {
-        return bans.get(address);
+        Object sealed = bans.get(address);
+        return sealed == null ? null : until(address, sealed, System.currentTimeMillis()).orElse(null);
     }
 
     public boolean isBanned(String address) {
-        return bans.containsKey(address);
+        return bannedUntil(address) != null;
     }
 
     /** Lifts the ban; whether there was one. */
     public boolean unban(String address) {
-        return bans.remove(address) != null;
+        Object removed = bans.remove(address);
+        return removed != null && until(address, removed, System.currentTimeMillis()).isPresent();
     }
 
-    /** Every ban, as address to end (epoch millis). */
+    /** Every ban in force, as address to end (epoch millis). */
     public Map<String, Long> all() {
+        long now = System.currentTimeMillis();
         Map<String, Long> copy = new HashMap<>();
-        bans.forEach(copy::put);
+        bans.forEach((address, sealed) -> until(address, sealed, now).ifPresent(until -> copy.put(address, until)));
         return copy;
     }
 
     /** How many addresses are banned (for the gauge). */
     public int size() {
-        return bans.size();
+        return all().size();
+    }
+
+    /** The count a sealed value holds while it has not ended; 0 for anything else. */
+    private long count(String key, Object sealed, long now) {
+        return seal.open(failuresName, key, sealed).map(text -> {
+            String[] parts = text.split(" ");
+            try {
+                return parts.length == 2 && Long.parseLong(parts[1]) > now ? Long.parseLong(parts[0]) : 0L;
+            } catch (NumberFormatException e) {
+                return 0L;
+            }
+        }).orElse(0L);
+    }
+
+    private Optional<Long> until(String address, Object sealed, long now) {
+        return seal.open(bansName, address, sealed).flatMap(text -> {
+            try {
+                long until = Long.parseLong(text);
+                return until > now ? Optional.of(until) : Optional.empty();
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        });
     }
 }

@@ -2,6 +2,9 @@ package io.ferry.edge;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -34,6 +37,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import io.ferry.common.SecretFiles;
 import io.ferry.common.ftp.FtpsTls;
 import io.ferry.common.ssh.SshAlgorithms;
 import io.micrometer.core.instrument.Gauge;
@@ -58,6 +62,8 @@ public final class Backends implements SmartLifecycle {
     private ExecutorService pollers;
     private volatile List<KeyPair> hostKeys;
     private volatile TlsIdentity tls;
+    private boolean ownHostKeys;
+    private boolean ownTls;
     private int identityFailures;
     private volatile boolean running;
     /** The status keys of the run-time SSH algorithm lists: {@code algorithms.ciphers}, and so on. */
@@ -80,6 +86,7 @@ public final class Backends implements SmartLifecycle {
             }
             return known;
         });
+        loadOwnIdentity(properties.identity());
         CoreModuleProperties.WINDOW_SIZE.set(client, properties.sftp().windowSize());
         CoreModuleProperties.TCP_NODELAY.set(client, true);
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(client, 256 * 1024);
@@ -187,9 +194,9 @@ public final class Backends implements SmartLifecycle {
                 Timer.builder("ferry.edge.backend.latency").tag("backend", backend.address())
                         .description("time a node takes to answer a status request").register(meters)
                         .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-                if (hostKeys == null) {
+                if (hostKeys == null || (tls == null && properties.ftps().enabled())) {
                     fetchIdentity(backend);
-                } else {
+                } else if (!ownTls) {
                     followCertificate(backend);
                 }
             }
@@ -237,8 +244,47 @@ public final class Backends implements SmartLifecycle {
         follower.accept(algorithms);
     }
 
+    /**
+     * The edge's own host keys and certificate, where configured ({@code ferry.edge.identity.*}): presented instead
+     * of the cluster's, which are then never asked for.
+     */
+    private void loadOwnIdentity(EdgeProperties.Identity identity) {
+        try {
+            if (!identity.hostKeys().isEmpty()) {
+                List<KeyPair> keys = new ArrayList<>();
+                for (Path file : identity.hostKeys()) {
+                    SecretFiles.requireOwnerOnly(file, "The edge's host key file");
+                    try (InputStream in = Files.newInputStream(file)) {
+                        Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null,
+                                NamedResource.ofName(file.toString()), in, null);
+                        if (pairs != null) {
+                            pairs.forEach(keys::add);
+                        }
+                    }
+                }
+                if (keys.isEmpty()) {
+                    throw new IllegalStateException("ferry.edge.identity.host-keys holds no private key");
+                }
+                keys.forEach(k -> log.info("Presenting the edge's own host key {} {}", KeyUtils.getKeyType(k),
+                        KeyUtils.getFingerPrint(k.getPublic())));
+                hostKeys = List.copyOf(keys);
+                ownHostKeys = true;
+            }
+            if (identity.tlsKeystore() != null) {
+                SecretFiles.requireOwnerOnly(identity.tlsKeystore(), "The edge's FTPS keystore");
+                tls = TlsIdentity.load(identity.tlsKeystore(), identity.tlsKeystorePassword().toCharArray());
+                log.info("Presenting the edge's own FTPS certificate {}, SHA-256 {}",
+                        tls.chain().get(0).getSubjectX500Principal(), FtpsTls.fingerprint(tls.chain().get(0)));
+                ownTls = true;
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot read the edge's own identity (ferry.edge.identity.*): "
+                    + e.getMessage(), e);
+        }
+    }
+
     private synchronized void fetchIdentity(Backend backend) {
-        if (hostKeys != null) {
+        if (hostKeys != null && (tls != null || !properties.ftps().enabled())) {
             return;
         }
         try {
@@ -253,11 +299,16 @@ public final class Backends implements SmartLifecycle {
             if (keys.isEmpty()) {
                 throw new IOException("the node sent no host key");
             }
-            keys.forEach(k -> log.info("Presenting the cluster's host key {} {}", KeyUtils.getKeyType(k),
-                    KeyUtils.getFingerPrint(k.getPublic())));
-            tls = TlsIdentity.decode(answer);
-            log.info("Presenting the cluster's FTPS certificate {}", tls.chain().get(0).getSubjectX500Principal());
-            hostKeys = List.copyOf(keys);
+            if (!ownHostKeys) {
+                keys.forEach(k -> log.info("Presenting the cluster's host key {} {}", KeyUtils.getKeyType(k),
+                        KeyUtils.getFingerPrint(k.getPublic())));
+                hostKeys = List.copyOf(keys);
+            }
+            if (!ownTls) {
+                tls = TlsIdentity.decode(answer);
+                log.info("Presenting the cluster's FTPS certificate {}",
+                        tls.chain().get(0).getSubjectX500Principal());
+            }
             notifyAll();
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             // said once at warning level; the health poll retries quietly
@@ -309,7 +360,12 @@ public final class Backends implements SmartLifecycle {
 
     /** The cluster's FTPS certificate and key, given with the host keys. */
     synchronized TlsIdentity awaitTls() throws InterruptedException {
-        awaitHostKeys();
+        while (tls == null && running) {
+            wait(1000);
+        }
+        if (tls == null) {
+            throw new InterruptedException("stopped before any node answered");
+        }
         return tls;
     }
 

@@ -1,5 +1,6 @@
 package io.ferry.edge;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -36,7 +37,8 @@ public record EdgeProperties(
         @DefaultValue Sftp sftp,
         @DefaultValue Ftps ftps,
         @DefaultValue Limits limits,
-        @DefaultValue("") String managementToken) {
+        @DefaultValue("") String managementToken,
+        @DefaultValue Identity identity) {
 
     /** How a new session picks among the nodes that serve partners. */
     public enum Routing {
@@ -95,6 +97,25 @@ public record EdgeProperties(
             @DefaultValue List<String> allowList) {
     }
 
+    /**
+     * The edge's own identity, for sites that keep every node key out of the DMZ (the nodes then set
+     * {@code ferry.edge-listener.share-identity=false}); partners pin each edge's host key and certificate. Unset, the
+     * edge presents the cluster's, which a node gives it.
+     *
+     * @param hostKeys            the edge's SSH host key files (OpenSSH or PEM private keys, readable by the owner
+     *                            only)
+     * @param tlsKeystore         the edge's FTPS certificate and key: a PKCS#12 file (readable by the owner only)
+     * @param tlsKeystorePassword its password
+     */
+    public record Identity(@DefaultValue List<Path> hostKeys, Path tlsKeystore,
+            @DefaultValue("") String tlsKeystorePassword) {
+
+        public Identity {
+            hostKeys = hostKeys == null ? List.of() : List.copyOf(hostKeys);
+            tlsKeystorePassword = tlsKeystorePassword == null ? "" : tlsKeystorePassword;
+        }
+    }
+
     public EdgeProperties {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("ferry.edge.name is required: the name the edge was registered with");
@@ -110,6 +131,7 @@ public record EdgeProperties(
             throw new IllegalArgumentException("ferry.edge.backend-host-keys is required: the nodes' host-key"
                     + " fingerprints (SHA256:...), as POST /api/v1/edges lists them");
         }
+        identity = identity == null ? new Identity(List.of(), null, "") : identity;
         backends = List.copyOf(backends);
         backendHostKeys = List.copyOf(backendHostKeys);
     }

@@ -2,6 +2,8 @@ package io.ferry.edge;
 
 import java.io.IOException;
 import java.security.PublicKey;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 
@@ -9,11 +11,13 @@ import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.auth.AsyncAuthException;
+import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
 
 /**
  * A partner's SFTP login at the edge, for {@link EdgeSftpServer}'s password and public-key authenticators, checked
@@ -30,6 +34,8 @@ final class EdgeSftpLogins {
     }
 
     static final AttributeKey<Admission> ADMISSION = new AttributeKey<>();
+    /** The user name and key fingerprint a node accepted when the partner offered the key. */
+    private static final AttributeKey<String> KEY_ACCEPTED = new AttributeKey<>();
 
     private final NodeLogins logins;
     private final ExecutorService workers;
@@ -58,18 +64,55 @@ final class EdgeSftpLogins {
     }
 
     /**
-     * Runs on an I/O thread (MINA takes no asynchronous answer here); MINA asks twice for a key it accepts, first
-     * for the key alone, then with the signature, so the node's answer to the first is kept for the second.
+     * Whether a node accepts this key for the account (MINA asks when the partner offers the key, and again before
+     * it checks the signature; the first answer is kept for the second). An accepted key earns no ticket: the node
+     * issues one only for what the partner signed, which {@link ForwardingPublicKeyAuth} forwards. Runs on an I/O
+     * thread (MINA takes no asynchronous answer here).
      */
     boolean publicKey(String username, PublicKey key, ServerSession session) {
         String fingerprint = KeyUtils.getFingerPrint(key);
-        Admission known = session.getAttribute(ADMISSION);
-        if (known != null && fingerprint.equals(known.keyFingerprint()) && username.equals(known.username())) {
+        String accepted = session.getAttribute(KEY_ACCEPTED);
+        if ((username + " " + fingerprint).equals(accepted)) {
             return true;
         }
         Properties request = new Properties();
         request.setProperty("publicKey", PublicKeyEntry.toString(key));
-        return admit(session, username, request, "publickey", fingerprint);
+        if (admit(session, username, request, "publickey", fingerprint)) {
+            session.setAttribute(KEY_ACCEPTED, username + " " + fingerprint);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The partner's signature, checked here as MINA checks it and then forwarded to a node, whose ticket it earns:
+     * what was signed (the session identifier of the partner's connection to this edge, the user name, the service,
+     * the algorithm and the key) lets the node check it with the key itself.
+     */
+    boolean signed(ServerSession session, String username, String service, String algorithm, PublicKey key,
+            byte[] keyBlob, byte[] signature) {
+        Properties request = new Properties();
+        request.setProperty("publicKey", PublicKeyEntry.toString(key));
+        request.setProperty("sessionId", Base64.getEncoder().encodeToString(session.getSessionId()));
+        request.setProperty("service", service);
+        request.setProperty("algorithm", algorithm);
+        request.setProperty("keyBlob", Base64.getEncoder().encodeToString(keyBlob));
+        request.setProperty("signature", Base64.getEncoder().encodeToString(signature));
+        return admit(session, username, request, "publickey", KeyUtils.getFingerPrint(key))
+                && session.getAttribute(ADMISSION) != null && session.getAttribute(ADMISSION).ticket() != null;
+    }
+
+    /** MINA's public-key authentication, with the signature it verified forwarded to a node for the ticket. */
+    final class ForwardingPublicKeyAuth extends UserAuthPublicKey {
+
+        @Override
+        protected boolean verifySignature(ServerSession session, String username, String alg, PublicKey key,
+                Buffer buffer, Signature verifier, byte[] sig) throws Exception {
+            // the buffer holds the key blob as sent (a length and the bytes); the parent reads it
+            byte[] blob = Arrays.copyOfRange(buffer.array(), buffer.rpos() + 4, buffer.wpos());
+            return super.verifySignature(session, username, alg, key, buffer, verifier, sig)
+                    && signed(session, username, getService(), alg, key, blob, sig);
+        }
     }
 
     private boolean admit(ServerSession session, String username, Properties request, String method,
@@ -92,8 +135,10 @@ final class EdgeSftpLogins {
         NodeLogins.Verdict verdict = logins.check(username, session.getAttribute(EdgeSftpServer.ADDRESS), request,
                 method, method, keyFingerprint == null);
         if (verdict instanceof NodeLogins.Admitted admitted) {
-            session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), username,
-                    keyFingerprint));
+            if (admitted.ticket() != null) {
+                session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), username,
+                        keyFingerprint));
+            }
             return true;
         }
         if (verdict instanceof NodeLogins.Refused refused && !refused.closeNow()) {

@@ -18,7 +18,11 @@ import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.password.UserAuthPasswordFactory;
+import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
+import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
+import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -92,6 +96,12 @@ public final class EdgeSftpServer implements SmartLifecycle {
         // authentication: always by a node, before any file session
         server.setPasswordAuthenticator(logins::password);
         server.setPublickeyAuthenticator(logins::publicKey);
+        server.setUserAuthFactories(List.of(UserAuthPasswordFactory.INSTANCE, new UserAuthPublicKeyFactory() {
+            @Override
+            public UserAuthPublicKey createUserAuth(ServerSession session) {
+                return logins.new ForwardingPublicKeyAuth();
+            }
+        }));
         server.setKeyboardInteractiveAuthenticator(null);
         server.setHostBasedAuthenticator(null);
         server.setGSSAuthenticator(null);

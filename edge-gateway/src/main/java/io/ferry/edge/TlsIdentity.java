@@ -2,6 +2,9 @@ package io.ferry.edge;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -12,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 
@@ -39,6 +43,24 @@ record TlsIdentity(PrivateKey key, List<X509Certificate> chain) {
             throw new GeneralSecurityException("the node sent a key without its certificate");
         }
         return new TlsIdentity(privateKey, List.copyOf(chain));
+    }
+
+    /** The certificate chain and key of a PKCS#12 file: its first key entry. */
+    static TlsIdentity load(Path file, char[] password) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(file)) {
+            store.load(in, password);
+        }
+        for (String alias : Collections.list(store.aliases())) {
+            if (store.isKeyEntry(alias)) {
+                List<X509Certificate> chain = new ArrayList<>();
+                for (Certificate certificate : store.getCertificateChain(alias)) {
+                    chain.add((X509Certificate) certificate);
+                }
+                return new TlsIdentity((PrivateKey) store.getKey(alias, password), List.copyOf(chain));
+            }
+        }
+        throw new GeneralSecurityException(file + " holds no key with its certificate");
     }
 
     SSLContext context() throws GeneralSecurityException {

@@ -19,6 +19,9 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryElection;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * This node's role in the cluster: runs the {@link PrimaryElection}, opens and closes the partner listeners with the
@@ -53,13 +56,13 @@ public final class ClusterRoles implements SmartLifecycle {
     private volatile boolean running;
 
     private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
-    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final MeterRegistry meters;
     private final io.ferry.transfer.node.RuntimeSettings settings;
     private final java.net.http.HttpClient webhook = java.net.http.HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties,
-            List<SessionHost> sessionHosts, io.micrometer.core.instrument.MeterRegistry meters,
+            List<SessionHost> sessionHosts, MeterRegistry meters,
             io.ferry.transfer.node.RuntimeSettings settings) {
         this.settings = settings;
         this.meters = meters;
@@ -89,13 +92,22 @@ public final class ClusterRoles implements SmartLifecycle {
                 event("primary-given-up", node.nodeId(), 0, reason);
             }
         });
-        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.primary", election, e -> e.isPrimary() ? 1 : 0)
+        Gauge.builder("ferry.cluster.primary", election, e -> e.isPrimary() ? 1 : 0)
                 .description("1 while this node holds the primary role").register(meters);
-        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.members", node, n -> n.memberNodeIds().size())
+        Gauge.builder("ferry.cluster.members", node, n -> n.memberNodeIds().size())
                 .description("cluster members this node sees, itself included").register(meters);
-        io.micrometer.core.instrument.Gauge.builder("ferry.cluster.clock.skew", election,
+        Gauge.builder("ferry.cluster.clock.skew", election,
                 e -> e.clockSkewMillis() / 1000.0).baseUnit("seconds")
                 .description("this node's clock minus the database's").register(meters);
+        for (String reason : node.droppedMessages().keySet()) {
+            FunctionCounter.builder("ferry.cluster.messages.dropped", node,
+                    n -> n.droppedMessages().getOrDefault(reason, 0L)).tag("reason", reason)
+                    .description("control messages dropped: not signed with the cluster secret, forged, stale, "
+                            + "replayed or malformed").register(meters);
+        }
+        FunctionCounter.builder("ferry.cluster.members.refused", node, ClusterNode::refusedMembers)
+                .description("members removed because their address is not among ferry.cluster.members")
+                .register(meters);
         node.onMemberLeft(left -> {
             election.nudge();
             if (node.isOldestMember()) {

@@ -55,10 +55,10 @@ class NodeConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    ClusterNode clusterNode(ClusterProperties cluster) {
+    ClusterNode clusterNode(ClusterProperties cluster, MasterKey masterKey) {
         String nodeId = cluster.nodeId() == null || cluster.nodeId().isBlank() ? hostName() : cluster.nodeId();
         return new ClusterNode(new ClusterSettings(cluster.name(), nodeId, cluster.bindAddress(), cluster.port(),
-                cluster.members()));
+                cluster.members(), masterKey.derive("ferry-cluster")));
     }
 
     /**

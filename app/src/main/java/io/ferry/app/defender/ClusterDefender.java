@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.SharedBans;
 import io.ferry.common.ClientAddresses;
+import io.ferry.common.LogText;
 import io.ferry.transfer.node.Defender;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -120,6 +121,17 @@ public final class ClusterDefender implements Defender {
     }
 
     @Override
+    public boolean failedRecently(String client) {
+        if (!properties.enabled() || client == null) {
+            return false;
+        }
+        String address = ClientAddresses.group(client);
+        long window = properties.window().toMillis();
+        long current = System.currentTimeMillis() / window;
+        return shared.failures(address + "|" + current) + shared.failures(address + "|" + (current - 1)) > 0;
+    }
+
+    @Override
     public void ban(String client, Duration duration, String reason) {
         if (!properties.enabled() || ClientAddresses.matches(allowList, client)) {
             return;
@@ -128,7 +140,7 @@ public final class ClusterDefender implements Defender {
         long until = System.currentTimeMillis() + duration.toMillis();
         shared.ban(address, until);
         meters.counter("ferry.defender.bans").increment();
-        log.warn("Banned {} until {}: {}", address, Instant.ofEpochMilli(until), reason);
+        log.warn("Banned {} until {}: {}", address, Instant.ofEpochMilli(until), LogText.escaped(reason));
     }
 
     @Override

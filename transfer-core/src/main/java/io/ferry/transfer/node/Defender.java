@@ -24,6 +24,14 @@ public interface Defender {
     /** Bans the address for {@code duration} (an administrator, or an edge that banned it at its door). */
     void ban(String address, Duration duration, String reason);
 
+    /**
+     * Whether a login from the address (its /64 for IPv6) failed anywhere in the cluster within the current counting
+     * window or the one before: an edge may ask for a ban only of an address that did.
+     */
+    default boolean failedRecently(String address) {
+        return false;
+    }
+
     /** Lifts a ban; false if there was none. */
     boolean unban(String address);
 

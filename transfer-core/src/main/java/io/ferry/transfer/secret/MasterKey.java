@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -93,6 +94,20 @@ public final class MasterKey {
     /** A short, non-secret identifier of this key (first 8 bytes of SHA-256 of a derived value, hex). */
     public String id() {
         return id;
+    }
+
+    /**
+     * A key for another {@code purpose} (HMAC-SHA256 of the purpose under this key): every node with this master key
+     * derives the same one, and it tells nothing about this key or any other purpose's.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal(("ferry-derived/" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available", e);
+        }
     }
 
     /** Seals {@code plaintext} for {@code place}: it opens only there (format 2). */

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.ClientAddresses;
 import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.edge.EdgeTickets;
@@ -36,6 +38,10 @@ import io.ferry.transfer.session.PartnerLogins;
 final class EdgeRequests {
 
     private static final Logger log = LoggerFactory.getLogger(EdgeRequests.class);
+    /** The longest ban an edge may ask for. */
+    static final Duration MAX_EDGE_BAN = Duration.ofDays(1);
+    /** The most bans one edge may ask for in an hour. */
+    static final int EDGE_BANS_PER_HOUR = 200;
 
     private final PartnerLogins logins;
     private final EdgeTickets tickets;
@@ -43,9 +49,14 @@ final class EdgeRequests {
     private final Supplier<Map<String, String>> status;
     private final Supplier<Map<String, String>> tlsIdentity;
     private final List<KeyPair> hostKeys;
+    private final boolean shareIdentity;
+    private final PartnerSignatures signatures = new PartnerSignatures();
+    private final EdgeBans edgeBans = new EdgeBans();
 
     EdgeRequests(PartnerLogins logins, EdgeTickets tickets, ServingState serving,
-            Supplier<Map<String, String>> status, Supplier<Map<String, String>> tlsIdentity, List<KeyPair> hostKeys) {
+            Supplier<Map<String, String>> status, Supplier<Map<String, String>> tlsIdentity, List<KeyPair> hostKeys,
+            boolean shareIdentity) {
+        this.shareIdentity = shareIdentity;
         this.logins = logins;
         this.tickets = tickets;
         this.serving = serving;
@@ -63,19 +74,15 @@ final class EdgeRequests {
                 answer.putAll(status.get());
                 answer.setProperty("serving", String.valueOf(serving.serving()));
             }
-            case "auth" -> authenticate(edge, request, answer);
+            case "auth" -> authenticate(session, edge, request, answer);
             case "bans" -> logins.defender().bans().forEach((address, until) -> answer.setProperty(address,
                     String.valueOf(until.toEpochMilli())));
-            case "ban" -> {
-                String address = request.getProperty("address");
-                long seconds = Long.parseLong(request.getProperty("seconds", "900"));
-                if (address == null || seconds <= 0) {
-                    throw new IllegalArgumentException("ban needs an address and seconds > 0");
-                }
-                logins.defender().ban(address, java.time.Duration.ofSeconds(Math.min(seconds, 7 * 24 * 3600)),
-                        "banned by edge '" + edge + "': " + request.getProperty("reason", "failed logins"));
-            }
+            case "ban" -> ban(edge, request, answer);
             case "identity" -> {
+                if (!shareIdentity) {
+                    throw new IllegalArgumentException("this cluster gives edges no identity "
+                            + "(ferry.edge-listener.share-identity=false): give the edge its own, ferry.edge.identity.*");
+                }
                 for (int i = 0; i < hostKeys.size(); i++) {
                     answer.setProperty("hostKey." + i, encode(hostKeys.get(i)));
                 }
@@ -86,7 +93,36 @@ final class EdgeRequests {
         return answer;
     }
 
-    private void authenticate(String edge, Properties request, Properties answer) {
+    /**
+     * An edge's ban, bounded: only of an address whose login failed in the cluster lately (so an edge cannot shut
+     * out addresses it never saw fail), for at most {@link #MAX_EDGE_BAN}, and at most {@link #EDGE_BANS_PER_HOUR}
+     * per edge an hour. A refused ban is answered {@code ok=false} with its reason, and logged.
+     */
+    private void ban(String edge, Properties request, Properties answer) {
+        String address = request.getProperty("address");
+        long seconds;
+        try {
+            seconds = Long.parseLong(request.getProperty("seconds", "900"));
+        } catch (NumberFormatException e) {
+            seconds = -1;
+        }
+        if (address == null || seconds <= 0 || ClientAddresses.bytes(address) == null) {
+            throw new IllegalArgumentException("ban needs an IP address and seconds > 0");
+        }
+        String refused = !logins.defender().failedRecently(address) ? "no-recent-failures"
+                : !edgeBans.take(edge) ? "too-many-bans" : null;
+        if (refused != null) {
+            log.warn("Edge {} asked to ban {}: refused ({})", LogText.quoted(edge), LogText.quoted(address), refused);
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", refused);
+            return;
+        }
+        logins.defender().ban(address, Duration.ofSeconds(Math.min(seconds, MAX_EDGE_BAN.toSeconds())),
+                "banned by edge " + LogText.quoted(edge) + ": " + request.getProperty("reason", "failed logins"));
+        answer.setProperty("ok", "true");
+    }
+
+    private void authenticate(ServerSession session, String edge, Properties request, Properties answer) {
         String username = request.getProperty("username", "");
         String address = request.getProperty("address", "?");
         String password = request.getProperty("password");
@@ -114,10 +150,20 @@ final class EdgeRequests {
         }
         PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(protocol, method, username, address, edge);
         Optional<Account> account;
+        boolean proven = true;
         if (password != null) {
             account = logins.password(attempt, password);
         } else if (publicKey != null) {
-            account = logins.publicKey(attempt, parseKey(publicKey));
+            PublicKey key = parseKey(publicKey);
+            account = logins.publicKey(attempt, key);
+            // an edge holds no partner's private key: a ticket needs what the partner signed, checked here
+            proven = PartnerSignatures.present(request);
+            if (account.isPresent() && proven && !verified(session, username, key, request)) {
+                log.warn("Public-key login of {} from {} through edge {} refused: the forwarded signature is not the "
+                        + "key's, or was used before", LogText.quoted(username), LogText.quoted(address),
+                        LogText.quoted(edge));
+                account = Optional.empty();
+            }
         } else {
             throw new IllegalArgumentException("auth needs a password or a publicKey");
         }
@@ -136,10 +182,23 @@ final class EdgeRequests {
             return;
         }
         answer.setProperty("ok", "true");
-        answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, protocol, method,
-                edgeSession));
-        // the success is counted when the edge redeems the ticket: for a public key the edge asks before the
-        // partner has proved it holds the key
+        if (proven) {
+            answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, protocol, method,
+                    edgeSession));
+        }
+        // a key merely offered is acceptable (the edge answers the partner's query) but earns no ticket; the success
+        // is counted when the edge redeems the ticket
+    }
+
+    private boolean verified(ServerSession session, String username, PublicKey key, Properties request) {
+        try {
+            return signatures.verify(session, username, key, request);
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (Exception e) {
+            log.warn("Cannot check a forwarded signature: {}", e.toString());
+            return false;
+        }
     }
 
     private static PublicKey parseKey(String line) {
