@@ -32,8 +32,8 @@ class EdgeConfigurationTest {
             assertThat(key).doesNotContain("datasource").doesNotContain("storage").doesNotContain("master-key")
                     .doesNotContain("hazelcast");
         }
-        // what the edge can be told: its name and secret, the nodes' addresses and host keys, its own listener, and
-        // its operator's token for the health details
+        // what the edge can be told: its name and secret, the nodes' addresses and host keys, its own listener, its
+        // operator's token for the health details, and its own host keys and certificate (where it has its own)
         List<String> settings = new ArrayList<>();
         collect("ferry.edge", EdgeProperties.class, settings);
         assertThat(settings).containsExactlyInAnyOrder("ferry.edge.name", "ferry.edge.secret", "ferry.edge.backends",
@@ -46,7 +46,9 @@ class EdgeConfigurationTest {
                 "ferry.edge.limits.maxPerAddress", "ferry.edge.limits.connectionsPerMinute", "ferry.edge.limits.maxStartups",
                 "ferry.edge.limits.authTimeout", "ferry.edge.limits.idleTimeout",
                 "ferry.edge.limits.maxAuthAttempts", "ferry.edge.limits.banAfter", "ferry.edge.limits.banWindow",
-                "ferry.edge.limits.banFor", "ferry.edge.limits.allowList", "ferry.edge.managementToken");
+                "ferry.edge.limits.banFor", "ferry.edge.limits.allowList", "ferry.edge.managementToken",
+                "ferry.edge.identity.hostKeys", "ferry.edge.identity.tlsKeystore",
+                "ferry.edge.identity.tlsKeystorePassword");
     }
 
     @Test
