@@ -55,8 +55,8 @@ import io.ferry.transfer.sftp.SftpServer;
  * every node was an outage, {@code handoff} demoted the primary, {@code revoke} closed a partner's sessions, and the
  * ban map was anyone's to write. Here a live node meets a Hazelcast client and two rogue members that know the cluster
  * name: the client is refused, the member at a listed address writes to every map and publishes everything it can
- * think of (including a genuine message it overheard, replayed) and changes nothing, and the member at an address
- * that is not listed is removed.
+ * think of (including a genuine message it overheard, replayed), changes nothing, and is removed once it has not
+ * proved it holds the cluster secret; the member at an address that is not listed is removed at once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterTrustIT {
@@ -83,6 +83,7 @@ class ClusterTrustIT {
                 "--ferry.cluster.name=" + CLUSTER, "--ferry.cluster.node-id=" + NODE,
                 "--ferry.cluster.bind-address=127.0.0.1", "--ferry.cluster.port=" + hazelcastPort,
                 "--ferry.cluster.members=127.0.0.1", "--ferry.cluster.mode=active-passive",
+                "--ferry.cluster.member-proof-timeout=20s",
                 "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=0",
                 "--ferry.edge-listener.bind-address=127.0.0.1", "--ferry.edge-listener.share-identity=false");
         admin = new Api(Integer.parseInt(node.getEnvironment().getProperty("local.server.port")), "admin",
@@ -194,6 +195,12 @@ class ClusterTrustIT {
         assertThat(session).contains("victim");
         String metrics = admin.get("/actuator/prometheus").body();
         assertThat(metrics).contains("ferry_cluster_messages_dropped_total{reason=\"unsigned\"}");
+
+        // and although its address is listed, it never proved it holds the cluster secret: it is removed
+        ClusterNode cluster = node.getBean(ClusterNode.class);
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.memberNodeIds().equals(List.of(NODE))
+                && cluster.refusedMembers() > 0);
+        assertThat(role()).isEqualTo("primary");
         rogue.shutdown();
         rogues.remove(rogue);
     }

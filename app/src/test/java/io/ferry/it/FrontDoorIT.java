@@ -338,6 +338,18 @@ class FrontDoorIT {
         assertThat(check.get("error").asString()).contains("partners.sealed_password of row 'mallory'")
                 .contains("sealed for another place").doesNotContain(PASSWORD);
         assertThat(admin.post("/api/v1/partners/bank/check", "").json().get("ok").asBoolean()).isTrue();
+
+        // nor can bank's own row be pointed at another server: its password is bound to where it is sent
+        database.update("UPDATE partners SET host = '127.0.0.2' WHERE name = 'bank'");
+        JsonNode redirected = admin.post("/api/v1/partners/bank/check", "").json();
+        assertThat(redirected.get("ok").asBoolean()).as(redirected.toString()).isFalse();
+        assertThat(redirected.get("error").asString()).contains("partners.sealed_password of row 'bank'")
+                .contains("another destination");
+        // the administrator's change of a destination seals the secrets for the new one
+        assertThat(admin.patch("/api/v1/partners/bank", "{\"host\":\"127.0.0.1\",\"password\":\"" + PASSWORD
+                + "\"}").status()).isEqualTo(200);
+        assertThat(admin.patch("/api/v1/partners/bank", "{\"connectTimeoutSeconds\":20}").status()).isEqualTo(200);
+        assertThat(admin.post("/api/v1/partners/bank/check", "").json().get("ok").asBoolean()).isTrue();
     }
 
     /**

@@ -1,9 +1,7 @@
 package io.ferry.cluster;
 
-import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,10 +10,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -25,8 +28,11 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -59,28 +65,42 @@ public final class ClusterNode implements AutoCloseable {
     private static final String SESSIONS_MAP = "ferry.sealed.sessions";
     private static final String FAILURES_MAP = "ferry.sealed.defender-failures";
     private static final String BANS_MAP = "ferry.sealed.defender-bans";
+    /** Each member's proof that it holds the cluster secret: its UUID, sealed under its UUID. */
+    private static final String PROOFS_MAP = "ferry.sealed.member-proofs";
+    /** How long a proof lasts without being published again ({@link #publishInfo} renews it). */
+    private static final Duration PROOF_TTL = Duration.ofMinutes(10);
     /** The longest signed message read: a message of Ferry's and its signature head. */
     private static final int MAX_SIGNED_WIRE = ClusterMessage.MAX_WIRE + 300;
 
     private final ClusterSettings settings;
     private final ClusterSeal seal;
+    private final MemberList members;
     private final HazelcastInstance hazelcast;
     private final List<Consumer<ClusterMessage>> handlers = new CopyOnWriteArrayList<>();
     private final Map<ClusterSeal.Drop, AtomicLong> dropped = new EnumMap<>(ClusterSeal.Drop.class);
     private final AtomicLong foreignMembers = new AtomicLong();
     private final AtomicLong lastDropLogged = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(2));
+    /** Members removed (by UUID): left out of every view, and their leaving is no member's. */
+    private final Set<UUID> refused = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ferry-cluster-member-check");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public ClusterNode(ClusterSettings settings) {
         this.settings = settings;
         this.seal = new ClusterSeal(settings.secret());
+        this.members = new MemberList(settings.members());
         for (ClusterSeal.Drop drop : ClusterSeal.Drop.values()) {
             dropped.put(drop, new AtomicLong());
         }
         this.hazelcast = Hazelcast.newHazelcastInstance(config(settings));
+        publishProof();
         hazelcast.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent event) {
-                refuseIfForeign(event.getMember());
+                check(event.getMember());
             }
 
             @Override
@@ -88,7 +108,7 @@ public final class ClusterNode implements AutoCloseable {
                 // handled by onMemberLeft's listeners
             }
         });
-        hazelcast.getCluster().getMembers().forEach(this::refuseIfForeign);
+        hazelcast.getCluster().getMembers().forEach(this::check);
         hazelcast.<String>getTopic(CONTROL_TOPIC).addMessageListener(received -> dispatch(received.getMessageObject()));
         log.info("Node {} joined cluster '{}' with {} member(s)", settings.nodeId(), settings.clusterName(),
                 hazelcast.getCluster().getMembers().size());
@@ -121,13 +141,19 @@ public final class ClusterNode implements AutoCloseable {
         List<String> members = settings.members();
         join.getTcpIpConfig().setEnabled(!members.isEmpty()).setMembers(members);
 
-        // Ferry shares only strings; Java serialisation is limited to the JDK's and Hazelcast's classes, with
-        // Hazelcast's list of known gadget classes refused on top.
+        // Ferry shares only strings; Java serialisation (which Hazelcast uses for exceptions between members) is
+        // limited to the JDK's basic and Hazelcast's own classes, with Hazelcast's list of known gadget classes
+        // refused on top (java.net is left out: its URL is a known lookup gadget).
         ClassFilter allowed = new ClassFilter();
-        for (String prefix : List.of("java.lang.", "java.util.", "java.time.", "java.math.", "java.net.", "java.io.",
+        for (String prefix : List.of("java.lang.", "java.util.", "java.time.", "java.math.", "java.io.",
                 "com.hazelcast.")) {
             allowed.addPrefixes(prefix);
         }
+        // Every map of Ferry's is bounded (per member) and forgets what nobody renews, whatever a stranger put there.
+        MapConfig sealed = new MapConfig("ferry.sealed.*").setTimeToLiveSeconds((int) Duration.ofDays(8).toSeconds());
+        sealed.getEvictionConfig().setEvictionPolicy(EvictionPolicy.LRU).setMaxSizePolicy(MaxSizePolicy.PER_NODE)
+                .setSize(200_000);
+        config.addMapConfig(sealed);
         config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig()
                 .setDefaultsDisabled(false).setWhitelist(allowed));
         return config;
@@ -147,10 +173,11 @@ public final class ClusterNode implements AutoCloseable {
                 BANS_MAP);
     }
 
-    /** The node ids of the members this node currently sees, itself included. */
+    /** The node ids of the members this node currently sees, itself included (members it refused are not). */
     public List<String> memberNodeIds() {
         Set<Member> members = hazelcast.getCluster().getMembers();
-        return members.stream().map(m -> m.getAttribute(NODE_ID_ATTRIBUTE)).toList();
+        return members.stream().filter(m -> !refused.contains(m.getUuid()))
+                .map(m -> m.getAttribute(NODE_ID_ATTRIBUTE)).filter(Objects::nonNull).toList();
     }
 
     /** Runs {@code action} with the node id whenever a member leaves (died, partitioned away, or shut down). */
@@ -164,6 +191,9 @@ public final class ClusterNode implements AutoCloseable {
             @Override
             public void memberRemoved(MembershipEvent event) {
                 String left = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+                if (refused.contains(event.getMember().getUuid()) || left == null) {
+                    return; // a stranger this node removed: not a node that left
+                }
                 log.info("Member {} left the cluster", LogText.quoted(left));
                 action.accept(left);
             }
@@ -240,6 +270,7 @@ public final class ClusterNode implements AutoCloseable {
      * disappears {@code ttl} after the last publication, so a dead node drops out by itself.
      */
     public void publishInfo(Map<String, String> info, Duration ttl) {
+        publishProof();
         nodesMap().put(settings.nodeId(), seal.seal(NODES_MAP, settings.nodeId(), encode(info)), ttl.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
@@ -281,6 +312,7 @@ public final class ClusterNode implements AutoCloseable {
 
     @Override
     public void close() {
+        checks.shutdownNow();
         hazelcast.shutdown();
     }
 
@@ -292,58 +324,74 @@ public final class ClusterNode implements AutoCloseable {
         return hazelcast.getMap(SESSIONS_MAP);
     }
 
+    /** Publishes this member's proof that it holds the cluster secret (its UUID sealed under its UUID). */
+    private void publishProof() {
+        String uuid = hazelcast.getCluster().getLocalMember().getUuid().toString();
+        hazelcast.<String, Object>getMap(PROOFS_MAP).put(uuid, seal.seal(PROOFS_MAP, uuid, uuid), PROOF_TTL.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
     /**
-     * Removes {@code member} from the cluster when its address is none of the configured members' (with no members
-     * configured, every other member is foreign). Community Edition has no hook to refuse a join, so the member is
-     * suspected as soon as it is seen, which makes the oldest member drop it; until then it can read nothing sealed
-     * and make no node act.
+     * Checks a member that joined: at once, its address against {@code ferry.cluster.members}; then, within
+     * {@link ClusterSettings#proofTimeout()}, its proof that it holds the cluster secret. Either failing removes it.
      */
-    private void refuseIfForeign(Member member) {
-        if (member.localMember() || expected(member)) {
+    private void check(Member member) {
+        if (member.localMember()) {
             return;
         }
-        foreignMembers.incrementAndGet();
-        log.warn("Refusing member {} ({}): its address is not among ferry.cluster.members",
-                LogText.quoted(member.getAddress().toString()), LogText.quoted(member.getAttribute(NODE_ID_ATTRIBUTE)));
+        if (!members.expected(member.getAddress())) {
+            refuse(member, "its address is not among ferry.cluster.members");
+            return;
+        }
+        long delay = settings.proofTimeout().toMillis();
+        checks.schedule(() -> checkProof(member, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay)),
+                Math.min(delay, 1000), TimeUnit.MILLISECONDS);
+    }
+
+    private void checkProof(Member member, long deadline) {
         try {
-            ((HazelcastInstanceProxy) hazelcast).getOriginal().node.getClusterService().suspectMember(member,
-                    "not among ferry.cluster.members", true);
+            if (!hazelcast.getLifecycleService().isRunning()
+                    || !hazelcast.getCluster().getMembers().contains(member) || refused.contains(member.getUuid())) {
+                return;
+            }
+            String uuid = member.getUuid().toString();
+            Object proof = hazelcast.<String, Object>getMap(PROOFS_MAP).get(uuid);
+            if (proof != null && seal.open(PROOFS_MAP, uuid, proof).filter(uuid::equals).isPresent()) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                refuse(member, "it did not prove within " + settings.proofTimeout() + " that it holds the cluster "
+                        + "secret (another master key, or not a Ferry node)");
+            } else {
+                checks.schedule(() -> checkProof(member, deadline), 1, TimeUnit.SECONDS);
+            }
         } catch (RuntimeException e) {
-            log.warn("Could not remove member {}: {}", LogText.quoted(member.getAddress().toString()), e.toString());
+            log.debug("Cannot check member {} yet: {}", LogText.quoted(String.valueOf(member.getAddress())),
+                    e.toString());
+            if (System.nanoTime() - deadline < 0) {
+                checks.schedule(() -> checkProof(member, deadline), 1, TimeUnit.SECONDS);
+            }
         }
     }
 
-    private boolean expected(Member member) {
-        InetAddress address;
+    /**
+     * Removes {@code member} from the cluster. Community Edition has no hook to refuse a join, so the member is
+     * suspected, which makes the oldest member drop it; until then it can read nothing sealed and make no node act.
+     */
+    private void refuse(Member member, String why) {
+        if (!refused.add(member.getUuid())) {
+            return;
+        }
+        foreignMembers.incrementAndGet();
+        log.warn("Refusing member {} ({}): {}", LogText.quoted(String.valueOf(member.getAddress())),
+                LogText.quoted(member.getAttribute(NODE_ID_ATTRIBUTE)), why);
         try {
-            address = member.getAddress().getInetAddress();
-        } catch (UnknownHostException e) {
-            return false;
+            ((HazelcastInstanceProxy) hazelcast).getOriginal().node.getClusterService().suspectMember(member, why,
+                    true);
+        } catch (RuntimeException e) {
+            log.warn("Could not remove member {}: {}", LogText.quoted(String.valueOf(member.getAddress())),
+                    e.toString());
         }
-        int port = member.getAddress().getPort();
-        for (String entry : settings.members()) {
-            String host = entry.trim();
-            Integer entryPort = null;
-            int colon = host.lastIndexOf(':');
-            if (colon > 0 && host.indexOf(':') == colon) {
-                try {
-                    entryPort = Integer.parseInt(host.substring(colon + 1));
-                    host = host.substring(0, colon);
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-            }
-            try {
-                for (InetAddress candidate : InetAddress.getAllByName(host)) {
-                    if (candidate.equals(address) && (entryPort == null || entryPort == port)) {
-                        return true;
-                    }
-                }
-            } catch (UnknownHostException e) {
-                // a member that does not resolve now matches no one
-            }
-        }
-        return false;
     }
 
     /** A map of fields as one line: {@code key=value&...}, URL-encoded. */

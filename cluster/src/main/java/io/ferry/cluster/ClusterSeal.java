@@ -66,7 +66,7 @@ final class ClusterSeal {
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
         String head = sender + " " + nowMillis + " " + HexFormat.of().formatHex(nonce);
-        return PREFIX + " " + head + " " + mac(head, text) + " " + text;
+        return PREFIX + " " + head + " " + mac(PREFIX + " " + head, text) + " " + text;
     }
 
     /** The message {@code wire} carries when it is signed with this cluster's secret, recent and not seen before. */
@@ -78,7 +78,7 @@ final class ClusterSeal {
         if (parts.length != 6) {
             return new Verified(null, Drop.MALFORMED);
         }
-        String head = parts[1] + " " + parts[2] + " " + parts[3];
+        String head = PREFIX + " " + parts[1] + " " + parts[2] + " " + parts[3];
         if (!MessageDigest.isEqual(mac(head, parts[5]).getBytes(StandardCharsets.US_ASCII),
                 parts[4].getBytes(StandardCharsets.US_ASCII))) {
             return new Verified(null, Drop.FORGED);

@@ -1,5 +1,6 @@
 package io.ferry.cluster;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -13,11 +14,12 @@ import java.util.regex.Pattern;
  * @param port          the first Hazelcast port tried; later ones are tried when it is taken
  * @param members       other members' {@code host[:port]}; empty means a one-member cluster that joins no one, and
  *                      a member at any other address is removed
+ * @param proofTimeout  how long a new member has to prove it holds the cluster secret before it is removed
  * @param secret        the cluster secret (32 bytes or more, the same on every node; derived from the master key):
  *                      it signs the control messages and seals what nodes share
  */
 public record ClusterSettings(String clusterName, String nodeId, String bindAddress, int port, List<String> members,
-        byte[] secret) {
+        Duration proofTimeout, byte[] secret) {
 
     private static final Pattern NODE_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
@@ -31,6 +33,7 @@ public record ClusterSettings(String clusterName, String nodeId, String bindAddr
             throw new IllegalArgumentException("the cluster secret must be at least 32 bytes");
         }
         secret = secret.clone();
+        proofTimeout = proofTimeout == null ? Duration.ofSeconds(15) : proofTimeout;
         Objects.requireNonNull(bindAddress, "bindAddress");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("cluster port must be 1-65535, was " + port);

@@ -61,10 +61,26 @@ public final class SharedBans {
         return sealed == null ? 0 : count(key, sealed, System.currentTimeMillis());
     }
 
-    /** Bans {@code address} until {@code untilMillis} (epoch); the entry goes by itself then. */
+    /**
+     * Bans {@code address} until {@code untilMillis} (epoch); the entry goes by itself then. A ban already in force
+     * that ends later is kept: a ban is never shortened this way (lifting one is {@link #unban}).
+     */
     public void ban(String address, long untilMillis) {
-        long ttl = Math.max(1, untilMillis - System.currentTimeMillis());
-        bans.put(address, seal.seal(bansName, address, Long.toString(untilMillis)), ttl, TimeUnit.MILLISECONDS);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            long now = System.currentTimeMillis();
+            Object current = bans.get(address);
+            Optional<Long> end = current == null ? Optional.empty() : until(address, current, now);
+            if (end.isPresent() && end.get() >= untilMillis) {
+                return;
+            }
+            String next = seal.seal(bansName, address, Long.toString(untilMillis));
+            long ttl = Math.max(1, untilMillis - now);
+            if (current == null ? bans.putIfAbsent(address, next, ttl, TimeUnit.MILLISECONDS) == null
+                    : bans.replace(address, current, next)) {
+                bans.setTtl(address, ttl, TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
     }
 
     /** When the ban on {@code address} ends (epoch millis), or null. */

@@ -21,6 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retryInterval how often a standby tries to take the lease (at once when a member leaves)
  * @param maxClockSkew  a node whose clock is further than this from the database's does not take the primary role
  * @param webhookUrl    where role changes and lost members are POSTed as JSON; empty: nowhere
+ * @param memberProofTimeout how long a member that joined has to prove it holds the cluster secret (derived from the
+ *                      master key) before it is removed
  */
 @ConfigurationProperties("ferry.cluster")
 public record ClusterProperties(
@@ -34,7 +36,8 @@ public record ClusterProperties(
         @DefaultValue("1s") Duration renewInterval,
         @DefaultValue("500ms") Duration retryInterval,
         @DefaultValue("5s") Duration maxClockSkew,
-        @DefaultValue("") String webhookUrl) {
+        @DefaultValue("") String webhookUrl,
+        @DefaultValue("15s") Duration memberProofTimeout) {
 
     public enum Mode {
         ACTIVE_ACTIVE, ACTIVE_PASSIVE;

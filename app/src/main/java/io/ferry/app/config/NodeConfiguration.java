@@ -58,7 +58,7 @@ class NodeConfiguration {
     ClusterNode clusterNode(ClusterProperties cluster, MasterKey masterKey) {
         String nodeId = cluster.nodeId() == null || cluster.nodeId().isBlank() ? hostName() : cluster.nodeId();
         return new ClusterNode(new ClusterSettings(cluster.name(), nodeId, cluster.bindAddress(), cluster.port(),
-                cluster.members(), masterKey.derive("ferry-cluster")));
+                cluster.members(), cluster.memberProofTimeout(), masterKey.derive("ferry-cluster")));
     }
 
     /**

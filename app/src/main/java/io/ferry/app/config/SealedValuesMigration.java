@@ -7,7 +7,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.migration.Context;
@@ -62,7 +64,7 @@ final class SealedValuesMigration implements JavaMigration {
         return true;
     }
 
-    private record Resealed(Column column, String row, String before, String after) {
+    private record Resealed(Column column, Object row, String before, String after) {
     }
 
     @Override
@@ -71,11 +73,12 @@ final class SealedValuesMigration implements JavaMigration {
         List<Resealed> changes = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
         for (Column column : Column.values()) {
-            for (String[] row : rows(connection, column)) {
-                SealedPlace place = column.at(row[0]);
+            for (Map<String, Object> row : rows(connection, column)) {
+                SealedPlace place = column.at(row);
+                String sealed = (String) row.get(column.column());
                 byte[] raw;
                 try {
-                    raw = Base64.getDecoder().decode(row[1]);
+                    raw = Base64.getDecoder().decode(sealed);
                 } catch (IllegalArgumentException e) {
                     raw = new byte[0];
                 }
@@ -94,7 +97,7 @@ final class SealedValuesMigration implements JavaMigration {
                     }
                     continue;
                 }
-                changes.add(new Resealed(column, row[0], row[1], masterKey.sealText(plain, place)));
+                changes.add(new Resealed(column, row.get(column.rowKey()), sealed, masterKey.sealText(plain, place)));
                 Arrays.fill(plain, (byte) 0);
             }
         }
@@ -109,7 +112,7 @@ final class SealedValuesMigration implements JavaMigration {
             try (PreparedStatement update = connection.prepareStatement("UPDATE " + column.table() + " SET "
                     + column.column() + " = ? WHERE " + column.rowKey() + " = ? AND " + column.column() + " = ?")) {
                 update.setString(1, change.after());
-                update.setString(2, change.row());
+                update.setObject(2, change.row());
                 update.setString(3, change.before());
                 update.executeUpdate();
             }
@@ -117,13 +120,20 @@ final class SealedValuesMigration implements JavaMigration {
         log.info("V19: {} sealed value(s) re-sealed for their place", changes.size());
     }
 
-    private static List<String[]> rows(Connection connection, Column column) throws SQLException {
-        List<String[]> rows = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + column.rowKey() + ", "
-                + column.column() + " FROM " + column.table() + " WHERE " + column.column() + " IS NOT NULL");
+    /** The rows with a value in {@code column}: their key, the value, and the columns it is bound to. */
+    private static List<Map<String, Object>> rows(Connection connection, Column column) throws SQLException {
+        List<String> names = new ArrayList<>(List.of(column.rowKey(), column.column()));
+        names.addAll(column.bound());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + String.join(", ", names) + " FROM "
+                + column.table() + " WHERE " + column.column() + " IS NOT NULL");
                 ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
-                rows.add(new String[] {rs.getString(1), rs.getString(2)});
+                Map<String, Object> row = new HashMap<>();
+                for (int i = 0; i < names.size(); i++) {
+                    row.put(names.get(i), rs.getObject(i + 1));
+                }
+                rows.add(row);
             }
         }
         return rows;

@@ -140,7 +140,8 @@ public final class ClusterDefender implements Defender {
         long until = System.currentTimeMillis() + duration.toMillis();
         shared.ban(address, until);
         meters.counter("ferry.defender.bans").increment();
-        log.warn("Banned {} until {}: {}", address, Instant.ofEpochMilli(until), LogText.escaped(reason));
+        log.warn("Banned {} until {}: {}", LogText.quoted(address), Instant.ofEpochMilli(until),
+                LogText.escaped(reason));
     }
 
     @Override

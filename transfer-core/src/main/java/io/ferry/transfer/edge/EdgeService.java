@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,6 +18,8 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -42,9 +46,25 @@ public class EdgeService {
     }
 
     private final EdgeRepository repository;
+    private final JdbcTemplate jdbc;
 
-    EdgeService(EdgeRepository repository) {
+    EdgeService(EdgeRepository repository, JdbcTemplate jdbc) {
         this.repository = repository;
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * Records that edge {@code edge} forwarded the partner signature whose digest is {@code digest}; false when any
+     * edge forwarded it before, on any node (a replay: it earns no second ticket).
+     */
+    public boolean firstUseOfSignature(String digest, String username, String edge) {
+        try {
+            jdbc.update("INSERT INTO edge_signatures (digest, username, edge, used_at) VALUES (?, ?, ?, ?)", digest,
+                    username, edge, Timestamp.from(Instant.now()));
+            return true;
+        } catch (DuplicateKeyException e) {
+            return false;
+        }
     }
 
     /**

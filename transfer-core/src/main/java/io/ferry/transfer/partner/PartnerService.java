@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.EmptyResultDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -27,6 +29,7 @@ import io.ferry.transfer.account.AccountConflictException;
 import io.ferry.transfer.account.AccountNotFoundException;
 import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.secret.MasterKey;
+import io.ferry.transfer.secret.SealedPlace;
 import io.ferry.transfer.secret.SealedPlace.Column;
 
 /**
@@ -73,6 +76,7 @@ public class PartnerService {
         this.folders = new PartnerFolders(this);
     }
 
+    @Transactional
     public Partner create(PartnerRequest r) {
         if (r.name() == null || !NAME.matcher(r.name()).matches()) {
             throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-', starting with a "
@@ -113,8 +117,7 @@ public class PartnerService {
                     + "max_parallel, created_at, updated_at, ftps_mode, tls_pin, tls_trusted) VALUES (?, ?, ?, ?, ?, "
                     + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     r.name(), protocol, r.host(), port(r.port(), defaultPort), r.username(), masterKey.id(),
-                    seal(r.password(), Column.PARTNER_PASSWORD, r.name()),
-                    seal(r.privateKey(), Column.PARTNER_PRIVATE_KEY, r.name()), r.hostKey() == null ? "" : r.hostKey(),
+                    null, null, r.hostKey() == null ? "" : r.hostKey(),
                     r.remoteDir() == null ? "/" : r.remoteDir(),
                     positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"),
                     positive(r.transferTimeoutSeconds(), 600, "transferTimeoutSeconds"),
@@ -122,11 +125,19 @@ public class PartnerService {
         } catch (DuplicateKeyException e) {
             throw new AccountConflictException("partner '" + r.name() + "' already exists");
         }
+        // sealed for the row as stored: its name and where the secrets are sent
+        seal(r.name(), Optional.ofNullable(r.password()), Optional.ofNullable(r.privateKey()));
         return get(r.name());
     }
 
+    @Transactional
     public Partner update(String name, PartnerRequest r) {
         Partner partner = get(name);
+        // the secrets as they open for the destination the row has now: sealed again below for the one it will have
+        Optional<String> password = Optional.ofNullable(r.password()).or(() -> openOne(partner.name(),
+                Column.PARTNER_PASSWORD));
+        Optional<String> privateKey = Optional.ofNullable(r.privateKey()).or(() -> openOne(partner.name(),
+                Column.PARTNER_PRIVATE_KEY));
         if (r.protocol() != null && !r.protocol().equals(partner.protocol())) {
             throw new IllegalArgumentException("a partner's protocol cannot change; create another partner");
         }
@@ -139,7 +150,6 @@ public class PartnerService {
             checkPrivateKey(r.privateKey());
             refuseFtpsFields(r);
             set(sets, args, "host_key", r.hostKey());
-            set(sets, args, "sealed_private_key", seal(r.privateKey(), Column.PARTNER_PRIVATE_KEY, partner.name()));
         } else {
             if (r.privateKey() != null || r.hostKey() != null) {
                 throw new IllegalArgumentException("privateKey and hostKey are for SFTP partners");
@@ -159,10 +169,6 @@ public class PartnerService {
         set(sets, args, "host", r.host());
         set(sets, args, "port", r.port() == null ? null : port(r.port(), 22));
         set(sets, args, "username", r.username());
-        set(sets, args, "sealed_password", seal(r.password(), Column.PARTNER_PASSWORD, partner.name()));
-        if (r.password() != null || r.privateKey() != null) {
-            set(sets, args, "master_key_id", masterKey.id());
-        }
         set(sets, args, "remote_dir", r.remoteDir());
         set(sets, args, "connect_timeout_seconds", r.connectTimeoutSeconds() == null ? null
                 : positive(r.connectTimeoutSeconds(), 30, "connectTimeoutSeconds"));
@@ -172,6 +178,7 @@ public class PartnerService {
         set(sets, args, "updated_at", Timestamp.from(Instant.now()));
         args.add(name);
         jdbc.update("UPDATE partners SET " + String.join(", ", sets) + " WHERE name = ?", args.toArray());
+        seal(partner.name(), password, privateKey);
         return get(name);
     }
 
@@ -189,12 +196,54 @@ public class PartnerService {
         return openSecrets(get(name).name());
     }
 
-    /** The secrets of partner {@code name} (as its row names it), opened; each opens only in its own row. */
+    /**
+     * The secrets of partner {@code name} (as its row names it), opened; each opens only in its own row and for the
+     * destination it was sealed for.
+     */
     PartnerSecrets openSecrets(String name) {
-        Map<String, Object> row = jdbc.queryForMap("SELECT sealed_password, sealed_private_key, tls_trusted FROM "
-                + "partners WHERE name = ?", name);
-        return new PartnerSecrets(open(row.get("sealed_password"), Column.PARTNER_PASSWORD, name),
-                open(row.get("sealed_private_key"), Column.PARTNER_PRIVATE_KEY, name), (String) row.get("tls_trusted"));
+        Map<String, Object> row = row(name);
+        return new PartnerSecrets(open(row.get("sealed_password"), Column.PARTNER_PASSWORD.at(row)),
+                open(row.get("sealed_private_key"), Column.PARTNER_PRIVATE_KEY.at(row)),
+                (String) row.get("tls_trusted"));
+    }
+
+    /** The partner's row: its sealed secrets and what they are bound to. */
+    private Map<String, Object> row(String name) {
+        return jdbc.queryForMap("SELECT name, sealed_password, sealed_private_key, "
+                + String.join(", ", Column.PARTNER_PASSWORD.bound()) + " FROM partners WHERE name = ?", name);
+    }
+
+    /**
+     * One secret of the partner as it opens now: empty when there is none, or when it does not open (then it is
+     * left as stored, unusable as before, until an administrator gives it again).
+     */
+    private Optional<String> openOne(String name, Column column) {
+        Map<String, Object> row = row(name);
+        try {
+            return Optional.ofNullable(open(row.get(column.column()), column.at(row)));
+        } catch (IllegalStateException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Seals the given secrets for the partner's row as it is stored now (name and destination); a secret not given
+     * is left as stored.
+     */
+    private void seal(String name, Optional<String> password, Optional<String> privateKey) {
+        if (password.isEmpty() && privateKey.isEmpty()) {
+            return;
+        }
+        Map<String, Object> row = row(name);
+        List<String> sets = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
+        password.ifPresent(p -> set(sets, args, "sealed_password", masterKey.sealText(
+                p.getBytes(StandardCharsets.UTF_8), Column.PARTNER_PASSWORD.at(row))));
+        privateKey.ifPresent(k -> set(sets, args, "sealed_private_key", masterKey.sealText(
+                k.getBytes(StandardCharsets.UTF_8), Column.PARTNER_PRIVATE_KEY.at(row))));
+        set(sets, args, "master_key_id", masterKey.id());
+        args.add(name);
+        jdbc.update("UPDATE partners SET " + String.join(", ", sets) + " WHERE name = ?", args.toArray());
     }
 
     public Partner get(String name) {
@@ -288,15 +337,10 @@ public class PartnerService {
                 rs.getString(16), rs.getBoolean(17));
     }
 
-    /** {@code secret} sealed for its column of partner {@code name}'s row (null stays null). */
-    private String seal(String secret, Column column, String name) {
-        return secret == null ? null : masterKey.sealText(secret.getBytes(StandardCharsets.UTF_8), column.at(name));
-    }
-
-    /** A secret {@link #seal} sealed, in the clear (null stays null). */
-    private String open(Object sealed, Column column, String name) {
+    /** A secret {@link #seal} sealed for {@code place}, in the clear (null stays null). */
+    private String open(Object sealed, SealedPlace place) {
         return sealed == null ? null
-                : new String(masterKey.openText((String) sealed, column.at(name)), StandardCharsets.UTF_8);
+                : new String(masterKey.openText((String) sealed, place), StandardCharsets.UTF_8);
     }
 
     private static void checkPrivateKey(String privateKey) {

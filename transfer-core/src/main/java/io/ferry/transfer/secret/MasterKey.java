@@ -184,7 +184,8 @@ public final class MasterKey {
             return cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the secret in " + what + " cannot be decrypted with master key " + id
-                    + ": wrong master key, or the value was altered or sealed for another place", e);
+                    + ": wrong master key, or the value was altered or sealed for another place (another row, or, for a partner, "
+                    + "another destination)", e);
         }
     }
 

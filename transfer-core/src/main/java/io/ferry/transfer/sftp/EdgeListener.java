@@ -113,7 +113,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             Map<String, String> answer = new java.util.HashMap<>(status.get());
             answer.put("sessions", String.valueOf(activeSessions()));
             return answer;
-        }, tlsIdentity, hostKeys, properties.shareIdentity());
+        }, tlsIdentity, hostKeys, properties.shareIdentity(), edges::firstUseOfSignature);
     }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */

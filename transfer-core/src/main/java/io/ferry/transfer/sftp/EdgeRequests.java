@@ -50,13 +50,14 @@ final class EdgeRequests {
     private final Supplier<Map<String, String>> tlsIdentity;
     private final List<KeyPair> hostKeys;
     private final boolean shareIdentity;
-    private final PartnerSignatures signatures = new PartnerSignatures();
+    private final PartnerSignatures signatures;
     private final EdgeBans edgeBans = new EdgeBans();
 
     EdgeRequests(PartnerLogins logins, EdgeTickets tickets, ServingState serving,
             Supplier<Map<String, String>> status, Supplier<Map<String, String>> tlsIdentity, List<KeyPair> hostKeys,
-            boolean shareIdentity) {
+            boolean shareIdentity, PartnerSignatures.Ledger ledger) {
         this.shareIdentity = shareIdentity;
+        this.signatures = new PartnerSignatures(ledger);
         this.logins = logins;
         this.tickets = tickets;
         this.serving = serving;
@@ -124,7 +125,11 @@ final class EdgeRequests {
 
     private void authenticate(ServerSession session, String edge, Properties request, Properties answer) {
         String username = request.getProperty("username", "");
-        String address = request.getProperty("address", "?");
+        String address = request.getProperty("address", "");
+        if (ClientAddresses.bytes(address) == null) {
+            throw new IllegalArgumentException("auth needs the partner's address as an IP address");
+        }
+        address = ClientAddresses.canonical(address);
         String password = request.getProperty("password");
         String publicKey = request.getProperty("publicKey");
         String method = password != null ? "password" : "publickey";
@@ -141,12 +146,21 @@ final class EdgeRequests {
         }
         Optional<java.time.Instant> bannedUntil = logins.bannedUntil(address);
         if (bannedUntil.isPresent()) {
-            log.info("Authentication of {} from {} through edge '{}' refused: banned until {}",
-                    LogText.quoted(username), address, edge, bannedUntil.get());
+            log.info("Authentication of {} from {} through edge {} refused: banned until {}",
+                    LogText.quoted(username), address, LogText.quoted(edge), bannedUntil.get());
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "banned");
             answer.setProperty("until", String.valueOf(bannedUntil.get().toEpochMilli()));
             return; // a ban is the defender's count, as for a partner connecting to the node itself
+        }
+        if (edgeBans.failuresSpent(edge)) {
+            // bounds what one edge can make the nodes hash, and how many guesses it can make, whatever addresses it
+            // claims
+            log.warn("Authentication through edge {} refused: more than {} failed logins through it this minute",
+                    LogText.quoted(edge), EdgeBans.FAILURES_PER_MINUTE);
+            answer.setProperty("ok", "false");
+            answer.setProperty("reason", "denied");
+            return;
         }
         PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(protocol, method, username, address, edge);
         Optional<Account> account;
@@ -158,7 +172,7 @@ final class EdgeRequests {
             account = logins.publicKey(attempt, key);
             // an edge holds no partner's private key: a ticket needs what the partner signed, checked here
             proven = PartnerSignatures.present(request);
-            if (account.isPresent() && proven && !verified(session, username, key, request)) {
+            if (account.isPresent() && proven && !verified(session, edge, username, key, request)) {
                 log.warn("Public-key login of {} from {} through edge {} refused: the forwarded signature is not the "
                         + "key's, or was used before", LogText.quoted(username), LogText.quoted(address),
                         LogText.quoted(edge));
@@ -170,6 +184,7 @@ final class EdgeRequests {
         if (account.isEmpty()) {
             answer.setProperty("ok", "false");
             answer.setProperty("reason", "denied");
+            edgeBans.failed(edge);
             logins.bannedUntil(address).ifPresent(until -> {
                 answer.setProperty("reason", "banned");
                 answer.setProperty("until", String.valueOf(until.toEpochMilli()));
@@ -190,9 +205,10 @@ final class EdgeRequests {
         // is counted when the edge redeems the ticket
     }
 
-    private boolean verified(ServerSession session, String username, PublicKey key, Properties request) {
+    private boolean verified(ServerSession session, String edge, String username, PublicKey key,
+            Properties request) {
         try {
-            return signatures.verify(session, username, key, request);
+            return signatures.verify(session, edge, username, key, request);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (Exception e) {

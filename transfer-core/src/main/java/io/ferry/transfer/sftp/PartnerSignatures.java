@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Properties;
@@ -18,25 +17,28 @@ import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.server.session.ServerSession;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-
 /**
  * The proof an edge forwards that a partner holds its private key: what the partner signed at the edge in its
  * {@code publickey} request (RFC 4252 section 7: the SSH session identifier of its connection to the edge, its user
  * name, the service, the algorithm and the key), checked here against the key, so an edge cannot log in as a
- * key-auth account with the public key alone. Each signature earns one ticket: a signature seen before is refused.
+ * key-auth account with the public key alone. Each signature earns one ticket, in the whole cluster and for good:
+ * its digest is recorded in the database ({@code edge_signatures}), and one recorded before is refused.
  *
  * <p>The request's properties: {@code sessionId}, {@code keyBlob} and {@code signature} (base64 of the bytes as the
  * partner sent them), {@code algorithm} and {@code service}.
  */
 final class PartnerSignatures {
 
-    /** How long a used signature is remembered: longer than any ticket lives. */
-    static final Duration REMEMBERED = Duration.ofMinutes(10);
+    /** Records a signature's digest for a user name and edge; false when it was recorded before. */
+    interface Ledger {
+        boolean firstUse(String digest, String username, String edge);
+    }
 
-    private final Cache<String, Boolean> used = Caffeine.newBuilder().maximumSize(100_000)
-            .expireAfterWrite(REMEMBERED).build();
+    private final Ledger ledger;
+
+    PartnerSignatures(Ledger ledger) {
+        this.ledger = ledger;
+    }
 
     /** Whether the request carries a signature at all (a key merely offered has none). */
     static boolean present(Properties request) {
@@ -49,7 +51,8 @@ final class PartnerSignatures {
      *
      * @throws IllegalArgumentException when the request's fields are missing or malformed
      */
-    boolean verify(ServerSession control, String username, PublicKey key, Properties request) throws Exception {
+    boolean verify(ServerSession control, String edge, String username, PublicKey key, Properties request)
+            throws Exception {
         byte[] sessionId = bytes(request, "sessionId");
         byte[] keyBlob = bytes(request, "keyBlob");
         byte[] signature = bytes(request, "signature");
@@ -80,7 +83,7 @@ final class PartnerSignatures {
         if (!verifier.verify(control, signature)) {
             return false;
         }
-        return used.asMap().putIfAbsent(digest(sessionId, username), Boolean.TRUE) == null;
+        return ledger.firstUse(digest(sessionId, username), username, edge);
     }
 
     private static String digest(byte[] sessionId, String username) throws NoSuchAlgorithmException {

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -75,16 +77,37 @@ class MasterKeyTest {
     @Test
     void aValueMovedToAnotherRowOrColumnShouldNotOpen() {
         MasterKey key = MasterKey.fromFile(tmp.resolve("places"));
-        byte[] acme = key.seal("acme-secret".getBytes(StandardCharsets.UTF_8), Column.PARTNER_PASSWORD.at("acme"));
-        assertThat(new String(key.open(acme, Column.PARTNER_PASSWORD.at("acme")), StandardCharsets.UTF_8))
+        Map<String, Object> row = partner("acme", "sftp.acme.example");
+        byte[] acme = key.seal("acme-secret".getBytes(StandardCharsets.UTF_8), Column.PARTNER_PASSWORD.at(row));
+        assertThat(new String(key.open(acme, Column.PARTNER_PASSWORD.at(row)), StandardCharsets.UTF_8))
                 .isEqualTo("acme-secret");
-        assertThatThrownBy(() -> key.open(acme, Column.PARTNER_PASSWORD.at("globex")))
+        assertThatThrownBy(() -> key.open(acme, Column.PARTNER_PASSWORD.at(partner("globex", "sftp.acme.example"))))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("sealed for another place")
                 .hasMessageContaining("partners.sealed_password of row 'globex'");
-        assertThatThrownBy(() -> key.open(acme, Column.PARTNER_PRIVATE_KEY.at("acme")))
+        assertThatThrownBy(() -> key.open(acme, Column.PARTNER_PRIVATE_KEY.at(row)))
                 .isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> key.open(acme, Column.ADMIN_TOTP.at("acme")))
                 .isInstanceOf(IllegalStateException.class);
+        // the same row pointed at another host: the password is not sent there
+        assertThatThrownBy(() -> key.open(acme, Column.PARTNER_PASSWORD.at(partner("acme", "attacker.example"))))
+                .isInstanceOf(IllegalStateException.class);
+        Map<String, Object> empty = new HashMap<>(row);
+        empty.put("tls_pin", "");
+        assertThat(Column.PARTNER_PASSWORD.at(empty)).as("empty is not null").isNotEqualTo(
+                Column.PARTNER_PASSWORD.at(row));
+    }
+
+    private static Map<String, Object> partner(String name, String host) {
+        Map<String, Object> row = new HashMap<>();
+        row.put("name", name);
+        row.put("protocol", "sftp");
+        row.put("host", host);
+        row.put("port", 22);
+        row.put("username", "ferry");
+        row.put("host_key", "SHA256:" + "A".repeat(43));
+        row.put("tls_pin", null);
+        row.put("tls_trusted", null);
+        return row;
     }
 
     /**
