@@ -70,6 +70,13 @@ class EncryptedNodeIT {
         return node.getBean(StorageRoot.class).path();
     }
 
+    /** Issue 21's handle behaviour ({@link SftpHandles}) with encryption at rest too. */
+    @Test
+    void handlesShouldBehaveTheSameOnEncryptedStorage() throws Exception {
+        api.createAccount("handles", "handles-password-1");
+        SftpHandles.check(sftpPort(), "handles", "handles-password-1", "handles");
+    }
+
     @Test
     void partnersShouldSeePlaintextWhileTheDiskHoldsCiphertext() throws Exception {
         api.createAccount("enc", "partner-password");

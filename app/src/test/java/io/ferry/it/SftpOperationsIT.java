@@ -45,6 +45,18 @@ class SftpOperationsIT extends NodeIT {
 
     private static final String PASSWORD = "partner-password";
 
+    /**
+     * Issue 21: an upload's handle answered "no such file" to FSTAT, an appended file's handle gave the old size, times
+     * set on a handle before close failed (lftp mirror, put -p), and RMDIR of a missing directory was "not a
+     * directory". paramiko drives each as client libraries do.
+     */
+    @Test
+    void handlesShouldBehaveAsOpenSshsToAClientLibrary() throws Exception {
+        String user = uniqueUser("handles");
+        admin().createAccount(user, "handles-password-1");
+        SftpHandles.check(sftpPort(), user, "handles-password-1", "handles");
+    }
+
     @Test
     void passwordAndPublicKeyLoginsShouldOpenTheHome() throws Exception {
         String user = uniqueUser("login");

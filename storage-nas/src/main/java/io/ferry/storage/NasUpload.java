@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 
 import io.ferry.common.FailureKind;
 
@@ -38,6 +39,7 @@ final class NasUpload implements Upload {
     /** The first write, flush or sync that failed: from then on the upload can be kept for a resume, never published. */
     private IOException broken;
     private boolean done;
+    private volatile FileTime requestedTime;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, ContentWriter writer,
@@ -57,6 +59,16 @@ final class NasUpload implements Upload {
     @Override
     public long startSize() {
         return startSize;
+    }
+
+    @Override
+    public void setLastModified(FileTime time) {
+        this.requestedTime = time;
+    }
+
+    @Override
+    public FileTime requestedLastModified() {
+        return requestedTime;
     }
 
     @Override
@@ -132,6 +144,9 @@ final class NasUpload implements Upload {
                 ContentDigest.forget(part); // one a crash left on the part, just before its rename
             }
             channel.force(true);
+            if (requestedTime != null) {
+                Files.setLastModifiedTime(part, requestedTime); // after the last byte; a rename keeps it
+            }
             // published while still locked: no other upload can touch the part before it becomes the file
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {

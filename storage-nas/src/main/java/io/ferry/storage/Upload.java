@@ -2,6 +2,7 @@ package io.ferry.storage;
 
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.attribute.FileTime;
 
 /**
  * An upload in progress: written sequentially from {@link #startSize()} (0, or where a resumed upload left off),
@@ -11,6 +12,16 @@ public interface Upload extends SeekableByteChannel {
 
     /** Plaintext bytes the file held when this upload was opened. */
     long startSize();
+
+    /**
+     * The modification time the file gets when it is published (a client set it on its handle before closing: lftp
+     * {@code mirror}, {@code put -p}, rclone); null for the time of publication. An upload left for a resume keeps
+     * the time it was last written (abandoned uploads are swept by age).
+     */
+    void setLastModified(FileTime time);
+
+    /** The time {@link #setLastModified} asked for, or null. */
+    FileTime requestedLastModified();
 
     /**
      * Seals the content, forces it to stable storage, publishes it under its name with one atomic rename and forces

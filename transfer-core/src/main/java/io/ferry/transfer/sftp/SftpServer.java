@@ -231,10 +231,9 @@ public final class SftpServer implements SmartLifecycle, SessionHost {
         server.setFileSystemFactory(new JailFileSystemFactory());
         server.addSessionListener(new SftpSessions());
 
-        SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
-                .withFileSystemAccessor(new FerrySftpAccessor(transfers))
-                .withSftpErrorStatusDataHandler(new StorageMessages())
-                .build();
+        SftpSubsystemFactory sftp = new FerrySftpSubsystem.Factory();
+        sftp.setFileSystemAccessor(new FerrySftpAccessor(transfers));
+        sftp.setErrorStatusDataHandler(new StorageMessages());
         sftp.addSftpEventListener(new SftpSessionListener());
         server.setSubsystemFactories(List.of(sftp));
 

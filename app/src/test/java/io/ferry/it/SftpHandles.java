@@ -1,0 +1,58 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What a client library sees of SFTP handles, against a node (issue 21): paramiko's own handle calls, run by Debian's
+ * {@code python3-paramiko} ({@code clients/sftp_handles.py}), each case compared with what OpenSSH's
+ * {@code internal-sftp} answers.
+ */
+final class SftpHandles {
+
+    private SftpHandles() {
+    }
+
+    /** Runs every case as {@code user} in a new directory {@code dir} of its home, and checks each answer. */
+    static void check(int port, String user, String password, String dir) throws Exception {
+        JsonNode results = run(port, user, password, dir);
+        // an upload's own handle describes it: its size so far, and the file's once published
+        assertThat(results.get("fstat_on_an_upload").toString()).isEqualTo("[1000,1000]");
+        // appended bytes follow the file's; the handle's size counts both
+        assertThat(results.get("append").toString()).isEqualTo("[11,\"hello world\"]");
+        // as OpenSSH: SSH_FX_NO_SUCH_FILE, which paramiko reads as ENOENT
+        assertThat(results.get("rmdir_of_a_missing_directory").asString()).isEqualTo("errno 2");
+        // lftp mirror, put -p, rclone: times set on the handle before it is closed are the published file's
+        assertThat(results.get("times_set_on_the_handle_before_close").asLong()).isEqualTo(1_500_000_000L);
+        assertThat(results.get("times_set_by_name_after_close").asLong()).isEqualTo(1_500_000_000L);
+    }
+
+    private static JsonNode run(int port, String user, String password, String dir) throws Exception {
+        Path script = Files.createTempFile("sftp_handles", ".py");
+        try {
+            try (var in = SftpHandles.class.getResourceAsStream("/clients/sftp_handles.py")) {
+                Files.write(script, in.readAllBytes());
+            }
+            // Debian's interpreter, which has python3-paramiko (another python3 on the PATH may not)
+            Process process = new ProcessBuilder("/usr/bin/python3", script.toString(), "127.0.0.1",
+                    String.valueOf(port), user, password, dir).redirectErrorStream(false).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException("paramiko did not finish: " + err);
+            }
+            assertThat(process.exitValue()).as(out + err).isZero();
+            return Api.MAPPER.readTree(out);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.ferry.transfer.sftp;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.NavigableMap;
+
+import org.apache.sshd.common.util.GenericUtils;
+import org.apache.sshd.common.util.io.IoUtils;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.apache.sshd.sftp.server.FileHandle;
+import org.apache.sshd.sftp.server.Handle;
+import org.apache.sshd.sftp.server.SftpSubsystem;
+import org.apache.sshd.sftp.server.SftpSubsystemConfigurator;
+import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+
+import io.ferry.storage.FileStore;
+import io.ferry.storage.Upload;
+import io.ferry.transfer.session.Transfer;
+
+/**
+ * MINA's SFTP subsystem, where an upload's handle must describe the upload and not the file it will become (the
+ * upload is not visible under its name until it completes, but its own handle is a file to its owner, as OpenSSH's
+ * is): {@code FSTAT} answers the upload's size so far, {@code FSETSTAT} keeps the times for the published file, and
+ * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does.
+ */
+final class FerrySftpSubsystem extends SftpSubsystem {
+
+    FerrySftpSubsystem(ChannelSession channel, SftpSubsystemConfigurator configurator) {
+        super(channel, configurator);
+    }
+
+    /** The factory of {@link FerrySftpSubsystem}s, with the listeners registered on it. */
+    static final class Factory extends SftpSubsystemFactory {
+
+        @Override
+        public Command createSubsystem(ChannelSession channel) throws IOException {
+            FerrySftpSubsystem subsystem = new FerrySftpSubsystem(channel, this);
+            GenericUtils.forEach(getRegisteredListeners(), subsystem::addSftpEventListener);
+            return subsystem;
+        }
+    }
+
+    @Override
+    protected Map<String, Object> doFStat(int id, String handle, int flags) throws IOException {
+        Upload upload = upload(handle);
+        if (upload == null) {
+            return super.doFStat(id, handle, flags);
+        }
+        FileHandle file = (FileHandle) handles.get(handle);
+        // the pending upload on the storage (the name resolves to it while the file is not published) with the
+        // size and time the handle's owner has made it
+        Path pending = store().resolve(file.getFile());
+        NavigableMap<String, Object> attributes = resolveFileAttributes(pending, flags, true);
+        attributes.put(IoUtils.SIZE_VIEW_ATTR, file.getFileChannel().size());
+        FileTime time = upload.requestedLastModified();
+        if (time != null) {
+            attributes.put(IoUtils.LASTMOD_TIME_VIEW_ATTR, time);
+        }
+        return attributes;
+    }
+
+    @Override
+    protected void doFSetStat(int id, String handle, Map<String, ?> attrs) throws IOException {
+        Upload upload = upload(handle);
+        if (upload == null) {
+            super.doFSetStat(id, handle, attrs);
+            return;
+        }
+        // the handle is open for writing: times are the writer's to set; the rest belongs to the storage
+        if (attrs.get(IoUtils.LASTMOD_TIME_VIEW_ATTR) instanceof FileTime time) {
+            upload.setLastModified(time);
+        }
+    }
+
+    @Override
+    protected void doRemoveDirectory(int id, String path) throws IOException {
+        Path directory = resolveFile(path);
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NoSuchFileException(path, null, "no such directory");
+        }
+        super.doRemoveDirectory(id, path);
+    }
+
+    /** The upload behind {@code handle}, or null when it is not an upload's handle. */
+    private Upload upload(String handle) {
+        Handle h = handles.get(handle);
+        return h instanceof FileHandle file && file.getFileChannel() instanceof Transfer transfer
+                && transfer.content() instanceof Upload upload ? upload : null;
+    }
+
+    private FileStore store() throws AccessDeniedException {
+        SessionAccount account = getServerSession().getAttribute(SftpSessions.ACCOUNT);
+        if (account == null) {
+            throw new AccessDeniedException("/", null, "not authenticated");
+        }
+        return account.store();
+    }
+}
