@@ -36,6 +36,21 @@ class OpenSshSftpIT extends NodeIT {
         return user;
     }
 
+    /**
+     * Issue 21: sftp's {@code df} asks for {@code statvfs@openssh.com}, which was not offered. An account's file system
+     * is its quota: 10 MiB, of which the file it holds is used.
+     */
+    @Test
+    void dfShouldShowTheAccountsQuotaAsItsFileSystem() throws Exception {
+        String user = partner();
+        assertThat(admin().patch("/api/v1/accounts/" + user, "{\"quotaBytes\":10485760}").status()).isEqualTo(200);
+        Files.write(local.resolve("half.bin"), SftpOperationsIT.random(1024 * 1024));
+        OpenSshClient.Result result = openssh.batch(sftpPort(), user, local, "put half.bin", "df");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        // "Size Used Avail (root) %Capacity" in KiB: 10 MiB in all, 1 MiB used
+        assertThat(result.stdout()).containsPattern("\\s10240\\s+1024\\s+9216\\s");
+    }
+
     @Test
     void batchSessionShouldDoEveryEverydayOperation() throws Exception {
         String user = partner();

@@ -90,4 +90,13 @@ public interface FileStore {
     Quota quota();
 
     UsageTracker.Usage usage() throws IOException;
+
+    /**
+     * The space the account sees as its file system: its quota and what is left of it, or the storage's own size
+     * and free space where it has no byte quota (and, with a file quota, the files it may keep; 0 without one).
+     */
+    record Space(long totalBytes, long freeBytes, long totalFiles, long freeFiles) {
+    }
+
+    Space space() throws IOException;
 }

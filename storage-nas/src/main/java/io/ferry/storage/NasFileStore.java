@@ -348,6 +348,27 @@ final class NasFileStore implements FileStore {
         return usage.usage(jail.home());
     }
 
+    @Override
+    public Space space() throws IOException {
+        java.nio.file.FileStore volume = Files.getFileStore(jail.home());
+        long total = volume.getTotalSpace();
+        long free = volume.getUsableSpace();
+        long files = 0;
+        long freeFiles = 0;
+        if (quota.maxBytes() > 0 || quota.maxFiles() > 0) {
+            UsageTracker.Usage used = usage();
+            if (quota.maxBytes() > 0) {
+                total = quota.maxBytes();
+                free = Math.max(0, Math.min(free, total - used.bytes()));
+            }
+            if (quota.maxFiles() > 0) {
+                files = quota.maxFiles();
+                freeFiles = Math.max(0, files - used.files());
+            }
+        }
+        return new Space(total, free, files, freeFiles);
+    }
+
     /** Counts bytes an upload is about to write, unless the quota (plus what the upload will free) forbids it. */
     boolean reserve(long bytes, long credit) throws IOException {
         return quota.maxBytes() == 0 || usage.tryAddBytes(jail.home(), bytes, quota.maxBytes() + credit);

@@ -7,15 +7,22 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 
 import org.apache.sshd.common.util.GenericUtils;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.io.IoUtils;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.extensions.openssh.AbstractOpenSSHExtensionParser.OpenSSHExtension;
 import org.apache.sshd.sftp.server.FileHandle;
 import org.apache.sshd.sftp.server.Handle;
+import org.apache.sshd.sftp.server.InvalidHandleException;
 import org.apache.sshd.sftp.server.SftpSubsystem;
 import org.apache.sshd.sftp.server.SftpSubsystemConfigurator;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
@@ -28,7 +35,9 @@ import io.ferry.transfer.session.Transfer;
  * MINA's SFTP subsystem, where an upload's handle must describe the upload and not the file it will become (the
  * upload is not visible under its name until it completes, but its own handle is a file to its owner, as OpenSSH's
  * is): {@code FSTAT} answers the upload's size so far, {@code FSETSTAT} keeps the times for the published file, and
- * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does.
+ * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does. It also answers OpenSSH's
+ * {@code statvfs@openssh.com} and {@code fstatvfs@openssh.com} (sftp's {@code df}) with the account's quota as its
+ * file system, not the storage's.
  */
 final class FerrySftpSubsystem extends SftpSubsystem {
 
@@ -45,6 +54,59 @@ final class FerrySftpSubsystem extends SftpSubsystem {
             GenericUtils.forEach(getRegisteredListeners(), subsystem::addSftpEventListener);
             return subsystem;
         }
+    }
+
+    private static final String STATVFS = "statvfs@openssh.com";
+    private static final String FSTATVFS = "fstatvfs@openssh.com";
+    /** A block as {@code statvfs} reports the space: what sftp's {@code df} multiplies by. */
+    private static final long BLOCK = 4096;
+    private static final long ST_NOSUID = 2;
+
+    @Override
+    protected List<OpenSSHExtension> resolveOpenSSHExtensions(ServerSession session) {
+        List<OpenSSHExtension> extensions = new ArrayList<>(super.resolveOpenSSHExtensions(session));
+        extensions.add(new OpenSSHExtension(STATVFS, "2"));
+        extensions.add(new OpenSSHExtension(FSTATVFS, "2"));
+        return extensions;
+    }
+
+    @Override
+    protected void doExtended(Buffer buffer, int id) throws IOException {
+        int start = buffer.rpos();
+        String extension = buffer.getString();
+        if (!STATVFS.equals(extension) && !FSTATVFS.equals(extension)) {
+            buffer.rpos(start);
+            super.doExtended(buffer, id);
+            return;
+        }
+        String target = buffer.getString();
+        FileStore.Space space;
+        try {
+            if (STATVFS.equals(extension)) {
+                resolveFile(target); // the path must be the account's (the jail, reserved names)
+            } else if (handles.get(target) == null) {
+                throw new InvalidHandleException(target, null, null);
+            }
+            space = store().space();
+        } catch (IOException | RuntimeException e) {
+            sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_EXTENDED, extension);
+            return;
+        }
+        Buffer reply = prepareReply(buffer);
+        reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
+        reply.putInt(id);
+        reply.putLong(BLOCK); // f_bsize
+        reply.putLong(BLOCK); // f_frsize
+        reply.putLong(space.totalBytes() / BLOCK); // f_blocks
+        reply.putLong(space.freeBytes() / BLOCK); // f_bfree
+        reply.putLong(space.freeBytes() / BLOCK); // f_bavail
+        reply.putLong(space.totalFiles()); // f_files
+        reply.putLong(space.freeFiles()); // f_ffree
+        reply.putLong(space.freeFiles()); // f_favail
+        reply.putLong(0); // f_fsid
+        reply.putLong(ST_NOSUID); // f_flag
+        reply.putLong(255); // f_namemax
+        send(reply);
     }
 
     @Override
