@@ -16,10 +16,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Map;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -27,13 +27,15 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
-import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
 import org.apache.sshd.sftp.client.SftpClient.DirEntry;
 import org.apache.sshd.sftp.client.SftpClient.OpenMode;
+import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.client.extensions.CheckFileNameExtension;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHLimitsExtension;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHLimitsExtensionInfo;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,24 @@ class SftpOperationsIT extends NodeIT {
      * set on a handle before close failed (lftp mirror, put -p), and RMDIR of a missing directory was "not a
      * directory". paramiko drives each as client libraries do.
      */
+    /**
+     * Issue 21: OpenSSH's sftp sizes its requests and open handles by {@code limits@openssh.com}, which MINA answers
+     * but did not offer. It is offered, and says the session's real limits.
+     */
+    @Test
+    void limitsShouldBeOfferedWithTheSessionsRealLimits() throws Exception {
+        String user = uniqueUser("limits");
+        admin().createAccount(user, PASSWORD);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            OpenSSHLimitsExtension limits = sftp.getExtension(OpenSSHLimitsExtension.class);
+            assertThat(limits.isSupported()).isTrue();
+            OpenSSHLimitsExtensionInfo info = limits.limits();
+            assertThat(info.maxOpenHandles).isEqualTo(256);
+            assertThat(info.maxReadLength).isPositive();
+            assertThat(info.maxWriteLength).isPositive();
+        }
+    }
+
     @Test
     void handlesShouldBehaveAsOpenSshsToAClientLibrary() throws Exception {
         String user = uniqueUser("handles");

@@ -20,6 +20,7 @@ import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.extensions.openssh.AbstractOpenSSHExtensionParser.OpenSSHExtension;
+import org.apache.sshd.sftp.common.extensions.openssh.LimitsExtensionParser;
 import org.apache.sshd.sftp.server.FileHandle;
 import org.apache.sshd.sftp.server.Handle;
 import org.apache.sshd.sftp.server.InvalidHandleException;
@@ -37,7 +38,7 @@ import io.ferry.transfer.session.Transfer;
  * is): {@code FSTAT} answers the upload's size so far, {@code FSETSTAT} keeps the times for the published file, and
  * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does. It also answers OpenSSH's
  * {@code statvfs@openssh.com} and {@code fstatvfs@openssh.com} (sftp's {@code df}) with the account's quota as its
- * file system, not the storage's.
+ * file system, not the storage's, and offers {@code limits@openssh.com}.
  */
 final class FerrySftpSubsystem extends SftpSubsystem {
 
@@ -67,6 +68,8 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         List<OpenSSHExtension> extensions = new ArrayList<>(super.resolveOpenSSHExtensions(session));
         extensions.add(new OpenSSHExtension(STATVFS, "2"));
         extensions.add(new OpenSSHExtension(FSTATVFS, "2"));
+        // MINA answers it, but does not offer it: OpenSSH's sftp sizes its requests and handles by it
+        extensions.add(new OpenSSHExtension(LimitsExtensionParser.NAME, "1"));
         return extensions;
     }
 
