@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -23,17 +18,12 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.commons.net.ftp.FTPSClient;
-import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.channel.ChannelExec;
-import org.apache.sshd.client.channel.ClientChannelEvent;
-import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.config.keys.KeyUtils;
@@ -365,43 +355,36 @@ class FrontDoorIT {
         admin.addKey("keyed", PublicKeyEntry.toString(partner.getPublic()));
         String secret = admin.post("/api/v1/edges", "{\"name\":\"mallory-edge\"}").json().get("secret").asString();
 
-        try (SshClient client = SshClient.setUpDefaultClient()) {
-            client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
-            client.start();
-            try (ClientSession control = client.connect("edge:mallory-edge", "127.0.0.1",
-                    node.getBean(EdgeListener.class).port()).verify(Duration.ofSeconds(10)).getSession()) {
-                control.addPasswordIdentity(secret);
-                control.auth().verify(Duration.ofSeconds(10));
+        try (EdgeControl control = new EdgeControl(node.getBean(EdgeListener.class).port(), "mallory-edge",
+                secret)) {
+            Properties offered = new Properties();
+            offered.setProperty("username", "keyed");
+            offered.setProperty("address", "127.0.0.1");
+            offered.setProperty("publicKey", PublicKeyEntry.toString(partner.getPublic()));
+            Properties answer = control.request("auth", offered).properties();
+            assertThat(answer.getProperty("ok")).as("the key is the account's").isEqualTo("true");
+            assertThat(answer.getProperty("ticket")).as("but a key alone earns no ticket").isNull();
 
-                Properties offered = new Properties();
-                offered.setProperty("username", "keyed");
-                offered.setProperty("address", "127.0.0.1");
-                offered.setProperty("publicKey", PublicKeyEntry.toString(partner.getPublic()));
-                Properties answer = edgeRequest(control, "auth", offered);
-                assertThat(answer.getProperty("ok")).as("the key is the account's").isEqualTo("true");
-                assertThat(answer.getProperty("ticket")).as("but a key alone earns no ticket").isNull();
+            // a signature of the edge's own making (its key, not the partner's) over what a client signs
+            byte[] sessionId = new byte[32];
+            new SecureRandom().nextBytes(sessionId);
+            KeyPair own = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+            Properties forged = signedLogin(offered, sessionId, partner.getPublic(), own);
+            assertThat(control.request("auth", forged).properties().getProperty("ticket")).isNull();
 
-                // a signature of the edge's own making (its key, not the partner's) over what a client signs
-                byte[] sessionId = new byte[32];
-                new SecureRandom().nextBytes(sessionId);
-                KeyPair own = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
-                Properties forged = signedLogin(offered, sessionId, partner.getPublic(), own);
-                assertThat(edgeRequest(control, "auth", forged).getProperty("ticket")).isNull();
+            // the partner's own signature earns one ticket, once
+            Properties genuine = signedLogin(offered, sessionId, partner.getPublic(), partner);
+            assertThat(control.request("auth", genuine).properties().getProperty("ticket")).isNotBlank();
+            assertThat(control.request("auth", genuine).properties().getProperty("ticket")).as("replayed").isNull();
 
-                // the partner's own signature earns one ticket, once
-                Properties genuine = signedLogin(offered, sessionId, partner.getPublic(), partner);
-                assertThat(edgeRequest(control, "auth", genuine).getProperty("ticket")).isNotBlank();
-                assertThat(edgeRequest(control, "auth", genuine).getProperty("ticket")).as("replayed").isNull();
-
-                // a ban only of an address that failed lately
-                Properties ban = new Properties();
-                ban.setProperty("address", "198.51.100.23");
-                ban.setProperty("seconds", "3600");
-                Properties banned = edgeRequest(control, "ban", ban);
-                assertThat(banned.getProperty("ok")).isEqualTo("false");
-                assertThat(banned.getProperty("reason")).isEqualTo("no-recent-failures");
-                assertThat(admin.get("/api/v1/defender/bans").body()).doesNotContain("198.51.100.23");
-            }
+            // a ban only of an address that failed lately
+            Properties ban = new Properties();
+            ban.setProperty("address", "198.51.100.23");
+            ban.setProperty("seconds", "3600");
+            Properties banned = control.request("ban", ban).properties();
+            assertThat(banned.getProperty("ok")).isEqualTo("false");
+            assertThat(banned.getProperty("reason")).isEqualTo("no-recent-failures");
+            assertThat(admin.get("/api/v1/defender/bans").body()).doesNotContain("198.51.100.23");
         }
     }
 
@@ -435,25 +418,6 @@ class FrontDoorIT {
         return request;
     }
 
-    /** One request on an edge's control session, as an edge makes it. */
-    private static Properties edgeRequest(ClientSession control, String command, Properties request)
-            throws Exception {
-        StringWriter text = new StringWriter();
-        request.store(text, null);
-        try (ChannelExec channel = control.createExecChannel(command)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            channel.setOut(out);
-            channel.setErr(new ByteArrayOutputStream());
-            channel.open().verify(Duration.ofSeconds(10));
-            try (OutputStream in = channel.getInvertedIn()) {
-                in.write(text.toString().getBytes(StandardCharsets.UTF_8));
-            }
-            channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(20));
-            Properties answer = new Properties();
-            answer.load(new StringReader(out.toString(StandardCharsets.UTF_8)));
-            return answer;
-        }
-    }
 
     private FTPSClient ftps() throws IOException {
         FTPSClient client = new FTPSClient(false);
