@@ -106,6 +106,35 @@ class OpenSshSftpIT extends NodeIT {
         assertThat(download.get("startOffset").asLong()).isEqualTo(half);
     }
 
+    /**
+     * Issue 21: OpenSSH's sftp {@code cp} said "Server does not support copy-data extension". The copy runs on the
+     * server as a read of one handle and a write of the other: the copy is published whole, and the transfer log has
+     * its upload with the original's SHA-256.
+     */
+    @Test
+    void cpShouldCopyOnTheServerAsADownloadAndAnUpload() throws Exception {
+        String user = partner();
+        byte[] data = SftpOperationsIT.random(700_000);
+        Files.write(local.resolve("original.bin"), data);
+        OpenSshClient.Result result = openssh.batch(sftpPort(), user, local, "put original.bin",
+                "cp original.bin copy.bin", "get copy.bin back.bin");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(Files.readAllBytes(local.resolve("back.bin"))).isEqualTo(data);
+        JsonNode rows = admin().get("/api/v1/transfers?account=" + user).json().get("items");
+        String original = null;
+        String copy = null;
+        for (JsonNode row : rows) {
+            if (row.get("direction").asString().equals("upload")) {
+                if (row.get("path").asString().equals("/original.bin")) {
+                    original = row.get("sha256").asString();
+                } else if (row.get("path").asString().equals("/copy.bin")) {
+                    copy = row.get("sha256").asString();
+                }
+            }
+        }
+        assertThat(copy).isNotNull().isEqualTo(original);
+    }
+
     @Test
     void refusalsShouldReachTheClientAsPermissionDenied() throws Exception {
         String user = partner("list", "read");

@@ -38,7 +38,7 @@ import io.ferry.transfer.session.Transfer;
  * is): {@code FSTAT} answers the upload's size so far, {@code FSETSTAT} keeps the times for the published file, and
  * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does. It also answers OpenSSH's
  * {@code statvfs@openssh.com} and {@code fstatvfs@openssh.com} (sftp's {@code df}) with the account's quota as its
- * file system, not the storage's, and offers {@code limits@openssh.com}.
+ * file system, not the storage's, and offers {@code limits@openssh.com} and {@code copy-data} (sftp's {@code cp}).
  */
 final class FerrySftpSubsystem extends SftpSubsystem {
 
@@ -68,8 +68,11 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         List<OpenSSHExtension> extensions = new ArrayList<>(super.resolveOpenSSHExtensions(session));
         extensions.add(new OpenSSHExtension(STATVFS, "2"));
         extensions.add(new OpenSSHExtension(FSTATVFS, "2"));
-        // MINA answers it, but does not offer it: OpenSSH's sftp sizes its requests and handles by it
+        // MINA answers these, but does not offer them to OpenSSH's sftp: it sizes its requests and handles by the
+        // limits, and its cp is copy-data (a read on one handle and a write on the other, so the copy is a download
+        // and an upload: the permissions, the quota and the transfer log see it as they see those)
         extensions.add(new OpenSSHExtension(LimitsExtensionParser.NAME, "1"));
+        extensions.add(new OpenSSHExtension(SftpConstants.EXT_COPY_DATA, "1"));
         return extensions;
     }
 
