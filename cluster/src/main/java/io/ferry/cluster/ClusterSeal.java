@@ -17,6 +17,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
+import io.ferry.common.KeyDerivation;
+
 /**
  * What makes the cluster network's word worth obeying. Hazelcast Community Edition authenticates no member and
  * encrypts nothing, so a host that reaches the member port can join, read every map and publish on every topic.
@@ -57,8 +59,8 @@ final class ClusterSeal {
         if (secret == null || secret.length < 32) {
             throw new IllegalArgumentException("the cluster secret must be at least 32 bytes");
         }
-        this.macKey = new SecretKeySpec(derive(secret, "ferry-cluster-messages"), "HmacSHA256");
-        this.sealKey = new SecretKeySpec(derive(secret, "ferry-cluster-maps"), "AES");
+        this.macKey = new SecretKeySpec(KeyDerivation.derive(secret, "ferry-cluster-messages"), "HmacSHA256");
+        this.sealKey = new SecretKeySpec(KeyDerivation.derive(secret, "ferry-cluster-maps"), "AES");
     }
 
     /** The wire form of {@code text} sent by {@code sender} now. */
@@ -157,15 +159,5 @@ final class ClusterSeal {
 
     private static byte[] place(String map, String key) {
         return (map + "\n" + key).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] derive(byte[] secret, String purpose) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac.doFinal(purpose.getBytes(StandardCharsets.US_ASCII));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is not available", e);
-        }
     }
 }

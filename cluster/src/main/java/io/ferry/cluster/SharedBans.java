@@ -83,7 +83,7 @@ public final class SharedBans {
         }
     }
 
-    /** When the ban on {@code address} ends (epoch millis), or null. */
+    /** When the ban in force on {@code address} ends (epoch millis), or null (none, or it has ended). */
     public Long bannedUntil(String address) {
         Object sealed = bans.get(address);
         return sealed == null ? null : until(address, sealed, System.currentTimeMillis()).orElse(null);

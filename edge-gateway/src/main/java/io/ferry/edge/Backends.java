@@ -255,11 +255,7 @@ public final class Backends implements SmartLifecycle {
                 for (Path file : identity.hostKeys()) {
                     SecretFiles.requireOwnerOnly(file, "The edge's host key file");
                     try (InputStream in = Files.newInputStream(file)) {
-                        Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null,
-                                NamedResource.ofName(file.toString()), in, null);
-                        if (pairs != null) {
-                            pairs.forEach(keys::add);
-                        }
+                        readKeyPairs(file.toString(), in, keys);
                     }
                 }
                 if (keys.isEmpty()) {
@@ -283,6 +279,15 @@ public final class Backends implements SmartLifecycle {
         }
     }
 
+    /** The key pairs of an OpenSSH or PEM private key, added to {@code keys}. */
+    private static void readKeyPairs(String name, InputStream in, List<KeyPair> keys)
+            throws IOException, GeneralSecurityException {
+        Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(name), in, null);
+        if (pairs != null) {
+            pairs.forEach(keys::add);
+        }
+    }
+
     private synchronized void fetchIdentity(Backend backend) {
         if (hostKeys != null && (tls != null || !properties.ftps().enabled())) {
             return;
@@ -292,9 +297,7 @@ public final class Backends implements SmartLifecycle {
             List<KeyPair> keys = new ArrayList<>();
             for (int i = 0; answer.containsKey("hostKey." + i); i++) {
                 byte[] encoded = Base64.getDecoder().decode(answer.getProperty("hostKey." + i));
-                Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null,
-                        NamedResource.ofName("cluster host key"), new ByteArrayInputStream(encoded), null);
-                pairs.forEach(keys::add);
+                readKeyPairs("cluster host key", new ByteArrayInputStream(encoded), keys);
             }
             if (keys.isEmpty()) {
                 throw new IOException("the node sent no host key");

@@ -99,9 +99,8 @@ public final class ClusterDefender implements Defender {
         if (!properties.enabled() || address == null) {
             return Optional.empty();
         }
-        Long until = shared.bannedUntil(ClientAddresses.group(address));
-        return until == null || until <= System.currentTimeMillis() ? Optional.empty()
-                : Optional.of(Instant.ofEpochMilli(until));
+        Long until = shared.bannedUntil(ClientAddresses.group(address)); // bans in force only
+        return until == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(until));
     }
 
     @Override
@@ -157,12 +156,7 @@ public final class ClusterDefender implements Defender {
     @Override
     public Map<String, Instant> bans() {
         Map<String, Instant> now = new HashMap<>();
-        long time = System.currentTimeMillis();
-        shared.all().forEach((address, until) -> {
-            if (until > time) {
-                now.put(address, Instant.ofEpochMilli(until));
-            }
-        });
+        shared.all().forEach((address, until) -> now.put(address, Instant.ofEpochMilli(until))); // in force only
         return now;
     }
 }

@@ -134,9 +134,10 @@ public class PartnerService {
     public Partner update(String name, PartnerRequest r) {
         Partner partner = get(name);
         // the secrets as they open for the destination the row has now: sealed again below for the one it will have
-        Optional<String> password = Optional.ofNullable(r.password()).or(() -> openOne(partner.name(),
+        Map<String, Object> before = row(partner.name());
+        Optional<String> password = Optional.ofNullable(r.password()).or(() -> openOne(before,
                 Column.PARTNER_PASSWORD));
-        Optional<String> privateKey = Optional.ofNullable(r.privateKey()).or(() -> openOne(partner.name(),
+        Optional<String> privateKey = Optional.ofNullable(r.privateKey()).or(() -> openOne(before,
                 Column.PARTNER_PRIVATE_KEY));
         if (r.protocol() != null && !r.protocol().equals(partner.protocol())) {
             throw new IllegalArgumentException("a partner's protocol cannot change; create another partner");
@@ -217,8 +218,7 @@ public class PartnerService {
      * One secret of the partner as it opens now: empty when there is none, or when it does not open (then it is
      * left as stored, unusable as before, until an administrator gives it again).
      */
-    private Optional<String> openOne(String name, Column column) {
-        Map<String, Object> row = row(name);
+    private Optional<String> openOne(Map<String, Object> row, Column column) {
         try {
             return Optional.ofNullable(open(row.get(column.column()), column.at(row)));
         } catch (IllegalStateException e) {

@@ -14,13 +14,13 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 import javax.crypto.Cipher;
-import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ferry.common.KeyDerivation;
 import io.ferry.common.SecretFiles;
 
 /**
@@ -101,13 +101,7 @@ public final class MasterKey {
      * derives the same one, and it tells nothing about this key or any other purpose's.
      */
     public byte[] derive(String purpose) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
-            return mac.doFinal(("ferry-derived/" + purpose).getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is not available", e);
-        }
+        return KeyDerivation.derive(key.getEncoded(), "ferry-derived/" + purpose);
     }
 
     /** Seals {@code plaintext} for {@code place}: it opens only there (format 2). */
