@@ -74,7 +74,7 @@ class EncryptedNodeIT {
     @Test
     void handlesShouldBehaveTheSameOnEncryptedStorage() throws Exception {
         api.createAccount("handles", "handles-password-1");
-        SftpHandles.check(sftpPort(), "handles", "handles-password-1", "handles");
+        SftpHandles.check(api, sftpPort(), "handles", "handles-password-1", "handles");
     }
 
     @Test

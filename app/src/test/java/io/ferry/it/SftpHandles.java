@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import tools.jackson.databind.JsonNode;
@@ -21,7 +24,7 @@ final class SftpHandles {
     }
 
     /** Runs every case as {@code user} in a new directory {@code dir} of its home, and checks each answer. */
-    static void check(int port, String user, String password, String dir) throws Exception {
+    static void check(Api api, int port, String user, String password, String dir) throws Exception {
         JsonNode results = run(port, user, password, dir);
         // an upload's own handle describes it: its size so far, and the file's once published
         assertThat(results.get("fstat_on_an_upload").toString()).isEqualTo("[1000,1000]");
@@ -32,6 +35,32 @@ final class SftpHandles {
         // lftp mirror, put -p, rclone: times set on the handle before it is closed are the published file's
         assertThat(results.get("times_set_on_the_handle_before_close").asLong()).isEqualTo(1_500_000_000L);
         assertThat(results.get("times_set_by_name_after_close").asLong()).isEqualTo(1_500_000_000L);
+        // random access: a read-write handle reads back, writes land at any offset (a gap reads as zeros), a file
+        // is patched in place and cut or extended by handle or by name; each published file is what the client
+        // wrote, and its one transfer-log row has the SHA-256 of that content
+        for (String name : List.of("read_write_handle", "out_of_order_writes_with_a_gap",
+                "seek_and_patch_an_existing_file", "truncate_on_the_handle")) {
+            assertThat(results.get(name).asString()).as(name).startsWith("ok ");
+        }
+        assertThat(results.get("truncate_by_name").toString()).as("truncate_by_name").contains("\"ok ")
+                .doesNotContain("MISMATCH").doesNotContain("ERR");
+        assertThat(results.get("truncate_of_a_missing_file").asString()).isEqualTo("errno 2");
+        // links could lead out of the jail: refused as a permission (SSH_FX_PERMISSION_DENIED, EACCES)
+        assertThat(results.get("symlink").asString()).isEqualTo("errno 13");
+        JsonNode rows = api.get("/api/v1/transfers?account=" + user + "&size=200").json().get("items");
+        for (var file : Map.of("random.bin", "out_of_order_writes_with_a_gap", "rw.bin", "read_write_handle",
+                "cut.bin", "truncate_on_the_handle").entrySet()) {
+            String sha = results.get(file.getValue()).asString().substring(3);
+            List<JsonNode> uploads = new ArrayList<>();
+            rows.forEach(row -> {
+                if (row.get("path").asString().equals("/" + dir + "/" + file.getKey())
+                        && "upload".equalsIgnoreCase(row.get("direction").asString())) {
+                    uploads.add(row);
+                }
+            });
+            assertThat(uploads).as(file.getKey()).hasSize(1);
+            assertThat(uploads.get(0).get("sha256").asString()).as(file.getKey()).isEqualTo(sha);
+        }
     }
 
     private static JsonNode run(int port, String user, String password, String dir) throws Exception {

@@ -48,11 +48,6 @@ class SftpOperationsIT extends NodeIT {
     private static final String PASSWORD = "partner-password";
 
     /**
-     * Issue 21: an upload's handle answered "no such file" to FSTAT, an appended file's handle gave the old size, times
-     * set on a handle before close failed (lftp mirror, put -p), and RMDIR of a missing directory was "not a
-     * directory". paramiko drives each as client libraries do.
-     */
-    /**
      * Issue 21: OpenSSH's sftp sizes its requests and open handles by {@code limits@openssh.com}, which MINA answers
      * but did not offer. It is offered, and says the session's real limits.
      */
@@ -70,11 +65,17 @@ class SftpOperationsIT extends NodeIT {
         }
     }
 
+    /**
+     * Issue 21: an upload's handle answered "no such file" to FSTAT, an appended file's handle gave the old size, times
+     * set on a handle before close failed (lftp mirror, put -p), and RMDIR of a missing directory was "not a
+     * directory"; writes out of order, reads on a read-write handle and truncation were refused. paramiko drives
+     * each as client libraries do.
+     */
     @Test
     void handlesShouldBehaveAsOpenSshsToAClientLibrary() throws Exception {
         String user = uniqueUser("handles");
         admin().createAccount(user, "handles-password-1");
-        SftpHandles.check(sftpPort(), user, "handles-password-1", "handles");
+        SftpHandles.check(admin(), sftpPort(), user, "handles-password-1", "handles");
     }
 
     @Test

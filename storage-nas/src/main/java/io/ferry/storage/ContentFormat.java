@@ -17,11 +17,15 @@ interface ContentFormat {
     /** Whether a pending upload part can be continued as it is: written in the format and key new files get. */
     boolean resumable(FileChannel part);
 
-    /** A writer that continues a {@link #resumable} part. */
-    ContentWriter resume(FileChannel part) throws IOException;
+    /**
+     * A writer that continues a {@link #resumable} part.
+     *
+     * @param rewritten the part was written out of order before (a crash may have torn any of its rewrites)
+     */
+    ContentWriter resume(FileChannel part, boolean rewritten) throws IOException;
 
     /** The plaintext size a {@link #resumable} part can be continued from, without changing it. */
-    long resumableSize(FileChannel part) throws IOException;
+    long resumableSize(FileChannel part, boolean rewritten) throws IOException;
 
     /** A complete file's plaintext, in whatever format it was written (the caller's channel is taken over). */
     SeekableByteChannel reader(FileChannel file) throws IOException;

@@ -3,7 +3,10 @@ package io.ferry.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-/** Appends an upload's plaintext to its file in the file's format. */
+/**
+ * Writes an upload's plaintext to its file in the file's format: appended in order (the common case, streamed), or
+ * at any position, read back and cut, as a file opened for writing is to its owner.
+ */
 interface ContentWriter {
 
     /** Plaintext bytes in the file so far, including any resumed ones. */
@@ -11,6 +14,21 @@ interface ContentWriter {
 
     /** Appends all of {@code src}. */
     void write(ByteBuffer src) throws IOException;
+
+    /**
+     * Writes all of {@code src} at {@code position}: over what is there, or past the end, where the gap reads as
+     * zeros (as a sparse file's does).
+     */
+    void write(ByteBuffer src, long position) throws IOException;
+
+    /** Reads plaintext written so far from {@code position}; -1 at or past the end. */
+    int read(ByteBuffer dst, long position) throws IOException;
+
+    /** Makes the content {@code size} bytes long, as POSIX {@code ftruncate}: cut, or extended with zeros. */
+    void truncate(long size) throws IOException;
+
+    /** Forces everything written so far to stable storage: a resume after a crash starts at least from here. */
+    void sync() throws IOException;
 
     /** Seals the content as complete (for encryption: the final segment). */
     void finish() throws IOException;

@@ -46,13 +46,14 @@ final class EncryptedContent implements ContentFormat {
     }
 
     @Override
-    public ContentWriter resume(FileChannel part) throws IOException {
-        return encryptNew ? EncryptedWriter.resume(part, keys) : plain.resume(part);
+    public ContentWriter resume(FileChannel part, boolean rewritten) throws IOException {
+        return encryptNew ? EncryptedWriter.resume(part, keys, rewritten) : plain.resume(part, rewritten);
     }
 
     @Override
-    public long resumableSize(FileChannel part) throws IOException {
-        return encryptNew ? EncryptedWriter.resumableSize(part, keys) : plain.resumableSize(part);
+    public long resumableSize(FileChannel part, boolean rewritten) throws IOException {
+        return encryptNew ? EncryptedWriter.resumableSize(part, keys, rewritten)
+                : plain.resumableSize(part, rewritten);
     }
 
     @Override

@@ -11,10 +11,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Appends plaintext to an encrypted file, sealing a segment each time one fills. A resumed file is first brought
+ * Writes plaintext to an encrypted file, sealing a segment each time one fills. A resumed file is first brought
  * back to a segment boundary: its last segment (final or not, as an earlier finish or suspend left it) is opened
  * into the buffer and cut off; a torn last segment (a crash mid-write) is cut off and its bytes are sent again by
  * the client, which resumes from {@link #size()}.
+ *
+ * <p>Random access: every segment but the last is on the file, complete and sealed as not final; the last is in the
+ * buffer. A write, read or cut inside the buffer touches only the buffer. One inside an earlier segment opens it
+ * (keeping it, so the next requests on it cost nothing more), patches it and seals it again, with a fresh nonce,
+ * in its place when another segment is touched or the upload syncs, finishes or suspends. A gap is sealed as
+ * zeros. No plaintext byte ever reaches the file.
  */
 final class EncryptedWriter implements ContentWriter {
 
@@ -39,6 +45,12 @@ final class EncryptedWriter implements ContentWriter {
     private long end;
     /** Once a write failed, the file may hold a torn segment: nothing more is written after it. */
     private IOException failed;
+    /** An earlier segment opened for random access (-1: none), its plaintext, and whether it was changed. */
+    private long openIndex = -1;
+    private byte[] opened;
+    private boolean openChanged;
+    /** Zeros for gaps: only ever read. */
+    private static final byte[] ZEROS = new byte[64 * 1024];
 
     private EncryptedWriter(FileChannel file, EncryptedFormat.Header header) {
         this.file = file;
@@ -56,13 +68,18 @@ final class EncryptedWriter implements ContentWriter {
         return writer;
     }
 
-    /** An existing encrypted file, to be continued; one too short to hold a header is started afresh. */
-    static EncryptedWriter resume(FileChannel file, StorageKeys keys) throws IOException {
+    /**
+     * An existing encrypted file, to be continued; one too short to hold a header is started afresh.
+     *
+     * @param rewritten segments were rewritten in place (a crash may have torn any of them, not only the last few):
+     *                  every segment is checked, and the file is kept up to the first that does not open
+     */
+    static EncryptedWriter resume(FileChannel file, StorageKeys keys, boolean rewritten) throws IOException {
         if (file.size() < EncryptedFormat.MIN_HEADER) {
             return create(file, keys);
         }
         EncryptedWriter writer = new EncryptedWriter(file, EncryptedFormat.readHeader(file, keys));
-        Tail tail = Tail.of(file, writer.header);
+        Tail tail = Tail.of(file, writer.header, rewritten);
         System.arraycopy(tail.plain, 0, writer.buffer, 0, tail.plainLength);
         writer.buffered = tail.plainLength;
         writer.nextIndex = tail.fullSegments;
@@ -72,12 +89,12 @@ final class EncryptedWriter implements ContentWriter {
     }
 
     /** The plaintext size an interrupted upload can be resumed from, without changing the file. */
-    static long resumableSize(FileChannel file, StorageKeys keys) throws IOException {
+    static long resumableSize(FileChannel file, StorageKeys keys, boolean rewritten) throws IOException {
         if (file.size() < EncryptedFormat.MIN_HEADER) {
             return 0;
         }
         EncryptedFormat.Header header = EncryptedFormat.readHeader(file, keys);
-        Tail tail = Tail.of(file, header);
+        Tail tail = Tail.of(file, header, rewritten);
         return tail.fullSegments * header.segmentSize + tail.plainLength;
     }
 
@@ -107,10 +124,108 @@ final class EncryptedWriter implements ContentWriter {
     }
 
     @Override
+    public void write(ByteBuffer src, long position) throws IOException {
+        ensureHealthy();
+        if (position > size()) {
+            zeros(position - size());
+        }
+        long at = position;
+        while (src.hasRemaining() && at < size()) {
+            long index = at / header.segmentSize;
+            int within = (int) (at % header.segmentSize);
+            int n = (int) Math.min(Math.min(src.remaining(), header.segmentSize - within), size() - at);
+            if (index == nextIndex) {
+                src.get(buffer, within, n);
+            } else {
+                src.get(segment(index), within, n);
+                openChanged = true;
+            }
+            at += n;
+        }
+        write(src);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        ensureHealthy();
+        long size = size();
+        if (position >= size) {
+            return -1;
+        }
+        int total = 0;
+        long at = position;
+        while (dst.hasRemaining() && at < size) {
+            long index = at / header.segmentSize;
+            int within = (int) (at % header.segmentSize);
+            int n = (int) Math.min(Math.min(dst.remaining(), header.segmentSize - within), size - at);
+            dst.put(index == nextIndex ? buffer : segment(index), within, n);
+            at += n;
+            total += n;
+        }
+        return total;
+    }
+
+    @Override
+    public void truncate(long newSize) throws IOException {
+        ensureHealthy();
+        if (newSize >= size()) {
+            zeros(newSize - size());
+            return;
+        }
+        long keep = newSize / header.segmentSize;
+        int rest = (int) (newSize % header.segmentSize);
+        if (keep < nextIndex) {
+            byte[] last = rest > 0 ? segment(keep) : null;
+            if (last != null) {
+                System.arraycopy(last, 0, buffer, 0, rest); // the cut segment becomes the buffered one
+            }
+            if (openIndex >= keep) {
+                openIndex = -1; // cut off (its changes with it); segments before it keep theirs
+                openChanged = false;
+            }
+            awaitWrites(0);
+            nextIndex = keep;
+            end = header.offsetOf(keep);
+            try {
+                file.truncate(end);
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+        buffered = rest;
+    }
+
+    /**
+     * Seals the buffered tail as a non-final segment where the next segment goes (the next write of that segment
+     * overwrites it) and forces the file: a crash now leaves everything written so far resumable.
+     */
+    @Override
+    public void sync() throws IOException {
+        ensureHealthy();
+        closeSegment();
+        awaitWrites(0);
+        try {
+            if (buffered > 0) {
+                ByteBuffer sealed = header.seal(nextIndex, false, buffer, 0, buffered,
+                        new byte[header.cipherSegment()]);
+                long position = end;
+                while (sealed.hasRemaining()) {
+                    position += file.write(sealed, position);
+                }
+            }
+            file.force(false);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override
     public void finish() throws IOException {
         ensureHealthy();
+        closeSegment();
         append(true);
         awaitWrites(0);
+        cutAtEnd();
     }
 
     /** After a failed write, writes nothing: a resume cuts the torn tail off and starts after the last good one. */
@@ -119,10 +234,83 @@ final class EncryptedWriter implements ContentWriter {
         if (failed != null) {
             return;
         }
+        closeSegment();
         if (buffered > 0) {
             append(false);
         }
         awaitWrites(0);
+        cutAtEnd();
+    }
+
+    /** Drops what a sync or a cut left past the last segment (a sealed tail longer than the final one). */
+    private void cutAtEnd() throws IOException {
+        try {
+            if (file.size() > end) {
+                file.truncate(end);
+            }
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /** Appends {@code count} zeros. */
+    private void zeros(long count) throws IOException {
+        long left = count;
+        while (left > 0) {
+            int n = (int) Math.min(left, ZEROS.length);
+            write(ByteBuffer.wrap(ZEROS, 0, n).asReadOnlyBuffer());
+            left -= n;
+        }
+    }
+
+    /** The plaintext of earlier segment {@code index}, opened from the file (after closing the one open before). */
+    private byte[] segment(long index) throws IOException {
+        if (index == openIndex) {
+            return opened;
+        }
+        closeSegment();
+        awaitWrites(0);
+        if (opened == null) {
+            opened = new byte[header.segmentSize];
+        }
+        byte[] sealed = new byte[header.cipherSegment()];
+        try {
+            EncryptedFormat.readFully(file, ByteBuffer.wrap(sealed), header.offsetOf(index));
+        } catch (IOException e) {
+            throw failed(e);
+        }
+        if (header.open(index, false, sealed, sealed.length, opened) != header.segmentSize) {
+            throw new IOException("segment " + index + " of the upload does not authenticate: it was changed on the "
+                    + "storage");
+        }
+        openIndex = index;
+        return opened;
+    }
+
+    /** Seals the open earlier segment again in its place, with a fresh nonce, if it was changed. */
+    private void closeSegment() throws IOException {
+        if (openIndex < 0 || !openChanged) {
+            return;
+        }
+        try {
+            ByteBuffer sealed = header.seal(openIndex, false, opened, 0, header.segmentSize,
+                    new byte[header.cipherSegment()]);
+            long position = header.offsetOf(openIndex);
+            while (sealed.hasRemaining()) {
+                position += file.write(sealed, position);
+            }
+        } catch (IOException e) {
+            throw failed(e);
+        }
+        flusher.written(header.cipherSegment());
+        openChanged = false;
+    }
+
+    private IOException failed(IOException e) {
+        if (failed == null) {
+            failed = e;
+        }
+        return e;
     }
 
     private void ensureHealthy() throws IOException {
@@ -179,7 +367,7 @@ final class EncryptedWriter implements ContentWriter {
     }
 
     /** The end of an encrypted file: its complete non-final segments and the plaintext of a shorter last one. */
-    private static final class Tail {
+    static final class Tail {
         long fullSegments;
         byte[] plain;
         int plainLength;
@@ -187,7 +375,7 @@ final class EncryptedWriter implements ContentWriter {
         /** Segments checked before the tail: more than the data a crash can leave unsynced (see Flusher). */
         static final long VERIFIED = 4 * Flusher.EVERY / EncryptedFormat.SEGMENT;
 
-        static Tail of(FileChannel file, EncryptedFormat.Header header) throws IOException {
+        static Tail of(FileChannel file, EncryptedFormat.Header header, boolean checkAll) throws IOException {
             Tail tail = new Tail();
             tail.plain = new byte[header.segmentSize];
             long body = file.size() - header.length();
@@ -197,7 +385,7 @@ final class EncryptedWriter implements ContentWriter {
             // A crash can leave any of the last unsynced segments torn or zero, not only the very last: keep
             // the whole segments up to the first that does not open.
             tail.fullSegments = count;
-            for (long i = Math.max(0, count - VERIFIED); i < count; i++) {
+            for (long i = checkAll ? 0 : Math.max(0, count - VERIFIED); i < count; i++) {
                 if (open(file, header, i, header.cipherSegment(), sealed, tail.plain, false) < 0) {
                     tail.fullSegments = i;
                     return tail;

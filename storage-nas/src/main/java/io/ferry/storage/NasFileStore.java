@@ -101,7 +101,8 @@ final class NasFileStore implements FileStore {
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
             if (part) {
                 // written in another format or under a retired key: the upload starts over
-                return format.resumable(channel) ? format.resumableSize(channel) : 0;
+                return format.resumable(channel)
+                        ? format.resumableSize(channel, PendingUploads.isRewritten(local)) : 0;
             }
             return format.plaintextSize(channel);
         }
@@ -208,6 +209,7 @@ final class NasFileStore implements FileStore {
             long counted = 0;
             if (truncate || partBefore == 0 || !format.resumable(channel)) {
                 channel.truncate(0);
+                PendingUploads.clearRewritten(part);
                 released(partBefore, false);
                 writer = format.create(channel);
                 if (!truncate && targetExists) {
@@ -217,7 +219,7 @@ final class NasFileStore implements FileStore {
                     released(-counted, false);
                 }
             } else {
-                writer = format.resume(channel);
+                writer = format.resume(channel, PendingUploads.isRewritten(part));
                 counted = partBefore;
             }
             long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file

@@ -4,20 +4,26 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 import io.ferry.common.FailureKind;
 
 /**
  * An upload into {@code .ferry-part-<name>}, locked for its lifetime, published by an atomic rename when it
- * completes. Every write is counted against the account's quota before it is made, so concurrent uploads of one
- * account cannot together go over it.
+ * completes. Every byte it adds is counted against the account's quota before it is written, so concurrent uploads
+ * of one account cannot together go over it.
+ *
+ * <p>To its owner it is a file: written at any position (a gap reads as zeros), read back, cut or extended. An
+ * upload written out of order is hashed from its content when it completes (the stream's hash would not be the
+ * file's), which also checks every encrypted segment before the file is published.
  */
 final class NasUpload implements Upload {
 
@@ -31,10 +37,15 @@ final class NasUpload implements Upload {
     private final boolean newFile;
     /** Bytes of the file this upload replaces: freed when it completes, so they may be used meanwhile. */
     private final long credit;
-    /** Bytes of the part already counted in the account's usage when the upload opened. */
-    private final long counted;
+    /** Bytes of the part counted in the account's usage: at the open, plus what the upload added or cut since. */
+    private long charged;
     private final long startSize;
-    private long reserved;
+    private long position;
+    /** Every change so far appended at the end: the caller's hash of the stream is the file's. */
+    private boolean inOrder = true;
+    private boolean markedRewritten;
+    /** A gap up to this is not worth asking the storage about its free space. */
+    private static final long SMALL_GAP = 1024 * 1024;
     private boolean quotaBroken;
     /** The first write, flush or sync that failed: from then on the upload can be kept for a resume, never published. */
     private IOException broken;
@@ -52,8 +63,9 @@ final class NasUpload implements Upload {
         this.writer = writer;
         this.newFile = newFile;
         this.credit = credit;
-        this.counted = counted;
+        this.charged = counted;
         this.startSize = writer.size();
+        this.position = startSize;
     }
 
     @Override
@@ -75,42 +87,49 @@ final class NasUpload implements Upload {
     public int write(ByteBuffer src) throws IOException {
         ensureWritable();
         int length = src.remaining();
-        if (!store.reserve(length, credit)) {
-            quotaBroken = true;
-            abandon();
-            throw new QuotaExceededException(FailureKind.QUOTA.words() + ": the account may store "
-                    + store.quota().maxBytes()
-                    + " bytes; the upload was removed");
+        long size = writer.size();
+        grow(position + length, size, position > size);
+        if (position != size) {
+            changedOutOfOrder(position < size);
         }
-        reserved += length;
         try {
-            writer.write(src);
+            writer.write(src, position);
         } catch (IOException e) {
             throw broke(e);
         }
+        position += length;
         return length;
     }
 
     @Override
-    public int read(ByteBuffer dst) {
-        throw new NonReadableChannelException();
+    public int read(ByteBuffer dst) throws IOException {
+        ensureWritable();
+        int n;
+        try {
+            n = writer.read(dst, position);
+        } catch (IOException e) {
+            throw broke(e);
+        }
+        if (n > 0) {
+            position += n;
+        }
+        return n;
     }
 
     @Override
     public long position() {
-        return writer.size();
+        return position;
     }
 
-    /** Only the end: an upload is written in order (a resumed one from where it stopped). */
     @Override
     public SeekableByteChannel position(long newPosition) throws IOException {
         if (broken != null) {
             ensureWritable(); // after a failure, every request answers with it (a client's pipelined writes too)
         }
-        if (newPosition != writer.size()) {
-            throw new StorageException("uploads are written sequentially: write at offset " + writer.size()
-                    + ", not " + newPosition);
+        if (newPosition < 0) {
+            throw new IllegalArgumentException("negative position " + newPosition);
         }
+        position = newPosition;
         return this;
     }
 
@@ -119,12 +138,75 @@ final class NasUpload implements Upload {
         return writer.size();
     }
 
+    /** As POSIX {@code ftruncate}: a shorter size cuts the upload, a longer one extends it with zeros. */
     @Override
     public SeekableByteChannel truncate(long size) throws IOException {
-        if (size != writer.size()) {
-            throw new StorageException("an upload cannot be truncated");
+        ensureWritable();
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size " + size);
+        }
+        long before = writer.size();
+        if (size == before) {
+            return this;
+        }
+        grow(size, before, true);
+        changedOutOfOrder(size < before);
+        try {
+            writer.truncate(size);
+        } catch (IOException e) {
+            throw broke(e);
+        }
+        if (size < before) {
+            store.released(before - size, false);
+            charged -= before - size;
         }
         return this;
+    }
+
+    /** {@code fsync}: everything written so far is on stable storage; a resume after a crash starts from here. */
+    @Override
+    public void sync() throws IOException {
+        ensureWritable();
+        try {
+            writer.sync();
+        } catch (IOException e) {
+            throw broke(e);
+        }
+    }
+
+    /**
+     * Counts the bytes taking the upload from {@code size} to {@code newEnd} against the quota (a broken quota
+     * removes the upload), and refuses a gap ({@code hole}) the storage has no room for: asking for one costs the
+     * client nothing, filling it costs the storage (and, encrypted, the CPU sealing its zeros).
+     */
+    private void grow(long newEnd, long size, boolean hole) throws IOException {
+        long growth = newEnd - size;
+        if (growth <= 0) {
+            return;
+        }
+        if (!store.reserve(growth, credit)) {
+            quotaBroken = true;
+            abandon();
+            throw new QuotaExceededException(FailureKind.QUOTA.words() + ": the account may store "
+                    + store.quota().maxBytes() + " bytes; the upload was removed");
+        }
+        charged += growth;
+        if (hole && growth > SMALL_GAP) {
+            long usable = Files.getFileStore(part).getUsableSpace();
+            if (growth > usable) {
+                throw new StorageFullException(StorageFaults.FULL + ": " + growth + " bytes asked for, "
+                        + usable + " free", null);
+            }
+        }
+    }
+
+    /** The first change not at the end: the part is marked (a crash may tear a rewrite anywhere). */
+    private void changedOutOfOrder(boolean rewrite) {
+        inOrder = false;
+        if (rewrite && !markedRewritten) {
+            PendingUploads.markRewritten(part);
+            markedRewritten = true;
+        }
     }
 
     @Override
@@ -133,16 +215,18 @@ final class NasUpload implements Upload {
     }
 
     @Override
-    public void complete(String sha256) throws IOException {
+    public String complete(String sha256) throws IOException {
         ensureWritable();
+        String whole = inOrder ? (startSize == 0 ? sha256 : null) : contentSha256();
         done = true;
         try {
             writer.finish();
-            if (sha256 != null && startSize == 0) {
-                ContentDigest.record(part, sha256);
+            if (whole != null) {
+                ContentDigest.record(part, whole);
             } else {
                 ContentDigest.forget(part); // one a crash left on the part, just before its rename
             }
+            PendingUploads.clearRewritten(part);
             channel.force(true);
             if (requestedTime != null) {
                 Files.setLastModifiedTime(part, requestedTime); // after the last byte; a rename keeps it
@@ -156,6 +240,29 @@ final class NasUpload implements Upload {
         }
         forceDirectory(target.getParent());
         store.released(credit, false);
+        return whole;
+    }
+
+    /** The SHA-256 of the whole content, read back (an encrypted segment that does not open fails the upload). */
+    private String contentSha256() throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+        long at = 0;
+        try {
+            int n;
+            while ((n = writer.read(buffer.clear(), at)) > 0) {
+                digest.update(buffer.flip());
+                at += n;
+            }
+        } catch (IOException e) {
+            throw broke(e);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     @Override
@@ -173,7 +280,7 @@ final class NasUpload implements Upload {
             release();
             if (quotaBroken) {
                 Files.deleteIfExists(part);
-                store.released(counted + reserved, newFile);
+                store.released(charged, newFile);
             } else if (newFile) {
                 store.released(0, true); // a pending upload is not a file yet
             }

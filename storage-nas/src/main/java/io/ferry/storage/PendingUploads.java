@@ -1,6 +1,7 @@
 package io.ferry.storage;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
 
 import org.slf4j.Logger;
@@ -61,6 +63,46 @@ final class PendingUploads {
 
     static String targetName(String part) {
         return part.substring(PART_PREFIX.length());
+    }
+
+    /** The user attribute that marks a part written out of order ({@link #markRewritten}). */
+    static final String REWRITTEN = "ferry.rewritten";
+
+    /**
+     * Marks a part whose content is about to be rewritten in place, so that a resume after a crash checks all of it
+     * (a torn rewrite can be anywhere, not only at the end). Best effort: a file system without user attributes
+     * keeps no mark, and a torn rewrite is then found when the file is read.
+     */
+    static void markRewritten(Path part) {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(part, UserDefinedFileAttributeView.class);
+        try {
+            if (view != null) {
+                view.write(REWRITTEN, ByteBuffer.wrap(new byte[] {'1'}));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            log.debug("Cannot mark {} as rewritten: {}", part, e.getMessage());
+        }
+    }
+
+    static boolean isRewritten(Path part) {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(part, UserDefinedFileAttributeView.class);
+        try {
+            return view != null && view.list().contains(REWRITTEN);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** Drops the mark (the part starts over, or becomes a file). */
+    static void clearRewritten(Path part) {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(part, UserDefinedFileAttributeView.class);
+        try {
+            if (view != null && view.list().contains(REWRITTEN)) {
+                view.delete(REWRITTEN);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            log.debug("Cannot unmark {}: {}", part, e.getMessage());
+        }
     }
 
     /**

@@ -28,12 +28,12 @@ final class PlainContent implements ContentFormat {
     }
 
     @Override
-    public ContentWriter resume(FileChannel part) throws IOException {
+    public ContentWriter resume(FileChannel part, boolean rewritten) throws IOException {
         return new PlainWriter(part);
     }
 
     @Override
-    public long resumableSize(FileChannel part) throws IOException {
+    public long resumableSize(FileChannel part, boolean rewritten) throws IOException {
         return part.size();
     }
 

@@ -5,8 +5,10 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.attribute.FileTime;
 
 /**
- * An upload in progress: written sequentially from {@link #startSize()} (0, or where a resumed upload left off),
- * visible under its name only after {@link #complete()}. Writing at any other position than the end is refused.
+ * An upload in progress, visible under its name only after {@link #complete()}. To its owner it is a file: written
+ * at any position (from {@link #startSize()} when nobody positions it: 0, where a resumed upload left off, or the end
+ * of the file appended to), read back, and cut or extended by {@link #truncate}, which works as POSIX
+ * {@code ftruncate} (a longer size extends it with zeros).
  */
 public interface Upload extends SeekableByteChannel {
 
@@ -31,12 +33,19 @@ public interface Upload extends SeekableByteChannel {
         complete(null);
     }
 
+    /** Forces everything written so far to stable storage ({@code fsync}): a resume after a crash starts from here. */
+    void sync() throws IOException;
+
     /**
      * As {@link #complete()}, keeping {@code sha256}, the SHA-256 (lower-case hex) of the file's whole plaintext that
      * the caller hashed as it wrote, with the file, so that reading the whole file later need not hash it again
      * ({@link StoredContent#recordedSha256()}). Null when the caller did not hash every byte (a resumed upload).
+     *
+     * @return the SHA-256 of the whole published file when it is known: {@code sha256}, or, for an upload written
+     *         out of order (at other positions than its end, or cut), the storage's own hash of the content, which
+     *         the caller's hash of what it sent is not; null otherwise
      */
-    void complete(String sha256) throws IOException;
+    String complete(String sha256) throws IOException;
 
     /**
      * Ends the upload without publishing it: what was received stays, durable, for a later resume (unless the

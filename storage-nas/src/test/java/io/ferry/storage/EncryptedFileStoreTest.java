@@ -39,6 +39,66 @@ class EncryptedFileStoreTest extends NasFileStoreContractTest {
     }
 
     @Test
+    void randomAccessShouldNeverPutPlaintextOnTheStorageAndResealWithFreshNonces() throws IOException {
+        FileStore store = store();
+        int segment = EncryptedFormat.SEGMENT;
+        byte[] text = ("confidential invoice ".repeat(40_000)).getBytes(StandardCharsets.US_ASCII);
+        Upload upload = store.openUpload(store.resolve(fs.getPath("/patched.txt")), true, false);
+        FileStoreContract.write(upload, text, 0, text.length);
+        Path part = home().resolve(".ferry-part-patched.txt");
+        upload.sync();
+        byte[] before = Files.readAllBytes(part);
+        upload.position(segment + 5); // inside the second segment, sealed on the storage already
+        upload.write(ByteBuffer.wrap("CONFIDENTIAL".getBytes(StandardCharsets.US_ASCII)));
+        upload.position(text.length + 2 * segment); // a gap of two segments and more
+        upload.write(ByteBuffer.wrap("confidential tail".getBytes(StandardCharsets.US_ASCII)));
+        upload.sync();
+        byte[] after = Files.readAllBytes(part);
+        assertThat(new String(after, StandardCharsets.ISO_8859_1)).doesNotContain("onfidential").doesNotContain("ONFID");
+        // the rewritten segment was sealed again with a new nonce, not only new ciphertext
+        int second = headerLength(after) + segment + EncryptedFormat.OVERHEAD;
+        assertThat(Arrays.copyOfRange(after, second, second + EncryptedFormat.NONCE_RANDOM))
+                .isNotEqualTo(Arrays.copyOfRange(before, second, second + EncryptedFormat.NONCE_RANDOM));
+        upload.complete();
+        byte[] published = Files.readAllBytes(home().resolve("patched.txt"));
+        assertThat(new String(published, StandardCharsets.ISO_8859_1)).doesNotContain("onfidential");
+        byte[] read = FileStoreContract.readAll(store, fs.getPath("/patched.txt"));
+        assertThat(new String(read, segment + 5, 12, StandardCharsets.US_ASCII)).isEqualTo("CONFIDENTIAL");
+        assertThat(read).hasSize(text.length + 2 * segment + 17);
+        assertThat(read[text.length + segment]).isZero();
+    }
+
+    @Test
+    void aTornRewriteShouldCutTheResumeThereNotBePublished() throws IOException {
+        FileStore store = store();
+        int segment = EncryptedFormat.SEGMENT;
+        // more segments than a resume checks after a crash by default (the last ones only, see Flusher): the mark
+        // left by the rewrite has it check them all
+        byte[] data = FileStoreContract.random((int) (EncryptedWriter.Tail.VERIFIED + 4) * segment);
+        Upload upload = store.openUpload(store.resolve(fs.getPath("/torn.bin")), true, false);
+        FileStoreContract.write(upload, data, 0, data.length);
+        upload.position(segment + 1); // the second segment
+        upload.write(ByteBuffer.wrap(data, segment + 1, 100));
+        upload.abandon();
+        Path part = home().resolve(".ferry-part-torn.bin");
+        // the rewrite torn by a crash: one byte of the second segment's ciphertext never reached the disk
+        long inSecond = headerLength(Files.readAllBytes(part)) + segment + EncryptedFormat.OVERHEAD + 500;
+        try (FileChannel raw = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            raw.write(ByteBuffer.wrap(new byte[] {0x55, 0x66}), inSecond);
+        }
+        Upload resumed = store.openUpload(store.resolve(fs.getPath("/torn.bin")), false, false);
+        assertThat(resumed.startSize()).isEqualTo(segment); // the first segment only: the client sends the rest
+        FileStoreContract.write(resumed, data, segment, data.length - segment);
+        resumed.complete();
+        assertThat(FileStoreContract.readAll(store, fs.getPath("/torn.bin"))).isEqualTo(data);
+    }
+
+    /** The length of the encrypted format's header at the start of {@code file}. */
+    private static int headerLength(byte[] file) {
+        return EncryptedFormat.MAGIC.length + 2 + (file[EncryptedFormat.MAGIC.length + 1] & 0xFF) + 4 + 32;
+    }
+
+    @Test
     void tamperingShouldBeDetectedAndNeverReturnedAsData() throws IOException {
         FileStore store = store();
         int segment = EncryptedFormat.SEGMENT;

@@ -16,9 +16,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
@@ -288,15 +290,72 @@ interface FileStoreContract {
         assertThat(readAll(store, fs().getPath("/rates.csv"))).isEqualTo("brand new".getBytes());
     }
 
+    /**
+     * An upload is a file to its owner: writes at any position (across segments, past the end), reads back, cuts
+     * and extensions, syncs, in random order, checked against a model after every step; the published file and the
+     * SHA-256 the store answers are the model's.
+     */
     @Test
-    default void writesOutOfOrderShouldBeRefused() throws IOException {
+    default void uploadShouldBeAFileToItsOwner() throws Exception {
         FileStore store = store();
-        try (Upload upload = store.openUpload(store.resolve(fs().getPath("/x")), true, false)) {
-            write(upload, random(10), 0, 10);
-            assertThatThrownBy(() -> upload.position(5)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("sequentially");
-            assertThatThrownBy(() -> upload.position(100)).isInstanceOf(IOException.class);
+        Random random = new Random(21);
+        for (int round = 0; round < 3; round++) {
+            byte[] model = new byte[0];
+            Path path = store.resolve(fs().getPath("/random-" + round + ".bin"));
+            Upload upload = store.openUpload(path, true, false);
+            for (int step = 0; step < 120; step++) {
+                int op = random.nextInt(10);
+                if (op < 6) {
+                    int at = random.nextInt(model.length + 300_000);
+                    byte[] data = new byte[1 + random.nextInt(random.nextBoolean() ? 40_000 : 600_000)];
+                    random.nextBytes(data);
+                    upload.position(at);
+                    upload.write(ByteBuffer.wrap(data));
+                    model = Arrays.copyOf(model, Math.max(model.length, at + data.length));
+                    System.arraycopy(data, 0, model, at, data.length);
+                    assertThat(upload.position()).isEqualTo(at + data.length);
+                } else if (op < 8) {
+                    int at = random.nextInt(model.length + 10);
+                    ByteBuffer back = ByteBuffer.allocate(1 + random.nextInt(400_000));
+                    upload.position(at);
+                    int n = upload.read(back);
+                    if (at >= model.length) {
+                        assertThat(n).isEqualTo(-1);
+                    } else {
+                        assertThat(n).isEqualTo(Math.min(back.capacity(), model.length - at));
+                        assertThat(Arrays.copyOf(back.array(), n)).isEqualTo(Arrays.copyOfRange(model, at, at + n));
+                    }
+                } else if (op < 9) {
+                    int size = random.nextInt(model.length + 400_000);
+                    upload.truncate(size);
+                    model = Arrays.copyOf(model, size);
+                } else {
+                    upload.sync();
+                }
+                assertThat(upload.size()).isEqualTo(model.length);
+            }
+            String sha = upload.complete(null);
+            assertThat(sha).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model)));
+            assertThat(readAll(store, path)).isEqualTo(model);
         }
+    }
+
+    @Test
+    default void uploadWrittenOutOfOrderShouldResumeWithWhatItHeld() throws Exception {
+        FileStore store = store();
+        byte[] data = random(900_000);
+        Path path = store.resolve(fs().getPath("/patched.bin"));
+        Upload upload = store.openUpload(path, true, false);
+        write(upload, data, 0, 700_000);
+        upload.position(10);
+        upload.write(ByteBuffer.wrap(data, 10, 5)); // the same bytes again, inside the first segment
+        upload.truncate(600_000);
+        upload.abandon(); // the client went away
+        Upload resumed = store.openUpload(store.resolve(fs().getPath("/patched.bin")), false, false);
+        assertThat(resumed.startSize()).isEqualTo(600_000);
+        write(resumed, data, 600_000, 300_000);
+        assertThat(resumed.complete(null)).isNull(); // written in order since the resume: the caller hashes it
+        assertThat(readAll(store, fs().getPath("/patched.bin"))).isEqualTo(data);
     }
 
     @Test

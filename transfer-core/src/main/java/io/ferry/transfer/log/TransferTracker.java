@@ -153,6 +153,11 @@ public final class TransferTracker {
         return direction;
     }
 
+    /** Whether every byte moved followed the one before (else the hash of the stream is not the range's). */
+    public boolean sequential() {
+        return sequential;
+    }
+
     public Instant startedAt() {
         return startedAt;
     }
@@ -200,7 +205,7 @@ public final class TransferTracker {
      * same hash again.
      */
     public String wholeFileSha256(Upload upload) throws IOException {
-        if (upload.startSize() != 0 || startOffset() != 0 || bytes != upload.size()) {
+        if (!sequential || upload.startSize() != 0 || startOffset() != 0 || bytes != upload.size()) {
             return null;
         }
         return sha256(upload);

@@ -152,15 +152,24 @@ public final class Transfer implements SeekableByteChannel {
         Upload upload = content instanceof Upload u ? u : null;
         Throwable failure = cause == null && refused == null ? null : causeOf(cause);
         String sha256 = null;
+        String published = null;
         try {
             if (failure == null && upload != null) {
-                upload.complete(tracker.wholeFileSha256(upload)); // kept: a download of all of it need not hash
+                // kept: a download of all of it need not hash; an upload written out of order is hashed by the
+                // storage, since the hash of what was sent is not the file's
+                published = upload.complete(tracker.wholeFileSha256(upload));
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
         }
         try {
-            sha256 = unchanged && tracker.bytes() == 0 ? knownSha256 : tracker.sha256(content);
+            if (published != null) {
+                sha256 = published;
+            } else if (upload != null && !tracker.sequential()) {
+                sha256 = null; // out of order and not published: no checksum stands for the content
+            } else {
+                sha256 = unchanged && tracker.bytes() == 0 ? knownSha256 : tracker.sha256(content);
+            }
         } catch (IOException | RuntimeException e) {
             // what moved is moved (an upload is published by now): the row goes without its checksum
             log.warn("Cannot hash {}: {}", LogText.escaped(path), TransferFailure.describe(e));
@@ -227,6 +236,7 @@ public final class Transfer implements SeekableByteChannel {
         }
     }
 
+    /** Reads the content; on an upload (a read-write handle), reads back what was written, which moves nothing. */
     @Override
     public int read(ByteBuffer dst) throws IOException {
         long position = content.position();
@@ -236,7 +246,7 @@ public final class Transfer implements SeekableByteChannel {
         } catch (IOException e) {
             throw refused(e);
         }
-        if (read > 0) {
+        if (read > 0 && !(content instanceof Upload)) {
             ByteBuffer moved = dst.duplicate();
             moved.limit(dst.position()).position(dst.position() - read);
             tracker.moved(position, moved);
@@ -284,9 +294,28 @@ public final class Transfer implements SeekableByteChannel {
         return content.size();
     }
 
+    /**
+     * {@code fsync}: an upload's bytes so far are forced to stable storage (a resume after a crash starts at least
+     * there); nothing for a download.
+     */
+    public void sync() throws IOException {
+        if (content instanceof Upload upload) {
+            try {
+                upload.sync();
+            } catch (IOException e) {
+                throw refused(e);
+            }
+        }
+    }
+
+    /** For an upload, as POSIX {@code ftruncate} ({@link Upload#truncate}). */
     @Override
     public SeekableByteChannel truncate(long size) throws IOException {
-        content.truncate(size);
+        try {
+            content.truncate(size);
+        } catch (IOException e) {
+            throw refused(e);
+        }
         return this;
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -83,16 +84,26 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
             Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
         LiveAccount live = live(subsystem);
         boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
+        TransferOrigin origin = SftpSessions.origin(subsystem.getServerSession());
         if (fileHandle == null) {
-            // The subsystem's own use, not a transfer: hashing for check-file, or a size change by SETSTAT.
+            // The subsystem's own use: hashing for check-file, or a size change by SETSTAT, which is an upload that
+            // continues the file (cut or extended, then published in one rename, with its row), as no file changes
+            // in place
             if (write) {
-                throw new UnsupportedOperationException("changing a file's size is not supported");
+                FileStore store = live.store();
+                if (store.isPending(file) || !store.stat(file).regularFile()) {
+                    throw new NoSuchFileException(clientPath(file), null, "no such file");
+                }
+                return transfers.upload(live, file, clientPath(file), false, false, origin);
             }
             PartnerFiles.require(live, Permission.READ, clientPath(file));
             return live.store().openRead(file);
         }
-        TransferOrigin origin = SftpSessions.origin(subsystem.getServerSession());
         if (write) {
+            if (options.contains(StandardOpenOption.READ)) {
+                // a read-write handle reads back what it wrote, and what it continues (a file it appends to)
+                PartnerFiles.require(live, Permission.READ, clientPath(file));
+            }
             return transfers.upload(live, file, clientPath(file), options.contains(StandardOpenOption.TRUNCATE_EXISTING),
                     options.contains(StandardOpenOption.CREATE_NEW), origin);
         }
@@ -115,7 +126,8 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         if (transfer.ended()) {
             return;
         }
-        boolean clientClosed = fileHandle != null && Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
+        // the subsystem's own channel (no handle) is closed by the subsystem when its work is done
+        boolean clientClosed = fileHandle == null || Boolean.TRUE.equals(fileHandle.getAttribute(CLIENT_CLOSED));
         // The session may be ending with this thread interrupted (which closes file channels): finish the
         // bookkeeping regardless, and restore the interrupt afterwards.
         boolean interrupted = Thread.interrupted();
@@ -133,11 +145,16 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
         }
     }
 
-    /** {@code fsync@openssh.com}: uploads are forced to disk when they complete; asking earlier is fine too. */
+    /**
+     * {@code fsync@openssh.com}: what an upload received so far is forced to stable storage, a point a resume after a
+     * crash starts from at least (the file is still published only when it is closed).
+     */
     @Override
     public void syncFileData(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
-            Channel channel) {
-        log.debug("fsync requested for {}: done when the upload completes", clientPath(file));
+            Channel channel) throws IOException {
+        if (channel instanceof Transfer transfer) {
+            transfer.sync();
+        }
     }
 
     @Override

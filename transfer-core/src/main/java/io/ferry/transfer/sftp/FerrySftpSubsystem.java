@@ -6,14 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.sshd.common.util.GenericUtils;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.io.IoUtils;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
@@ -58,6 +61,8 @@ final class FerrySftpSubsystem extends SftpSubsystem {
     }
 
     private static final String STATVFS = "statvfs@openssh.com";
+    private static final String EXPAND_PATH = "expand-path@openssh.com";
+    private static final String HOME_DIRECTORY = "home-directory";
     private static final String FSTATVFS = "fstatvfs@openssh.com";
     /** A block as {@code statvfs} reports the space: what sftp's {@code df} multiplies by. */
     private static final long BLOCK = 4096;
@@ -73,6 +78,9 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         // and an upload: the permissions, the quota and the transfer log see it as they see those)
         extensions.add(new OpenSSHExtension(LimitsExtensionParser.NAME, "1"));
         extensions.add(new OpenSSHExtension(SftpConstants.EXT_COPY_DATA, "1"));
+        // the jail's home is "/": sftp's "cd ~" and "~/file" work as on OpenSSH
+        extensions.add(new OpenSSHExtension(EXPAND_PATH, "1"));
+        extensions.add(new OpenSSHExtension(HOME_DIRECTORY, "1"));
         return extensions;
     }
 
@@ -80,6 +88,21 @@ final class FerrySftpSubsystem extends SftpSubsystem {
     protected void doExtended(Buffer buffer, int id) throws IOException {
         int start = buffer.rpos();
         String extension = buffer.getString();
+        if (EXPAND_PATH.equals(extension) || HOME_DIRECTORY.equals(extension)) {
+            String argument = buffer.getString();
+            String path;
+            try {
+                path = EXPAND_PATH.equals(extension) ? expandTilde(argument) : homeOf(argument);
+            } catch (IOException e) {
+                sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_EXTENDED, extension);
+                return;
+            }
+            // answered as REALPATH answers the expanded path (the same jail, names and checks)
+            Buffer realPath = new ByteArrayBuffer(path.length() * 4 + Integer.BYTES + 64, false);
+            realPath.putString(path);
+            doRealPath(realPath, id);
+            return;
+        }
         if (!STATVFS.equals(extension) && !FSTATVFS.equals(extension)) {
             buffer.rpos(start);
             super.doExtended(buffer, id);
@@ -136,15 +159,30 @@ final class FerrySftpSubsystem extends SftpSubsystem {
 
     @Override
     protected void doFSetStat(int id, String handle, Map<String, ?> attrs) throws IOException {
-        Upload upload = upload(handle);
-        if (upload == null) {
+        Transfer transfer = uploadTransfer(handle);
+        if (transfer == null) {
             super.doFSetStat(id, handle, attrs);
             return;
         }
-        // the handle is open for writing: times are the writer's to set; the rest belongs to the storage
-        if (attrs.get(IoUtils.LASTMOD_TIME_VIEW_ATTR) instanceof FileTime time) {
-            upload.setLastModified(time);
+        // the handle is open for writing: its size (ftruncate) and times are the writer's to set; the rest belongs
+        // to the storage
+        if (attrs.get(IoUtils.SIZE_VIEW_ATTR) instanceof Number size) {
+            transfer.truncate(size.longValue());
         }
+        if (attrs.get(IoUtils.LASTMOD_TIME_VIEW_ATTR) instanceof FileTime time) {
+            ((Upload) transfer.content()).setLastModified(time);
+        }
+    }
+
+    /** An upload's handle reads back only when it was opened for reading too (OpenSSH's write-only fd: EBADF). */
+    @Override
+    protected int doRead(int id, String handle, long offset, int length, byte[] data, int doff,
+            AtomicReference<Boolean> eof) throws IOException {
+        if (uploadTransfer(handle) != null
+                && !((FileHandle) handles.get(handle)).getOpenOptions().contains(StandardOpenOption.READ)) {
+            throw new IOException("the handle is not open for reading");
+        }
+        return super.doRead(id, handle, offset, length, data, doff, eof);
     }
 
     @Override
@@ -158,16 +196,44 @@ final class FerrySftpSubsystem extends SftpSubsystem {
 
     /** The upload behind {@code handle}, or null when it is not an upload's handle. */
     private Upload upload(String handle) {
+        Transfer transfer = uploadTransfer(handle);
+        return transfer == null ? null : (Upload) transfer.content();
+    }
+
+    private Transfer uploadTransfer(String handle) {
         Handle h = handles.get(handle);
         return h instanceof FileHandle file && file.getFileChannel() instanceof Transfer transfer
-                && transfer.content() instanceof Upload upload ? upload : null;
+                && transfer.content() instanceof Upload ? transfer : null;
+    }
+
+    /** {@code ~} and {@code ~/...} (and {@code ~user} for the session's own user) start at the home, "/". */
+    private String expandTilde(String path) throws IOException {
+        if (!path.startsWith("~")) {
+            return path;
+        }
+        int slash = path.indexOf('/');
+        String user = path.substring(1, slash < 0 ? path.length() : slash);
+        String rest = slash < 0 ? "" : path.substring(slash + 1);
+        return homeOf(user.isEmpty() ? account().username() : user) + rest;
+    }
+
+    /** The home of the session's own user; other users' homes are not this session's to know. */
+    private String homeOf(String user) throws IOException {
+        if (!account().username().equals(user)) {
+            throw new NoSuchFileException("~" + user, null, "no such user");
+        }
+        return "/";
     }
 
     private FileStore store() throws AccessDeniedException {
+        return account().store();
+    }
+
+    private SessionAccount account() throws AccessDeniedException {
         SessionAccount account = getServerSession().getAttribute(SftpSessions.ACCOUNT);
         if (account == null) {
             throw new AccessDeniedException("/", null, "not authenticated");
         }
-        return account.store();
+        return account;
     }
 }
