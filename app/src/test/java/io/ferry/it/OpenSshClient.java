@@ -68,6 +68,21 @@ final class OpenSshClient {
                 "DISPLAY", ":0"), workDir, batch);
     }
 
+    /** OpenSSH's own SFTP server, the anchor Ferry is compared with. */
+    static final String SFTP_SERVER = "/usr/lib/openssh/sftp-server";
+
+    /**
+     * Runs a batch of sftp commands against OpenSSH's own {@code sftp-server} started by the client ({@code sftp -D}),
+     * in {@code serverDir}: the anchor's answers to the same commands, without a daemon or a login.
+     */
+    Result anchorBatch(Path serverDir, Path workDir, String... commands) throws IOException, InterruptedException {
+        Path batch = Files.writeString(dir.resolve("batch-" + System.nanoTime()), String.join("\n", commands) + "\n");
+        Path server = dir.resolve("sftp-server-in-" + System.nanoTime() + ".sh");
+        Files.writeString(server, "#!/bin/sh\ncd '" + serverDir + "' && exec " + SFTP_SERVER + "\n");
+        Files.setPosixFilePermissions(server, PosixFilePermissions.fromString("rwx------"));
+        return run(List.of("sftp", "-b", batch.toString(), "-D", server.toString()), Map.of(), workDir, null);
+    }
+
     private static List<String> common(int port, String user) {
         return List.of("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", "-P", String.valueOf(port), user + "@127.0.0.1");

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,6 +134,32 @@ class OpenSshSftpIT extends NodeIT {
             }
         }
         assertThat(copy).isNotNull().isEqualTo(original);
+    }
+
+    /**
+     * Issue 21: a directory that exists or is not empty answered "Unknown status" (MINA sent SFTP version 6 codes to a
+     * version 3 client). Every error a partner's sftp shows reads as it does against OpenSSH's own sftp-server: the
+     * same commands on the same files, line for line.
+     */
+    @Test
+    void errorsShouldReadAsAgainstOpenSshsOwnServer() throws Exception {
+        String user = partner();
+        Path anchor = Files.createDirectories(local.resolve("anchor-home"));
+        for (Path home : List.of(Files.createDirectories(home(user)), anchor)) {
+            Files.createDirectories(home.resolve("full"));
+            Files.writeString(home.resolve("full/f"), "x");
+            Files.createDirectories(home.resolve("dir1"));
+            Files.writeString(home.resolve("exists.txt"), "hi");
+        }
+        String[] commands = {"-get missing.txt", "-rm missing.txt", "-mkdir dir1", "-rmdir full", "-rmdir missing-dir",
+            "-rename missing.txt other", "-ls missing.txt", "-cd missing-dir", "-mkdir missing-dir/sub",
+            "-chmod 600 missing.txt", "-rename exists.txt dir1", "-rm full", "-get full/missing", "-cd exists.txt",
+            "-rmdir exists.txt", "-put missing-local.txt", "pwd"};
+        OpenSshClient.Result ferry = openssh.batch(sftpPort(), user, local, commands);
+        OpenSshClient.Result openSsh = openssh.anchorBatch(anchor, local, commands);
+        assertThat(ferry.stdout().replace("Remote working directory: /", "Remote working directory: HOME"))
+                .isEqualTo(openSsh.stdout().replace("Remote working directory: " + anchor, "Remote working directory: HOME"));
+        assertThat(ferry.stderr()).isEqualTo(openSsh.stderr().replace(anchor + "/", "/"));
     }
 
     @Test

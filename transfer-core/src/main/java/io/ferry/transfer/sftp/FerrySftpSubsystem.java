@@ -185,6 +185,16 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         return super.doRead(id, handle, offset, length, data, doff, eof);
     }
 
+    /** SETSTAT of a name that does not exist answers "no such file" (attributes other than times are not applied). */
+    @Override
+    protected void doSetStat(int id, String path, int cmd, String extension, Map<String, ?> attrs,
+            Boolean followLinks) throws IOException {
+        if (!Files.exists(resolveFile(path), LinkOption.NOFOLLOW_LINKS)) {
+            throw new NoSuchFileException(path, null, "no such file");
+        }
+        super.doSetStat(id, path, cmd, extension, attrs, followLinks);
+    }
+
     @Override
     protected void doRemoveDirectory(int id, String path) throws IOException {
         Path directory = resolveFile(path);
