@@ -178,6 +178,32 @@ def _():
         return "errno %s" % e.errno
 
 
+def extended(name, argument):
+    kind, msg = sftp._request(paramiko.sftp.CMD_EXTENDED, name, argument)
+    if kind != paramiko.sftp.CMD_NAME or msg.get_int() != 1:
+        return "unexpected reply %s" % kind
+    return msg.get_text()
+
+
+@case("expand_path")
+def _():
+    return [extended("expand-path@openssh.com", "~"), extended("expand-path@openssh.com", "~/rw.bin"),
+            extended("expand-path@openssh.com", "~%s/x/../rw.bin" % user), extended("expand-path@openssh.com", "rw.bin")]
+
+
+@case("expand_path_of_another_user")
+def _():
+    try:
+        return extended("expand-path@openssh.com", "~root/x")
+    except IOError as e:
+        return "errno %s" % e.errno
+
+
+@case("home_directory")
+def _():
+    return extended("home-directory", user)
+
+
 print(json.dumps(out))
 sftp.close()
 transport.close()

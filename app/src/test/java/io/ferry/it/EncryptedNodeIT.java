@@ -1,6 +1,7 @@
 package io.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,9 @@ import java.util.Map;
 
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.extensions.CheckFileNameExtension;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHFsyncExtension;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,6 +79,36 @@ class EncryptedNodeIT {
     void handlesShouldBehaveTheSameOnEncryptedStorage() throws Exception {
         api.createAccount("handles", "handles-password-1");
         SftpHandles.check(api, sftpPort(), "handles", "handles-password-1", "handles");
+    }
+
+    /**
+     * Issue 21: {@code fsync@openssh.com} was answered and did nothing until the close. It is a durable point: what the
+     * handle wrote is sealed on the storage (as a segment a resume continues), which another session sees as the
+     * upload's resumable size while the handle is still open. A handle opened only for writing does not read.
+     */
+    @Test
+    void fsyncShouldMakeWhatWasWrittenDurableAndResumable() throws Exception {
+        api.createAccount("durable", "partner-password");
+        byte[] data = SftpOperationsIT.random(300_000); // one whole segment (256 KiB) and part of the next
+        try (SftpClient writer = clients.sftp(sftpPort(), "durable", "partner-password");
+                SftpClient watcher = clients.sftp(sftpPort(), "durable", "partner-password")) {
+            SftpClient.CloseableHandle handle = writer.open("/ledger.bin", SftpClient.OpenMode.Write,
+                    SftpClient.OpenMode.Create, SftpClient.OpenMode.Truncate);
+            writer.write(handle, 0, data);
+            assertThat(watcher.stat("/ledger.bin").getSize()).isEqualTo(262_144); // the open segment is in memory
+            writer.getExtension(OpenSSHFsyncExtension.class).fsync(handle);
+            assertThat(watcher.stat("/ledger.bin").getSize()).isEqualTo(300_000);
+            // as OpenSSH's read of a write-only descriptor (EBADF): SSH_FX_FAILURE
+            assertThatThrownBy(() -> writer.read(handle, 0, new byte[10], 0, 10)).isInstanceOf(SftpException.class)
+                    .satisfies(e -> assertThat(((SftpException) e).getStatus()).isEqualTo(SftpConstants.SSH_FX_FAILURE));
+            writer.close(handle);
+        }
+        byte[] stored = Files.readAllBytes(storage().resolve("durable/ledger.bin"));
+        assertThat(new String(stored, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("FERRYENC");
+        try (SftpClient reader = clients.sftp(sftpPort(), "durable", "partner-password");
+                var in = reader.read("/ledger.bin")) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
     }
 
     @Test

@@ -176,6 +176,20 @@ class OpenSshSftpIT extends NodeIT {
         assertThat(home(user).resolve("made")).doesNotExist();
     }
 
+    /** Issue 21: links could lead out of the jail, so symlink and hardlink@openssh.com are refused, saying so. */
+    @Test
+    void linksShouldBeRefusedAsPermissionDenied() throws Exception {
+        String user = partner();
+        Files.writeString(local.resolve("target.txt"), "linked");
+        OpenSshClient.Result ln = openssh.batch(sftpPort(), user, local, "put target.txt", "-ln -s target.txt soft",
+                "-ln target.txt hard", "ls");
+        assertThat(ln.exitCode()).as(ln.output()).isZero();
+        assertThat(ln.stderr()).contains("remote symlink file \"target.txt\" to \"/soft\": Permission denied")
+                .contains("remote link \"/target.txt\" to \"/hard\": Permission denied");
+        assertThat(home(user).resolve("soft")).doesNotExist();
+        assertThat(home(user).resolve("hard")).doesNotExist();
+    }
+
     @Test
     void traversalShouldStayInTheHome() throws Exception {
         String victim = partner();

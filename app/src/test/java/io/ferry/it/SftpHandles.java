@@ -47,6 +47,11 @@ final class SftpHandles {
         assertThat(results.get("truncate_of_a_missing_file").asString()).isEqualTo("errno 2");
         // links could lead out of the jail: refused as a permission (SSH_FX_PERMISSION_DENIED, EACCES)
         assertThat(results.get("symlink").asString()).isEqualTo("errno 13");
+        // OpenSSH's extensions for "~": the home is the jail's root, and only the session's own user has one here
+        assertThat(results.get("expand_path").toString())
+                .isEqualTo("[\"/\",\"/rw.bin\",\"/rw.bin\",\"/rw.bin\"]");
+        assertThat(results.get("expand_path_of_another_user").asString()).isEqualTo("errno 2");
+        assertThat(results.get("home_directory").asString()).isEqualTo("/");
         JsonNode rows = api.get("/api/v1/transfers?account=" + user + "&size=200").json().get("items");
         for (var file : Map.of("random.bin", "out_of_order_writes_with_a_gap", "rw.bin", "read_write_handle",
                 "cut.bin", "truncate_on_the_handle").entrySet()) {
