@@ -146,6 +146,72 @@ class FtpsIT extends NodeIT {
         return new java.net.Socket[] {plain, tls};
     }
 
+    /**
+     * Issue 21: REST n + STOR was refused unless n was exactly what the server held, and MDTM could not set a time.
+     * Each answer below is what vsftpd 3.0.3 (Debian 12, {@code write_enable}, {@code mdtm_write}) gives to the same
+     * commands: REST n + STOR writes at n over the file, keeps what follows, and fills a gap with zeros; APPE appends;
+     * SIZE and MDTM answer the file; the two-argument MDTM sets the time. Ferry adds MFMT and MLST (vsftpd has
+     * neither), with RFC 3659's facts. A pending upload is answered by SIZE as what the server holds of it, and is
+     * not listed (a difference: vsftpd lists the growing file).
+     */
+    @Test
+    void uploadCommandsShouldWriteWhereVsftpdWrites() throws Exception {
+        String user = partner();
+        FTPSClient ftp = login(false, user);
+        try {
+            assertThat(ftp.storeFile("a.txt", new ByteArrayInputStream("0123456789".getBytes()))).isTrue();
+            ftp.setRestartOffset(3);
+            assertThat(ftp.storeFile("a.txt", new ByteArrayInputStream("ab".getBytes()))).as(ftp.getReplyString())
+                    .isTrue();
+            assertThat(Files.readString(home(user).resolve("a.txt"))).isEqualTo("012ab56789");
+            ftp.setRestartOffset(12);
+            assertThat(ftp.storeFile("a.txt", new ByteArrayInputStream("zz".getBytes()))).isTrue();
+            assertThat(Files.readString(home(user).resolve("a.txt"))).isEqualTo("012ab56789\0\0zz");
+            assertThat(ftp.appendFile("a.txt", new ByteArrayInputStream("XY".getBytes()))).isTrue();
+            assertThat(Files.readString(home(user).resolve("a.txt"))).isEqualTo("012ab56789\0\0zzXY");
+            assertThat(ftp.appendFile("new.txt", new ByteArrayInputStream("new".getBytes()))).isTrue();
+            assertThat(Files.readString(home(user).resolve("new.txt"))).isEqualTo("new");
+
+            assertThat(ftp.sendCommand("SIZE", "a.txt")).isEqualTo(213);
+            assertThat(ftp.getReplyString().trim()).isEqualTo("213 16");
+            assertThat(ftp.sendCommand("SIZE", "missing.txt")).isEqualTo(550);
+            assertThat(ftp.makeDirectory("d")).isTrue();
+            assertThat(ftp.sendCommand("SIZE", "d")).isEqualTo(550);
+            assertThat(ftp.sendCommand("MDTM", "20200102030405 a.txt")).isEqualTo(213);
+            assertThat(ftp.getModificationTime("a.txt")).startsWith("20200102030405");
+            assertThat(ftp.setModificationTime("a.txt", "20210102030405")).isTrue(); // MFMT
+            assertThat(ftp.getModificationTime("a.txt")).startsWith("20210102030405");
+            assertThat(Files.getLastModifiedTime(home(user).resolve("a.txt")).toInstant())
+                    .isEqualTo(java.time.Instant.parse("2021-01-02T03:04:05Z"));
+            FTPFile entry = ftp.mlistFile("a.txt");
+            assertThat(entry.getSize()).isEqualTo(16);
+            assertThat(entry.getTimestamp().toInstant()).isEqualTo(java.time.Instant.parse("2021-01-02T03:04:05Z"));
+            assertThat(ftp.mlistDir()).extracting(FTPFile::getName).contains("a.txt", "new.txt", "d");
+
+            // during an upload: SIZE and MDTM answer what the server holds of it; it is not listed yet
+            java.net.Socket[] data = openBreakableData(ftp, "STOR", "growing.bin");
+            data[1].getOutputStream().write(SftpOperationsIT.random(600_000));
+            data[1].getOutputStream().flush();
+            FTPSClient watcher = login(false, user);
+            try {
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> {
+                    String size = watcher.getSize("growing.bin");
+                    return size != null && Long.parseLong(size) >= 262_144;
+                });
+                assertThat(watcher.getModificationTime("growing.bin")).isNotNull();
+                assertThat(watcher.listNames()).doesNotContain("growing.bin");
+                data[1].close();
+                assertThat(ftp.getReply()).isEqualTo(226);
+                assertThat(watcher.getSize("growing.bin")).isEqualTo("600000");
+                assertThat(watcher.listNames()).contains("growing.bin");
+            } finally {
+                watcher.disconnect();
+            }
+        } finally {
+            ftp.disconnect();
+        }
+    }
+
     @Test
     void brokenUploadShouldStayInvisibleAndResumeWithRestAndStor() throws Exception {
         String user = partner();

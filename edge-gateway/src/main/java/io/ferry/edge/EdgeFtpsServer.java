@@ -14,6 +14,8 @@ import org.apache.ftpserver.FtpServer;
 import org.apache.ftpserver.FtpServerFactory;
 import org.apache.ftpserver.command.CommandFactoryFactory;
 import org.apache.ftpserver.command.impl.LIST;
+import org.apache.ftpserver.command.impl.MDTM;
+import org.apache.ftpserver.command.impl.MFMT;
 import org.apache.ftpserver.command.impl.MLSD;
 import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
@@ -107,6 +109,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
             new REIN().execute(s, c, r);
         });
         commands.addCommand("STOU", FtpsCommands.stouRefused());
+        commands.addCommand("MDTM", FtpsCommands.mdtmThatSets(new MDTM(), new MFMT()));
         factory.setCommandFactory(FtpsCommands.noDelay(commands.createCommandFactory()));
         // the door's limits and bans before any login; a mutable map: FtpServer clears it on stop
         factory.setFtplets(new HashMap<>(Map.of("door", new DoorFtplet(new Doorkeeper() {

@@ -45,8 +45,8 @@ final class FtpsBridgeTransfers {
     }
 
     /**
-     * STOR, or with {@code append} APPE: the upload onto the node, at REST's offset (which must be what the node
-     * holds) or, for APPE, after what the node holds.
+     * STOR, or with {@code append} APPE: the upload onto the node, where {@link FtpsCommands.UploadStart} says (REST's
+     * offset over what the node holds, or for APPE after it), as the node's own FTPS does.
      */
     void upload(FtpIoSession session, FtpRequest request, boolean append) {
         SftpClient channel = null;
@@ -72,17 +72,13 @@ final class FtpsBridgeTransfers {
                 return;
             }
             long have = held == null ? 0 : held.getSize();
-            long start = append ? have : offset;
-            if (!append && offset != 0 && have != offset) {
-                reply(session, 554, "Cannot resume " + name + " at " + offset + ": the server holds " + have
-                        + " bytes of it");
-                return;
-            }
+            FtpsCommands.UploadStart upload = FtpsCommands.UploadStart.of(append, offset);
+            long start = upload.at(have);
             channel = view.transferChannel();
             EnumSet<SftpClient.OpenMode> modes = EnumSet.of(SftpClient.OpenMode.Write, SftpClient.OpenMode.Create);
-            // without TRUNC the node continues what it holds; STOR from 0 and a new file start afresh (APPE never
-            // truncates)
-            if (held == null || (!append && offset == 0)) {
+            // without TRUNC the node continues what it holds (and writes at the offset); STOR from 0 and a new file
+            // start afresh
+            if (held == null || upload.replace()) {
                 modes.add(SftpClient.OpenMode.Truncate);
             }
             SftpClient.CloseableHandle handle;

@@ -1,11 +1,14 @@
 package io.ferry.common.ftp;
 
+import java.util.regex.Pattern;
+
 import org.apache.ftpserver.command.Command;
 import org.apache.ftpserver.command.CommandFactory;
 import org.apache.ftpserver.ftplet.DataConnection;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.ftplet.FtpRequest;
+import org.apache.ftpserver.impl.DefaultFtpRequest;
 import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.ftpserver.impl.IODataConnectionFactory;
 import org.apache.mina.transport.socket.SocketSessionConfig;
@@ -76,6 +79,50 @@ public final class FtpsCommands {
             command.execute(session, context, request);
         };
     }
+
+    /**
+     * Where an upload command writes, as vsftpd does it: {@code STOR} without {@code REST} replaces the file;
+     * {@code REST n} + {@code STOR} continues what the server holds (the file, or an upload that broke) and writes at
+     * {@code n} over it, nothing after the written bytes cut, a gap past the end read as zeros; {@code APPE} writes
+     * after what the server holds.
+     *
+     * @param replace start from nothing (SFTP's TRUNC)
+     * @param offset  where the first byte goes; -1 for the end of what the server holds
+     */
+    public record UploadStart(boolean replace, long offset) {
+
+        public static UploadStart of(boolean append, long restOffset) {
+            if (append) {
+                return new UploadStart(false, -1);
+            }
+            return new UploadStart(restOffset == 0, restOffset);
+        }
+
+        /** The offset the first byte goes to, given the bytes the server holds of the file. */
+        public long at(long held) {
+            return offset < 0 ? held : offset;
+        }
+    }
+
+    /**
+     * {@code MDTM} that also sets the time in its two-argument form, {@code MDTM YYYYMMDDHHMMSS[.sss] file} (vsftpd's
+     * {@code mdtm_write}, which lftp and others use where {@code MFMT} is missing), as {@code mfmt} sets it; the
+     * one-argument form asks, as {@code mdtm} answers.
+     */
+    public static Command mdtmThatSets(Command mdtm, Command mfmt) {
+        return (session, context, request) -> {
+            String argument = request.getArgument();
+            if (argument != null && SET_TIME.matcher(argument).matches()) {
+                // MFMT takes whole seconds
+                mfmt.execute(session, context, new DefaultFtpRequest("MFMT "
+                        + argument.replaceFirst("^(\\d{14})\\.\\d{1,3} ", "$1 ")));
+                return;
+            }
+            mdtm.execute(session, context, request);
+        };
+    }
+
+    private static final Pattern SET_TIME = Pattern.compile("\\d{14}(\\.\\d{1,3})? .+");
 
     /** {@code STOU}: a name the server picks is never what a partner's flow expects. */
     public static Command stouRefused() {

@@ -12,6 +12,8 @@ import java.util.TreeMap;
 import org.apache.ftpserver.command.Command;
 import org.apache.ftpserver.command.impl.EPRT;
 import org.apache.ftpserver.command.impl.LIST;
+import org.apache.ftpserver.command.impl.MDTM;
+import org.apache.ftpserver.command.impl.MFMT;
 import org.apache.ftpserver.command.impl.MLSD;
 import org.apache.ftpserver.command.impl.NLST;
 import org.apache.ftpserver.command.impl.PASS;
@@ -47,6 +49,7 @@ final class FtpCommands {
         commands.put("PORT", noPrivilegedPort(new PORT(), FtpCommands::portOfPort));
         commands.put("EPRT", noPrivilegedPort(new EPRT(), FtpCommands::portOfEprt));
         commands.put("STOU", FtpsCommands.stouRefused());
+        commands.put("MDTM", FtpsCommands.mdtmThatSets(new MDTM(), new MFMT()));
         commands.put("HASH", (session, context, request) -> hash(session, request.getArgument(), true));
         commands.put("XSHA256", (session, context, request) -> hash(session, request.getArgument(), false));
         commands.put("FEAT", (session, context, request) -> session.write(new DefaultFtpReply(
@@ -57,7 +60,8 @@ final class FtpCommands {
     static String feat(FtpsProperties properties) {
         StringBuilder feat = new StringBuilder("Extensions supported\n");
         feat.append(" AUTH TLS\n PBSZ\n PROT\n UTF8\n SIZE\n MDTM\n MFMT\n REST STREAM\n");
-        feat.append(" MLST Size;Modify;Type;Perm\n EPSV\n");
+        // RFC 3659: a star marks the facts MLST and MLSD give until OPTS MLST chooses others
+        feat.append(" MLST Size*;Modify*;Type*;Perm\n EPSV\n");
         if (properties.activeEnabled()) {
             feat.append(" EPRT\n");
         }

@@ -32,7 +32,7 @@ import io.ferry.transfer.session.Transfers;
  * finished or broke). An upload is published ({@link Upload#complete()}: fsync, rename, fsync
  * of the directory) and its log row committed before the client gets {@code 226}; a broken one stays a resumable
  * partial upload (SIZE shows its length; REST + STOR or APPE continues it) and gets {@code 426}, {@code 451} or
- * {@code 552}.
+ * {@code 552}. Where each upload command writes is {@link FtpsCommands.UploadStart}'s rule, the edge's too.
  */
 final class FtpTransfers {
 
@@ -73,18 +73,17 @@ final class FtpTransfers {
                 reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": is a directory");
                 return;
             }
+            FtpsCommands.UploadStart start = FtpsCommands.UploadStart.of(append, offset);
             Transfer transfer;
             try {
                 transfer = transfers.upload(file.account().live(), file.stored(), file.getAbsolutePath(),
-                        !append && offset == 0, false, origin(session, file));
+                        start.replace(), false, origin(session, file));
+                long at = start.at(transfer.startSize());
+                if (at != transfer.startSize()) {
+                    transfer.position(at); // REST n + STOR writes at n, over what the server holds
+                }
             } catch (IOException e) {
                 replyStorageError(session, name, e);
-                return;
-            }
-            if (offset != 0 && transfer.startSize() != offset) {
-                transfer.cancel();
-                reply(session, 554, "Cannot resume "
-                        + name + " at " + offset + ": the server holds " + transfer.startSize() + " bytes of it");
                 return;
             }
             DataConnection data = FtpsCommands.openData(session, file.getAbsolutePath());
