@@ -416,6 +416,18 @@ class EdgeIT {
         assertThat(resumed.path("startOffset").asLong()).isPositive().isEqualTo(broken.path("bytes").asLong());
     }
 
+    /**
+     * Issue 21: through the edge, over encrypted storage: paramiko's handles (random access, read-write, truncate,
+     * fstat, append) and the stock clients over SFTP and bridged FTPS, as directly to a node.
+     */
+    @Test
+    @Order(3)
+    void handlesAndStockClientsShouldWorkThroughTheEdge() throws Exception {
+        SftpHandles.check(path -> a.json("GET", path, null, 200), edge.sftp, "acme", PASSWORD, "edge-handles");
+        StockClients.check("sftp", edge.sftp, "acme", PASSWORD, "edge-sftp");
+        StockClients.check("ftps", edge.explicit, "acme", PASSWORD, "edge-ftps");
+    }
+
     private String run(String... command) throws Exception {
         Path out = Files.createTempFile(work, "out", ".txt");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();

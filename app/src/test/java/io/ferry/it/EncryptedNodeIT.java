@@ -28,6 +28,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import io.ferry.FerryApplication;
 import io.ferry.storage.StorageRoot;
+import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.sftp.SftpServer;
 
 /**
@@ -78,7 +79,16 @@ class EncryptedNodeIT {
     @Test
     void handlesShouldBehaveTheSameOnEncryptedStorage() throws Exception {
         api.createAccount("handles", "handles-password-1");
-        SftpHandles.check(api, sftpPort(), "handles", "handles-password-1", "handles");
+        SftpHandles.check(path -> api.get(path).json(), sftpPort(), "handles", "handles-password-1", "handles");
+    }
+
+    /** Issue 21: the stock clients over SFTP and FTPS on encrypted storage ({@link StockClients}). */
+    @Test
+    void stockClientsShouldWorkTheSameOnEncryptedStorage() throws Exception {
+        api.createAccount("stock", "stock-password-1");
+        StockClients.check("sftp", sftpPort(), "stock", "stock-password-1", "over-sftp");
+        StockClients.check("ftps", node.getBean(FtpsServer.class).explicitPort(), "stock", "stock-password-1",
+                "over-ftps");
     }
 
     /**

@@ -187,6 +187,10 @@ class FtpsIT extends NodeIT {
             assertThat(entry.getSize()).isEqualTo(16);
             assertThat(entry.getTimestamp().toInstant()).isEqualTo(java.time.Instant.parse("2021-01-02T03:04:05Z"));
             assertThat(ftp.mlistDir()).extracting(FTPFile::getName).contains("a.txt", "new.txt", "d");
+            // RFC 3659: a directory that does not exist is 550, before any data connection (rclone reads it so)
+            assertThat(ftp.mlistDir("missing-dir")).isEmpty();
+            assertThat(ftp.getReplyCode()).isEqualTo(550);
+            assertThat(ftp.getReplyString()).contains("no such directory").doesNotContain("150");
 
             // during an upload: SIZE and MDTM answer what the server holds of it; it is not listed yet
             java.net.Socket[] data = openBreakableData(ftp, "STOR", "growing.bin");
@@ -210,6 +214,13 @@ class FtpsIT extends NodeIT {
         } finally {
             ftp.disconnect();
         }
+    }
+
+    /** Issue 21: lftp's mirror, rclone and curl over FTPS, each both ways, keep content and times. */
+    @Test
+    void stockClientsShouldMirrorCopyAppendAndResumeKeepingTimes() throws Exception {
+        String user = partner();
+        StockClients.check("ftps", ftpsServer.explicitPort(), user, PASSWORD, "stock");
     }
 
     @Test

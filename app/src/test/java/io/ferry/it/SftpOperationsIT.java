@@ -75,7 +75,15 @@ class SftpOperationsIT extends NodeIT {
     void handlesShouldBehaveAsOpenSshsToAClientLibrary() throws Exception {
         String user = uniqueUser("handles");
         admin().createAccount(user, "handles-password-1");
-        SftpHandles.check(admin(), sftpPort(), user, "handles-password-1", "handles");
+        SftpHandles.check(path -> admin().get(path).json(), sftpPort(), user, "handles-password-1", "handles");
+    }
+
+    /** Issue 21: lftp's mirror, rclone and curl, each both ways, keep content and times ({@link StockClients}). */
+    @Test
+    void stockClientsShouldMirrorCopyAppendAndResumeKeepingTimes() throws Exception {
+        String user = uniqueUser("stock");
+        admin().createAccount(user, "stock-password-1");
+        StockClients.check("sftp", sftpPort(), user, "stock-password-1", "stock");
     }
 
     @Test

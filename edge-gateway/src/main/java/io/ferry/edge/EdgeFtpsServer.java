@@ -95,7 +95,7 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         commands.addCommand("PASS", FtpsCommands.loginNeedsTls(false, new PASS()));
         commands.addCommand("LIST", FtpsCommands.dataNeedsProtection(true, new LIST()));
         commands.addCommand("NLST", FtpsCommands.dataNeedsProtection(true, new NLST()));
-        commands.addCommand("MLSD", FtpsCommands.dataNeedsProtection(true, new MLSD()));
+        commands.addCommand("MLSD", FtpsCommands.dataNeedsProtection(true, FtpsCommands.mlsdOfExisting(new MLSD())));
         commands.addCommand("STOR",
                 FtpsCommands.dataNeedsProtection(true, (s, c, r) -> transfers.upload(s, r, false)));
         commands.addCommand("APPE",

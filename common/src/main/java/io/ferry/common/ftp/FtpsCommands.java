@@ -6,6 +6,8 @@ import org.apache.ftpserver.command.Command;
 import org.apache.ftpserver.command.CommandFactory;
 import org.apache.ftpserver.ftplet.DataConnection;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
+import org.apache.ftpserver.ftplet.FtpException;
+import org.apache.ftpserver.ftplet.FtpFile;
 import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.impl.DefaultFtpRequest;
@@ -119,6 +121,30 @@ public final class FtpsCommands {
                 return;
             }
             mdtm.execute(session, context, request);
+        };
+    }
+
+    /**
+     * {@code MLSD} of a directory that does not exist: {@code 550} before any data connection, as RFC 3659 has it
+     * (FtpServer announced the listing with {@code 150} first, then failed with {@code 550} on the edge, which
+     * rclone takes for a broken listing, and listed nothing with {@code 226} on a node).
+     */
+    public static Command mlsdOfExisting(Command mlsd) {
+        return (session, context, request) -> {
+            String argument = request.getArgument();
+            String path = argument == null || argument.isBlank() ? "./" : argument;
+            FtpFile directory;
+            try {
+                directory = session.getFileSystemView().getFile(path);
+            } catch (FtpException e) {
+                directory = null;
+            }
+            if (directory == null || !directory.isDirectory()) {
+                session.resetState();
+                reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, path + ": no such directory");
+                return;
+            }
+            mlsd.execute(session, context, request);
         };
     }
 

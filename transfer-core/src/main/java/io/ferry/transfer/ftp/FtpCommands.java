@@ -42,7 +42,7 @@ final class FtpCommands {
         commands.put("PASS", FtpsCommands.loginNeedsTls(properties.allowPlain(), new PASS()));
         commands.put("LIST", protectedData(properties, new LIST()));
         commands.put("NLST", protectedData(properties, new NLST()));
-        commands.put("MLSD", protectedData(properties, new MLSD()));
+        commands.put("MLSD", protectedData(properties, FtpsCommands.mlsdOfExisting(new MLSD())));
         commands.put("STOR", protectedData(properties, transfers.stor()));
         commands.put("APPE", protectedData(properties, transfers.appe()));
         commands.put("RETR", protectedData(properties, transfers.retr()));
