@@ -74,15 +74,26 @@ class SftpStorageIT extends NodeIT {
             assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/big.bin", SftpOperationsIT.random(150_000)))
                     .isInstanceOfSatisfying(SftpException.class, e -> {
                         assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_FAILURE);
-                        assertThat(e.getMessage()).contains("quota");
+                        assertThat(e.getMessage()).contains("quota exceeded").contains("100000 bytes");
                     });
+            assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
+            // a write far past the end asks for a gap the quota has no room for: refused the same way, nothing kept
+            try (SftpClient.CloseableHandle gap = sftp.open("/gap.bin", SftpClient.OpenMode.Write,
+                    SftpClient.OpenMode.Create)) {
+                assertThatThrownBy(() -> sftp.write(gap, 10_000_000L, new byte[] {1}))
+                        .isInstanceOfSatisfying(SftpException.class,
+                                e -> assertThat(e.getMessage()).contains("quota exceeded").contains("100000 bytes"));
+            } catch (SftpException closing) {
+                // the close of an upload the quota removed answers with the quota too
+                assertThat(closing.getMessage()).contains("quota");
+            }
             assertThat(SftpOperationsIT.list(sftp, "/")).isEmpty();
             SftpOperationsIT.write(sftp, "/a", new byte[] {1});
             SftpOperationsIT.write(sftp, "/b", new byte[] {2});
             SftpOperationsIT.write(sftp, "/c", new byte[] {3});
             assertThatThrownBy(() -> SftpOperationsIT.write(sftp, "/d", new byte[] {4}))
                     .isInstanceOfSatisfying(SftpException.class,
-                            e -> assertThat(e.getMessage()).contains("file quota"));
+                            e -> assertThat(e.getMessage()).contains("file quota").contains("3 files"));
         }
         try (Stream<Path> files = Files.list(home(user))) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("a", "b", "c");

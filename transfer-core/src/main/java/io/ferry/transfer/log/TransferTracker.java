@@ -20,7 +20,7 @@ import io.ferry.storage.Upload;
  * Counts and hashes the bytes one transfer moves, as they stream, so the transfer log gets the SHA-256 without a
  * second read. Protocol clients normally read and write in order; if a download jumps (a read that skips ahead) the
  * tracker falls back to hashing the range it sent from the file when the transfer ends. An upload written out of
- * order is hashed by the storage when it is published ({@link io.ferry.storage.Upload#complete(String)}).
+ * order is hashed by the storage when it is published ({@link Upload#complete(String)}).
  *
  * <p>SHA-256 costs about as much CPU as the rest of an upload's path (~0.5 s per GiB with SHA-NI), so past its first
  * {@link #BATCH} bytes a transfer's bytes are copied into batches and hashed on a shared pool, one batch after the
