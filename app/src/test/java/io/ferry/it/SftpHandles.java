@@ -71,6 +71,16 @@ final class SftpHandles {
             assertThat(uploads).as(file.getKey()).hasSize(1);
             assertThat(uploads.get(0).get("sha256").asString()).as(file.getKey()).isEqualTo(sha);
         }
+        // what the read-write handle read back is a download of its own in the log (70,000 bytes), beside the
+        // whole-file download that checked the result
+        List<Long> downloads = new ArrayList<>();
+        rows.forEach(row -> {
+            if (row.get("path").asString().equals("/" + dir + "/rw.bin")
+                    && "download".equalsIgnoreCase(row.get("direction").asString())) {
+                downloads.add(row.get("bytes").asLong());
+            }
+        });
+        assertThat(downloads).containsExactlyInAnyOrder(70_000L, 700_000L);
     }
 
     private static JsonNode run(int port, String user, String password, String dir) throws Exception {

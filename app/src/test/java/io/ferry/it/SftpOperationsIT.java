@@ -15,6 +15,7 @@ import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HexFormat;
@@ -230,8 +231,12 @@ class SftpOperationsIT extends NodeIT {
                 .isEqualTo(1_600_000_000L);
     }
 
+    /**
+     * check-file answers the SHA-256 without a transfer. A size change by name (issue 21: it was refused; OpenSSH
+     * truncates) continues the file as an upload: the cut file is published in one rename, with its own row.
+     */
     @Test
-    void checkFileExtensionShouldAnswerTheSha256AndSizeChangesShouldBeRefused() throws Exception {
+    void checkFileExtensionShouldAnswerTheSha256AndASizeChangeShouldPublishTheCutFile() throws Exception {
         String user = uniqueUser("hash");
         admin().createAccount(user, PASSWORD);
         byte[] data = random(300_000);
@@ -245,12 +250,17 @@ class SftpOperationsIT extends NodeIT {
 
             Attributes truncate = new Attributes();
             truncate.setSize(1000);
-            assertThatThrownBy(() -> sftp.setStat("/hash-me.bin", truncate)).isInstanceOfSatisfying(
-                    SftpException.class, e -> assertThat(e.getStatus()).isEqualTo(SftpConstants.SSH_FX_OP_UNSUPPORTED));
-            assertThat(sftp.stat("/hash-me.bin").getSize()).isEqualTo(data.length);
+            sftp.setStat("/hash-me.bin", truncate);
+            assertThat(sftp.stat("/hash-me.bin").getSize()).isEqualTo(1000);
         }
-        // hashing is not a transfer: only the upload is in the log
-        assertThat(transfers(user, 1).get(0).get("direction").asString()).isEqualTo("upload");
+        byte[] cut = Arrays.copyOf(data, 1000);
+        assertThat(Files.readAllBytes(home(user).resolve("hash-me.bin"))).isEqualTo(cut);
+        // hashing is not a transfer: the upload and the cut are the log's two rows, the cut with its content's hash
+        JsonNode rows = transfers(user, 2);
+        assertThat(rows.get(0).get("direction").asString()).isEqualTo("upload");
+        assertThat(rows.get(0).get("sha256").asString()).isEqualTo(sha256(cut));
+        assertThat(rows.get(1).get("direction").asString()).isEqualTo("upload");
+        assertThat(rows.get(1).get("sha256").asString()).isEqualTo(sha256(data));
     }
 
     @Test

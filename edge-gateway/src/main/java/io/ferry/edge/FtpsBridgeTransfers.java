@@ -80,6 +80,10 @@ final class FtpsBridgeTransfers {
             // start afresh
             if (held == null || upload.replace()) {
                 modes.add(SftpClient.OpenMode.Truncate);
+            } else if (append) {
+                // at the end of what the node's upload holds, which the node knows (a broken upload beside the
+                // file is what it continues, not the file the stat above described)
+                modes.add(SftpClient.OpenMode.Append);
             }
             SftpClient.CloseableHandle handle;
             try {

@@ -49,6 +49,14 @@ final class EncryptedWriter implements ContentWriter {
     private long openIndex = -1;
     private byte[] opened;
     private boolean openChanged;
+    /**
+     * Segments sealed again in one upload (a rewrite of an earlier segment, a sync of the open one) are at most
+     * this many. Each sealing draws a fresh 56-bit nonce part for the same key and index, so the chance that two
+     * repeat grows with their square (2^-25 at this bound); the bound also caps what a client's small writes
+     * alternating between segments cost (a segment opened and sealed again each time).
+     */
+    static final int MAX_RESEALS = 65_536;
+    private int reseals;
     /** Zeros for gaps: only ever read. */
     private static final byte[] ZEROS = new byte[64 * 1024];
 
@@ -205,13 +213,17 @@ final class EncryptedWriter implements ContentWriter {
         closeSegment();
         awaitWrites(0);
         try {
+            long position = end;
             if (buffered > 0) {
+                resealing();
                 ByteBuffer sealed = header.seal(nextIndex, false, buffer, 0, buffered,
                         new byte[header.cipherSegment()]);
-                long position = end;
                 while (sealed.hasRemaining()) {
                     position += file.write(sealed, position);
                 }
+            }
+            if (file.size() > position) {
+                file.truncate(position); // a longer tail an earlier sync sealed, since cut: never resumed from
             }
             file.force(false);
         } catch (IOException e) {
@@ -292,6 +304,7 @@ final class EncryptedWriter implements ContentWriter {
         if (openIndex < 0 || !openChanged) {
             return;
         }
+        resealing();
         try {
             ByteBuffer sealed = header.seal(openIndex, false, opened, 0, header.segmentSize,
                     new byte[header.cipherSegment()]);
@@ -304,6 +317,14 @@ final class EncryptedWriter implements ContentWriter {
         }
         flusher.written(header.cipherSegment());
         openChanged = false;
+    }
+
+    /** Counts a sealing of a segment that was sealed before; refuses one past {@link #MAX_RESEALS}. */
+    private void resealing() throws IOException {
+        if (++reseals > MAX_RESEALS) {
+            throw failed(new StorageException("an encrypted upload may rewrite its sealed segments at most " + MAX_RESEALS
+                    + " times; upload the file anew"));
+        }
     }
 
     private IOException failed(IOException e) {

@@ -101,8 +101,10 @@ final class NasFileStore implements FileStore {
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
             if (part) {
                 // written in another format or under a retired key: the upload starts over
-                return format.resumable(channel)
-                        ? format.resumableSize(channel, PendingUploads.isRewritten(local)) : 0;
+                // a marked part is checked whole only when no upload holds it (a crash left it), as its resume
+                // will: the writer of one in progress has not torn it, and a client's stats cost no full decrypt
+                return format.resumable(channel) ? format.resumableSize(channel,
+                        PendingUploads.isRewritten(local) && !PendingUploads.inProgress(channel)) : 0;
             }
             return format.plaintextSize(channel);
         }

@@ -88,7 +88,7 @@ final class NasUpload implements Upload {
         ensureWritable();
         int length = src.remaining();
         long size = writer.size();
-        grow(position + length, size, position > size);
+        grow(within(position + length), size, position > size);
         if (position != size) {
             changedOutOfOrder(position < size);
         }
@@ -129,7 +129,7 @@ final class NasUpload implements Upload {
         if (newPosition < 0) {
             throw new IllegalArgumentException("negative position " + newPosition);
         }
-        position = newPosition;
+        position = within(newPosition);
         return this;
     }
 
@@ -145,6 +145,7 @@ final class NasUpload implements Upload {
         if (size < 0) {
             throw new IllegalArgumentException("negative size " + size);
         }
+        within(size);
         long before = writer.size();
         if (size == before) {
             return this;
@@ -184,6 +185,11 @@ final class NasUpload implements Upload {
         if (growth <= 0) {
             return;
         }
+        if (hole && growth > SMALL_GAP && growth > Files.getFileStore(part).getUsableSpace()) {
+            // refused before anything is counted; the free space is the storage's, not the account's, to know
+            throw store.faulted(new StorageFullException(StorageFaults.FULL + ": the gap asked for does not fit",
+                    null));
+        }
         if (!store.reserve(growth, credit)) {
             quotaBroken = true;
             abandon();
@@ -191,20 +197,29 @@ final class NasUpload implements Upload {
                     + store.quota().maxBytes() + " bytes; the upload was removed");
         }
         charged += growth;
-        if (hole && growth > SMALL_GAP) {
-            long usable = Files.getFileStore(part).getUsableSpace();
-            if (growth > usable) {
-                throw new StorageFullException(StorageFaults.FULL + ": " + growth + " bytes asked for, "
-                        + usable + " free", null);
-            }
-        }
     }
 
-    /** The first change not at the end: the part is marked (a crash may tear a rewrite anywhere). */
-    private void changedOutOfOrder(boolean rewrite) {
+    /** {@code offset} when it is within the largest upload; otherwise refused (an offset can overflow). */
+    private static long within(long offset) throws StorageException {
+        if (offset < 0 || offset > MAX_SIZE) {
+            throw new StorageException("offset beyond the largest file the storage keeps (" + MAX_SIZE + " bytes)");
+        }
+        return offset;
+    }
+
+    /**
+     * The first change not at the end: the part is marked, durably, before the rewrite (a crash may tear a rewrite
+     * anywhere, and a resume of a marked part checks all of it).
+     */
+    private void changedOutOfOrder(boolean rewrite) throws IOException {
         inOrder = false;
         if (rewrite && !markedRewritten) {
             PendingUploads.markRewritten(part);
+            try {
+                channel.force(true);
+            } catch (IOException e) {
+                throw broke(e);
+            }
             markedRewritten = true;
         }
     }
@@ -271,14 +286,21 @@ final class NasUpload implements Upload {
             return;
         }
         done = true;
+        // a broken upload that was changed out of order may lack a change it acknowledged (a rewrite not yet
+        // sealed): a resume from its size would publish the file without it, so it is not kept
+        boolean discard = quotaBroken || broken != null && !inOrder;
         try {
-            if (!quotaBroken) {
+            if (!discard) {
                 writer.suspend();
                 channel.force(true);
+                if (broken == null) {
+                    // suspended cleanly: every segment is whole, and a resume need not check them all
+                    PendingUploads.clearRewritten(part);
+                }
             }
         } finally {
             release();
-            if (quotaBroken) {
+            if (discard) {
                 Files.deleteIfExists(part);
                 store.released(charged, newFile);
             } else if (newFile) {
@@ -315,7 +337,8 @@ final class NasUpload implements Upload {
     private void ensureWritable() throws IOException {
         if (broken != null) {
             throw new StorageException("the upload cannot be completed: " + StorageFaults.reason(broken)
-                    + "; what was received is kept for a resume", broken);
+                    + (inOrder ? "; what was received is kept for a resume"
+                            : "; it was written out of order, so it cannot be resumed: upload it anew"), broken);
         }
         if (done) {
             throw new StorageException(quotaBroken ? "quota exceeded" : "the upload has ended");

@@ -93,6 +93,20 @@ final class PendingUploads {
         }
     }
 
+    /** Whether an upload holds the part (its lock, on this node or another), tried with a shared lock for a moment. */
+    static boolean inProgress(FileChannel part) {
+        try {
+            FileLock lock = part.tryLock(0, Long.MAX_VALUE, true);
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (OverlappingFileLockException | IOException e) {
+            return true;
+        }
+    }
+
     /** Drops the mark (the part starts over, or becomes a file). */
     static void clearRewritten(Path part) {
         UserDefinedFileAttributeView view = Files.getFileAttributeView(part, UserDefinedFileAttributeView.class);

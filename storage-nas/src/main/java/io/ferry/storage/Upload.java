@@ -12,6 +12,9 @@ import java.nio.file.attribute.FileTime;
  */
 public interface Upload extends SeekableByteChannel {
 
+    /** The largest upload: 1 PiB, the encrypted format's 2^32 segments of 256 KiB (offsets past it are refused). */
+    long MAX_SIZE = 1L << 50;
+
     /** Plaintext bytes the file held when this upload was opened. */
     long startSize();
 

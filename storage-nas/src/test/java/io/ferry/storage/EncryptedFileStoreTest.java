@@ -75,13 +75,18 @@ class EncryptedFileStoreTest extends NasFileStoreContractTest {
         // more segments than a resume checks after a crash by default (the last ones only, see Flusher): the mark
         // left by the rewrite has it check them all
         byte[] data = FileStoreContract.random((int) (EncryptedWriter.Tail.VERIFIED + 4) * segment);
-        Upload upload = store.openUpload(store.resolve(fs.getPath("/torn.bin")), true, false);
+        Upload upload = store.openUpload(store.resolve(fs.getPath("/writing.bin")), true, false);
         FileStoreContract.write(upload, data, 0, data.length);
         upload.position(segment + 1); // the second segment
         upload.write(ByteBuffer.wrap(data, segment + 1, 100));
-        upload.abandon();
+        upload.sync();
+        // the node dies here: what its disk holds is the part as synced, with the mark the rewrite left
         Path part = home().resolve(".ferry-part-torn.bin");
-        // the rewrite torn by a crash: one byte of the second segment's ciphertext never reached the disk
+        Files.copy(home().resolve(".ferry-part-writing.bin"), part);
+        assertThat(PendingUploads.isRewritten(home().resolve(".ferry-part-writing.bin"))).isTrue();
+        PendingUploads.markRewritten(part);
+        upload.abandon();
+        // and the rewrite was torn by the crash: bytes of the second segment's ciphertext never reached the disk
         long inSecond = headerLength(Files.readAllBytes(part)) + segment + EncryptedFormat.OVERHEAD + 500;
         try (FileChannel raw = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             raw.write(ByteBuffer.wrap(new byte[] {0x55, 0x66}), inSecond);
@@ -91,6 +96,52 @@ class EncryptedFileStoreTest extends NasFileStoreContractTest {
         FileStoreContract.write(resumed, data, segment, data.length - segment);
         resumed.complete();
         assertThat(FileStoreContract.readAll(store, fs.getPath("/torn.bin"))).isEqualTo(data);
+    }
+
+    @Test
+    void fsyncAfterACutShouldLeaveWhatWasSyncedLast() throws IOException {
+        FileStore store = store();
+        Upload upload = store.openUpload(store.resolve(fs.getPath("/cut.bin")), true, false);
+        upload.write(ByteBuffer.wrap(FileStoreContract.random(200)));
+        upload.sync();
+        upload.truncate(100);
+        upload.sync();
+        // what a resume after a crash would continue from, read from the storage while the upload is open
+        assertThat(store.size(store.resolve(fs.getPath("/cut.bin")))).isEqualTo(100);
+        upload.truncate(0);
+        upload.sync();
+        assertThat(store.size(store.resolve(fs.getPath("/cut.bin")))).isZero();
+        upload.abandon();
+    }
+
+    /**
+     * Every sealing of a segment sealed before draws a fresh random nonce part for the same key and index: an upload
+     * may do that {@link EncryptedWriter#MAX_RESEALS} times, then it is refused (and never published). A file with
+     * the format's smallest segments (1 KiB, which the format reads) makes the bound quick to reach.
+     */
+    @Test
+    void rewritesOfSealedSegmentsShouldBeBounded() throws IOException {
+        FileStore store = store();
+        Path part = home().resolve(".ferry-part-small-segments.bin");
+        byte[] salt = new byte[32];
+        byte[] keyId = "k1".getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer header = ByteBuffer.allocate(EncryptedFormat.MAGIC.length + 2 + keyId.length + 4 + salt.length);
+        header.put(EncryptedFormat.MAGIC).put((byte) 1).put((byte) keyId.length).put(keyId).putInt(1024).put(salt);
+        Files.write(part, header.array());
+        Upload upload = store.openUpload(store.resolve(fs.getPath("/small-segments.bin")), false, false);
+        upload.write(ByteBuffer.wrap(FileStoreContract.random(3000))); // two sealed segments and a part of one
+        assertThatThrownBy(() -> {
+            for (int i = 0; i <= EncryptedWriter.MAX_RESEALS + 1; i++) {
+                upload.position(i % 2 == 0 ? 10 : 1030); // alternating between the two sealed segments
+                upload.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+            }
+        }).isInstanceOf(StorageException.class).hasMessageContaining("at most " + EncryptedWriter.MAX_RESEALS);
+        assertThatThrownBy(upload::complete).isInstanceOf(StorageException.class)
+                .hasMessageContaining("upload it anew");
+        upload.abandon();
+        // changed out of order and broken: a resume could not know which change it lacks, so nothing is kept
+        assertThat(home().resolve("small-segments.bin")).doesNotExist();
+        assertThat(part).doesNotExist();
     }
 
     /** The length of the encrypted format's header at the start of {@code file}. */

@@ -340,6 +340,23 @@ interface FileStoreContract {
         }
     }
 
+    /** Offsets a client sends can be anything: past the largest file, or where an end would overflow. */
+    @Test
+    default void offsetsPastTheLargestFileShouldBeRefusedAndCountNothing() throws IOException {
+        FileStore store = store(new Quota(1_000_000, 0));
+        try (Upload upload = store.openUpload(store.resolve(fs().getPath("/far.bin")), true, false)) {
+            upload.write(ByteBuffer.wrap(random(1000)));
+            assertThatThrownBy(() -> upload.position(Long.MAX_VALUE)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("largest file");
+            assertThatThrownBy(() -> upload.position(Upload.MAX_SIZE + 1)).isInstanceOf(StorageException.class);
+            assertThatThrownBy(() -> upload.truncate(Long.MAX_VALUE)).isInstanceOf(StorageException.class);
+            upload.position(Upload.MAX_SIZE); // the largest is a position; writing there must fit the quota
+            assertThatThrownBy(() -> upload.write(ByteBuffer.wrap(new byte[] {1})))
+                    .isInstanceOf(StorageException.class);
+        }
+        assertThat(store.usage().bytes()).isLessThan(10_000); // the 1,000 bytes written (and their format), no more
+    }
+
     @Test
     default void uploadWrittenOutOfOrderShouldResumeWithWhatItHeld() throws Exception {
         FileStore store = store();

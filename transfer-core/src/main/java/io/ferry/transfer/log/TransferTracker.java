@@ -241,7 +241,13 @@ public final class TransferTracker {
      */
     public TransferRecord toRecord(String node, String protocol, String sessionId, String account, String path,
             String sha256, String error, String clientAddress) {
-        return new TransferRecord(node, protocol, sessionId, account, path, direction, startOffset(), bytes(), sha256,
+        return toRecord(node, protocol, sessionId, account, path, sha256, error, clientAddress, startOffset());
+    }
+
+    /** As {@link #toRecord}, for a checksum of the content from {@code offset} (0: the whole published file). */
+    public TransferRecord toRecord(String node, String protocol, String sessionId, String account, String path,
+            String sha256, String error, String clientAddress, long offset) {
+        return new TransferRecord(node, protocol, sessionId, account, path, direction, offset, bytes(), sha256,
                 startedAt(), Instant.now(), error == null ? Outcome.SUCCESS : Outcome.FAILED, error, clientAddress);
     }
 }

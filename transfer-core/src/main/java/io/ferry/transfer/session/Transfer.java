@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.common.LogText;
 import io.ferry.storage.Upload;
+import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.log.TransferTracker;
@@ -35,6 +36,8 @@ public final class Transfer implements SeekableByteChannel {
     private final String path;
     private final TransferOrigin origin;
     private boolean ended;
+    /** What a client read back on an upload's read-write handle: a download of its own row, when any was read. */
+    private TransferTracker readBack;
     /** The first read or write the storage refused: the reason the row gives, whatever ends the transfer. */
     private IOException refused;
 
@@ -173,12 +176,20 @@ public final class Transfer implements SeekableByteChannel {
         } catch (IOException | RuntimeException e) {
             // what moved is moved (an upload is published by now): the row goes without its checksum
             log.warn("Cannot hash {}: {}", LogText.escaped(path), TransferFailure.describe(e));
+        }
+        String readSha256 = null;
+        try {
+            readSha256 = readBack == null ? null : readBack.sha256(content);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Cannot hash what was read back of {}: {}", LogText.escaped(path), TransferFailure.describe(e));
         } finally {
             release();
         }
         TransferFailure why = failure == null ? null : TransferFailure.of(failure).as(tracker.direction());
+        // the storage's hash of an upload changed out of order is of the whole published file: from offset 0
         TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
-                sha256, why == null ? null : why.logMessage(), origin.client())
+                sha256, why == null ? null : why.logMessage(), origin.client(),
+                published != null ? 0 : tracker.startOffset())
                 .withEdge(origin.edge()).withTls(origin.tls());
         // what the caller records with a success (a pull's "taken", a delivery's "done") never rides on a failure
         Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
@@ -191,10 +202,26 @@ public final class Transfer implements SeekableByteChannel {
             throw e;
         }
         logLine(why, sha256);
+        recordReadBack(readSha256);
         if (why != null && cause == null) {
             throw failure instanceof IOException io ? io : new IOException(why.reason(), failure);
         }
         return saved;
+    }
+
+    /** The download row of what the client read back on the upload's handle, so no read escapes the log. */
+    private void recordReadBack(String sha256) {
+        if (readBack == null || readBack.bytes() == 0) {
+            return;
+        }
+        TransferRecord row = readBack.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
+                sha256, null, origin.client()).withEdge(origin.edge()).withTls(origin.tls());
+        try {
+            uninterrupted(() -> transferLog.record(row));
+        } catch (RuntimeException e) {
+            log.warn("What {} read back of {} could not be recorded: {}", LogText.quoted(origin.account()),
+                    LogText.escaped(path), e.toString());
+        }
     }
 
     /**
@@ -236,7 +263,10 @@ public final class Transfer implements SeekableByteChannel {
         }
     }
 
-    /** Reads the content; on an upload (a read-write handle), reads back what was written, which moves nothing. */
+    /**
+     * Reads the content; on an upload (a read-write handle), reads back what is there, which the upload's row does
+     * not count: it gets a download row of its own.
+     */
     @Override
     public int read(ByteBuffer dst) throws IOException {
         long position = content.position();
@@ -246,10 +276,17 @@ public final class Transfer implements SeekableByteChannel {
         } catch (IOException e) {
             throw refused(e);
         }
-        if (read > 0 && !(content instanceof Upload)) {
+        if (read > 0) {
             ByteBuffer moved = dst.duplicate();
             moved.limit(dst.position()).position(dst.position() - read);
-            tracker.moved(position, moved);
+            if (content instanceof Upload) {
+                if (readBack == null) {
+                    readBack = new TransferTracker(Direction.DOWNLOAD);
+                }
+                readBack.moved(position, moved);
+            } else {
+                tracker.moved(position, moved);
+            }
         }
         return read;
     }
