@@ -10,9 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 import io.ferry.common.FailureKind;
 
@@ -260,24 +257,7 @@ final class NasUpload implements Upload {
 
     /** The SHA-256 of the whole content, read back (an encrypted segment that does not open fails the upload). */
     private String contentSha256() throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
-        long at = 0;
-        try {
-            int n;
-            while ((n = writer.read(buffer.clear(), at)) > 0) {
-                digest.update(buffer.flip());
-                at += n;
-            }
-        } catch (IOException e) {
-            throw broke(e);
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        return Sha256.of(this, 0, writer.size());
     }
 
     @Override

@@ -1,11 +1,7 @@
 package io.ferry.transfer.ftp;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -24,6 +20,7 @@ import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.impl.FtpIoSession;
 
 import io.ferry.common.ftp.FtpsCommands;
+import io.ferry.storage.Sha256;
 
 /**
  * The commands Ferry adds to or changes in Apache FtpServer on a node: its own transfers ({@link FtpTransfers}), the
@@ -125,22 +122,12 @@ final class FtpCommands {
             return;
         }
         try (SeekableByteChannel channel = file.store().openRead(file.stored())) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
-            long size = 0;
-            for (int n = channel.read(buffer); n >= 0; n = channel.read(buffer)) {
-                buffer.flip();
-                digest.update(buffer);
-                buffer.clear();
-                size += n;
-            }
-            String hex = HexFormat.of().formatHex(digest.digest());
+            long size = channel.size();
+            String hex = Sha256.of(channel, 0, size);
             reply(session, FtpReply.REPLY_213_FILE_STATUS, rangeForm
                     ? "SHA-256 0-" + Math.max(0, size - 1) + " " + hex + " " + file.getName() : hex);
         } catch (IOException e) {
             reply(session, FtpReply.REPLY_451_REQUESTED_ACTION_ABORTED, name + ": " + e.getMessage());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -13,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.ferry.storage.Sha256;
 import io.ferry.storage.StoredContent;
 import io.ferry.storage.Upload;
 
@@ -72,11 +72,7 @@ public final class TransferTracker {
         this.recordedSha256 = recordedSha256;
         this.recordedSize = recordedSize;
         this.useRecorded = recordedSha256 != null;
-        try {
-            this.digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        this.digest = Sha256.digest();
     }
 
     /** A tracker for reading {@code content} (a download, or a delivery), using the checksum kept with it. */
@@ -213,26 +209,7 @@ public final class TransferTracker {
     }
 
     private String hashFromFile(SeekableByteChannel file) throws IOException {
-        MessageDigest again;
-        try {
-            again = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
-        long position = startOffset();
-        while (position < endOffset) {
-            buffer.clear().limit((int) Math.min(buffer.capacity(), endOffset - position));
-            file.position(position);
-            int read = file.read(buffer);
-            if (read < 0) {
-                break;
-            }
-            buffer.flip();
-            again.update(buffer);
-            position += read;
-        }
-        return HexFormat.of().formatHex(again.digest());
+        return Sha256.of(file, startOffset(), endOffset);
     }
 
     /**
