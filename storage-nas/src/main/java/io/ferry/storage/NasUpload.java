@@ -41,6 +41,8 @@ final class NasUpload implements Upload {
     /** Every change so far appended at the end: the caller's hash of the stream is the file's. */
     private boolean inOrder = true;
     private boolean markedRewritten;
+    /** Sealed whole and on stable storage by {@link #prepare}: only its publication is left. */
+    private boolean prepared;
     /** A gap up to this is not worth asking the storage about its free space. */
     private static final long SMALL_GAP = 1024 * 1024;
     private boolean quotaBroken;
@@ -227,12 +229,12 @@ final class NasUpload implements Upload {
     }
 
     @Override
-    public String complete(String sha256) throws IOException {
+    public String prepare(String sha256) throws IOException {
         ensureWritable();
         String whole = inOrder ? (startSize == 0 ? sha256 : null) : contentSha256();
-        done = true;
         try {
             writer.finish();
+            prepared = true; // sealed as whole: nothing more is written, and an abandon keeps it as it is
             if (whole != null) {
                 ContentDigest.record(part, whole);
             } else {
@@ -243,6 +245,19 @@ final class NasUpload implements Upload {
             if (requestedTime != null) {
                 Files.setLastModifiedTime(part, requestedTime); // after the last byte; a rename keeps it
             }
+        } catch (IOException e) {
+            throw broke(e);
+        }
+        return whole;
+    }
+
+    @Override
+    public void publish() throws IOException {
+        if (!prepared || broken != null || done) {
+            throw new IllegalStateException("publish() without a successful prepare()");
+        }
+        done = true;
+        try {
             // published while still locked: no other upload can touch the part before it becomes the file
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
@@ -252,7 +267,6 @@ final class NasUpload implements Upload {
         }
         forceDirectory(target.getParent());
         store.released(credit, false);
-        return whole;
     }
 
     /** The SHA-256 of the whole content, read back (an encrypted segment that does not open fails the upload). */
@@ -271,7 +285,9 @@ final class NasUpload implements Upload {
         boolean discard = quotaBroken || broken != null && !inOrder;
         try {
             if (!discard) {
-                writer.suspend();
+                if (!prepared) {
+                    writer.suspend(); // a prepared part is whole already: a resume continues it as it is
+                }
                 channel.force(true);
                 if (broken == null) {
                     // suspended cleanly: every segment is whole, and a resume need not check them all
@@ -320,7 +336,7 @@ final class NasUpload implements Upload {
                     + (inOrder ? "; what was received is kept for a resume"
                             : "; it was written out of order, so it cannot be resumed: upload it anew"), broken);
         }
-        if (done) {
+        if (done || prepared) {
             throw new StorageException(quotaBroken ? "quota exceeded" : "the upload has ended");
         }
     }

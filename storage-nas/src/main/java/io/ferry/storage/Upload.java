@@ -48,7 +48,25 @@ public interface Upload extends SeekableByteChannel {
      *         out of order (at other positions than its end, or cut), the storage's own hash of the content, which
      *         the caller's hash of what it sent is not; null otherwise
      */
-    String complete(String sha256) throws IOException;
+    default String complete(String sha256) throws IOException {
+        String whole = prepare(sha256);
+        publish();
+        return whole;
+    }
+
+    /**
+     * The first half of {@link #complete(String)}: seals the content, keeps {@code sha256} as that does, and forces
+     * it to stable storage, not yet under its name. Nothing more can be written; {@link #publish()} or
+     * {@link #abandon()} follows (an abandoned prepared upload is kept, whole, for a resume). A caller that must
+     * commit something with the publication (the transfer log's row) publishes inside its transaction, so that a
+     * file whose row cannot be written is never published.
+     *
+     * @return as {@link #complete(String)}
+     */
+    String prepare(String sha256) throws IOException;
+
+    /** The second half of {@link #complete(String)}: the atomic rename into place, and the directory forced. */
+    void publish() throws IOException;
 
     /**
      * Ends the upload without publishing it: what was received stays, durable, for a later resume (unless the

@@ -1,6 +1,7 @@
 package io.ferry.transfer.session;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.util.function.Consumer;
@@ -38,6 +39,8 @@ public final class Transfer implements SeekableByteChannel {
     private boolean ended;
     /** What a client read back on an upload's read-write handle: a download of its own row, when any was read. */
     private TransferTracker readBack;
+    /** The upload's rename happened inside its row's transaction, which has not committed (yet). */
+    private boolean publishedWithoutCommit;
     /** The first read or write the storage refused: the reason the row gives, whatever ends the transfer. */
     private IOException refused;
 
@@ -155,26 +158,28 @@ public final class Transfer implements SeekableByteChannel {
         Upload upload = content instanceof Upload u ? u : null;
         Throwable failure = cause == null && refused == null ? null : causeOf(cause);
         String sha256 = null;
-        String published = null;
+        String whole = null;
+        boolean toPublish = false;
         try {
             if (failure == null && upload != null) {
                 // kept: a download of all of it need not hash; an upload written out of order is hashed by the
                 // storage, since the hash of what was sent is not the file's
-                published = upload.complete(tracker.wholeFileSha256(upload));
+                whole = upload.prepare(tracker.wholeFileSha256(upload));
+                toPublish = true;
             }
         } catch (IOException | RuntimeException e) {
             failure = e;
         }
         try {
-            if (published != null) {
-                sha256 = published;
+            if (whole != null) {
+                sha256 = whole;
             } else if (upload != null && !tracker.sequential()) {
                 sha256 = null; // out of order and not published: no checksum stands for the content
             } else {
                 sha256 = unchanged && tracker.bytes() == 0 ? knownSha256 : tracker.sha256(content);
             }
         } catch (IOException | RuntimeException e) {
-            // what moved is moved (an upload is published by now): the row goes without its checksum
+            // what moved is moved: the row goes without its checksum
             log.warn("Cannot hash {}: {}", LogText.escaped(path), TransferFailure.describe(e));
         }
         String readSha256 = null;
@@ -182,24 +187,45 @@ public final class Transfer implements SeekableByteChannel {
             readSha256 = readBack == null ? null : readBack.sha256(content);
         } catch (IOException | RuntimeException e) {
             log.warn("Cannot hash what was read back of {}: {}", LogText.escaped(path), TransferFailure.describe(e));
-        } finally {
+        }
+        if (!toPublish) {
             release();
         }
         TransferFailure why = failure == null ? null : TransferFailure.of(failure).as(tracker.direction());
         // the storage's hash of an upload changed out of order is of the whole published file: from offset 0
         TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
-                sha256, why == null ? null : why.logMessage(), origin.client(),
-                published != null ? 0 : tracker.startOffset())
+                sha256, why == null ? null : why.logMessage(), origin.client(), whole != null ? 0 : tracker.startOffset())
                 .withEdge(origin.edge()).withTls(origin.tls());
         // what the caller records with a success (a pull's "taken", a delivery's "done") never rides on a failure
         Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
+        // an upload is published inside the transaction of its row: a row that cannot be committed (the database is
+        // away) leaves the upload unpublished, kept whole for a resume, and the client is told it failed
+        Consumer<TransferRecord> inTransaction = !toPublish ? also : saved -> {
+            try {
+                upload.publish();
+                publishedWithoutCommit = true;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (also != null) {
+                also.accept(saved);
+            }
+        };
         TransferRecord saved;
         try {
-            saved = uninterrupted(() -> also == null ? transferLog.record(row) : transferLog.record(row, also));
+            saved = uninterrupted(() -> inTransaction == null ? transferLog.record(row)
+                    : transferLog.record(row, inTransaction));
         } catch (RuntimeException e) {
             log.warn("The transfer of {} by {} could not be recorded: {}", LogText.escaped(path),
                     LogText.quoted(origin.account()), e.toString());
-            throw e;
+            if (!toPublish) {
+                throw e;
+            }
+            return notPublished(e instanceof UncheckedIOException io ? io.getCause() : new TransferFailure.NotRecorded(e));
+        } finally {
+            if (toPublish) {
+                release();
+            }
         }
         logLine(why, sha256);
         recordReadBack(readSha256);
@@ -207,6 +233,28 @@ public final class Transfer implements SeekableByteChannel {
             throw failure instanceof IOException io ? io : new IOException(why.reason(), failure);
         }
         return saved;
+    }
+
+    /**
+     * An upload whose row and publication did not commit (the database refused the row, or the rename failed): not
+     * published (the rename, if it happened, is before a commit that failed: the file is there without its row, and
+     * the log says so), its failed row written if the database takes it, and the failure thrown for the client.
+     */
+    private TransferRecord notPublished(Throwable why) throws IOException {
+        if (publishedWithoutCommit) {
+            log.warn("{} was published but its row was not committed", LogText.escaped(path));
+        }
+        TransferFailure failure = TransferFailure.of(why).as(tracker.direction());
+        TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
+                null, failure.logMessage(), origin.client()).withEdge(origin.edge()).withTls(origin.tls());
+        try {
+            uninterrupted(() -> transferLog.record(row));
+        } catch (RuntimeException again) {
+            log.warn("The failed transfer of {} could not be recorded either: {}", LogText.escaped(path),
+                    again.toString());
+        }
+        logLine(failure, null);
+        throw why instanceof IOException io ? io : new IOException(why);
     }
 
     /** The download row of what the client read back on the upload's handle, so no read escapes the log. */

@@ -58,6 +58,17 @@ public record TransferFailure(FailureKind kind, String reason) {
                 ? new TransferFailure(FailureKind.OTHER, reason) : this;
     }
 
+    /**
+     * An upload whose transfer-log row could not be committed (the database is away): not published, kept for a
+     * resume; its message is for the client.
+     */
+    public static final class NotRecorded extends IOException {
+        public NotRecorded(Throwable cause) {
+            super("the upload could not be recorded (the transfer log is unavailable), so it was not published; it is "
+                    + "kept: resume it or send it again", cause);
+        }
+    }
+
     /** An SFTP file still open when its session ended: the client is gone, nobody is told. */
     public static final class ClientGone extends IOException {
         public ClientGone(String message) {

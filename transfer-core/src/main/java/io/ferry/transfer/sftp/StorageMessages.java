@@ -6,6 +6,7 @@ import org.apache.sshd.sftp.server.SftpErrorStatusDataHandler;
 import org.apache.sshd.sftp.server.SftpSubsystemEnvironment;
 
 import io.ferry.storage.StorageException;
+import io.ferry.transfer.session.TransferFailure;
 
 /**
  * SFTP status codes and messages. Codes as OpenSSH's {@code sftp-server} answers them: SFTP version 3 (what OpenSSH,
@@ -38,7 +39,8 @@ final class StorageMessages implements SftpErrorStatusDataHandler {
     public String resolveErrorMessage(SftpSubsystemEnvironment sftpSubsystem, int id, Throwable e, int subStatus,
             int cmd, Object... args) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof StorageException || cause instanceof UnsupportedOperationException) {
+            if (cause instanceof StorageException || cause instanceof UnsupportedOperationException
+                    || cause instanceof TransferFailure.NotRecorded) {
                 return cause.getMessage();
             }
         }

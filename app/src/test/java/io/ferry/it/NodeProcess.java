@@ -1,0 +1,97 @@
+package io.ferry.it;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A transfer node as its own JVM on loopback, from the packaged jar, for the tests that break things around nodes
+ * (issue 22): its ports, its log, and what can be seen of it from outside without the database (whether it serves
+ * partners, which in active-passive mode only the primary does).
+ */
+final class NodeProcess {
+
+    final String id;
+    final int http = FreePorts.next();
+    final int sftp = FreePorts.next();
+    final int hazelcast = FreePorts.next();
+    final Path log;
+    private final Path work;
+    private Process process;
+
+    NodeProcess(String id, Path work) {
+        this.id = id;
+        this.work = work;
+        this.log = work.resolve(id + ".log");
+    }
+
+    /**
+     * Starts the node on the shared storage {@code work/nas} and the database at {@code dbUrl} ({@code root}, no
+     * password), joining {@code peers}, with {@code extra} settings.
+     */
+    void start(String dbUrl, String masterKey, String adminPassword, List<NodeProcess> peers, List<String> extra)
+            throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> members = new ArrayList<>();
+        peers.forEach(p -> members.add("127.0.0.1:" + p.hazelcast));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar",
+                Path.of("target/ferry-app.jar").toAbsolutePath().toString(),
+                "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
+                "--server.port=" + http, "--server.address=127.0.0.1",
+                "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
+                "--ferry.cluster.name=ferry-" + work.getFileName(), "--ferry.cluster.node-id=" + id,
+                "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=" + String.join(",", members),
+                "--spring.datasource.url=" + dbUrl, "--spring.datasource.username=root",
+                "--spring.datasource.password="));
+        command.addAll(extra);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().put("FERRY_ADMIN_PASSWORD", adminPassword);
+        builder.environment().put("FERRY_SECURITY_MASTER_KEY", masterKey);
+        process = builder.start();
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    boolean started() throws IOException {
+        return Files.exists(log) && logText().contains("Started Ferry");
+    }
+
+    String logText() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** Whether the SFTP port takes a connection and answers with an SSH banner. */
+    boolean servesSftp() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", sftp), 2000);
+            socket.setSoTimeout(5000);
+            byte[] banner = new byte[4];
+            return socket.getInputStream().readNBytes(banner, 0, 4) == 4
+                    && new String(banner, StandardCharsets.US_ASCII).equals("SSH-");
+        } catch (ConnectException e) {
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Stops the node (SIGTERM), or kills it when it does not stop in time. */
+    void stop() throws InterruptedException {
+        if (alive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
