@@ -69,8 +69,8 @@ class DatabaseOutageIT {
         a = new NodeProcess("node-a", work);
         b = new NodeProcess("node-b", work);
         List<String> settings = List.of("--ferry.cluster.mode=active-passive");
-        a.start(db.url(), masterKey, ADMIN, List.of(b), settings);
-        b.start(db.url(), masterKey, ADMIN, List.of(a), settings);
+        a.start(db.server(), masterKey, ADMIN, List.of(b), settings);
+        b.start(db.server(), masterKey, ADMIN, List.of(a), settings);
         await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             assertThat(a.alive()).as(a.logText()).isTrue();
             assertThat(b.alive()).as(b.logText()).isTrue();

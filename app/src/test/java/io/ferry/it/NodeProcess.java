@@ -24,6 +24,7 @@ final class NodeProcess {
     final int hazelcast = FreePorts.next();
     final Path log;
     private final Path work;
+    private final List<String> wrapper = new ArrayList<>();
     private Process process;
 
     NodeProcess(String id, Path work) {
@@ -33,23 +34,33 @@ final class NodeProcess {
     }
 
     /**
-     * Starts the node on the shared storage {@code work/nas} and the database at {@code dbUrl} ({@code root}, no
-     * password), joining {@code peers}, with {@code extra} settings.
+     * Runs the node with its clock {@code offset} off the real one ({@code +120s}), by Debian's {@code faketime}
+     * (libfaketime under the JVM): a node whose clock jumped.
      */
-    void start(String dbUrl, String masterKey, String adminPassword, List<NodeProcess> peers, List<String> extra)
-            throws IOException {
+    NodeProcess withClockOffset(String offset) {
+        wrapper.addAll(List.of("faketime", "-f", offset));
+        return this;
+    }
+
+    /**
+     * Starts the node on the shared storage {@code work/nas} and the database {@code db}, joining {@code peers},
+     * with {@code extra} settings.
+     */
+    void start(TestDatabase.Server db, String masterKey, String adminPassword, List<NodeProcess> peers,
+            List<String> extra) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> members = new ArrayList<>();
         peers.forEach(p -> members.add("127.0.0.1:" + p.hazelcast));
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar",
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(java, "-Xmx512m", "-jar",
                 Path.of("target/ferry-app.jar").toAbsolutePath().toString(),
                 "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
                 "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
                 "--ferry.cluster.name=ferry-" + work.getFileName(), "--ferry.cluster.node-id=" + id,
                 "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=" + String.join(",", members),
-                "--spring.datasource.url=" + dbUrl, "--spring.datasource.username=root",
-                "--spring.datasource.password="));
+                "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
+                "--spring.datasource.password=" + db.password()));
         command.addAll(extra);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -82,6 +93,13 @@ final class NodeProcess {
             return false;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no lease released. */
+    void kill() throws InterruptedException {
+        if (alive()) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
     }
 

@@ -95,9 +95,10 @@ final class PrivateDatabase implements AutoCloseable {
         }
     }
 
-    /** The JDBC URL of the {@code ferry} schema, as the nodes are given it. */
-    String url() {
-        return "jdbc:mysql://127.0.0.1:" + port + "/ferry?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC";
+    /** The {@code ferry} schema, as the nodes are given it (no grant tables: any user, no password). */
+    TestDatabase.Server server() {
+        return new TestDatabase.Server("jdbc:mysql://127.0.0.1:" + port
+                + "/ferry?useSSL=false&allowPublicKeyRetrieval=true&serverTimezone=UTC", "root", "");
     }
 
     private String adminUrl() {
@@ -106,7 +107,7 @@ final class PrivateDatabase implements AutoCloseable {
 
     /** Runs a query on the {@code ferry} schema and answers the first column of each row. */
     List<String> column(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url(), "root", "");
+        try (Connection c = DriverManager.getConnection(server().url(), "root", "");
                 Statement s = c.createStatement(); var rows = s.executeQuery(sql)) {
             List<String> values = new ArrayList<>();
             while (rows.next()) {
