@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -107,17 +105,7 @@ class ClusterIT {
 
         /** Whether the SFTP port takes a connection and answers with an SSH banner. */
         boolean servesSftp() {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", sftp), 2000);
-                socket.setSoTimeout(5000);
-                byte[] banner = new byte[4];
-                return socket.getInputStream().readNBytes(banner, 0, 4) == 4
-                        && new String(banner, StandardCharsets.US_ASCII).equals("SSH-");
-            } catch (ConnectException e) {
-                return false;
-            } catch (IOException e) {
-                return false;
-            }
+            return NodeProcess.servesSftp(sftp);
         }
 
         void kill() throws InterruptedException {

@@ -83,8 +83,13 @@ final class NodeProcess {
 
     /** Whether the SFTP port takes a connection and answers with an SSH banner. */
     boolean servesSftp() {
+        return servesSftp(sftp);
+    }
+
+    /** Whether {@code port} on loopback takes a connection and answers with an SSH banner. */
+    static boolean servesSftp(int port) {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", sftp), 2000);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             socket.setSoTimeout(5000);
             byte[] banner = new byte[4];
             return socket.getInputStream().readNBytes(banner, 0, 4) == 4

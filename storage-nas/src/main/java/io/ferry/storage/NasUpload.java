@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 
 import io.ferry.common.FailureKind;
 
@@ -287,6 +288,9 @@ final class NasUpload implements Upload {
             if (!discard) {
                 if (!prepared) {
                     writer.suspend(); // a prepared part is whole already: a resume continues it as it is
+                } else if (requestedTime != null) {
+                    // it took the client's time for the file: abandoned uploads are swept by age, and it is new
+                    Files.setLastModifiedTime(part, FileTime.from(Instant.now()));
                 }
                 channel.force(true);
                 if (broken == null) {

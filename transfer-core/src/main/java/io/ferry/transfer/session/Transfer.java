@@ -200,15 +200,22 @@ public final class Transfer implements SeekableByteChannel {
         Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
         // an upload is published inside the transaction of its row: a row that cannot be committed (the database is
         // away) leaves the upload unpublished, kept whole for a resume, and the client is told it failed
+        // (the caller's own step first: a duplicate it refuses, a pull taken twice, must not replace the file)
         Consumer<TransferRecord> inTransaction = !toPublish ? also : saved -> {
+            if (also != null) {
+                also.accept(saved);
+            }
+            // an interrupt that came while the database was waited on must not cut the rename's directory fsync
+            boolean interrupted = Thread.interrupted();
             try {
                 upload.publish();
                 publishedWithoutCommit = true;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
-            }
-            if (also != null) {
-                also.accept(saved);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         };
         TransferRecord saved;
@@ -221,7 +228,11 @@ public final class Transfer implements SeekableByteChannel {
             if (!toPublish) {
                 throw e;
             }
-            return notPublished(e instanceof UncheckedIOException io ? io.getCause() : new TransferFailure.NotRecorded(e));
+            release(); // the upload's lock is not held through another wait on the database
+            if (publishedWithoutCommit) {
+                return publishedUnconfirmed(row, e);
+            }
+            return notPublished(e instanceof UncheckedIOException io ? io.getCause() : new TransferFailure.NotRecorded());
         } finally {
             if (toPublish) {
                 release();
@@ -236,14 +247,28 @@ public final class Transfer implements SeekableByteChannel {
     }
 
     /**
+     * The rare case of a commit that failed after the rename (the connection lost between the two): the file is
+     * published, so its success row is written again on its own (with its work items); if that fails too, the log
+     * says the file is there without its row. The client is told the outcome could not be confirmed.
+     */
+    private TransferRecord publishedUnconfirmed(TransferRecord row, RuntimeException commit) throws IOException {
+        log.warn("{} was published but its row was not committed ({}): recording it again", LogText.escaped(path),
+                commit.toString());
+        try {
+            TransferRecord saved = uninterrupted(() -> transferLog.record(row));
+            logLine(null, row.getSha256());
+            return saved;
+        } catch (RuntimeException again) {
+            log.error("{} is published without its transfer-log row: {}", LogText.escaped(path), again.toString());
+            throw new IOException("the upload was published, but its record could not be confirmed", commit);
+        }
+    }
+
+    /**
      * An upload whose row and publication did not commit (the database refused the row, or the rename failed): not
-     * published (the rename, if it happened, is before a commit that failed: the file is there without its row, and
-     * the log says so), its failed row written if the database takes it, and the failure thrown for the client.
+     * published, its failed row written if the database takes it, and the failure thrown for the client.
      */
     private TransferRecord notPublished(Throwable why) throws IOException {
-        if (publishedWithoutCommit) {
-            log.warn("{} was published but its row was not committed", LogText.escaped(path));
-        }
         TransferFailure failure = TransferFailure.of(why).as(tracker.direction());
         TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
                 null, failure.logMessage(), origin.client()).withEdge(origin.edge()).withTls(origin.tls());

@@ -63,9 +63,10 @@ public record TransferFailure(FailureKind kind, String reason) {
      * resume; its message is for the client.
      */
     public static final class NotRecorded extends IOException {
-        public NotRecorded(Throwable cause) {
+        /** Without its cause: the database's socket errors in it would read as the client's connection failing. */
+        public NotRecorded() {
             super("the upload could not be recorded (the transfer log is unavailable), so it was not published; it is "
-                    + "kept: resume it or send it again", cause);
+                    + "kept: resume it or send it again");
         }
     }
 
