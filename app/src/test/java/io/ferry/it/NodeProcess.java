@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A transfer node as its own JVM on loopback, from the packaged jar, for the tests that break things around nodes
@@ -104,17 +106,29 @@ final class NodeProcess {
     /** SIGKILL: no shutdown hook, no lease released. */
     void kill() throws InterruptedException {
         if (alive()) {
+            // the JVM itself, which a wrapper (faketime) runs as its child, then the wrapper
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
     }
 
-    /** Stops the node (SIGTERM), or kills it when it does not stop in time. */
+    /** Stops the node (SIGTERM), or kills it when it does not stop in time; its JVM too, under a wrapper. */
     void stop() throws InterruptedException {
-        if (alive()) {
-            process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (process == null) {
+            return;
+        }
+        List<ProcessHandle> jvms = process.descendants().toList();
+        jvms.forEach(ProcessHandle::destroy);
+        process.destroy();
+        for (ProcessHandle jvm : jvms) {
+            try {
+                jvm.onExit().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                jvm.destroyForcibly();
             }
+        }
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 }
