@@ -3,15 +3,10 @@ package io.ferry.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,7 +27,6 @@ class ClockSkewIT {
     private static final String ADMIN = "skew-admin-secret";
     private static final Pattern SKEW = Pattern.compile("(?m)^ferry_cluster_clock_skew_seconds(?:\\{[^}]*})? (\\S+)$");
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     NodeProcess a;
     NodeProcess b;
 
@@ -49,9 +43,7 @@ class ClockSkewIT {
     void aNodeWhoseClockJumpedShouldReportItAndNeverTakeTheLease() throws Exception {
         Path work = Files.createTempDirectory("ferry-clock-skew-it-");
         TestDatabase.Server db = TestDatabase.fresh();
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        String masterKey = Base64.getEncoder().encodeToString(key);
+        String masterKey = NodeProcess.randomMasterKey();
         a = new NodeProcess("node-a", work);
         b = new NodeProcess("node-b", work).withClockOffset("+120s");
         List<String> settings = List.of("--ferry.cluster.mode=active-passive");
@@ -83,10 +75,7 @@ class ClockSkewIT {
 
     /** A node's {@code ferry_cluster_clock_skew_seconds}, from its Prometheus endpoint. */
     private double skew(NodeProcess node) throws Exception {
-        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.http
-                + "/actuator/prometheus")).header("Authorization", "Basic " + Base64.getEncoder()
-                        .encodeToString(("admin:" + ADMIN).getBytes(StandardCharsets.UTF_8))).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> metrics = node.get(ADMIN, "/actuator/prometheus");
         assertThat(metrics.statusCode()).isEqualTo(200);
         Matcher value = SKEW.matcher(metrics.body());
         assertThat(value.find()).as(metrics.body()).isTrue();

@@ -4,17 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -52,7 +46,6 @@ class DatabaseOutageIT {
     NodeProcess a;
     NodeProcess b;
     SftpClients clients;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Set by the watcher when both nodes served partners in one poll. */
     final AtomicBoolean twoPrimaries = new AtomicBoolean();
     final AtomicLong polls = new AtomicLong();
@@ -63,9 +56,7 @@ class DatabaseOutageIT {
     void start() throws Exception {
         work = Files.createTempDirectory("ferry-db-outage-it-");
         db = PrivateDatabase.start(work);
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        String masterKey = Base64.getEncoder().encodeToString(key);
+        String masterKey = NodeProcess.randomMasterKey();
         a = new NodeProcess("node-a", work);
         b = new NodeProcess("node-b", work);
         List<String> settings = List.of("--ferry.cluster.mode=active-passive");
@@ -76,13 +67,7 @@ class DatabaseOutageIT {
             assertThat(b.alive()).as(b.logText()).isTrue();
             assertThat(a.started() && b.started()).isTrue();
         });
-        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.http
-                + "/api/v1/accounts")).header("Content-Type", "application/json")
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + ADMIN)
-                        .getBytes(StandardCharsets.UTF_8)))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"acme\",\"password\":\"" + PASSWORD
-                        + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        a.createAccount(ADMIN, "acme", PASSWORD);
         clients = new SftpClients();
         watcher = new Thread(() -> {
             while (watching) {

@@ -4,10 +4,17 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,10 +36,44 @@ final class NodeProcess {
     private final List<String> wrapper = new ArrayList<>();
     private Process process;
 
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     NodeProcess(String id, Path work) {
         this.id = id;
         this.work = work;
         this.log = work.resolve(id + ".log");
+    }
+
+    /** A fresh master key (base64 of 32 random bytes), one for all the nodes of a test's cluster. */
+    static String randomMasterKey() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    /** Creates the partner account {@code username} through this node's API, as the administrator. */
+    void createAccount(String adminPassword, String username, String password) throws Exception {
+        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
+                + "/api/v1/accounts")).header("Content-Type", "application/json")
+                .header("Authorization", basic(adminPassword))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"" + username + "\",\"password\":\""
+                        + password + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        if (created.statusCode() != 201) {
+            throw new IllegalStateException("account " + username + " not created: " + created.statusCode() + " "
+                    + created.body());
+        }
+    }
+
+    /** GET {@code path} (from {@code /}) on this node's HTTP port, as the administrator. */
+    HttpResponse<String> get(String adminPassword, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + path))
+                .timeout(Duration.ofSeconds(20)).header("Authorization", basic(adminPassword)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String basic(String adminPassword) {
+        return "Basic " + Base64.getEncoder().encodeToString(("admin:" + adminPassword)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /**

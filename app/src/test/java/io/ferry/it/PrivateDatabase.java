@@ -8,7 +8,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -107,14 +106,7 @@ final class PrivateDatabase implements AutoCloseable {
 
     /** Runs a query on the {@code ferry} schema and answers the first column of each row. */
     List<String> column(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(server().url(), "root", "");
-                Statement s = c.createStatement(); var rows = s.executeQuery(sql)) {
-            List<String> values = new ArrayList<>();
-            while (rows.next()) {
-                values.add(rows.getString(1));
-            }
-            return values;
-        }
+        return server().column(sql);
     }
 
     @Override

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 import org.testcontainers.DockerClientFactory;
@@ -22,6 +24,18 @@ import org.testcontainers.mysql.MySQLContainer;
 final class TestDatabase {
 
     record Server(String url, String username, String password) {
+
+        /** Runs a query and answers the first column of each row. */
+        List<String> column(String sql) throws SQLException {
+            try (Connection c = DriverManager.getConnection(url, username, password);
+                    Statement s = c.createStatement(); var rows = s.executeQuery(sql)) {
+                List<String> values = new ArrayList<>();
+                while (rows.next()) {
+                    values.add(rows.getString(1));
+                }
+                return values;
+            }
+        }
     }
 
     private static Server instance;

@@ -22,6 +22,8 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Objects;
 
+import io.ferry.common.FailureKind;
+
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
  * a file are kept, plain or encrypted at rest, is its {@link ContentFormat}'s business, not this class's.
@@ -340,6 +342,21 @@ final class NasFileStore implements FileStore {
             health.recheckSoon();
         }
         return e;
+    }
+
+    /**
+     * An upload's write, seal or rename failed: the storage's refusal in its own words, and when the kernel's words
+     * name no fault of the storage (its file gone, an I/O error) but the storage is down now (unmounted, hung), that:
+     * the partner is told the storage is unavailable, not "NoSuchFileException".
+     */
+    IOException uploadFault(IOException e, Path where) {
+        IOException fault = faulted(StorageFaults.translate(e, where));
+        if (fault instanceof StorageException) {
+            return fault;
+        }
+        StorageHealth.Status now = health.recent();
+        return now.up() ? fault : new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": "
+                + now.detail(), e);
     }
 
     @Override

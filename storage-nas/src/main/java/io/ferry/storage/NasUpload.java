@@ -327,7 +327,7 @@ final class NasUpload implements Upload {
 
     /** Remembers the storage's first failure (worded for the client) and answers it. */
     private IOException broke(IOException e) {
-        IOException fault = store.faulted(StorageFaults.translate(e, part));
+        IOException fault = store.uploadFault(e, part);
         if (broken == null) {
             broken = fault;
         }

@@ -3,6 +3,8 @@ package io.ferry.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -10,6 +12,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,9 +25,15 @@ import org.slf4j.LoggerFactory;
 import io.ferry.common.FailureKind;
 
 /**
- * Whether the shared storage can take files: a probe writes, syncs, reads back and deletes a small file under the
- * storage root, and checks the free space. Its last result feeds the node's readiness; while it is down, new
- * sessions and uploads are refused with {@link StorageUnavailableException}.
+ * Whether the shared storage can take files: a probe finds the storage's mark, writes, syncs, reads back and deletes
+ * a small file under the storage root, and checks the free space. Its last result feeds the node's readiness; while
+ * it is down, new sessions and uploads are refused with {@link StorageUnavailableException}.
+ *
+ * <p>The mark ({@value #MARK}, a random id written by the first node that probes an unmarked root) tells the NAS
+ * from the empty directory it is mounted on: once a node has seen it, a root without it, or with another, is a NAS
+ * that went away (unmounted) and is down, so nothing is written to the local disk beneath. A probe that has not
+ * returned for {@link #HUNG_AFTER} (a NAS that hangs, as an NFS hard mount does) is down too, without waiting for
+ * it to return.
  */
 public final class StorageHealth {
 
@@ -38,6 +47,11 @@ public final class StorageHealth {
     public record Status(boolean up, String detail, long freeBytes, Duration probeLatency, Instant checkedAt) {
     }
 
+    /** The file at the storage root that marks it as Ferry's storage (hidden: names starting .ferry- are). */
+    public static final String MARK = ".ferry-storage";
+    /** A probe running this long counts as a storage that does not answer. */
+    public static final Duration HUNG_AFTER = Duration.ofSeconds(10);
+
     private static final Logger log = LoggerFactory.getLogger(StorageHealth.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -45,6 +59,11 @@ public final class StorageHealth {
     private final String nodeId;
     private final long minFreeBytes;
     private volatile Status status;
+    /** The mark's id as first seen, null until then. */
+    private volatile String mark;
+    /** When the running probe started (System.nanoTime), 0 when none runs. */
+    private volatile long probing;
+    private final AtomicBoolean hungLogged = new AtomicBoolean();
 
     /**
      * @param minFreeBytes the storage counts as down with less free space than this; 0 disables the check
@@ -92,12 +111,22 @@ public final class StorageHealth {
     /** Runs the probe now and remembers its result (one probe at a time: they share the probe file). */
     public synchronized Status probe() {
         long start = System.nanoTime();
+        probing = start;
+        try {
+            return runProbe(start);
+        } finally {
+            probing = 0;
+        }
+    }
+
+    private Status runProbe(long start) {
         Status result;
         long free = -1;
         try {
             if (!Files.isDirectory(root)) {
                 throw new IOException("the storage root " + root + " is missing (is the NAS mounted?)");
             }
+            checkMark();
             Path dir = root.resolve(PendingUploads.RESERVED_PREFIX + "health");
             Files.createDirectories(dir);
             Path probe = dir.resolve(nodeId + ".probe");
@@ -131,7 +160,7 @@ public final class StorageHealth {
             result = new Status(false, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), free,
                     Duration.ofNanos(System.nanoTime() - start), Instant.now());
         }
-        if (result.up() != status.up()) {
+        if (result.up() != status.up() || hungLogged.getAndSet(false)) {
             if (result.up()) {
                 log.info("Storage is available again");
             } else {
@@ -142,7 +171,67 @@ public final class StorageHealth {
         return result;
     }
 
+    /**
+     * The mark at the root: read, and the first time written when missing; later, missing or different means the
+     * NAS is not what is mounted there now.
+     */
+    private void checkMark() throws IOException {
+        Path file = root.resolve(MARK);
+        String seen = mark;
+        if (seen == null) {
+            if (!Files.exists(file)) {
+                byte[] id = new byte[16];
+                RANDOM.nextBytes(id);
+                try {
+                    Files.writeString(file, HexFormat.of().formatHex(id) + "\n", StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+                } catch (FileAlreadyExistsException e) {
+                    // another node marked it first: its mark is the one
+                }
+            }
+            mark = readMark(file);
+            return;
+        }
+        String now = Files.exists(file) ? readMark(file) : null;
+        if (!seen.equals(now)) {
+            throw new IOException("the storage root " + root + (now == null ? " has lost its " + MARK + " mark"
+                    : " holds another " + MARK + " mark") + ": the NAS is not mounted there (unmounted, or another"
+                    + " volume); nothing is written to what is there now");
+        }
+    }
+
+    private static String readMark(Path file) throws IOException {
+        // a few bytes at most are read: the mark is Ferry's, but the directory is shared
+        try (var in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
+        }
+    }
+
+    /**
+     * A second opinion on a failure the storage gave for no reason of its own words (a file of an upload gone, an
+     * I/O error): the status as of at most a second ago, probing now when the last probe is older.
+     */
+    public Status recent() {
+        Status last = status();
+        if (!last.up() || Duration.between(last.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0) {
+            return last;
+        }
+        return probe();
+    }
+
+    /** The last probe's result, or down when the probe under way has not returned for {@link #HUNG_AFTER}. */
     public Status status() {
+        long started = probing;
+        if (started != 0) {
+            Duration running = Duration.ofNanos(System.nanoTime() - started);
+            if (running.compareTo(HUNG_AFTER) >= 0) {
+                if (hungLogged.compareAndSet(false, true)) {
+                    log.error("Storage is unavailable: a probe has not returned for {} s", running.toSeconds());
+                }
+                return new Status(false, "the storage has not answered a probe for " + running.toSeconds()
+                        + " s (is the NAS hung?)", status.freeBytes(), running, Instant.now());
+            }
+        }
         return status;
     }
 
@@ -150,7 +239,7 @@ public final class StorageHealth {
      * @throws StorageUnavailableException when the last probe failed
      */
     public void check() throws StorageUnavailableException {
-        Status current = status;
+        Status current = status();
         if (!current.up()) {
             throw new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": " + current.detail());
         }

@@ -65,4 +65,23 @@ class StorageHealthTest {
             }).isInstanceOf(StorageUnavailableException.class);
         }
     }
+
+    @Test
+    void storageUnmountedFromUnderTheRootShouldBeDownAndNothingWrittenBeneath() throws Exception {
+        Path nas = tmp.resolve("mounted");
+        StorageRoot root;
+        try (SmallFileSystem disk = SmallFileSystem.mount(nas, 4 << 20)) {
+            root = new StorageRoot(nas, null, false, Duration.ofMinutes(5), "test", 0);
+            assertThat(root.health().probe().up()).isTrue();
+            assertThat(nas.resolve(StorageHealth.MARK)).exists();
+        }
+        // the directory it was mounted on is what the root shows now: empty, on the local disk
+        StorageHealth.Status status = root.health().probe();
+        assertThat(status.up()).isFalse();
+        assertThat(status.detail()).contains("lost its .ferry-storage mark").contains("not mounted");
+        assertThat(nas).isEmptyDirectory();
+        assertThatThrownBy(() -> root.open("acme", Quota.UNLIMITED)).isInstanceOf(StorageUnavailableException.class)
+                .hasMessageContaining("not mounted");
+        assertThat(nas).isEmptyDirectory();
+    }
 }

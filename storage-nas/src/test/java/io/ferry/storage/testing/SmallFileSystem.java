@@ -20,6 +20,7 @@ public final class SmallFileSystem implements AutoCloseable {
     /** For an ext4 image: the image file and its loop device's name ({@code loop3}); null for a tmpfs. */
     private final Path image;
     private final String loop;
+    private boolean mounted = true;
 
     private SmallFileSystem(Path dir, Path image, String loop) {
         this.dir = dir;
@@ -85,10 +86,28 @@ public final class SmallFileSystem implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * The NAS goes away: unmounted lazily, as a dead mount is (a handle still open keeps writing to the detached file
+     * system; every path now leads to the empty directory it was mounted on).
+     */
+    public void unmount() throws IOException {
+        run("umount", "-l", dir.toString());
+        mounted = false;
+    }
+
+    /** The NAS comes back: an ext4 file system mounted again, with what it held. */
+    public void mountAgain() throws IOException {
+        if (loop == null) {
+            throw new IllegalStateException("a tmpfs loses what it held when unmounted: only ext4 comes back");
+        }
+        run("mount", "-o", "errors=remount-ro", "/dev/" + loop, dir.toString());
+        mounted = true;
+    }
+
     /** Unmounts (lazily: a handle still open elsewhere does not keep the mount), and drops an ext4 image. */
     @Override
     public void close() throws IOException {
-        cleanUp(dir, true, loop == null ? null : "/dev/" + loop, image);
+        cleanUp(dir, mounted, loop == null ? null : "/dev/" + loop, image);
     }
 
     /** Each step even when one before it failed; the first failure is thrown at the end. */
