@@ -14,8 +14,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.AfterAll;
@@ -46,11 +44,7 @@ class DatabaseOutageIT {
     NodeProcess a;
     NodeProcess b;
     SftpClients clients;
-    /** Set by the watcher when both nodes served partners in one poll. */
-    final AtomicBoolean twoPrimaries = new AtomicBoolean();
-    final AtomicLong polls = new AtomicLong();
-    Thread watcher;
-    volatile boolean watching = true;
+    PrimaryWatch watch;
 
     @BeforeAll
     void start() throws Exception {
@@ -69,28 +63,13 @@ class DatabaseOutageIT {
         });
         a.createAccount(ADMIN, "acme", PASSWORD);
         clients = new SftpClients();
-        watcher = new Thread(() -> {
-            while (watching) {
-                if (a.servesSftp() && b.servesSftp()) {
-                    twoPrimaries.set(true);
-                }
-                polls.incrementAndGet();
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "primary-watcher");
-        watcher.setDaemon(true);
-        watcher.start();
+        watch = PrimaryWatch.of(List.of(a, b));
     }
 
     @AfterAll
     void stop() throws Exception {
-        watching = false;
-        if (watcher != null) {
-            watcher.join(5000);
+        if (watch != null) {
+            watch.close();
         }
         if (clients != null) {
             clients.close();
@@ -200,7 +179,8 @@ class DatabaseOutageIT {
         }
         System.out.printf("database %s: the upload under way was %s, %s%n", kind,
                 acknowledged ? "acknowledged" : refusal, published ? "published with its row" : "not published");
-        assertThat(twoPrimaries).as("two nodes served partners in one poll (of %d)", polls.get()).isFalse();
+        assertThat(watch.twoPrimaries()).as("polls (of %d) in which two nodes served partners", watch.polls())
+                .isZero();
     }
 
     /** The node serving partners now (the primary); waits until exactly one does. */

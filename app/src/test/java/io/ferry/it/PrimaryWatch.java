@@ -1,0 +1,74 @@
+package io.ferry.it;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Watches an active-passive cluster from outside, every 200 ms, for the fault tests (issue 22): in that mode only the
+ * primary serves partners, so a node whose SFTP port answers with a banner is acting as primary. Counts the polls in
+ * which two nodes did, and the longest span in which none did.
+ */
+final class PrimaryWatch implements AutoCloseable {
+
+    private final List<NodeProcess> nodes;
+    private final Thread thread;
+    private final AtomicLong polls = new AtomicLong();
+    private final AtomicLong twoPrimaries = new AtomicLong();
+    private volatile long longestWithoutNanos;
+    private volatile boolean watching = true;
+
+    private PrimaryWatch(List<NodeProcess> nodes) {
+        this.nodes = nodes;
+        this.thread = new Thread(this::watch, "primary-watch");
+        thread.setDaemon(true);
+    }
+
+    /** Starts watching {@code nodes}. */
+    static PrimaryWatch of(List<NodeProcess> nodes) {
+        PrimaryWatch watch = new PrimaryWatch(nodes);
+        watch.thread.start();
+        return watch;
+    }
+
+    private void watch() {
+        long lastWithOne = System.nanoTime();
+        while (watching) {
+            long serving = nodes.stream().filter(NodeProcess::servesSftp).count();
+            long now = System.nanoTime();
+            if (serving > 1) {
+                twoPrimaries.incrementAndGet();
+            }
+            if (serving > 0) {
+                lastWithOne = now;
+            } else {
+                longestWithoutNanos = Math.max(longestWithoutNanos, now - lastWithOne);
+            }
+            polls.incrementAndGet();
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Polls in which more than one node served partners. */
+    long twoPrimaries() {
+        return twoPrimaries.get();
+    }
+
+    long polls() {
+        return polls.get();
+    }
+
+    /** The longest span in which no node served partners, in milliseconds (at a poll's resolution). */
+    long longestWithoutPrimaryMillis() {
+        return longestWithoutNanos / 1_000_000;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        watching = false;
+        thread.join(5000);
+    }
+}
