@@ -375,11 +375,9 @@ class ClusterIT {
         Node primary = primary();
         Node survivor = other(primary);
         long token = survivor.cluster().path("primary").path("token").asLong();
-        Partner partner = new Partner(work.resolve("partner"));
+        SinkPartner partner = new SinkPartner(work.resolve("partner"));
         post(primary, "/api/v1/accounts", "{\"username\":\"stream\",\"password\":\"stream-partner-password\"}");
-        post(primary, "/api/v1/partners", "{\"name\":\"sink\",\"host\":\"127.0.0.1\",\"port\":" + partner.port()
-                + ",\"username\":\"ferry\",\"password\":\"" + Partner.PASSWORD + "\",\"hostKey\":\""
-                + partner.fingerprint() + "\",\"remoteDir\":\"/in\"}");
+        post(primary, "/api/v1/partners", partner.partnerJson("sink"));
         post(primary, "/api/v1/routes", "{\"name\":\"to-sink\",\"account\":\"stream\",\"pathGlob\":"
                 + "\"/outbox/*.dat\",\"partner\":\"sink\"}");
         // a schedule firing every second (its pull finds nothing): every fire must run once, none lost
@@ -548,64 +546,6 @@ class ClusterIT {
         assertThat(history).filteredOn(c -> c.type().equals("acquired")).hasSizeGreaterThanOrEqualTo(3);
         assertThat(history).anyMatch(c -> c.type().equals("released") && c.reason().contains("handed to"));
         assertThat(PrimaryLease.violations(history)).isEmpty();
-    }
-
-    /**
-     * The partner: a plain MINA SFTP server of the test's own, with a password and its own host key, that counts
-     * how often each final name is renamed into place (a delivery that ran twice would rename twice).
-     */
-    static final class Partner {
-        static final String PASSWORD = "sink-password";
-        private final org.apache.sshd.server.SshServer server = org.apache.sshd.server.SshServer.setUpDefaultServer();
-        private final Path root;
-        private final Map<String, Integer> renames = new java.util.concurrent.ConcurrentHashMap<>();
-
-        Partner(Path root) throws IOException {
-            this.root = root;
-            Files.createDirectories(root.resolve("in"));
-            server.setHost("127.0.0.1");
-            server.setPort(0);
-            server.setKeyPairProvider(new org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider());
-            server.setPasswordAuthenticator((user, password, session) -> "ferry".equals(user)
-                    && PASSWORD.equals(password));
-            server.setFileSystemFactory(new org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory(root));
-            org.apache.sshd.sftp.server.SftpSubsystemFactory sftp =
-                    new org.apache.sshd.sftp.server.SftpSubsystemFactory();
-            sftp.addSftpEventListener(new org.apache.sshd.sftp.server.SftpEventListener() {
-                @Override
-                public void moved(org.apache.sshd.server.session.ServerSession session, Path source, Path target,
-                        java.util.Collection<java.nio.file.CopyOption> opts, Throwable thrown) {
-                    if (thrown == null) {
-                        renames.merge(target.getFileName().toString(), 1, Integer::sum);
-                    }
-                }
-            });
-            server.setSubsystemFactories(List.of(sftp));
-            server.start();
-        }
-
-        int port() {
-            return server.getPort();
-        }
-
-        Path root() {
-            return root;
-        }
-
-        String fingerprint() throws Exception {
-            for (java.security.KeyPair key : server.getKeyPairProvider().loadKeys(null)) {
-                return org.apache.sshd.common.config.keys.KeyUtils.getFingerPrint(key.getPublic());
-            }
-            throw new IllegalStateException("no host key");
-        }
-
-        Map<String, Integer> writesOfFinalNames() {
-            return renames;
-        }
-
-        void stop() throws IOException {
-            server.stop(true);
-        }
     }
 
     private static int freePort() {

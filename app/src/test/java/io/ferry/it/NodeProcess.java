@@ -1,7 +1,6 @@
 package io.ferry.it;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -34,6 +33,8 @@ final class NodeProcess {
     final Path log;
     private final Path work;
     private final List<String> wrapper = new ArrayList<>();
+    /** The loopback address its Hazelcast member binds ({@code 127.0.0.1} unless {@link #withAddress}). */
+    private String address = "127.0.0.1";
     private Process process;
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -53,15 +54,31 @@ final class NodeProcess {
 
     /** Creates the partner account {@code username} through this node's API, as the administrator. */
     void createAccount(String adminPassword, String username, String password) throws Exception {
-        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
-                + "/api/v1/accounts")).header("Content-Type", "application/json")
+        post(adminPassword, "/api/v1/accounts", "{\"username\":\"" + username + "\",\"password\":\"" + password
+                + "\"}");
+    }
+
+    /** POSTs {@code json} to {@code path} on this node's API as the administrator; anything but 2xx fails. */
+    HttpResponse<String> post(String adminPassword, String path, String json) throws Exception {
+        return send(adminPassword, path, "POST", json);
+    }
+
+    /** PATCHes {@code path} with {@code json} on this node's API as the administrator; anything but 2xx fails. */
+    HttpResponse<String> patch(String adminPassword, String path, String json) throws Exception {
+        return send(adminPassword, path, "PATCH", json);
+    }
+
+    private HttpResponse<String> send(String adminPassword, String path, String method, String json)
+            throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
+                + path)).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                 .header("Authorization", basic(adminPassword))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"" + username + "\",\"password\":\""
-                        + password + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        if (created.statusCode() != 201) {
-            throw new IllegalStateException("account " + username + " not created: " + created.statusCode() + " "
-                    + created.body());
+                .method(method, HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": "
+                    + response.body());
         }
+        return response;
     }
 
     /** GET {@code path} (from {@code /}) on this node's HTTP port, as the administrator. */
@@ -74,6 +91,19 @@ final class NodeProcess {
     private static String basic(String adminPassword) {
         return "Basic " + Base64.getEncoder().encodeToString(("admin:" + adminPassword)
                 .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Binds the node's cluster member to a loopback address of its own ({@code 127.0.0.13}), so that its cluster
+     * traffic can be told from the others' (a partition cuts one address off).
+     */
+    NodeProcess withAddress(String loopback) {
+        this.address = loopback;
+        return this;
+    }
+
+    String address() {
+        return address;
     }
 
     /**
@@ -93,15 +123,18 @@ final class NodeProcess {
             List<String> extra) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> members = new ArrayList<>();
-        peers.forEach(p -> members.add("127.0.0.1:" + p.hazelcast));
+        peers.forEach(p -> members.add(p.address + ":" + p.hazelcast));
         List<String> command = new ArrayList<>(wrapper);
         command.addAll(List.of(java, "-Xmx512m", "-jar",
                 Path.of("target/ferry-app.jar").toAbsolutePath().toString(),
                 "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
                 "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
+                // the tests watch the nodes from 127.0.0.1 several times a second, besides their partners' sessions
+                "--ferry.sftp.limits.connections-per-minute=100000",
                 "--ferry.cluster.name=ferry-" + work.getFileName(), "--ferry.cluster.node-id=" + id,
-                "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.members=" + String.join(",", members),
+                "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.bind-address=" + address,
+                "--ferry.cluster.members=" + String.join(",", members),
                 "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
                 "--spring.datasource.password=" + db.password()));
         command.addAll(extra);
@@ -131,16 +164,25 @@ final class NodeProcess {
 
     /** Whether {@code port} on loopback takes a connection and answers with an SSH banner. */
     static boolean servesSftp(int port) {
+        return sftpProbe(port) == null;
+    }
+
+    /** Why {@code port} on loopback does not answer with an SSH banner within 5 s; null when it does. */
+    static String sftpProbe(int port) {
+        return sftpProbe(port, Duration.ofSeconds(5));
+    }
+
+    /** Why {@code port} on loopback does not answer with an SSH banner within {@code wait}; null when it does. */
+    static String sftpProbe(int port, Duration wait) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            socket.setSoTimeout(5000);
+            socket.setSoTimeout((int) wait.toMillis());
             byte[] banner = new byte[4];
-            return socket.getInputStream().readNBytes(banner, 0, 4) == 4
-                    && new String(banner, StandardCharsets.US_ASCII).equals("SSH-");
-        } catch (ConnectException e) {
-            return false;
+            int read = socket.getInputStream().readNBytes(banner, 0, 4);
+            String start = new String(banner, 0, read, StandardCharsets.US_ASCII);
+            return start.equals("SSH-") ? null : "answered '" + start + "'";
         } catch (IOException e) {
-            return false;
+            return e.toString();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ferry.it;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,6 +16,8 @@ final class PrimaryWatch implements AutoCloseable {
     private final AtomicLong polls = new AtomicLong();
     private final AtomicLong twoPrimaries = new AtomicLong();
     private volatile long longestWithoutNanos;
+    /** When the longest span without a primary began. */
+    private volatile Instant longestFrom;
     private volatile boolean watching = true;
 
     private PrimaryWatch(List<NodeProcess> nodes) {
@@ -32,6 +35,7 @@ final class PrimaryWatch implements AutoCloseable {
 
     private void watch() {
         long lastWithOne = System.nanoTime();
+        Instant lastSeen = Instant.now();
         while (watching) {
             long serving = nodes.stream().filter(NodeProcess::servesSftp).count();
             long now = System.nanoTime();
@@ -40,8 +44,10 @@ final class PrimaryWatch implements AutoCloseable {
             }
             if (serving > 0) {
                 lastWithOne = now;
-            } else {
-                longestWithoutNanos = Math.max(longestWithoutNanos, now - lastWithOne);
+                lastSeen = Instant.now();
+            } else if (now - lastWithOne > longestWithoutNanos) {
+                longestWithoutNanos = now - lastWithOne;
+                longestFrom = lastSeen;
             }
             polls.incrementAndGet();
             try {
@@ -64,6 +70,11 @@ final class PrimaryWatch implements AutoCloseable {
     /** The longest span in which no node served partners, in milliseconds (at a poll's resolution). */
     long longestWithoutPrimaryMillis() {
         return longestWithoutNanos / 1_000_000;
+    }
+
+    /** The longest span without a primary and when it began, for the test's report. */
+    String longestWithoutPrimary() {
+        return longestWithoutPrimaryMillis() + " ms" + (longestFrom == null ? "" : " (from " + longestFrom + ")");
     }
 
     @Override

@@ -124,6 +124,10 @@ public final class ClusterNode implements AutoCloseable {
         // Notice a dead member in seconds, not Hazelcast's default 60 s.
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        // Heal a split (a network partition between members) within seconds of its end, not Hazelcast's default
+        // 5 minutes: the members of each side look for the others' addresses every 10 s and merge.
+        config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+        config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
         // Listen on the configured address only, not on every interface.
         config.setProperty("hazelcast.local.localAddress", settings.bindAddress());
         config.setProperty("hazelcast.socket.bind.any", "false");

@@ -4,7 +4,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.hazelcast.map.IMap;
 
@@ -17,6 +23,13 @@ import com.hazelcast.map.IMap;
  */
 public final class SharedBans {
 
+    /** How long a connection waits for the cluster to say whether its address is banned. */
+    static final Duration READ_WAIT = Duration.ofMillis(500);
+    private static final Duration WARNING_GAP = Duration.ofSeconds(10);
+    private static final Logger log = LoggerFactory.getLogger(SharedBans.class);
+
+    private final AtomicLong unanswered = new AtomicLong();
+    private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARNING_GAP.toNanos() - 1);
     private final IMap<String, Object> failures;
     private final IMap<String, Object> bans;
     private final ClusterSeal seal;
@@ -83,10 +96,39 @@ public final class SharedBans {
         }
     }
 
-    /** When the ban in force on {@code address} ends (epoch millis), or null (none, or it has ended). */
+    /**
+     * When the ban in force on {@code address} ends (epoch millis), or null (none, or it has ended). Asked for every
+     * new connection, on the thread that accepts it: when the member holding the entry does not answer within
+     * {@link #READ_WAIT} (a member cut off and not yet declared gone, which takes up to the heartbeat timeout), the
+     * connection is not held: no ban is known, and the per-address limits and the login's own checks still apply.
+     */
     public Long bannedUntil(String address) {
-        Object sealed = bans.get(address);
+        Object sealed;
+        try {
+            sealed = bans.getAsync(address).toCompletableFuture().get(READ_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            unanswered.incrementAndGet();
+            long now = System.nanoTime();
+            long last = lastWarning.get();
+            if (now - last > WARNING_GAP.toNanos() && lastWarning.compareAndSet(last, now)) {
+                log.warn("The cluster did not answer whether an address is banned within {} ms: connections are"
+                        + " let in without the shared bans meanwhile ({} so far)", READ_WAIT.toMillis(),
+                        unanswered.get());
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException(e.getCause());
+        }
         return sealed == null ? null : until(address, sealed, System.currentTimeMillis()).orElse(null);
+    }
+
+    /** How many ban lookups the cluster did not answer in time (let in without the shared bans). */
+    public long unanswered() {
+        return unanswered.get();
     }
 
     public boolean isBanned(String address) {

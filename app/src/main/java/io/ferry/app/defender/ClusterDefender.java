@@ -16,6 +16,7 @@ import io.ferry.cluster.SharedBans;
 import io.ferry.common.ClientAddresses;
 import io.ferry.common.LogText;
 import io.ferry.transfer.node.Defender;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -53,6 +54,9 @@ public final class ClusterDefender implements Defender {
         meters.counter("ferry.defender.bans");
         Gauge.builder("ferry.defender.banned", shared, SharedBans::size).description("addresses banned now")
                 .register(meters);
+        FunctionCounter.builder("ferry.defender.ban.lookups.unanswered", shared, SharedBans::unanswered)
+                .description("connections let in because the cluster did not say in time whether the address is"
+                        + " banned (a member cut off, not yet declared gone)").register(meters);
     }
 
     /** Reads the limits from the run-time settings (changed from the console or the API) from now on. */
