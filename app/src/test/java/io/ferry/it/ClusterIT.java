@@ -60,10 +60,9 @@ class ClusterIT {
 
         void start(Node other) throws IOException {
             Path jar = Path.of("target/ferry-app.jar").toAbsolutePath();
-            String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(),
-                    "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
-                    "--server.port=" + http, "--server.address=127.0.0.1",
+            List<String> command = new ArrayList<>(TestJvm.jar("512m", jar.toString()));
+            command.addAll(List.of("--ferry.data-dir=" + work.resolve(id),
+                    "--ferry.storage.root=" + work.resolve("nas"), "--server.port=" + http, "--server.address=127.0.0.1",
                     "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1",
                     "--ferry.ftps.enabled=false",
                     "--ferry.cluster.name=ferry-cluster-it", "--ferry.cluster.node-id=" + id,

@@ -59,8 +59,8 @@ class DatabaseFailoverIT {
             NodeProcess a, NodeProcess b) throws Exception {
         TestDatabase.Server promoted = replica.server();
         try (PrimaryWatch watch = PrimaryWatch.of(List.of(a, b));
-                SteadyUploads uploads = SteadyUploads.start(clients, () -> serving(a, b), "acme", PASSWORD,
-                        "steady")) {
+                SteadyUploads uploads = SteadyUploads.start(clients, () -> NodeProcess.sftpOf(serving(a, b)), "acme",
+                        PASSWORD, "steady")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> uploads.acknowledged().size() >= 10);
             long tokenBefore = Long.parseLong(primary.column("SELECT MAX(token) FROM cluster_leases").get(0));
             // the commits so far were acknowledged by the replica before the partner was told
@@ -85,7 +85,7 @@ class DatabaseFailoverIT {
             NodeProcess serving = serving(a, b);
             assertThat(serving).isNotNull();
             assertThat(uploads.missingRows(promoted)).as("acknowledged uploads without their one row").isEmpty();
-            assertThat(uploads.missingFiles(serving)).as("acknowledged uploads not served back whole").isEmpty();
+            assertThat(uploads.missingFiles(serving.sftp)).as("acknowledged uploads not served back whole").isEmpty();
             // the lease moved on in the promoted database: its token only grows
             assertThat(Long.parseLong(promoted.column("SELECT MAX(token) FROM cluster_leases").get(0)))
                     .isGreaterThanOrEqualTo(tokenBefore);

@@ -131,9 +131,10 @@ class EdgeIT {
         }
 
         void start(Node other) throws IOException {
-            launch(List.of(java(), "-Xmx384m", "-jar", Path.of("target/ferry-app.jar").toAbsolutePath().toString(),
-                    "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
-                    "--server.port=" + http, "--server.address=127.0.0.1",
+            List<String> command = new ArrayList<>(TestJvm.jar("384m",
+                    Path.of("target/ferry-app.jar").toAbsolutePath().toString()));
+            command.addAll(List.of("--ferry.data-dir=" + work.resolve(id),
+                    "--ferry.storage.root=" + work.resolve("nas"), "--server.port=" + http, "--server.address=127.0.0.1",
                     "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
                     "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=" + internal,
                     "--ferry.edge-listener.bind-address=127.0.0.1",
@@ -142,6 +143,7 @@ class EdgeIT {
                     "--ferry.cluster.mode=active-passive",
                     "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
                     "--spring.datasource.password=" + db.password()));
+            launch(command);
         }
 
         boolean started() throws IOException {
@@ -168,9 +170,9 @@ class EdgeIT {
         }
 
         void start(String secret, List<String> hostKeys) throws IOException {
-            List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar",
-                    Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString(),
-                    "--server.port=" + http, "--server.address=127.0.0.1",
+            List<String> command = new ArrayList<>(TestJvm.jar("256m",
+                    Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString()));
+            command.addAll(List.of("--server.port=" + http, "--server.address=127.0.0.1",
                     "--ferry.edge.name=" + name, "--ferry.edge.secret=" + secret,
                     "--ferry.edge.management-token=" + EDGE_TOKEN,
                     "--ferry.edge.backends=127.0.0.1:" + a.internal + ",127.0.0.1:" + b.internal,
@@ -738,10 +740,6 @@ class EdgeIT {
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(
                 edge.http("GET", "/actuator/health", null).statusCode()).isEqualTo(503));
         assertThat(survivor.logText()).contains("Edge 'edge-it' refused");
-    }
-
-    private static String java() {
-        return ProcessHandle.current().info().command().orElse("java");
     }
 
     private static int freePort() {

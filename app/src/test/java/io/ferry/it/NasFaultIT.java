@@ -63,7 +63,7 @@ class NasFaultIT {
         disk = SmallFileSystem.ext4(work.resolve("nas"), 64 << 20);
         node = new NodeProcess("node-a", work);
         node.start(db, NodeProcess.randomMasterKey(), ADMIN, List.of(), SETTINGS);
-        awaitStarted(node);
+        NodeProcess.awaitStarted(List.of(node));
         node.createAccount(ADMIN, "acme", PASSWORD);
         clients = new SftpClients();
     }
@@ -166,7 +166,7 @@ class NasFaultIT {
 
     private void slowAndHung(NodeProcess slow, SlowNas nas) throws Exception {
         slow.start(TestDatabase.fresh(), NodeProcess.randomMasterKey(), ADMIN, List.of(), SETTINGS);
-        awaitStarted(slow);
+        NodeProcess.awaitStarted(List.of(slow));
         slow.createAccount(ADMIN, "acme", PASSWORD);
         long started = System.nanoTime();
         byte[] data = upload(slow, "/slow.bin", 5);
@@ -294,12 +294,6 @@ class NasFaultIT {
                 .untilAsserted(() -> assertThat(readiness(target).statusCode()).isEqualTo(200));
     }
 
-    private static void awaitStarted(NodeProcess target) {
-        await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            assertThat(target.alive()).as(target.logText()).isTrue();
-            assertThat(target.started()).isTrue();
-        });
-    }
 
     private static byte[] random(int size, int seed) {
         byte[] data = new byte[size];

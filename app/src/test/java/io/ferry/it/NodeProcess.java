@@ -1,5 +1,8 @@
 package io.ferry.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -19,6 +22,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import tools.jackson.databind.ObjectMapper;
+
 /**
  * A transfer node as its own JVM on loopback, from the packaged jar, for the tests that break things around nodes
  * (issue 22): its ports, its log, and what can be seen of it from outside without the database (whether it serves
@@ -30,13 +35,18 @@ final class NodeProcess {
     final int http = FreePorts.next();
     final int sftp = FreePorts.next();
     final int hazelcast = FreePorts.next();
+    /** The edge listener: where an edge gateway reaches this node. */
+    final int internal = FreePorts.next();
     final Path log;
     private final Path work;
     private final List<String> wrapper = new ArrayList<>();
     /** The loopback address its Hazelcast member binds ({@code 127.0.0.1} unless {@link #withAddress}). */
     private String address = "127.0.0.1";
     private Process process;
+    /** Where this start's lines begin in the log (a node started again appends to it). */
+    private long logStart;
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     NodeProcess(String id, Path work) {
@@ -73,7 +83,8 @@ final class NodeProcess {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
                 + path)).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                 .header("Authorization", basic(adminPassword))
-                .method(method, HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+                .method(method, HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {
             throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": "
                     + response.body());
@@ -121,23 +132,24 @@ final class NodeProcess {
      */
     void start(TestDatabase.Server db, String masterKey, String adminPassword, List<NodeProcess> peers,
             List<String> extra) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
         List<String> members = new ArrayList<>();
         peers.forEach(p -> members.add(p.address + ":" + p.hazelcast));
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(java, "-Xmx512m", "-jar",
-                Path.of("target/ferry-app.jar").toAbsolutePath().toString(),
-                "--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
+        command.addAll(TestJvm.jar("512m", Path.of("target/ferry-app.jar").toAbsolutePath().toString()));
+        command.addAll(List.of("--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
                 "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",
                 // the tests watch the nodes from 127.0.0.1 several times a second, besides their partners' sessions
                 "--ferry.sftp.limits.connections-per-minute=100000",
+                "--ferry.edge-listener.enabled=true", "--ferry.edge-listener.port=" + internal,
+                "--ferry.edge-listener.bind-address=127.0.0.1",
                 "--ferry.cluster.name=ferry-" + work.getFileName(), "--ferry.cluster.node-id=" + id,
                 "--ferry.cluster.port=" + hazelcast, "--ferry.cluster.bind-address=" + address,
                 "--ferry.cluster.members=" + String.join(",", members),
                 "--spring.datasource.url=" + db.url(), "--spring.datasource.username=" + db.username(),
                 "--spring.datasource.password=" + db.password()));
         command.addAll(extra);
+        logStart = Files.exists(log) ? Files.size(log) : 0;
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("FERRY_ADMIN_PASSWORD", adminPassword);
@@ -149,12 +161,58 @@ final class NodeProcess {
         return process != null && process.isAlive();
     }
 
+    /** Whether the node, as last started, has finished starting. */
     boolean started() throws IOException {
-        return Files.exists(log) && logText().contains("Started Ferry");
+        if (!Files.exists(log)) {
+            return false;
+        }
+        String text = logText();
+        return text.length() > logStart && text.substring((int) Math.min(logStart, text.length()))
+                .contains("Started Ferry");
+    }
+
+    /** Waits (3 minutes at most) until each of {@code nodes} runs and has finished starting. */
+    static void awaitStarted(List<NodeProcess> nodes) {
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            for (NodeProcess node : nodes) {
+                assertThat(node.alive()).as(node.logText()).isTrue();
+                assertThat(node.started()).as(node.id).isTrue();
+            }
+        });
+    }
+
+    /** Waits (90 s at most) until each of {@code nodes} sees {@code count} members in its cluster. */
+    static void awaitMembers(List<NodeProcess> nodes, String adminPassword, int count) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            for (NodeProcess node : nodes) {
+                String body = node.get(adminPassword, "/api/v1/cluster").body();
+                assertThat(JSON.readTree(body).path("members").size()).as(node.id + ": " + body).isEqualTo(count);
+            }
+        });
+    }
+
+    /** Whether the node says it holds the primary role ({@code /actuator/health/cluster}); false without an answer. */
+    boolean reportsPrimary(String adminPassword) {
+        try {
+            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
+                    + "/actuator/health/cluster")).timeout(Duration.ofSeconds(2))
+                    .header("Authorization", basic(adminPassword)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return health.body().contains("\"role\":\"primary\"");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     String logText() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** The SFTP port of {@code node}, or null for none (a test's choice of target that found no node). */
+    static Integer sftpOf(NodeProcess node) {
+        return node == null ? null : node.sftp;
     }
 
     /** Whether the SFTP port takes a connection and answers with an SSH banner. */

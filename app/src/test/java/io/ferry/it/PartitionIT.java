@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import io.ferry.cluster.PrimaryLease;
-import tools.jackson.databind.ObjectMapper;
 
 /**
  * Issue 22, item 4: one node is cut off from the other nodes' cluster traffic (nft rules on loopback; each node's
@@ -33,8 +32,6 @@ class PartitionIT {
     private static final String ADMIN = "partition-admin-secret";
     private static final String PASSWORD = "partition-partner-password";
     private static final Duration CUT = Duration.ofSeconds(15);
-
-    private final ObjectMapper json = new ObjectMapper();
 
     @Test
     void aNodeCutOffFromItsPeersShouldMakeNoSecondPrimaryRunNoDeliveryTwiceAndRejoin() throws Exception {
@@ -56,7 +53,7 @@ class PartitionIT {
                     assertThat(node.started()).isTrue();
                 }
             });
-            awaitMembers(nodes, 3);
+            NodeProcess.awaitMembers(nodes, ADMIN, 3);
             NodeProcess any = nodes.get(0);
             any.createAccount(ADMIN, "acme", PASSWORD);
             any.createAccount(ADMIN, "leaver", PASSWORD);
@@ -67,8 +64,8 @@ class PartitionIT {
                 sftp.mkdir("/outbox");
             }
             try (PrimaryWatch watch = PrimaryWatch.of(nodes);
-                    SteadyUploads uploads = SteadyUploads.start(clients, () -> servingOrNull(nodes), "acme", PASSWORD,
-                            "outbox/p")) {
+                    SteadyUploads uploads = SteadyUploads.start(clients,
+                            () -> NodeProcess.sftpOf(servingOrNull(nodes)), "acme", PASSWORD, "outbox/p")) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> uploads.acknowledged().size() >= 5);
 
                 // the primary is cut off: it keeps the lease it renews in the database, and stays the only primary
@@ -80,8 +77,8 @@ class PartitionIT {
                     List<String> wrong = throughout(CUT, () -> fails("the cut-off primary", primary),
                             () -> rest.stream().filter(NodeProcess::servesSftp).map(n -> n.id + " serves")
                                     .findFirst().orElse(null));
-                    awaitMembers(rest, 2);
-                    awaitMembers(List.of(primary), 1);
+                    NodeProcess.awaitMembers(rest, ADMIN, 2);
+                    NodeProcess.awaitMembers(List.of(primary), ADMIN, 1);
                     assertThat(wrong).isEmpty();
                     assertThat(uploads.acknowledged().size()).as("uploads went on at the cut-off primary")
                             .isGreaterThan(before);
@@ -91,7 +88,7 @@ class PartitionIT {
                             .as("a login of a disabled account on the cut-off node").isNotNull();
                 }
                 long healedFrom = System.nanoTime();
-                awaitMembers(nodes, 3);
+                NodeProcess.awaitMembers(nodes, ADMIN, 3);
                 System.out.printf("partition of the primary for %s: one primary throughout; healed %d ms after the"
                         + " rules were removed%n", CUT, Duration.ofNanos(System.nanoTime() - healedFrom).toMillis());
 
@@ -101,11 +98,11 @@ class PartitionIT {
                 try (Partition cut = Partition.cut(standby.address(), addresses(others))) {
                     List<String> wrong = throughout(CUT, () -> fails("the primary", primary),
                             () -> standby.servesSftp() ? "the cut-off standby serves" : null);
-                    awaitMembers(List.of(standby), 1);
+                    NodeProcess.awaitMembers(List.of(standby), ADMIN, 1);
                     assertThat(wrong).isEmpty();
                 }
                 healedFrom = System.nanoTime();
-                awaitMembers(nodes, 3);
+                NodeProcess.awaitMembers(nodes, ADMIN, 3);
                 System.out.printf("partition of a standby for %s: healed %d ms after the rules were removed; %d"
                         + " uploads acknowledged, %d refused; longest span without a primary %s%n", CUT,
                         Duration.ofNanos(System.nanoTime() - healedFrom).toMillis(), uploads.acknowledged().size(),
@@ -144,15 +141,6 @@ class PartitionIT {
         }
     }
 
-    /** Waits until each of {@code nodes} sees {@code count} members in the cluster. */
-    private void awaitMembers(List<NodeProcess> nodes, int count) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            for (NodeProcess node : nodes) {
-                String body = node.get(ADMIN, "/api/v1/cluster").body();
-                assertThat(json.readTree(body).path("members").size()).as(node.id + ": " + body).isEqualTo(count);
-            }
-        });
-    }
 
     /**
      * Why {@code node} does not serve partners now: no banner within 2 s (a client's patience; a connection must not

@@ -2,16 +2,20 @@ package io.ferry.it;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Watches an active-passive cluster from outside, every 200 ms, for the fault tests (issue 22): in that mode only the
- * primary serves partners, so a node whose SFTP port answers with a banner is acting as primary. Counts the polls in
- * which two nodes did, and the longest span in which none did.
+ * Watches a cluster from outside, every 200 ms, for the fault tests (issue 22): which nodes act as primary. In
+ * active-passive mode only the primary serves partners, so a node whose SFTP port answers with a banner is acting as
+ * primary ({@link #of}); in active-active mode every node serves, and each says its role on
+ * {@code /actuator/health/cluster} ({@link #byRole}). Counts the polls in which two nodes did, and the longest span in
+ * which none did.
  */
 final class PrimaryWatch implements AutoCloseable {
 
     private final List<NodeProcess> nodes;
+    private final Predicate<NodeProcess> primary;
     private final Thread thread;
     private final AtomicLong polls = new AtomicLong();
     private final AtomicLong twoPrimaries = new AtomicLong();
@@ -20,15 +24,23 @@ final class PrimaryWatch implements AutoCloseable {
     private volatile Instant longestFrom;
     private volatile boolean watching = true;
 
-    private PrimaryWatch(List<NodeProcess> nodes) {
+    private PrimaryWatch(List<NodeProcess> nodes, Predicate<NodeProcess> primary) {
         this.nodes = nodes;
+        this.primary = primary;
         this.thread = new Thread(this::watch, "primary-watch");
         thread.setDaemon(true);
     }
 
-    /** Starts watching {@code nodes}. */
+    /** Starts watching the active-passive {@code nodes}: the one serving partners is the primary. */
     static PrimaryWatch of(List<NodeProcess> nodes) {
-        PrimaryWatch watch = new PrimaryWatch(nodes);
+        PrimaryWatch watch = new PrimaryWatch(nodes, NodeProcess::servesSftp);
+        watch.thread.start();
+        return watch;
+    }
+
+    /** Starts watching {@code nodes} by the role each reports (any mode). */
+    static PrimaryWatch byRole(List<NodeProcess> nodes, String adminPassword) {
+        PrimaryWatch watch = new PrimaryWatch(nodes, node -> node.reportsPrimary(adminPassword));
         watch.thread.start();
         return watch;
     }
@@ -37,7 +49,7 @@ final class PrimaryWatch implements AutoCloseable {
         long lastWithOne = System.nanoTime();
         Instant lastSeen = Instant.now();
         while (watching) {
-            long serving = nodes.stream().filter(NodeProcess::servesSftp).count();
+            long serving = nodes.stream().filter(primary).count();
             long now = System.nanoTime();
             if (serving > 1) {
                 twoPrimaries.incrementAndGet();

@@ -136,9 +136,9 @@ class ProtocolContractIT extends NodeIT {
         registered.path("hostKeys").forEach(k -> hostKeys.add(k.asString()));
         edgeLog = Files.createTempFile("ferry-contract-edge-", ".log");
         int passive = FreePorts.next();
-        edge = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar",
-                Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString(),
-                "--server.port=" + edgeHttp, "--server.address=127.0.0.1",
+        List<String> command = new ArrayList<>(TestJvm.jar("256m",
+                Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString()));
+        command.addAll(List.of("--server.port=" + edgeHttp, "--server.address=127.0.0.1",
                 "--ferry.edge.name=" + registered.path("name").asString(),
                 "--ferry.edge.secret=" + registered.path("secret").asString(),
                 "--ferry.edge.backends=127.0.0.1:" + edgeListener.port(),
@@ -147,8 +147,8 @@ class ProtocolContractIT extends NodeIT {
                 "--ferry.edge.ftps.explicit-port=" + edgeFtps, "--ferry.edge.ftps.implicit-port=0",
                 "--ferry.edge.ftps.bind-address=127.0.0.1",
                 "--ferry.edge.ftps.passive-ports=" + passive + "," + FreePorts.next() + "," + FreePorts.next(),
-                "--ferry.edge.limits.connections-per-minute=1000", "--ferry.edge.limits.ban-after=1000")
-                .redirectErrorStream(true).redirectOutput(edgeLog.toFile()).start();
+                "--ferry.edge.limits.connections-per-minute=1000", "--ferry.edge.limits.ban-after=1000"));
+        edge = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(edgeLog.toFile()).start();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
                 .ignoreException(java.net.ConnectException.class).untilAsserted(() -> {

@@ -21,7 +21,7 @@ import org.apache.sshd.sftp.client.SftpClient;
 final class SteadyUploads implements AutoCloseable {
 
     private final SftpClients clients;
-    private final Supplier<NodeProcess> target;
+    private final Supplier<Integer> target;
     private final String username;
     private final String password;
     private final String prefix;
@@ -30,7 +30,7 @@ final class SteadyUploads implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    private SteadyUploads(SftpClients clients, Supplier<NodeProcess> target, String username, String password,
+    private SteadyUploads(SftpClients clients, Supplier<Integer> target, String username, String password,
             String prefix) {
         this.clients = clients;
         this.target = target;
@@ -41,8 +41,11 @@ final class SteadyUploads implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts uploading {@code /prefix-N.bin} to whichever node {@code target} names each time (null: none now). */
-    static SteadyUploads start(SftpClients clients, Supplier<NodeProcess> target, String username, String password,
+    /**
+     * Starts uploading {@code /prefix-N.bin} to the SFTP port {@code target} names each time (a node's, an edge's;
+     * null: none now).
+     */
+    static SteadyUploads start(SftpClients clients, Supplier<Integer> target, String username, String password,
             String prefix) {
         SteadyUploads uploads = new SteadyUploads(clients, target, username, password, prefix);
         uploads.thread.start();
@@ -55,12 +58,12 @@ final class SteadyUploads implements AutoCloseable {
             byte[] data = new byte[20_000 + random.nextInt(200_000)];
             random.nextBytes(data);
             String path = "/" + prefix + "-" + n + ".bin";
-            NodeProcess node = target.get();
-            if (node == null) {
+            Integer port = target.get();
+            if (port == null) {
                 pause();
                 continue;
             }
-            try (SftpClient sftp = clients.sftp(node.sftp, username, password); var out = sftp.write(path)) {
+            try (SftpClient sftp = clients.sftp(port, username, password); var out = sftp.write(path)) {
                 out.write(data);
             } catch (Exception e) {
                 refused.incrementAndGet();
@@ -101,10 +104,10 @@ final class SteadyUploads implements AutoCloseable {
                 .map(Map.Entry::getKey).sorted().toList();
     }
 
-    /** The paths of acknowledged uploads that {@code node} does not serve back whole (by their SHA-256). */
-    List<String> missingFiles(NodeProcess node) throws Exception {
+    /** The paths of acknowledged uploads that the SFTP port {@code port} does not serve back whole (by SHA-256). */
+    List<String> missingFiles(int port) throws Exception {
         List<String> missing = new ArrayList<>();
-        try (SftpClient sftp = clients.sftp(node.sftp, username, password)) {
+        try (SftpClient sftp = clients.sftp(port, username, password)) {
             for (Map.Entry<String, String> upload : acknowledged().entrySet()) {
                 try (var in = sftp.read(upload.getKey())) {
                     if (!sha256(in.readAllBytes()).equals(upload.getValue())) {
