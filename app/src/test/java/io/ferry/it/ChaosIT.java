@@ -3,6 +3,7 @@ package io.ferry.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,25 +25,41 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * Issue 22, item 6: the chaos run. Three nodes in active-active mode and an edge, all separate JVMs, on a MariaDB and a
- * NAS (a tmpfs) of the test's own; a partner uploading steadily through the edge and another directly to the nodes;
- * routes delivering every upload to a partner's SFTP server. One fault at a time, in a random order that gives each
- * kind its turn: a node killed ({@code SIGKILL}) and started again, the database frozen ({@code SIGSTOP}), a node cut
- * off from its peers (nft), the NAS turned read-only. For {@code ferry.chaos.duration} (3 minutes unless set: a
- * system property or {@code FERRY_CHAOS_DURATION}). At the end: every acknowledged upload is on the NAS with its
- * SHA-256 and one transfer-log row, every one was delivered exactly once, no two nodes said they were primary in any
- * poll, and the lease history agrees; the run prints the longest span without a primary and each fault's figures.
+ * Issue 22, items 6 and 4: the chaos run. Three nodes in active-active mode and an edge, all separate JVMs, on a
+ * MariaDB and a NAS (a tmpfs) of the test's own; a partner uploading steadily through the edge and another directly
+ * to the nodes; routes delivering every upload to a partner's SFTP server. One fault at a time, in a random order
+ * that gives each kind its turn: a node killed ({@code SIGKILL}) and started again, the database frozen
+ * ({@code SIGSTOP}), a node cut off from its peers but not from the database (nft rules between the loopback
+ * addresses the nodes' cluster members have; the first time, the primary), the NAS turned read-only. For
+ * {@code ferry.chaos.duration} (3 minutes unless set: a system property or {@code FERRY_CHAOS_DURATION}).
+ * <p>During a partition the cut-off node answers partners within 2 s throughout (it must not wait for the cluster to
+ * notice); a cut-off primary keeps its lease (renewed in the database) and stays the only primary, and an account
+ * disabled on the other side is refused on it. At the end: every acknowledged upload is on the NAS with its SHA-256
+ * and one transfer-log row, every one was delivered exactly once, no two nodes said they were primary in any poll,
+ * and the lease history agrees; the run prints the longest span without a primary and each fault's figures.
  */
 class ChaosIT {
 
     private static final String ADMIN = "chaos-admin-secret";
     private static final String PASSWORD = "chaos-partner-password";
 
-    enum Fault { KILL, FREEZE_DATABASE, PARTITION, NAS_READ_ONLY }
+    /** The kinds of fault, each with about how long it lasts (a killed node takes long to come back). */
+    enum Fault {
+        KILL(60), FREEZE_DATABASE(20), PARTITION(25), NAS_READ_ONLY(15);
+
+        final Duration lasts;
+
+        Fault(int seconds) {
+            this.lasts = Duration.ofSeconds(seconds);
+        }
+    }
 
     private final ObjectMapper json = new ObjectMapper();
     private final Random random = new Random();
     private final List<String> report = new ArrayList<>();
+    /** What went wrong during a fault (checked at the end, so that the run goes on and reports everything). */
+    private final List<String> wrong = new ArrayList<>();
+    private boolean primaryCutOff;
 
     @Test
     void faultsOneAfterAnotherShouldLoseNoAcknowledgedUploadAndDeliverEachOnce() throws Exception {
@@ -63,6 +80,7 @@ class ChaosIT {
             NodeProcess.awaitStarted(nodes);
             NodeProcess any = nodes.get(0);
             any.createAccount(ADMIN, "acme", PASSWORD);
+            any.createAccount(ADMIN, "leaver", PASSWORD);
             any.post(ADMIN, "/api/v1/partners", partner.partnerJson("sink"));
             for (String dir : List.of("edge", "direct")) {
                 any.post(ADMIN, "/api/v1/routes", "{\"name\":\"" + dir + "-to-sink\",\"account\":\"acme\","
@@ -97,6 +115,10 @@ class ChaosIT {
                         Collections.shuffle(turns, random);
                     }
                     Fault fault = turns.remove(0);
+                    Duration left = Duration.ofNanos(end - System.nanoTime());
+                    if (applied.size() == Fault.values().length && left.compareTo(fault.lasts) < 0) {
+                        break; // every kind had its turn, and this one would run well past the end
+                    }
                     apply(fault, nodes, db, nas, masterKey);
                     applied.merge(fault, 1, Integer::sum);
                     Thread.sleep(5000); // calm between faults
@@ -117,6 +139,7 @@ class ChaosIT {
                 report.forEach(line -> System.out.println("  " + line));
 
                 assertThat(applied).as("each kind of fault had its turn").hasSize(Fault.values().length);
+                assertThat(wrong).as("what went wrong during the faults").isEmpty();
                 assertThat(watch.twoPrimaries()).as(summary).isZero();
                 List<PrimaryLease.RoleChange> history = new PrimaryLease(new DriverManagerDataSource(db.server().url(),
                         "root", ""), "primary", Duration.ofSeconds(3)).history(10_000);
@@ -175,15 +198,43 @@ class ChaosIT {
                 report.add(String.format("database frozen 10 s: a primary %d ms after it thawed", millisSince(thawed)));
             }
             case PARTITION -> {
-                List<String> others = nodes.stream().filter(node -> node != victim).map(NodeProcess::address)
-                        .toList();
-                try (Partition cut = Partition.cut(victim.address(), others)) {
-                    Thread.sleep(15_000);
+                // the first time, the primary: it renews its lease in the database, so it stays the only primary
+                NodeProcess cutOff = primaryCutOff ? victim
+                        : nodes.stream().filter(node -> node.reportsPrimary(ADMIN)).findFirst().orElse(victim);
+                boolean wasPrimary = cutOff.reportsPrimary(ADMIN);
+                primaryCutOff |= wasPrimary;
+                List<NodeProcess> others = nodes.stream().filter(node -> node != cutOff).toList();
+                try (Partition cut = Partition.cut(cutOff.address(), others.stream().map(NodeProcess::address)
+                        .toList())) {
+                    // from the first moment: the cluster takes seconds to notice, and partners must not wait for it
+                    long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                    while (System.nanoTime() < until) {
+                        String why = NodeProcess.sftpProbe(cutOff.sftp, Duration.ofSeconds(2));
+                        if (why != null) {
+                            wrong.add(cutOff.id + " cut off did not serve partners within 2 s: " + why);
+                        }
+                        Thread.sleep(500);
+                    }
+                    if (wasPrimary) {
+                        if (!cutOff.reportsPrimary(ADMIN)) {
+                            wrong.add(cutOff.id + " cut off lost the primary role though it reaches the database");
+                        }
+                        // an account disabled on the other side is refused on the cut-off node: the database decides
+                        others.get(0).patch(ADMIN, "/api/v1/accounts/leaver", "{\"enabled\":false}");
+                        try (SftpClients leaver = new SftpClients(); var in = leaver.sftp(cutOff.sftp, "leaver",
+                                PASSWORD)) {
+                            wrong.add("a disabled account logged in on the cut-off " + cutOff.id);
+                        } catch (IOException refused) {
+                            report.add("a disabled account was refused on the cut-off primary");
+                        }
+                        others.get(0).patch(ADMIN, "/api/v1/accounts/leaver", "{\"enabled\":true}");
+                    }
                 }
                 long healing = System.nanoTime();
                 NodeProcess.awaitMembers(nodes, ADMIN, 3);
-                report.add(String.format("%s cut off 15 s: the cluster whole %d ms after the partition ended",
-                        victim.id, millisSince(healing)));
+                report.add(String.format("%s%s cut off 15 s: served partners throughout; the cluster whole %d ms"
+                        + " after the partition ended", cutOff.id, wasPrimary ? " (the primary)" : "",
+                        millisSince(healing)));
             }
             case NAS_READ_ONLY -> {
                 // the kernel refuses while a file is open for writing: tried until a moment between two writes

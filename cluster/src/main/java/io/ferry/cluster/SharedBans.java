@@ -25,10 +25,14 @@ public final class SharedBans {
 
     /** How long a connection waits for the cluster to say whether its address is banned. */
     static final Duration READ_WAIT = Duration.ofMillis(500);
+    /** How long lookups are skipped after one the cluster did not answer. */
+    static final Duration SKIP_AFTER_MISS = Duration.ofSeconds(5);
     private static final Duration WARNING_GAP = Duration.ofSeconds(10);
     private static final Logger log = LoggerFactory.getLogger(SharedBans.class);
 
     private final AtomicLong unanswered = new AtomicLong();
+    /** When the last lookup was missed (System.nanoTime); far in the past until then. */
+    private volatile long skipFrom = System.nanoTime() - SKIP_AFTER_MISS.toNanos() - 1;
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARNING_GAP.toNanos() - 1);
     private final IMap<String, Object> failures;
     private final IMap<String, Object> bans;
@@ -101,29 +105,39 @@ public final class SharedBans {
      * new connection, on the thread that accepts it: when the member holding the entry does not answer within
      * {@link #READ_WAIT} (a member cut off and not yet declared gone, which takes up to the heartbeat timeout), the
      * connection is not held: no ban is known, and the per-address limits and the login's own checks still apply.
+     * After such a miss the lookups are skipped for {@link #SKIP_AFTER_MISS}, so that the listener, which accepts the
+     * next connection only once this one is admitted, does not wait on every one.
      */
     public Long bannedUntil(String address) {
+        if (System.nanoTime() - skipFrom < SKIP_AFTER_MISS.toNanos()) {
+            unanswered.incrementAndGet();
+            return null;
+        }
         Object sealed;
         try {
             sealed = bans.getAsync(address).toCompletableFuture().get(READ_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            unanswered.incrementAndGet();
-            long now = System.nanoTime();
-            long last = lastWarning.get();
-            if (now - last > WARNING_GAP.toNanos() && lastWarning.compareAndSet(last, now)) {
-                log.warn("The cluster did not answer whether an address is banned within {} ms: connections are"
-                        + " let in without the shared bans meanwhile ({} so far)", READ_WAIT.toMillis(),
-                        unanswered.get());
-            }
+        } catch (TimeoutException | ExecutionException e) {
+            missed(e instanceof ExecutionException ? e.getCause() : e);
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            missed(e);
             return null;
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime
-                    : new IllegalStateException(e.getCause());
         }
         return sealed == null ? null : until(address, sealed, System.currentTimeMillis()).orElse(null);
+    }
+
+    /** A lookup the cluster did not answer: counted, the next ones skipped for a while, logged now and then. */
+    private void missed(Throwable why) {
+        unanswered.incrementAndGet();
+        long now = System.nanoTime();
+        skipFrom = now;
+        long last = lastWarning.get();
+        if (now - last > WARNING_GAP.toNanos() && lastWarning.compareAndSet(last, now)) {
+            log.warn("The cluster did not say within {} ms whether an address is banned ({}): connections are let in"
+                    + " without the shared bans for the next {} s ({} so far)", READ_WAIT.toMillis(),
+                    why.getClass().getSimpleName(), SKIP_AFTER_MISS.toSeconds(), unanswered.get());
+        }
     }
 
     /** How many ban lookups the cluster did not answer in time (let in without the shared bans). */

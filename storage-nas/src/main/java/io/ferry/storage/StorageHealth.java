@@ -3,11 +3,15 @@ package io.ferry.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +68,8 @@ public final class StorageHealth {
     private volatile String mark;
     /** When the running probe started (System.nanoTime), 0 when none runs. */
     private volatile long probing;
+    /** One probe at a time: they share the probe file. */
+    private final ReentrantLock probeLock = new ReentrantLock();
     private final AtomicBoolean hungLogged = new AtomicBoolean();
 
     /**
@@ -109,7 +116,16 @@ public final class StorageHealth {
     }
 
     /** Runs the probe now and remembers its result (one probe at a time: they share the probe file). */
-    public synchronized Status probe() {
+    public Status probe() {
+        probeLock.lock();
+        try {
+            return probeLocked();
+        } finally {
+            probeLock.unlock();
+        }
+    }
+
+    private Status probeLocked() {
         long start = System.nanoTime();
         probing = start;
         try {
@@ -124,7 +140,7 @@ public final class StorageHealth {
         long free = -1;
         try {
             if (!Files.isDirectory(root)) {
-                throw new IOException("the storage root " + root + " is missing (is the NAS mounted?)");
+                throw new IOException("the storage root is missing (is the NAS mounted?)");
             }
             checkMark();
             Path dir = root.resolve(PendingUploads.RESERVED_PREFIX + "health");
@@ -157,14 +173,15 @@ public final class StorageHealth {
             }
             result = new Status(true, "ok", free, Duration.ofNanos(System.nanoTime() - start), Instant.now());
         } catch (IOException | RuntimeException e) {
-            result = new Status(false, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), free,
-                    Duration.ofNanos(System.nanoTime() - start), Instant.now());
+            // in the kernel's words without the NAS's paths: the detail reaches partners in refusals
+            String detail = e instanceof IOException io ? StorageFaults.reason(io) : e.getClass().getSimpleName();
+            result = new Status(false, detail, free, Duration.ofNanos(System.nanoTime() - start), Instant.now());
         }
         if (result.up() != status.up() || hungLogged.getAndSet(false)) {
             if (result.up()) {
-                log.info("Storage is available again");
+                log.info("Storage {} is available again", root);
             } else {
-                log.error("Storage is unavailable: {}", result.detail());
+                log.error("Storage {} is unavailable: {}", root, result.detail());
             }
         }
         status = result;
@@ -179,31 +196,71 @@ public final class StorageHealth {
         Path file = root.resolve(MARK);
         String seen = mark;
         if (seen == null) {
-            if (!Files.exists(file)) {
-                byte[] id = new byte[16];
-                RANDOM.nextBytes(id);
-                try {
-                    Files.writeString(file, HexFormat.of().formatHex(id) + "\n", StandardOpenOption.CREATE_NEW,
-                            StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-                } catch (FileAlreadyExistsException e) {
-                    // another node marked it first: its mark is the one
-                }
+            String found = readMark(file);
+            if (found == null) {
+                placeMark(file);
+                found = readMark(file);
             }
-            mark = readMark(file);
+            if (found == null || !found.matches("[0-9a-f]{32}")) {
+                throw new IOException("the storage root holds a " + MARK + " that is not Ferry's mark (32 hex"
+                        + " digits): remove it if the NAS is the right one");
+            }
+            mark = found;
+            log.info("Storage {} is marked {} ({}): a root without this mark is a NAS that is not mounted", root,
+                    found, MARK);
             return;
         }
-        String now = Files.exists(file) ? readMark(file) : null;
+        String now = readMark(file);
         if (!seen.equals(now)) {
-            throw new IOException("the storage root " + root + (now == null ? " has lost its " + MARK + " mark"
-                    : " holds another " + MARK + " mark") + ": the NAS is not mounted there (unmounted, or another"
+            throw new IOException("the storage root " + (now == null ? "has lost its " + MARK + " mark"
+                    : "holds another " + MARK + " mark") + ": the NAS is not mounted there (unmounted, or another"
                     + " volume); nothing is written to what is there now");
         }
     }
 
+    /**
+     * Writes a new mark whole beside the root's and links it into place, so that another node never reads it half
+     * written; a node that links first wins (where the storage has no hard links, it is created in place).
+     */
+    private void placeMark(Path file) throws IOException {
+        byte[] id = new byte[16];
+        RANDOM.nextBytes(id);
+        Path draft = root.resolve(MARK + "." + nodeId + ".draft");
+        Files.writeString(draft, HexFormat.of().formatHex(id) + "\n", StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+        try {
+            Files.createLink(file, draft);
+        } catch (FileAlreadyExistsException e) {
+            // another node marked it first: its mark is the one
+        } catch (UnsupportedOperationException | IOException e) {
+            try {
+                Files.move(draft, file); // no hard links here: a rename, which fails if the mark exists
+                return;
+            } catch (FileAlreadyExistsException taken) {
+                // another node marked it first
+            }
+        } finally {
+            Files.deleteIfExists(draft);
+        }
+    }
+
+    /** The mark's text, or null when there is none; anything but a small regular file (a link, a pipe) is refused. */
     private static String readMark(Path file) throws IOException {
-        // a few bytes at most are read: the mark is Ferry's, but the directory is shared
-        try (var in = Files.newInputStream(file)) {
-            return new String(in.readNBytes(64), StandardCharsets.US_ASCII).trim();
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        if (!attributes.isRegularFile() || attributes.size() > 64) {
+            throw new IOException("the storage root's " + MARK + " is not a small regular file");
+        }
+        try (SeekableByteChannel in = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer text = ByteBuffer.allocate(64);
+            while (text.hasRemaining() && in.read(text) > 0) {
+                // at most 64 bytes
+            }
+            return new String(text.array(), 0, text.position(), StandardCharsets.US_ASCII).trim();
         }
     }
 
@@ -213,10 +270,19 @@ public final class StorageHealth {
      */
     public Status recent() {
         Status last = status();
-        if (!last.up() || Duration.between(last.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0) {
+        boolean fresh = Duration.between(last.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0;
+        // a probe under way is not waited for (the storage may hang): its result, or its hanging, is status()'s
+        if (!last.up() || fresh || !probeLock.tryLock()) {
             return last;
         }
-        return probe();
+        try {
+            // another failure may have had it probed while this one waited for the lock
+            Status now = status();
+            boolean freshNow = Duration.between(now.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0;
+            return freshNow ? now : probeLocked();
+        } finally {
+            probeLock.unlock();
+        }
     }
 
     /** The last probe's result, or down when the probe under way has not returned for {@link #HUNG_AFTER}. */

@@ -161,8 +161,9 @@ public final class StorageRoot {
         }
         Files.createDirectories(dir);
         Path real = dir.toRealPath();
-        if (!real.startsWith(root)) {
-            throw new IOException("home " + normalized + " resolves outside the storage root");
+        if (!real.startsWith(root) || real.equals(root)) {
+            // a link to the root itself would put the account's files beside Ferry's own (.ferry-storage)
+            throw new IOException("home " + normalized + " resolves outside the storage root, or to the root");
         }
         return new Jail(real);
     }

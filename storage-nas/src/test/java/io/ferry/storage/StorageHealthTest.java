@@ -6,8 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystem;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,5 +90,42 @@ class StorageHealthTest {
         assertThatThrownBy(() -> root.open("acme", Quota.UNLIMITED)).isInstanceOf(StorageUnavailableException.class)
                 .hasMessageContaining("not mounted");
         assertThat(nas).isEmptyDirectory();
+    }
+
+    @Test
+    void nodesProbingAFreshRootAtOnceShouldAllFindTheOneMarkWhole() throws Exception {
+        Path nas = Files.createDirectories(tmp.resolve("fresh"));
+        List<StorageHealth> nodes = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            nodes.add(new StorageHealth(nas, "node-" + i, 0));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(nodes.size());
+        try {
+            List<Future<StorageHealth.Status>> probes = new ArrayList<>();
+            nodes.forEach(node -> probes.add(pool.submit(node::probe)));
+            for (Future<StorageHealth.Status> probe : probes) {
+                StorageHealth.Status status = probe.get(30, TimeUnit.SECONDS);
+                assertThat(status.up()).as(status.detail()).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // one mark, whole, and no draft left beside it; every node sees it again on its next probe
+        try (var names = Files.list(nas)) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(StorageHealth.MARK,
+                    ".ferry-health");
+        }
+        assertThat(Files.readString(nas.resolve(StorageHealth.MARK)).trim()).matches("[0-9a-f]{32}");
+        nodes.forEach(node -> assertThat(node.probe().up()).isTrue());
+    }
+
+    @Test
+    void aMarkThatIsALinkShouldNotBeFollowed() throws Exception {
+        Path nas = Files.createDirectories(tmp.resolve("linked"));
+        Path elsewhere = Files.writeString(tmp.resolve("elsewhere"), "0123456789abcdef0123456789abcdef\n");
+        Files.createSymbolicLink(nas.resolve(StorageHealth.MARK), elsewhere);
+        StorageHealth.Status status = new StorageHealth(nas, "node", 0).probe();
+        assertThat(status.up()).isFalse();
+        assertThat(status.detail()).contains("is not a small regular file");
     }
 }
