@@ -6,10 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -150,12 +148,13 @@ class DatabaseOutageIT {
         boolean acknowledged = refusal == null;
         NodeProcess serving = servingNode();
         byte[] after = upload(serving, "/" + kind + "-after.bin", 13);
-        for (var file : List.of(new Object[] {kind + "-before.bin", before}, new Object[] {kind + "-after.bin", after})) {
+        for (var file : List.of(new Object[] {kind + "-before.bin", before},
+                new Object[] {kind + "-after.bin", after})) {
             String name = (String) file[0];
-            String sha = sha256((byte[]) file[1]);
+            String sha = SftpOperationsIT.sha256((byte[]) file[1]);
             // on the storage (encrypted at rest in a cluster: read back through the primary), with its one row
             try (SftpClient sftp = clients.sftp(serving.sftp, "acme", PASSWORD); var in = sftp.read("/" + name)) {
-                assertThat(sha256(in.readAllBytes())).as(name).isEqualTo(sha);
+                assertThat(SftpOperationsIT.sha256(in.readAllBytes())).as(name).isEqualTo(sha);
             }
             List<String> rows = db.column("SELECT sha256 FROM transfers WHERE path = '/" + name
                     + "' AND direction = 'UPLOAD' AND outcome = 'SUCCESS'");
@@ -170,10 +169,11 @@ class DatabaseOutageIT {
         boolean published = names.contains(kind + "-in-flight.bin");
         if (acknowledged) {
             assertThat(published).isTrue();
-            assertThat(inFlightRows).containsExactly(sha256(inFlight)); // an acknowledged upload has its row
+            // an acknowledged upload has its row
+            assertThat(inFlightRows).containsExactly(SftpOperationsIT.sha256(inFlight));
         } else if (published) {
             // refused to a client that gave up waiting, then committed when the database came back: with its row
-            assertThat(inFlightRows).containsExactly(sha256(inFlight));
+            assertThat(inFlightRows).containsExactly(SftpOperationsIT.sha256(inFlight));
         } else {
             assertThat(inFlightRows).isEmpty(); // refused and not published: no file without its row
         }
@@ -198,9 +198,5 @@ class DatabaseOutageIT {
             out.write(data);
         }
         return data;
-    }
-
-    private static String sha256(byte[] data) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
 }

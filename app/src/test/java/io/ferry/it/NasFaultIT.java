@@ -11,12 +11,10 @@ import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
@@ -235,14 +233,14 @@ class NasFaultIT {
      */
     private void assertPublished(NodeProcess target, String path, byte[] data) throws Exception {
         try (SftpClient sftp = clients.sftp(target.sftp, "acme", PASSWORD); var in = sftp.read(path)) {
-            assertThat(sha256(in.readAllBytes())).as(path).isEqualTo(sha256(data));
+            assertThat(SftpOperationsIT.sha256(in.readAllBytes())).as(path).isEqualTo(SftpOperationsIT.sha256(data));
         }
         if (target == node) {
             List<String> rows = successRows(path);
             assertThat(rows).as(path).hasSize(1);
             int from = Integer.parseInt(rows.get(0).split(" ")[0]);
             assertThat(rows.get(0)).as(path).isEqualTo(from + " "
-                    + sha256(Arrays.copyOfRange(data, from, data.length)));
+                    + SftpOperationsIT.sha256(Arrays.copyOfRange(data, from, data.length)));
         }
     }
 
@@ -294,14 +292,9 @@ class NasFaultIT {
                 .untilAsserted(() -> assertThat(readiness(target).statusCode()).isEqualTo(200));
     }
 
-
     private static byte[] random(int size, int seed) {
         byte[] data = new byte[size];
         new Random(seed).nextBytes(data);
         return data;
-    }
-
-    private static String sha256(byte[] data) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
 }

@@ -22,8 +22,6 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Objects;
 
-import io.ferry.common.FailureKind;
-
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
  * a file are kept, plain or encrypted at rest, is its {@link ContentFormat}'s business, not this class's.
@@ -355,8 +353,7 @@ final class NasFileStore implements FileStore {
             return fault;
         }
         StorageHealth.Status now = health.recent();
-        return now.up() ? fault : new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": "
-                + now.detail(), e);
+        return now.up() ? fault : StorageHealth.refusal(now, e);
     }
 
     @Override

@@ -270,19 +270,21 @@ public final class StorageHealth {
      */
     public Status recent() {
         Status last = status();
-        boolean fresh = Duration.between(last.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0;
         // a probe under way is not waited for (the storage may hang): its result, or its hanging, is status()'s
-        if (!last.up() || fresh || !probeLock.tryLock()) {
+        if (!last.up() || fresh(last) || !probeLock.tryLock()) {
             return last;
         }
         try {
-            // another failure may have had it probed while this one waited for the lock
+            // another failure may have had it probed before this one took the lock
             Status now = status();
-            boolean freshNow = Duration.between(now.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0;
-            return freshNow ? now : probeLocked();
+            return fresh(now) ? now : probeLocked();
         } finally {
             probeLock.unlock();
         }
+    }
+
+    private static boolean fresh(Status status) {
+        return Duration.between(status.checkedAt(), Instant.now()).compareTo(RECHECK_GAP) < 0;
     }
 
     /** The last probe's result, or down when the probe under way has not returned for {@link #HUNG_AFTER}. */
@@ -307,7 +309,12 @@ public final class StorageHealth {
     public void check() throws StorageUnavailableException {
         Status current = status();
         if (!current.up()) {
-            throw new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": " + current.detail());
+            throw refusal(current, null);
         }
+    }
+
+    /** The refusal a partner gets while the storage is down as {@code status} says, in its words. */
+    static StorageUnavailableException refusal(Status status, Throwable cause) {
+        return new StorageUnavailableException(FailureKind.STORAGE_UNAVAILABLE.words() + ": " + status.detail(), cause);
     }
 }
