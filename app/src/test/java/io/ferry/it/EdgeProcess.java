@@ -18,10 +18,17 @@ final class EdgeProcess {
     final int sftp = FreePorts.next();
     final Path log;
     private Process process;
+    private boolean fullJit;
 
     EdgeProcess(String name, Path work) {
         this.name = name;
         this.log = work.resolve(name + ".log");
+    }
+
+    /** Runs the edge with C2 too ({@link TestJvm#jar(String, String, boolean)}): for tests that move large files. */
+    EdgeProcess withFullJit() {
+        this.fullJit = true;
+        return this;
     }
 
     /**
@@ -32,7 +39,7 @@ final class EdgeProcess {
         List<String> addresses = new ArrayList<>();
         backends.forEach(node -> addresses.add("127.0.0.1:" + node.internal));
         List<String> command = new ArrayList<>(TestJvm.jar("256m",
-                Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString()));
+                Path.of("../edge-gateway/target/ferry-edge.jar").toAbsolutePath().toString(), fullJit));
         command.addAll(List.of("--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.edge.name=" + name, "--ferry.edge.secret=" + secret,
                 "--ferry.edge.backends=" + String.join(",", addresses),

@@ -43,6 +43,7 @@ final class NodeProcess {
     /** The loopback address its Hazelcast member binds ({@code 127.0.0.1} unless {@link #withAddress}). */
     private String address = "127.0.0.1";
     private Process process;
+    private boolean fullJit;
     /** Where this start's lines begin in the log (a node started again appends to it). */
     private long logStart;
 
@@ -117,6 +118,12 @@ final class NodeProcess {
         return address;
     }
 
+    /** Runs the node with C2 too ({@link TestJvm#jar(String, String, boolean)}): for tests that move large files. */
+    NodeProcess withFullJit() {
+        this.fullJit = true;
+        return this;
+    }
+
     /**
      * Runs the node with its clock {@code offset} off the real one ({@code +120s}), by Debian's {@code faketime}
      * (libfaketime under the JVM): a node whose clock jumped.
@@ -135,7 +142,7 @@ final class NodeProcess {
         List<String> members = new ArrayList<>();
         peers.forEach(p -> members.add(p.address + ":" + p.hazelcast));
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(TestJvm.jar("512m", Path.of("target/ferry-app.jar").toAbsolutePath().toString()));
+        command.addAll(TestJvm.jar("512m", Path.of("target/ferry-app.jar").toAbsolutePath().toString(), fullJit));
         command.addAll(List.of("--ferry.data-dir=" + work.resolve(id), "--ferry.storage.root=" + work.resolve("nas"),
                 "--server.port=" + http, "--server.address=127.0.0.1",
                 "--ferry.sftp.port=" + sftp, "--ferry.sftp.bind-address=127.0.0.1", "--ferry.ftps.enabled=false",

@@ -1,6 +1,7 @@
 package io.ferry.edge;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 
@@ -12,7 +13,6 @@ import org.apache.ftpserver.ftplet.FtpException;
 import org.apache.ftpserver.ftplet.User;
 import org.apache.ftpserver.ftplet.UserManager;
 import org.apache.ftpserver.usermanager.UsernamePasswordAuthentication;
-import org.apache.sshd.client.session.ClientSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -28,9 +28,13 @@ final class EdgeFtpsLogins implements UserManager {
     private static final Logger log = LoggerFactory.getLogger(EdgeFtpsLogins.class);
 
     private final NodeLogins logins;
+    private final Backends backends;
+    private final EdgeProperties.Failover failover;
 
-    EdgeFtpsLogins(NodeLogins logins) {
+    EdgeFtpsLogins(NodeLogins logins, Backends backends, EdgeProperties.Failover failover) {
         this.logins = logins;
+        this.backends = backends;
+        this.failover = failover;
     }
 
     @Override
@@ -54,7 +58,9 @@ final class EdgeFtpsLogins implements UserManager {
         // ferry.edge.limits.max-auth-attempts failures, and the door refuses the address's next connection
         NodeLogins.Verdict verdict = logins.check(username, address, request, "password", "FTPS password", true);
         if (verdict instanceof NodeLogins.Admitted admitted) {
-            return new EdgeUser(username, admitted.backend(), admitted.ticket());
+            return new EdgeUser(username, new NodeLink(backends, admitted.backend(), admitted.ticket(),
+                    admitted.grant(), username, address, failover.enabled() ? failover.timeout() : Duration.ZERO,
+                    opened -> { }));
         }
         throw new AuthenticationFailedException(verdict instanceof NodeLogins.Banned ? "banned"
                 : verdict instanceof NodeLogins.NoNode ? "no node available" : "denied");
@@ -95,31 +101,24 @@ final class EdgeFtpsLogins implements UserManager {
         return false;
     }
 
-    /** A partner a node authenticated; its files are an SFTP session on that node, opened with the ticket. */
+    /**
+     * A partner a node authenticated; its files are an SFTP session on that node, opened with the ticket, and carried
+     * over to another node when that one dies ({@link NodeLink}).
+     */
     static final class EdgeUser implements User {
         private final String name;
-        private final Backend backend;
-        private final String ticket;
+        private final NodeLink link;
 
-        EdgeUser(String name, Backend backend, String ticket) {
+        EdgeUser(String name, NodeLink link) {
             this.name = name;
-            this.backend = backend;
-            this.ticket = ticket;
+            this.link = link;
         }
 
         SftpView view() throws FtpException {
-            ClientSession session;
             try {
-                session = backend.fileSession(ticket);
-            } catch (IOException e) {
-                throw new FtpException("the transfer node is unavailable", e);
-            }
-            backend.relayed().incrementAndGet();
-            session.addCloseFutureListener(f -> backend.relayed().decrementAndGet());
-            try {
-                return new SftpView(session);
+                return new SftpView(link);
             } catch (IOException | RuntimeException e) {
-                session.close(true);
+                link.close();
                 throw new FtpException("the transfer node is unavailable", e);
             }
         }

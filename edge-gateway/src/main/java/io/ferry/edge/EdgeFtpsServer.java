@@ -64,8 +64,8 @@ public final class EdgeFtpsServer implements SmartLifecycle {
         this.properties = properties;
         this.backends = backends;
         this.door = door;
-        this.logins = new EdgeFtpsLogins(new NodeLogins(backends, door, meters));
-        this.transfers = new FtpsBridgeTransfers(meters);
+        this.logins = new EdgeFtpsLogins(new NodeLogins(backends, door, meters), backends, properties.failover());
+        this.transfers = new FtpsBridgeTransfers(meters, properties.failover());
         Gauge.builder("ferry.edge.sessions", this, s -> s.sessions()).tag("protocol", "ftps")
                 .description("partner sessions open at this edge").register(meters);
     }

@@ -22,6 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sftp              the partners' SFTP listener
  * @param ftps              the partners' FTPS listeners
  * @param limits            protection at the door
+ * @param failover          carrying partners' sessions over to another node when theirs dies
  * @param managementToken   the token ({@code Authorization: Bearer ...}) that shows the health endpoint's details;
  *                          empty: nobody sees them
  */
@@ -38,7 +39,8 @@ public record EdgeProperties(
         @DefaultValue Ftps ftps,
         @DefaultValue Limits limits,
         @DefaultValue("") String managementToken,
-        @DefaultValue Identity identity) {
+        @DefaultValue Identity identity,
+        @DefaultValue Failover failover) {
 
     /** How a new session picks among the nodes that serve partners. */
     public enum Routing {
@@ -116,6 +118,28 @@ public record EdgeProperties(
         }
     }
 
+    /**
+     * What the edge does when the node serving a partner's session dies ({@code ferry.edge.failover.*}): it opens
+     * the session on another node and carries on, so the partner sees a pause (docs/edge.md).
+     *
+     * @param enabled         whether sessions are carried over; off, the partner's session ends with its node's
+     * @param timeout         how long a session waits for a node to take it (in active-passive mode, the new
+     *                        primary) before it ends
+     * @param checkpointBytes how much of an upload the edge sends before it asks the node to make it durable
+     * @param maxHeldBytes    how much of an upload, sent since its last durable point, the edge keeps in memory (to
+     *                        send again to the next node); the partner's window closes while it holds this much
+     */
+    public record Failover(@DefaultValue("true") boolean enabled, @DefaultValue("60s") Duration timeout,
+            @DefaultValue("8388608") long checkpointBytes, @DefaultValue("33554432") long maxHeldBytes) {
+
+        public Failover {
+            if (checkpointBytes <= 0 || maxHeldBytes < checkpointBytes) {
+                throw new IllegalArgumentException("ferry.edge.failover: checkpoint-bytes must be > 0 and at most "
+                        + "max-held-bytes");
+            }
+        }
+    }
+
     public EdgeProperties {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("ferry.edge.name is required: the name the edge was registered with");
@@ -132,6 +156,7 @@ public record EdgeProperties(
                     + " fingerprints (SHA256:...), as POST /api/v1/edges lists them");
         }
         identity = identity == null ? new Identity(List.of(), null, "") : identity;
+        failover = failover == null ? new Failover(true, Duration.ofSeconds(60), 8L << 20, 32L << 20) : failover;
         backends = List.copyOf(backends);
         backendHostKeys = List.copyOf(backendHostKeys);
     }

@@ -30,7 +30,7 @@ final class EdgeSftpLogins {
     private static final Logger log = LoggerFactory.getLogger(EdgeSftpLogins.class);
 
     /** The node and ticket a partner's login earned. */
-    record Admission(Backend backend, String ticket, String username, String keyFingerprint) {
+    record Admission(Backend backend, String ticket, String grant, String username, String keyFingerprint) {
     }
 
     static final AttributeKey<Admission> ADMISSION = new AttributeKey<>();
@@ -136,7 +136,7 @@ final class EdgeSftpLogins {
                 method, method, keyFingerprint == null);
         if (verdict instanceof NodeLogins.Admitted admitted) {
             if (admitted.ticket() != null) {
-                session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), username,
+                session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), admitted.grant(), username,
                         keyFingerprint));
             }
             return true;

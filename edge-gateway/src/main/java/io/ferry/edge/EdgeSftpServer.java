@@ -35,10 +35,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * The partners' SFTP listener at the edge. It presents the cluster's host key, checks a partner's password or public
  * key with a node that serves partners (which answers with a one-time ticket), and only then opens the partner's
- * file session on that node, with the ticket, and relays the SFTP channel byte for byte. Nothing is written to disk.
- * A session the node drops (the node died) is dropped for the partner too, whose client reconnects and is routed to
- * a node that serves. This class is the listener, its door and its lifecycle; the logins are in
- * {@link EdgeSftpLogins}, the relay in {@link SftpRelay}.
+ * file session on that node, with the ticket, and relays the SFTP channels packet by packet. Nothing is written to
+ * disk. A session whose node dies is carried over to another node ({@link NodeLink}, {@link SftpChannelRelay}). This
+ * class is the listener, its door and its lifecycle; the logins are in {@link EdgeSftpLogins}, the relay in
+ * {@link SftpRelay}.
  */
 public final class EdgeSftpServer implements SmartLifecycle {
 
@@ -86,7 +86,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
         this.properties = properties;
         this.backends = backends;
         this.workers = Executors.newCachedThreadPool(Backends.daemon("edge-sftp-"));
-        SftpRelay relay = new SftpRelay(meters, workers, properties.backendTimeout().multipliedBy(10));
+        SftpRelay relay = new SftpRelay(backends, properties.failover(), meters, workers,
+                properties.backendTimeout().multipliedBy(10));
         EdgeSftpLogins logins = new EdgeSftpLogins(new NodeLogins(backends, door, meters), workers);
         server = SshServer.setUpDefaultServer();
         server.setHost(properties.sftp().bindAddress());

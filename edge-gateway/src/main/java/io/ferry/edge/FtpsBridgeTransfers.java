@@ -3,6 +3,7 @@ package io.ferry.edge;
 import java.io.IOException;
 import java.net.SocketException;
 import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.ftpserver.ftplet.DataConnection;
 import org.apache.ftpserver.ftplet.DefaultFtpReply;
@@ -10,9 +11,6 @@ import org.apache.ftpserver.ftplet.FtpReply;
 import org.apache.ftpserver.ftplet.FtpRequest;
 import org.apache.ftpserver.impl.FtpIoSession;
 import org.apache.sshd.sftp.client.SftpClient;
-import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
-import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
-import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +19,7 @@ import io.ferry.common.FtpReplies;
 import io.ferry.common.ftp.FtpsCommands;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 /**
  * The edge's FTPS transfers, bridged onto SFTP, for {@link EdgeFtpsServer}: its own STOR, APPE and RETR, each on an
@@ -32,12 +31,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 final class FtpsBridgeTransfers {
 
     private static final Logger log = LoggerFactory.getLogger(FtpsBridgeTransfers.class);
-    private static final int BUFFER = 256 * 1024;
 
     private final Counter uploaded;
     private final Counter downloaded;
+    private final Timer failovers;
+    private final EdgeProperties.Failover failover;
 
-    FtpsBridgeTransfers(MeterRegistry meters) {
+    FtpsBridgeTransfers(MeterRegistry meters, EdgeProperties.Failover failover) {
+        this.failover = failover;
+        this.failovers = Timer.builder("ferry.edge.failovers").tag("protocol", "ftps")
+                .description("transfers carried over to another node when theirs died, and the pause each took")
+                .register(meters);
         this.uploaded = Counter.builder("ferry.edge.bytes").tag("protocol", "ftps").tag("direction", "upload")
                 .baseUnit("bytes").description("bytes relayed from partners to nodes").register(meters);
         this.downloaded = Counter.builder("ferry.edge.bytes").tag("protocol", "ftps").tag("direction", "download")
@@ -97,21 +101,23 @@ final class FtpsBridgeTransfers {
                 return;
             }
             FtpReplies result = FtpReplies.COMPLETE;
+            BridgedUpload out = new BridgedUpload(view, file.path(), channel, handle, start, failover);
             try {
-                SftpOutputStreamAsync out = new SftpOutputStreamAsync((AbstractSftpClient) channel, BUFFER,
-                        file.path(), handle, false);
-                out.setOffset(start);
                 data.transferFromClient(session.getFtpletSession(), new Counting.Out(out, uploaded));
-                out.close(); // every write acknowledged by the node; the file is still open
+                out.flush(); // every write acknowledged by the node; the file is still open
                 if (!session.isConnected() || session.isClosing()) {
                     // stream mode ends an upload by closing the data connection; a client that died closes both
                     throw new SocketException("the control connection closed with the data connection");
                 }
-                channel.close(handle); // the node publishes the file and logs it, then answers
+                out.complete(); // the node publishes the file and logs it, then answers
                 closed = true;
             } catch (IOException | RuntimeException e) {
                 result = replyFor(e, "resume with REST or APPE");
                 log.info("Upload of {} for {} broke: {}", file.path(), session.getUser().getName(), describe(e));
+            }
+            channel = out.channel(); // another after a failover
+            if (out.failedOver()) {
+                failovers.record(out.pauseMillis(), TimeUnit.MILLISECONDS);
             }
             reply(session, result.code(), result.message());
         } catch (IOException e) {
@@ -130,7 +136,8 @@ final class FtpsBridgeTransfers {
                 return;
             }
             long offset = session.getFileOffset();
-            SftpView.File file = ((SftpView) session.getFileSystemView()).getFile(name);
+            SftpView view = (SftpView) session.getFileSystemView();
+            SftpView.File file = view.getFile(name);
             if (!file.doesExist()) {
                 reply(session, FtpReply.REPLY_550_REQUESTED_ACTION_NOT_TAKEN, name + ": no such file");
                 return;
@@ -144,7 +151,7 @@ final class FtpsBridgeTransfers {
                 reply(session, 554, "REST " + offset + " is beyond the end of " + name + " (" + size + " bytes)");
                 return;
             }
-            channel = ((SftpView) session.getFileSystemView()).transferChannel();
+            channel = view.transferChannel();
             SftpClient.CloseableHandle handle;
             try {
                 handle = channel.open(file.path(), EnumSet.of(SftpClient.OpenMode.Read));
@@ -157,12 +164,16 @@ final class FtpsBridgeTransfers {
                 return;
             }
             FtpReplies result = FtpReplies.COMPLETE;
-            try (SftpInputStreamAsync in = new SftpInputStreamAsync((AbstractSftpClient) channel, BUFFER, offset,
-                    size, file.path(), handle, false)) {
+            BridgedDownload in = new BridgedDownload(view, file.path(), size, channel, handle, offset);
+            try (in) {
                 data.transferToClient(session.getFtpletSession(), new Counting.In(in, downloaded));
-                channel.close(handle); // the node logs the download
+                in.channel().close(in.handle()); // the node logs the download
             } catch (IOException | RuntimeException e) {
                 result = replyFor(e, "resume with REST");
+            }
+            channel = in.channel();
+            if (in.failedOver()) {
+                failovers.record(in.pauseMillis(), TimeUnit.MILLISECONDS);
             }
             reply(session, result.code(), result.message());
         } catch (IOException e) {

@@ -29,8 +29,11 @@ final class NodeLogins {
     sealed interface Verdict {
     }
 
-    /** A node accepted: the partner's file session opens on it with the ticket. */
-    record Admitted(Backend backend, String ticket) implements Verdict {
+    /**
+     * A node accepted: the partner's file session opens on it with the ticket; the grant carries the session to
+     * another node if that one dies ({@link NodeLink}), null from a node that gives none.
+     */
+    record Admitted(Backend backend, String ticket, String grant) implements Verdict {
     }
 
     /** The credential was refused; {@code closeNow}: the door has counted enough failures to drop the connection. */
@@ -88,7 +91,7 @@ final class NodeLogins {
                 meters.counter("ferry.edge.routing", "backend", backend.address(), "outcome", "chosen").increment();
                 log.info("{} from {} authenticated ({}) by node {}", LogText.quoted(username), address, how,
                         backend.name());
-                return new Admitted(backend, answer.getProperty("ticket"));
+                return new Admitted(backend, answer.getProperty("ticket"), answer.getProperty("grant"));
             }
             String reason = answer.getProperty("reason");
             if ("not-serving".equals(reason)) {

@@ -26,22 +26,91 @@ import io.ferry.common.FtpPaths;
  */
 final class SftpView implements FileSystemView {
 
-    private final ClientSession session;
-    private final SftpClient meta;
+    private final NodeLink link;
+    private ClientSession session;
+    private SftpClient meta;
     private String cwd = "/";
 
-    SftpView(ClientSession session) throws IOException {
-        this.session = session;
+    SftpView(NodeLink link) throws IOException {
+        this.link = link;
+        this.session = link.session();
         this.meta = SftpClientFactory.instance().createSftpClient(session);
     }
 
-    /** A new SFTP channel on the partner's session, for one transfer. */
+    /** A new SFTP channel on the partner's session, for one transfer (on the node that serves it now). */
     SftpClient transferChannel() throws IOException {
-        return SftpClientFactory.instance().createSftpClient(session);
+        ClientSession now;
+        synchronized (this) {
+            now = session;
+        }
+        if (!now.isOpen()) {
+            now = failover(now);
+        }
+        return SftpClientFactory.instance().createSftpClient(now);
     }
 
-    ClientSession session() {
+    synchronized ClientSession session() {
         return session;
+    }
+
+    /**
+     * Whether {@code failure} came of the node's session dying (and the link may carry it over): a transfer or a
+     * request that may be done again is then done again on the next node.
+     */
+    boolean diedUnder(ClientSession used, IOException failure) {
+        return !used.isOpen() && link.canFailOver()
+                && !(failure instanceof SftpException); // a node's answer is not a death
+    }
+
+    /** The session after {@code dead} died: on the node that took it over, with a new channel for requests. */
+    ClientSession failover(ClientSession dead) throws IOException {
+        ClientSession moved = link.failover(dead);
+        synchronized (this) {
+            if (moved != session) {
+                session = moved;
+                meta = SftpClientFactory.instance().createSftpClient(moved);
+            }
+            return moved;
+        }
+    }
+
+    /** One request of the partner's (a listing, a rename), on the node that serves the session now. */
+    private interface Request<T> {
+        T on(SftpClient meta) throws IOException;
+    }
+
+    /**
+     * Runs a request; when the node dies under it, the session is carried over and the request done again if it
+     * may be ({@code again}: it changes nothing, or the same again), or failed (it may or may not have been done).
+     */
+    private <T> T request(boolean again, Request<T> request) throws IOException {
+        SftpClient now;
+        synchronized (this) {
+            now = meta;
+        }
+        if (!now.isOpen() && !session().isOpen()) {
+            failover(session());
+            synchronized (this) {
+                now = meta;
+            }
+        }
+        try {
+            return request.on(now);
+        } catch (IOException e) {
+            ClientSession used = now.getClientSession();
+            if (!diedUnder(used, e)) {
+                throw e;
+            }
+            failover(used);
+            if (!again) {
+                throw new IOException("the node serving this session failed during the request: it may or may not "
+                        + "have been done", e);
+            }
+            synchronized (this) {
+                now = meta;
+            }
+            return request.on(now);
+        }
     }
 
     @Override
@@ -77,11 +146,13 @@ final class SftpView implements FileSystemView {
     @Override
     public void dispose() {
         try {
-            meta.close();
+            synchronized (this) {
+                meta.close();
+            }
         } catch (IOException e) {
             // the session goes next
         }
-        session.close(false);
+        link.close();
     }
 
     /** An absolute, normalised path: FTP's one path rule ({@link FtpPaths}). */
@@ -110,7 +181,7 @@ final class SftpView implements FileSystemView {
             if (!fetched) {
                 fetched = true;
                 try {
-                    attributes = meta.stat(path);
+                    attributes = request(true, m -> m.stat(path));
                 } catch (IOException e) {
                     attributes = null; // missing, or not allowed: both look like nothing there
                     failure = e instanceof SftpException sftp && sftp.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE
@@ -209,7 +280,10 @@ final class SftpView implements FileSystemView {
             try {
                 // SFTP v3 carries both times or neither: a modify time alone is never sent
                 FileTime stamp = FileTime.fromMillis(time);
-                meta.setStat(path, new SftpClient.Attributes().accessTime(stamp).modifyTime(stamp));
+                request(true, m -> {
+                    m.setStat(path, new SftpClient.Attributes().accessTime(stamp).modifyTime(stamp));
+                    return null;
+                });
                 refresh();
                 return true;
             } catch (IOException e) {
@@ -230,7 +304,10 @@ final class SftpView implements FileSystemView {
         @Override
         public boolean mkdir() {
             try {
-                meta.mkdir(path);
+                request(false, m -> {
+                    m.mkdir(path);
+                    return null;
+                });
                 refresh();
                 return true;
             } catch (IOException e) {
@@ -241,11 +318,15 @@ final class SftpView implements FileSystemView {
         @Override
         public boolean delete() {
             try {
-                if (isDirectory()) {
-                    meta.rmdir(path);
-                } else {
-                    meta.remove(path);
-                }
+                boolean directory = isDirectory();
+                request(false, m -> {
+                    if (directory) {
+                        m.rmdir(path);
+                    } else {
+                        m.remove(path);
+                    }
+                    return null;
+                });
                 refresh();
                 return true;
             } catch (IOException e) {
@@ -258,7 +339,11 @@ final class SftpView implements FileSystemView {
             try {
                 // RNTO as on the node itself: SSH_FXP_RENAME, which never replaces an existing file (copy modes
                 // need SFTP v5+, which the node does not speak: the edge's every rename used to fail here)
-                meta.rename(path, ((File) destination).path);
+                String to = ((File) destination).path;
+                request(false, m -> {
+                    m.rename(path, to);
+                    return null;
+                });
                 refresh();
                 return true;
             } catch (IOException e) {
@@ -270,7 +355,12 @@ final class SftpView implements FileSystemView {
         public List<? extends FtpFile> listFiles() {
             List<File> files = new ArrayList<>();
             try {
-                for (SftpClient.DirEntry entry : meta.readDir(path)) {
+                List<SftpClient.DirEntry> entries = request(true, m -> {
+                    List<SftpClient.DirEntry> all = new ArrayList<>();
+                    m.readDir(path).forEach(all::add);
+                    return all;
+                });
+                for (SftpClient.DirEntry entry : entries) {
                     String name = entry.getFilename();
                     if (name.equals(".") || name.equals("..")) {
                         continue;

@@ -22,7 +22,8 @@ class RoutingTest {
                 java.time.Duration.ofSeconds(1), new EdgeProperties.Sftp(true, 0, "127.0.0.1", 1 << 20),
                 new EdgeProperties.Ftps(false, true, 0, true, 0, "127.0.0.1", "30000-30001", ""),
                 new EdgeProperties.Limits(10, 10, 100, "10:30:100", java.time.Duration.ofSeconds(30), java.time.Duration.ofMinutes(1),
-                        6, 10, java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(15), List.of()), "", null),
+                        6, 10, java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(15), List.of()), "", null,
+                        null),
                 new SimpleMeterRegistry());
     }
 

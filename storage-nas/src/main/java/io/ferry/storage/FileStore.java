@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.OptionalLong;
 
 /**
  * One account's files on the shared storage: the storage SPI every protocol adapter goes through (SFTP and FTPS;
@@ -41,6 +42,13 @@ public interface FileStore {
     static String clientName(String storedName) {
         return PendingUploads.clientName(storedName);
     }
+
+    /**
+     * What the upload of {@code path} (as {@link #resolve} answered it) in progress or interrupted can be resumed
+     * from, whether or not a file of that name exists; empty when there is no such upload. An upload is resumed
+     * only from here: {@link #openUpload} without {@code truncate} and without one appends to the file.
+     */
+    OptionalLong pendingSize(Path path) throws IOException;
 
     /** The size a client sees: plaintext bytes of a file, or what a pending upload can be resumed from. */
     long size(Path path) throws IOException;

@@ -21,6 +21,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
@@ -84,6 +85,19 @@ final class NasFileStore implements FileStore {
     private static boolean isListed(Path entry) {
         Path name = entry.getFileName();
         return name == null || !PendingUploads.isReserved(name.toString());
+    }
+
+    @Override
+    public OptionalLong pendingSize(Path path) throws IOException {
+        Path target = targetOf(jail.toLocal(path));
+        Path part = target.resolveSibling(PendingUploads.partName(target.getFileName().toString()));
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+        return attributes.isRegularFile() ? OptionalLong.of(size(part, attributes)) : OptionalLong.empty();
     }
 
     @Override

@@ -21,7 +21,8 @@ import io.ferry.common.FailureKind;
  *
  * <p>To its owner it is a file: written at any position (a gap reads as zeros), read back, cut or extended. An
  * upload written out of order is hashed from its content when it completes (the stream's hash would not be the
- * file's), which also checks every encrypted segment before the file is published.
+ * file's), and so is a resumed one that must be ({@link #hashWhole}); reading back also checks every encrypted segment
+ * before the file is published.
  */
 final class NasUpload implements Upload {
 
@@ -51,6 +52,7 @@ final class NasUpload implements Upload {
     private IOException broken;
     private boolean done;
     private volatile FileTime requestedTime;
+    private boolean hashWhole;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, ContentWriter writer,
@@ -66,6 +68,11 @@ final class NasUpload implements Upload {
         this.charged = counted;
         this.startSize = writer.size();
         this.position = startSize;
+    }
+
+    @Override
+    public void hashWhole() {
+        hashWhole = true;
     }
 
     @Override
@@ -232,7 +239,8 @@ final class NasUpload implements Upload {
     @Override
     public String prepare(String sha256) throws IOException {
         ensureWritable();
-        String whole = inOrder ? (startSize == 0 ? sha256 : null) : contentSha256();
+        // a resumed upload is hashed whole from its content when its row must stand for the file (hashWhole)
+        String whole = inOrder && (startSize == 0 || !hashWhole) ? (startSize == 0 ? sha256 : null) : contentSha256();
         try {
             writer.finish();
             prepared = true; // sealed as whole: nothing more is written, and an abandon keeps it as it is

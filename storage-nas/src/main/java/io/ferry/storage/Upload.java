@@ -65,6 +65,14 @@ public interface Upload extends SeekableByteChannel {
      */
     String prepare(String sha256) throws IOException;
 
+    /**
+     * Makes {@link #prepare} hash a resumed upload whole from its content, so that its transfer-log row stands for
+     * the whole file: for an upload carried over to another node when the one it began on died (issue 23), whose
+     * partner sent it once. A resume the partner asked for ({@code reput}, {@code REST}) keeps the hash of what it
+     * sent.
+     */
+    void hashWhole();
+
     /** The second half of {@link #complete(String)}: the atomic rename into place, and the directory forced. */
     void publish() throws IOException;
 

@@ -118,6 +118,12 @@ class NodeConfiguration {
         return new io.ferry.transfer.edge.EdgeTickets(java.time.Clock.systemUTC());
     }
 
+    /** Grants that carry a partner's session to another node when its own dies: sealed with the master key's. */
+    @Bean
+    io.ferry.transfer.edge.EdgeGrants edgeGrants(MasterKey masterKey) {
+        return new io.ferry.transfer.edge.EdgeGrants(masterKey.derive("edge-grants"), java.time.Clock.systemUTC());
+    }
+
     /**
      * The internal listener for edge gateways. What it tells an edge about this node: whether it serves partners (the
      * edge routes only to nodes that do), its role, mode, drain state and storage health, and the cluster's run-time
@@ -127,11 +133,11 @@ class NodeConfiguration {
     EdgeListener edgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeys,
             AccountService accounts, PartnerLogins logins, Transfers transfers, StorageRoot storage,
             ClusterNode cluster, ServingState serving, io.ferry.transfer.edge.EdgeService edges,
-            io.ferry.transfer.edge.EdgeTickets tickets,
+            io.ferry.transfer.edge.EdgeTickets tickets, io.ferry.transfer.edge.EdgeGrants grants,
             org.springframework.beans.factory.ObjectProvider<io.ferry.app.cluster.ClusterRoles> roles,
             TlsCertificateStore certificates, FtpsProperties ftps, io.ferry.transfer.node.RuntimeSettings settings) {
         return new EdgeListener(properties, sftp, hostKeys, accounts, logins, transfers, serving, edges, tickets,
-                () -> {
+                grants, () -> {
                     io.ferry.app.cluster.ClusterRoles r = roles.getObject();
                     Map<String, String> status = new java.util.HashMap<>(Map.of("node", cluster.nodeId(),
                             "role", r.isPrimary() ? "primary" : "standby",

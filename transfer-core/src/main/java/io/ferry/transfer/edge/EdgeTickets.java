@@ -29,7 +29,7 @@ public final class EdgeTickets {
      *                    follows the session through both logs and the transfer log); null if the edge gave none
      */
     public record Ticket(String edge, String account, String clientAddress, String protocol, String method,
-            String edgeSession, Instant expires) {
+            String edgeSession, Instant expires, boolean carriedOver) {
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -43,14 +43,25 @@ public final class EdgeTickets {
 
     public String issue(String edge, String account, String clientAddress, String protocol, String method,
             String edgeSession) {
+        return issue(edge, account, clientAddress, protocol, method, edgeSession, false);
+    }
+
+    /** A ticket; {@code carriedOver}: for a session an edge carries over from a node that died ({@link EdgeGrants}). */
+    public String issue(String edge, String account, String clientAddress, String protocol, String method,
+            String edgeSession, boolean carriedOver) {
         Instant now = clock.instant();
         tickets.values().removeIf(t -> t.expires().isBefore(now));
         byte[] random = new byte[24];
         RANDOM.nextBytes(random);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         tickets.put(id, new Ticket(edge, account, clientAddress, protocol, method, edgeSession,
-                now.plus(TTL)));
+                now.plus(TTL), carriedOver));
         return id;
+    }
+
+    /** What a ticket just issued stands for (it stays unredeemed). */
+    public Ticket peek(String id) {
+        return tickets.get(id);
     }
 
     /** The ticket, if it exists, is unexpired and was issued to this edge; it cannot be used again. */

@@ -57,6 +57,11 @@ public final class PartnerLogins {
     }
 
     /** Until when {@code address} is banned: every door refuses a banned address before anything else. */
+    /** The account, while it exists and is enabled (a session carried over to another node checks it again). */
+    public Optional<Account> enabledAccount(String username) {
+        return accounts.find(username).filter(Account::isEnabled);
+    }
+
     public Optional<java.time.Instant> bannedUntil(String address) {
         return defender.bannedUntil(address);
     }

@@ -42,8 +42,21 @@ public final class Transfers {
      */
     public Transfer upload(LiveAccount account, Path path, String clientPath, boolean truncate, boolean exclusive,
             TransferOrigin origin) throws IOException {
+        return upload(account, path, clientPath, truncate, exclusive, origin, false);
+    }
+
+    /**
+     * As {@link #upload(LiveAccount, Path, String, boolean, boolean, TransferOrigin)}; {@code carriedOver}: the
+     * session was carried over from a node that died (issue 23), and a resumed upload's row stands for the whole file
+     * ({@link Upload#hashWhole}).
+     */
+    public Transfer upload(LiveAccount account, Path path, String clientPath, boolean truncate, boolean exclusive,
+            TransferOrigin origin, boolean carriedOver) throws IOException {
         PartnerFiles.require(account, Permission.WRITE, clientPath);
         Upload upload = account.store().openUpload(path, truncate, exclusive);
+        if (carriedOver) {
+            upload.hashWhole();
+        }
         return new Transfer(transferLog, nodeId, upload, new TransferTracker(Direction.UPLOAD), clientPath, origin);
     }
 

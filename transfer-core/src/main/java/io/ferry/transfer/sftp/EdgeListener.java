@@ -35,6 +35,7 @@ import org.springframework.context.SmartLifecycle;
 import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
+import io.ferry.transfer.edge.EdgeGrants;
 import io.ferry.transfer.edge.EdgeService;
 import io.ferry.transfer.edge.EdgeTickets;
 import io.ferry.transfer.node.ServingState;
@@ -64,7 +65,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     public static final String EDGE_PREFIX = "edge:";
     static final int SWEEP_SECONDS = 2;
     /** The registration an edge's session logged in under (a re-registration under the same name is another). */
-    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<String> REGISTRATION =
+    static final org.apache.sshd.common.AttributeRepository.AttributeKey<String> REGISTRATION =
             new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(EdgeListener.class);
@@ -86,7 +87,8 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public EdgeListener(EdgeListenerProperties properties, SftpProperties sftp, HostKeyStore hostKeyStore,
             AccountService accounts, PartnerLogins logins, Transfers transfers,
-            ServingState serving, EdgeService edges, EdgeTickets tickets, Supplier<Map<String, String>> status,
+            ServingState serving, EdgeService edges, EdgeTickets tickets, EdgeGrants grants,
+            Supplier<Map<String, String>> status,
             Supplier<Map<String, String>> tlsIdentity) {
         this.properties = properties;
         this.accounts = accounts;
@@ -109,7 +111,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         server.setPublickeyAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setCommandFactory((channel, command) -> new Request(command.trim()));
-        this.requests = new EdgeRequests(logins, tickets, serving, () -> {
+        this.requests = new EdgeRequests(logins, tickets, grants, serving, () -> {
             Map<String, String> answer = new java.util.HashMap<>(status.get());
             answer.put("sessions", String.valueOf(activeSessions()));
             return answer;
@@ -173,6 +175,9 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             session.setAttribute(SftpSessions.SESSION_ID, edgeSession);
             SftpSessions.withMdc(session, () -> log.info("Session {} of edge '{}' (this node's connection {})",
                     edgeSession, edge, own));
+        }
+        if (ticket.get().carriedOver()) {
+            session.setAttribute(SftpSessions.CARRIED_OVER, Boolean.TRUE);
         }
         boolean ftps = ticket.get().protocol().equals("ftps");
         if (ftps) {

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import io.ferry.common.ClientAddresses;
 import io.ferry.common.LogText;
 import io.ferry.transfer.account.Account;
+import io.ferry.transfer.edge.EdgeGrants;
 import io.ferry.transfer.edge.EdgeTickets;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.session.PartnerLogins;
@@ -32,8 +33,9 @@ import io.ferry.transfer.session.PartnerLogins;
 /**
  * The requests of an edge's control session ({@link EdgeListener}), each a {@link Properties} text in and out:
  * {@code status}, {@code auth} (a partner's password or public key checked through {@link PartnerLogins}, answered
- * with a one-time ticket), {@code bans} and {@code ban} (the cluster's defender), and {@code identity} (the
- * cluster's SSH host keys and FTPS certificate, for the edge to present).
+ * with a one-time ticket and a grant), {@code resume} (a grant taken to this node when the node serving the
+ * partner's session died, answered with a ticket: {@link EdgeGrants}), {@code bans} and {@code ban} (the cluster's
+ * defender), and {@code identity} (the cluster's SSH host keys and FTPS certificate, for the edge to present).
  */
 final class EdgeRequests {
 
@@ -45,6 +47,7 @@ final class EdgeRequests {
 
     private final PartnerLogins logins;
     private final EdgeTickets tickets;
+    private final EdgeGrants grants;
     private final ServingState serving;
     private final Supplier<Map<String, String>> status;
     private final Supplier<Map<String, String>> tlsIdentity;
@@ -53,13 +56,14 @@ final class EdgeRequests {
     private final PartnerSignatures signatures;
     private final EdgeBans edgeBans = new EdgeBans();
 
-    EdgeRequests(PartnerLogins logins, EdgeTickets tickets, ServingState serving,
+    EdgeRequests(PartnerLogins logins, EdgeTickets tickets, EdgeGrants grants, ServingState serving,
             Supplier<Map<String, String>> status, Supplier<Map<String, String>> tlsIdentity, List<KeyPair> hostKeys,
             boolean shareIdentity, PartnerSignatures.Ledger ledger) {
         this.shareIdentity = shareIdentity;
         this.signatures = new PartnerSignatures(ledger);
         this.logins = logins;
         this.tickets = tickets;
+        this.grants = grants;
         this.serving = serving;
         this.status = status;
         this.tlsIdentity = tlsIdentity;
@@ -76,6 +80,7 @@ final class EdgeRequests {
                 answer.setProperty("serving", String.valueOf(serving.serving()));
             }
             case "auth" -> authenticate(session, edge, request, answer);
+            case "resume" -> resume(session, edge, request, answer);
             case "bans" -> logins.defender().bans().forEach((address, until) -> answer.setProperty(address,
                     String.valueOf(until.toEpochMilli())));
             case "ban" -> ban(edge, request, answer);
@@ -198,11 +203,54 @@ final class EdgeRequests {
         }
         answer.setProperty("ok", "true");
         if (proven) {
-            answer.setProperty("ticket", tickets.issue(edge, account.get().getUsername(), address, protocol, method,
-                    edgeSession));
+            String ticket = tickets.issue(edge, account.get().getUsername(), address, protocol, method, edgeSession);
+            answer.setProperty("ticket", ticket);
+            answer.setProperty("grant", grants.issue(edge, session.getAttribute(EdgeListener.REGISTRATION),
+                    tickets.peek(ticket)));
         }
         // a key merely offered is acceptable (the edge answers the partner's query) but earns no ticket; the success
         // is counted when the edge redeems the ticket
+    }
+
+    /**
+     * A partner's session carried over to this node (the node serving it died): the grant its login earned, checked,
+     * and what a login checks besides the credential checked again (this node serves, the address is not banned,
+     * the account's address rules; the account's being enabled, when the ticket is redeemed). Answered with a
+     * one-time ticket as a login is; a refusal says why ({@code not-serving}, {@code banned}, {@code denied}).
+     */
+    private void resume(ServerSession session, String edge, Properties request, Properties answer) {
+        Optional<EdgeGrants.Grant> grant = grants.check(edge, session.getAttribute(EdgeListener.REGISTRATION),
+                request.getProperty("grant"));
+        answer.setProperty("ok", "false");
+        if (grant.isEmpty()) {
+            log.warn("Edge {} asked to resume a session with a grant this cluster did not give it, or an expired one",
+                    LogText.quoted(edge));
+            answer.setProperty("reason", "denied");
+            return;
+        }
+        EdgeGrants.Grant g = grant.get();
+        if (!serving.serving()) {
+            answer.setProperty("reason", "not-serving");
+            return;
+        }
+        if (logins.bannedUntil(g.clientAddress()).isPresent()) {
+            answer.setProperty("reason", "banned");
+            return;
+        }
+        PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(g.protocol(), g.method(), g.account(),
+                g.clientAddress(), edge);
+        Optional<Account> account = logins.enabledAccount(g.account());
+        if (account.isEmpty() || !logins.addressAllowed(attempt, account.get())) {
+            log.info("Session {} of {} through edge {} not resumed here: the account is gone, disabled or refuses "
+                    + "the address", g.edgeSession(), LogText.quoted(g.account()), LogText.quoted(edge));
+            answer.setProperty("reason", "denied");
+            return;
+        }
+        log.info("Resuming session {} of {} from {} through edge {}: the node serving it is gone", g.edgeSession(),
+                LogText.quoted(g.account()), g.clientAddress(), LogText.quoted(edge));
+        answer.setProperty("ok", "true");
+        answer.setProperty("ticket", tickets.issue(edge, g.account(), g.clientAddress(), g.protocol(), g.method(),
+                g.edgeSession(), true));
     }
 
     private boolean verified(ServerSession session, String edge, String username, PublicKey key,

@@ -105,7 +105,8 @@ final class FerrySftpAccessor implements SftpFileSystemAccessor {
                 PartnerFiles.require(live, Permission.READ, clientPath(file));
             }
             return transfers.upload(live, file, clientPath(file), options.contains(StandardOpenOption.TRUNCATE_EXISTING),
-                    options.contains(StandardOpenOption.CREATE_NEW), origin);
+                    options.contains(StandardOpenOption.CREATE_NEW), origin,
+                    SftpSessions.carriedOver(subsystem.getServerSession()));
         }
         return transfers.download(live, file, clientPath(file), 0, origin);
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.sshd.common.util.GenericUtils;
@@ -64,6 +65,12 @@ final class FerrySftpSubsystem extends SftpSubsystem {
     private static final String EXPAND_PATH = "expand-path@openssh.com";
     private static final String HOME_DIRECTORY = "home-directory";
     private static final String FSTATVFS = "fstatvfs@openssh.com";
+    /**
+     * An edge's question, on a session it carries over from a node that died: what the upload of a path in progress
+     * there can be resumed from ({@link FileStore#pendingSize}), answered as an extended reply with the size
+     * (uint64), or "no such file" when there is no such upload. Only edges' file sessions may ask.
+     */
+    static final String PENDING_UPLOAD = "pending-upload@ferry.io";
     /** A block as {@code statvfs} reports the space: what sftp's {@code df} multiplies by. */
     private static final long BLOCK = 4096;
     private static final long ST_NOSUID = 2;
@@ -101,6 +108,25 @@ final class FerrySftpSubsystem extends SftpSubsystem {
             Buffer realPath = new ByteArrayBuffer(path.length() * 4 + Integer.BYTES + 64, false);
             realPath.putString(path);
             doRealPath(realPath, id);
+            return;
+        }
+        if (PENDING_UPLOAD.equals(extension) && SftpSessions.edge(getServerSession()) != null) {
+            String target = buffer.getString();
+            OptionalLong size;
+            try {
+                size = store().pendingSize(resolveFile(target));
+                if (size.isEmpty()) {
+                    throw new NoSuchFileException(target, null, "no upload of this file in progress");
+                }
+            } catch (IOException | RuntimeException e) {
+                sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_EXTENDED, extension);
+                return;
+            }
+            Buffer reply = prepareReply(buffer);
+            reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
+            reply.putInt(id);
+            reply.putLong(size.getAsLong());
+            send(reply);
             return;
         }
         if (!STATVFS.equals(extension) && !FSTATVFS.equals(extension)) {

@@ -35,6 +35,8 @@ final class SftpSessions implements SessionListener {
     static final AttributeKey<String> PARTNER_ADDRESS = new AttributeKey<>();
     /** The protocol the partner speaks to the edge when it is not SFTP (an FTPS session the edge bridges). */
     static final AttributeKey<String> PARTNER_PROTOCOL = new AttributeKey<>();
+    /** An edge's file session carried over to this node from one that died (issue 23). */
+    static final AttributeKey<Boolean> CARRIED_OVER = new AttributeKey<>();
 
     private static final Logger log = LoggerFactory.getLogger(SftpSessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -115,6 +117,11 @@ final class SftpSessions implements SessionListener {
         return new TransferOrigin(protocol(session), sessionId(session),
                 account == null ? String.valueOf(loginName(session)) : account.username(), clientAddress(session),
                 edge(session), null);
+    }
+
+    /** Whether an edge carried this session over to this node from one that died. */
+    static boolean carriedOver(SessionContext session) {
+        return Boolean.TRUE.equals(session.getAttribute(CARRIED_OVER));
     }
 
     /** The protocol the partner used: {@code sftp}, or {@code ftps} for an FTPS session an edge bridges. */

@@ -1,0 +1,248 @@
+package io.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Issue 23: a transfer in flight through the edge survives the death of the node serving it. Three nodes (each its
+ * own JVM, encryption at rest on, active-active) behind one edge; the stock OpenSSH {@code sftp} moves a 1 GiB file
+ * through the edge while the node serving it is killed with {@code kill -9}, once at about a third of the way and,
+ * for another file, again at about two thirds. The client must exit 0, the bytes must be the same, and the
+ * transfer log must have one row for the upload, with the SHA-256 of the whole file.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EdgeFailoverIT {
+
+    private static final String ADMIN = "failover-admin-secret";
+    private static final long SIZE = 1L << 30;
+    private static final Pattern SERVED_BY = Pattern.compile("authenticated \\(\\w+\\) by node (\\S+)"
+            + "|moved from node \\S+ to node (\\S+)");
+
+    private static Path work;
+    private static List<NodeProcess> nodes;
+    private static EdgeProcess edge;
+    private static TestDatabase.Server db;
+    private static String masterKey;
+    private static OpenSshClient openssh;
+
+    @BeforeAll
+    static void cluster() throws Exception {
+        work = Files.createTempDirectory("ferry-failover-it-");
+        db = TestDatabase.fresh();
+        masterKey = NodeProcess.randomMasterKey();
+        nodes = List.of(new NodeProcess("node-a", work).withFullJit(), new NodeProcess("node-b", work).withFullJit(),
+                new NodeProcess("node-c", work).withFullJit());
+        for (NodeProcess node : nodes) {
+            start(node);
+        }
+        NodeProcess.awaitStarted(nodes);
+        NodeProcess any = nodes.get(0);
+        any.createAccount(ADMIN, "acme", "failover-partner-password");
+        openssh = new OpenSshClient(Files.createDirectories(work.resolve("client")));
+        any.post(ADMIN, "/api/v1/accounts/acme/keys", "{\"publicKey\":\"" + openssh.publicKey() + "\"}");
+        JsonNode registered = new ObjectMapper().readTree(any.post(ADMIN, "/api/v1/edges",
+                "{\"name\":\"edge-failover\"}").body());
+        List<String> hostKeys = new ArrayList<>();
+        registered.path("hostKeys").forEach(key -> hostKeys.add(key.asString()));
+        edge = new EdgeProcess("edge-failover", work).withFullJit();
+        edge.start(registered.path("secret").asString(), hostKeys, nodes);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            assertThat(edge.alive()).as(edge.logText()).isTrue();
+            assertThat(edge.started()).isTrue();
+        });
+    }
+
+    private static void start(NodeProcess node) throws IOException {
+        node.start(db, masterKey, ADMIN, nodes.stream().filter(n -> n != node).toList(),
+                List.of("--ferry.storage.health-interval=1s"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (edge != null) {
+            edge.stop();
+        }
+        if (nodes != null) {
+            for (NodeProcess node : nodes) {
+                node.stop();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void anUploadShouldSurviveTheDeathOfItsNode() throws Exception {
+        Path file = randomFile("one.bin", 1);
+        CompletableFuture<OpenSshClient.Result> put = sftp("put one.bin /one.bin");
+        killServingNodeAt(SIZE / 3, () -> partSize("one.bin"), put);
+        OpenSshClient.Result result = put.get(10, TimeUnit.MINUTES);
+        assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
+        assertOneUploadRow("/one.bin", sha256(file));
+        assertStoredAs("/one.bin", file);
+    }
+
+    @Test
+    @Order(2)
+    void aDownloadShouldSurviveTheDeathOfItsNode() throws Exception {
+        Path copy = work.resolve("client/one-back.bin");
+        CompletableFuture<OpenSshClient.Result> get = sftp("get /one.bin one-back.bin");
+        killServingNodeAt(SIZE / 3, () -> size(copy), get);
+        OpenSshClient.Result result = get.get(10, TimeUnit.MINUTES);
+        assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
+        assertThat(sha256(copy)).isEqualTo(sha256(work.resolve("client/one.bin")));
+        Files.delete(copy);
+    }
+
+    @Test
+    @Order(3)
+    void anUploadShouldSurviveTwoDeaths() throws Exception {
+        Path file = randomFile("two.bin", 2);
+        CompletableFuture<OpenSshClient.Result> put = sftp("put two.bin /two.bin");
+        killServingNodeAt(SIZE / 3, () -> partSize("two.bin"), put);
+        killServingNodeAt(2 * SIZE / 3, () -> partSize("two.bin"), put);
+        OpenSshClient.Result result = put.get(10, TimeUnit.MINUTES);
+        assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
+        assertOneUploadRow("/two.bin", sha256(file));
+        assertStoredAs("/two.bin", file);
+    }
+
+    /** Runs sftp through the edge in the background, logging in with the key. */
+    private static CompletableFuture<OpenSshClient.Result> sftp(String command) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return openssh.batch(edge.sftp, "acme", work.resolve("client"), command);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /**
+     * Once {@code progress} reaches {@code at}, kills the node serving the partner's session (as the edge's log last
+     * said) with {@code kill -9}, and starts it again in the background.
+     */
+    private static void killServingNodeAt(long at, LongSupplier progress, CompletableFuture<?> transfer)
+            throws Exception {
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(50))
+                .until(() -> progress.getAsLong() >= at || transfer.isDone());
+        assertThat(transfer).as("the transfer ended before the kill: " + edgeLog()).isNotDone();
+        NodeProcess serving = servingNode();
+        serving.kill();
+        start(serving);
+    }
+
+    /** The node the edge last said serves the session. */
+    private static NodeProcess servingNode() throws IOException {
+        Matcher m = SERVED_BY.matcher(edge.logText());
+        String name = null;
+        while (m.find()) {
+            name = m.group(1) != null ? m.group(1) : m.group(2);
+        }
+        String serving = name;
+        return nodes.stream().filter(n -> n.id.equals(serving)).findFirst()
+                .orElseThrow(() -> new AssertionError("no node serves the session: " + edgeLog()));
+    }
+
+    private static void assertOneUploadRow(String path, String sha256) throws Exception {
+        List<String> rows = db.column("SELECT CONCAT(outcome, ' ', start_offset, ' ', COALESCE(sha256, '-'))"
+                + " FROM transfers WHERE path = '" + path + "' AND direction = 'UPLOAD'");
+        assertThat(rows).as(path).containsExactly("SUCCESS 0 " + sha256);
+    }
+
+    /** The node has the file as it was sent (read back straight from a node, not through the edge). */
+    private static void assertStoredAs(String path, Path file) throws Exception {
+        NodeProcess.awaitStarted(nodes);
+        Path back = work.resolve("client/stored.bin");
+        int port = nodes.stream().filter(NodeProcess::alive).findFirst().orElseThrow().sftp;
+        OpenSshClient.Result got = openssh.batch(port, "acme", work.resolve("client"), "get " + path + " stored.bin");
+        assertThat(got.exitCode()).as(got.output()).isZero();
+        assertThat(sha256(back)).isEqualTo(sha256(file));
+        Files.delete(back);
+    }
+
+    /** A file of {@link #SIZE} random bytes in the client's directory. */
+    private static Path randomFile(String name, long seed) throws IOException {
+        Path file = work.resolve("client").resolve(name);
+        SplittableRandom random = new SplittableRandom(seed);
+        ByteBuffer block = ByteBuffer.allocate(1 << 20);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long written = 0; written < SIZE; written += block.capacity()) {
+                block.clear();
+                while (block.hasRemaining()) {
+                    block.putLong(random.nextLong());
+                }
+                out.write(block.array());
+            }
+        }
+        return file;
+    }
+
+    /** The size of the upload in progress of {@code name} on the NAS (its stored, encrypted size), or 0. */
+    private static long partSize(String name) {
+        try (Stream<Path> files = Files.walk(work.resolve("nas"))) {
+            return files.filter(p -> p.getFileName().toString().equals(".ferry-part-" + name)).mapToLong(
+                    EdgeFailoverIT::size).max().orElse(0);
+        } catch (IOException | UncheckedIOException e) {
+            return 0; // a directory listed while it changes
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+        try (var channel = Files.newByteChannel(file)) {
+            while (channel.read(buffer.clear()) > 0) {
+                digest.update(buffer.flip());
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static String edgeLog() {
+        try {
+            return "\n--- edge log:\n" + edge.logText();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
