@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +20,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,7 +51,7 @@ class EdgeFailoverIT {
 
     private static final String ADMIN = "failover-admin-secret";
     private static final long SIZE = 1L << 30;
-    private static final Pattern SERVED_BY = Pattern.compile("authenticated \\(\\w+\\) by node (\\S+)"
+    private static final Pattern SERVED_BY = Pattern.compile("authenticated \\([\\w ]+\\) by node (\\S+)"
             + "|moved from node \\S+ to node (\\S+)");
 
     private static Path work;
@@ -53,6 +60,14 @@ class EdgeFailoverIT {
     private static TestDatabase.Server db;
     private static String masterKey;
     private static OpenSshClient openssh;
+    private static final String PASSWORD = "failover-partner-password";
+    /** The edge's most held upload bytes (its gauge) and resident memory, sampled while the tests run. */
+    private static final AtomicLong mostHeld = new AtomicLong();
+    private static final AtomicLong mostResident = new AtomicLong();
+    private static long residentBefore;
+    private static ScheduledExecutorService sampler;
+    /** Nodes killed during the transfer under way: started again once it is over. */
+    private static final List<NodeProcess> killed = new ArrayList<>();
 
     @BeforeAll
     static void cluster() throws Exception {
@@ -66,19 +81,40 @@ class EdgeFailoverIT {
         }
         NodeProcess.awaitStarted(nodes);
         NodeProcess any = nodes.get(0);
-        any.createAccount(ADMIN, "acme", "failover-partner-password");
+        any.createAccount(ADMIN, "acme", PASSWORD);
         openssh = new OpenSshClient(Files.createDirectories(work.resolve("client")));
         any.post(ADMIN, "/api/v1/accounts/acme/keys", "{\"publicKey\":\"" + openssh.publicKey() + "\"}");
         JsonNode registered = new ObjectMapper().readTree(any.post(ADMIN, "/api/v1/edges",
                 "{\"name\":\"edge-failover\"}").body());
         List<String> hostKeys = new ArrayList<>();
         registered.path("hostKeys").forEach(key -> hostKeys.add(key.asString()));
-        edge = new EdgeProcess("edge-failover", work).withFullJit();
+        edge = new EdgeProcess("edge-failover", work).withFullJit().withFtps();
         edge.start(registered.path("secret").asString(), hostKeys, nodes);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
             assertThat(edge.alive()).as(edge.logText()).isTrue();
             assertThat(edge.started()).isTrue();
         });
+        residentBefore = edge.residentBytes();
+        sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleWithFixedDelay(EdgeFailoverIT::sample, 0, 200, TimeUnit.MILLISECONDS);
+    }
+
+    private static void sample() {
+        mostResident.accumulateAndGet(edge.residentBytes(), Math::max);
+        try {
+            HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + edge.http + "/actuator/prometheus")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Matcher held = Pattern.compile("(?m)^ferry_edge_failover_held_bytes\\S* (\\S+)$")
+                    .matcher(metrics.body());
+            if (held.find()) {
+                mostHeld.accumulateAndGet((long) Double.parseDouble(held.group(1)), Math::max);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the next sample
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void start(NodeProcess node) throws IOException {
@@ -88,6 +124,18 @@ class EdgeFailoverIT {
 
     @AfterAll
     static void stop() throws Exception {
+        if (sampler != null) {
+            sampler.shutdownNow();
+            Matcher pause = Pattern.compile("carried over to node \\S+ in (\\d+ ms \\([^)]*\\))")
+                    .matcher(edge.logText());
+            List<String> pauses = new ArrayList<>();
+            while (pause.find()) {
+                pauses.add(pause.group(1));
+            }
+            System.out.printf("EdgeFailoverIT: SFTP pauses %s; the edge held at most %d bytes of uploads; its resident"
+                    + " memory %d MiB before, at most %d MiB%n", pauses, mostHeld.get(), residentBefore >> 20,
+                    mostResident.get() >> 20);
+        }
         if (edge != null) {
             edge.stop();
         }
@@ -104,7 +152,7 @@ class EdgeFailoverIT {
         Path file = randomFile("one.bin", 1);
         CompletableFuture<OpenSshClient.Result> put = sftp("put one.bin /one.bin");
         killServingNodeAt(SIZE / 3, () -> partSize("one.bin"), put);
-        OpenSshClient.Result result = put.get(10, TimeUnit.MINUTES);
+        OpenSshClient.Result result = finished(put);
         assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
         assertOneUploadRow("/one.bin", sha256(file));
         assertStoredAs("/one.bin", file);
@@ -116,23 +164,89 @@ class EdgeFailoverIT {
         Path copy = work.resolve("client/one-back.bin");
         CompletableFuture<OpenSshClient.Result> get = sftp("get /one.bin one-back.bin");
         killServingNodeAt(SIZE / 3, () -> size(copy), get);
-        OpenSshClient.Result result = get.get(10, TimeUnit.MINUTES);
+        OpenSshClient.Result result = finished(get);
         assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
         assertThat(sha256(copy)).isEqualTo(sha256(work.resolve("client/one.bin")));
+        assertOneDownloadRow("/one.bin");
         Files.delete(copy);
     }
 
     @Test
     @Order(3)
     void anUploadShouldSurviveTwoDeaths() throws Exception {
+        awaitStarted(3); // a node for each kill, and one to finish on
         Path file = randomFile("two.bin", 2);
         CompletableFuture<OpenSshClient.Result> put = sftp("put two.bin /two.bin");
         killServingNodeAt(SIZE / 3, () -> partSize("two.bin"), put);
         killServingNodeAt(2 * SIZE / 3, () -> partSize("two.bin"), put);
-        OpenSshClient.Result result = put.get(10, TimeUnit.MINUTES);
+        OpenSshClient.Result result = finished(put);
         assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
         assertOneUploadRow("/two.bin", sha256(file));
         assertStoredAs("/two.bin", file);
+    }
+
+    /** The same through the edge's FTPS, bridged onto SFTP, with the stock {@code lftp} (which must not retry). */
+    @Test
+    @Order(4)
+    void anFtpsUploadAndDownloadShouldSurviveTheDeathOfTheirNode() throws Exception {
+        Path file = work.resolve("client/two.bin");
+        CompletableFuture<String> put = lftp("put " + file + " -o three.bin");
+        killServingNodeAt(SIZE / 3, () -> partSize("three.bin"), put);
+        finished(put);
+        assertOneUploadRow("/three.bin", sha256(file));
+        Path copy = work.resolve("client/three-back.bin");
+        CompletableFuture<String> get = lftp("get three.bin -o " + copy);
+        killServingNodeAt(SIZE / 3, () -> size(copy), get);
+        finished(get);
+        assertThat(sha256(copy)).isEqualTo(sha256(file));
+        assertOneDownloadRow("/three.bin");
+        Files.delete(copy);
+    }
+
+    /** What {@code transfer} answered, once over; the nodes it killed start again. */
+    private static <T> T finished(CompletableFuture<T> transfer) throws Exception {
+        try {
+            return transfer.get(10, TimeUnit.MINUTES);
+        } finally {
+            for (NodeProcess node : killed) {
+                start(node);
+            }
+            killed.clear();
+        }
+    }
+
+    /** Waits until at least {@code count} nodes serve again. */
+    private static void awaitStarted(int count) {
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            int started = 0;
+            for (NodeProcess node : nodes) {
+                started += node.alive() && node.started() ? 1 : 0;
+            }
+            return started >= count;
+        });
+    }
+
+    /** Runs lftp over explicit FTPS through the edge in the background; its output, or a failure if it failed. */
+    private static CompletableFuture<String> lftp(String command) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                Process lftp = new ProcessBuilder("lftp", "-c", String.join("; ", "set ssl:verify-certificate no",
+                        "set ftp:ssl-force true", "set ftp:ssl-protect-data true", "set net:max-retries 1",
+                        "set net:timeout 120", "set xfer:clobber true",
+                        "open -u acme," + PASSWORD + " -p " + edge.explicit + " ftp://127.0.0.1", command, "bye"))
+                        .redirectErrorStream(true).start();
+                String output = new String(lftp.getInputStream().readAllBytes());
+                if (!lftp.waitFor(5, TimeUnit.MINUTES) || lftp.exitValue() != 0) {
+                    throw new AssertionError("lftp " + command + " failed: " + output + edgeLog());
+                }
+                return output;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** Runs sftp through the edge in the background, logging in with the key. */
@@ -160,7 +274,7 @@ class EdgeFailoverIT {
         assertThat(transfer).as("the transfer ended before the kill: " + edgeLog()).isNotDone();
         NodeProcess serving = servingNode();
         serving.kill();
-        start(serving);
+        killed.add(serving);
     }
 
     /** The node the edge last said serves the session. */
@@ -179,6 +293,13 @@ class EdgeFailoverIT {
         List<String> rows = db.column("SELECT CONCAT(outcome, ' ', start_offset, ' ', COALESCE(sha256, '-'))"
                 + " FROM transfers WHERE path = '" + path + "' AND direction = 'UPLOAD'");
         assertThat(rows).as(path).containsExactly("SUCCESS 0 " + sha256);
+    }
+
+    /** One download row through the edge: the node that finished the download wrote it, the one that died none. */
+    private static void assertOneDownloadRow(String path) throws Exception {
+        List<String> rows = db.column("SELECT outcome FROM transfers WHERE path = '" + path
+                + "' AND direction = 'DOWNLOAD' AND edge IS NOT NULL");
+        assertThat(rows).as(path).containsExactly("SUCCESS");
     }
 
     /** The node has the file as it was sent (read back straight from a node, not through the edge). */

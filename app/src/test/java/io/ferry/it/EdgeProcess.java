@@ -16,6 +16,9 @@ final class EdgeProcess {
     final String name;
     final int http = FreePorts.next();
     final int sftp = FreePorts.next();
+    /** Explicit FTPS, when {@link #withFtps}. */
+    final int explicit = FreePorts.next();
+    private boolean ftps;
     final Path log;
     private Process process;
     private boolean fullJit;
@@ -23,6 +26,12 @@ final class EdgeProcess {
     EdgeProcess(String name, Path work) {
         this.name = name;
         this.log = work.resolve(name + ".log");
+    }
+
+    /** Offers explicit FTPS too, on {@link #explicit}, with passive ports of its own. */
+    EdgeProcess withFtps() {
+        this.ftps = true;
+        return this;
     }
 
     /** Runs the edge with C2 too ({@link TestJvm#jar(String, String, boolean)}): for tests that move large files. */
@@ -45,11 +54,28 @@ final class EdgeProcess {
                 "--ferry.edge.backends=" + String.join(",", addresses),
                 "--ferry.edge.backend-host-keys=" + String.join(",", hostKeys),
                 "--ferry.edge.sftp.port=" + sftp, "--ferry.edge.sftp.bind-address=127.0.0.1",
-                "--ferry.edge.ftps.enabled=false",
+                "--ferry.edge.ftps.enabled=" + ftps, "--ferry.edge.ftps.implicit-enabled=false",
+                "--ferry.edge.ftps.explicit-port=" + explicit, "--ferry.edge.ftps.bind-address=127.0.0.1",
+                "--ferry.edge.ftps.passive-ports=" + FreePorts.next() + "," + FreePorts.next() + ","
+                        + FreePorts.next(),
                 "--ferry.edge.limits.connections-per-minute=100000", "--ferry.edge.limits.max-per-address=100",
                 "--ferry.edge.limits.max-startups=100"));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** The edge JVM's resident memory now, in bytes (0 when it is not running). */
+    long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not running
+        }
+        return 0;
     }
 
     boolean alive() {
@@ -58,7 +84,8 @@ final class EdgeProcess {
 
     /** Whether it listens for partners. */
     boolean started() throws IOException {
-        return Files.exists(log) && Files.readString(log).contains("SFTP listening on");
+        String text = Files.exists(log) ? Files.readString(log) : "";
+        return text.contains("SFTP listening on") && (!ftps || text.contains("FTPS listening"));
     }
 
     String logText() throws IOException {

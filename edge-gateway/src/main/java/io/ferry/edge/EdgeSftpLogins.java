@@ -136,8 +136,8 @@ final class EdgeSftpLogins {
                 method, method, keyFingerprint == null);
         if (verdict instanceof NodeLogins.Admitted admitted) {
             if (admitted.ticket() != null) {
-                session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), admitted.grant(), username,
-                        keyFingerprint));
+                session.setAttribute(ADMISSION, new Admission(admitted.backend(), admitted.ticket(), admitted.grant(),
+                        username, keyFingerprint));
             }
             return true;
         }

@@ -65,6 +65,11 @@ final class SftpChannelRelay implements AsyncCommand {
     static final int MAX_PACKET = 1024 * 1024 + 1024;
     /** Names of one listing the edge remembers, to leave out of it after a failover what the partner has. */
     private static final int MAX_LISTED = 100_000;
+    /**
+     * Requests a channel may have waiting for the node's answer (OpenSSH's sftp keeps 64): beyond it the partner's
+     * window stays closed, so that tiny requests cannot make the edge keep a mountain of them.
+     */
+    private static final int MAX_PENDING = 4096;
     /** How long one request of a failover (the channel's handshake, an open) may take. */
     private static final long CALL_SECONDS = 30;
     private static final byte[] FSYNC = "fsync@openssh.com".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -354,7 +359,7 @@ final class SftpChannelRelay implements AsyncCommand {
 
     private void releasePartner(long len) {
         synchronized (this) {
-            if (held > relay.failover().maxHeldBytes()) {
+            if (held > relay.failover().maxHeldBytes() || pending.size() > MAX_PENDING) {
                 withheld += len; // the node has not made enough durable: the partner waits
                 return;
             }
@@ -365,7 +370,7 @@ final class SftpChannelRelay implements AsyncCommand {
     private void releaseWithheld() {
         long len;
         synchronized (this) {
-            if (withheld == 0 || held > relay.failover().maxHeldBytes()) {
+            if (withheld == 0 || held > relay.failover().maxHeldBytes() || pending.size() > MAX_PENDING) {
                 return;
             }
             len = withheld;
@@ -613,6 +618,7 @@ final class SftpChannelRelay implements AsyncCommand {
             releaseNode(side, len);
         }
         internal.forEach(Runnable::run);
+        releaseWithheld(); // answers may have brought the requests waiting below the limit
     }
 
     private static void releaseNode(NodeSide side, long len) {
@@ -769,7 +775,8 @@ final class SftpChannelRelay implements AsyncCommand {
             lost.stream().filter(p -> p.internal != null)
                     .forEach(p -> p.internal.completeExceptionally(new IOException("the node died")));
             Set<Handle> closing = new HashSet<>();
-            lost.stream().filter(p -> p.type == SftpPackets.CLOSE && p.handle != null).forEach(p -> closing.add(p.handle));
+            lost.stream().filter(p -> p.type == SftpPackets.CLOSE && p.handle != null)
+                    .forEach(p -> closing.add(p.handle));
             Map<Handle, Long> resumedAt = new HashMap<>();
             for (Handle handle : open) {
                 reopen(fresh, handle, closing.contains(handle), resumedAt);

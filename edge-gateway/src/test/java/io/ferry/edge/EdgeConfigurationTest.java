@@ -48,7 +48,9 @@ class EdgeConfigurationTest {
                 "ferry.edge.limits.maxAuthAttempts", "ferry.edge.limits.banAfter", "ferry.edge.limits.banWindow",
                 "ferry.edge.limits.banFor", "ferry.edge.limits.allowList", "ferry.edge.managementToken",
                 "ferry.edge.identity.hostKeys", "ferry.edge.identity.tlsKeystore",
-                "ferry.edge.identity.tlsKeystorePassword");
+                "ferry.edge.identity.tlsKeystorePassword", "ferry.edge.failover.enabled",
+                "ferry.edge.failover.timeout", "ferry.edge.failover.checkpointBytes",
+                "ferry.edge.failover.maxHeldBytes");
     }
 
     @Test
