@@ -193,14 +193,20 @@ public class EdgeBench {
                 registered.indexOf("\"hostKeys\""))).replace("\"", "");
         int edgeHttp = freePort();
         int sftp = freePort();
-        ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-jar", jar.toString(),
+        List<String> edgeCommand = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(),
                 "--server.port=" + edgeHttp, "--server.address=127.0.0.1", "--ferry.edge.name=bench-edge",
                 "--ferry.edge.secret=" + secret, "--ferry.edge.backends=127.0.0.1:" + internalPort,
                 "--ferry.edge.backend-host-keys=" + keys, "--ferry.edge.sftp.port=" + sftp,
                 "--ferry.edge.sftp.bind-address=127.0.0.1", "--ferry.edge.limits.max-sessions=5000",
                 "--ferry.edge.limits.max-per-address=5000", "--ferry.edge.limits.connections-per-minute=100000",
                 "--ferry.edge.limits.max-startups=100000",
-                "--logging.level.root=WARN")
+                "--logging.level.root=WARN"));
+        // FERRY_EDGE_ARGS: more settings for the edge, space-separated (an A/B of one of them)
+        String extra = System.getenv("FERRY_EDGE_ARGS");
+        if (extra != null && !extra.isBlank()) {
+            edgeCommand.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        ProcessBuilder pb = new ProcessBuilder(edgeCommand)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("edge.log").toFile());
         Process p = pb.start();
         started.add(p);

@@ -31,7 +31,8 @@ import tools.jackson.databind.ObjectMapper;
  * that gives each kind its turn: a node killed ({@code SIGKILL}) and started again, the database frozen
  * ({@code SIGSTOP}), a node cut off from its peers but not from the database (nft rules between the loopback
  * addresses the nodes' cluster members have; the first time, the primary), the NAS turned read-only. For
- * {@code ferry.chaos.duration} (3 minutes unless set: a system property or {@code FERRY_CHAOS_DURATION}).
+ * {@code ferry.chaos.duration} (2 minutes unless set, one turn of every kind of fault: a system property or
+ * {@code FERRY_CHAOS_DURATION}).
  * <p>During a partition the cut-off node answers partners within 2 s throughout (it must not wait for the cluster to
  * notice); a cut-off primary keeps its lease (renewed in the database) and stays the only primary, and an account
  * disabled on the other side is refused on it. At the end: every acknowledged upload is on the NAS with its SHA-256
@@ -270,9 +271,9 @@ class ChaosIT {
 
 
 
-    /** {@code ferry.chaos.duration} (a system property, or {@code FERRY_CHAOS_DURATION}): 3 minutes unless set. */
+    /** {@code ferry.chaos.duration} (a system property, or {@code FERRY_CHAOS_DURATION}): 2 minutes unless set. */
     private static Duration duration() {
         String value = System.getProperty("ferry.chaos.duration", System.getenv("FERRY_CHAOS_DURATION"));
-        return value == null || value.isBlank() ? Duration.ofMinutes(3) : Duration.parse(value);
+        return value == null || value.isBlank() ? Duration.ofMinutes(2) : Duration.parse(value);
     }
 }

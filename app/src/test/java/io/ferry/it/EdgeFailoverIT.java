@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -29,6 +30,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,10 +46,11 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * Issue 23: a transfer in flight through the edge survives the death of the node serving it. Three nodes (each its
- * own JVM, encryption at rest on, active-active) behind one edge; the stock OpenSSH {@code sftp} moves a 1 GiB file
- * through the edge while the node serving it is killed with {@code kill -9}, once at about a third of the way and,
- * for another file, again at about two thirds. The client must exit 0, the bytes must be the same, and the
- * transfer log must have one row for the upload, with the SHA-256 of the whole file.
+ * own JVM, encryption at rest on, active-active) behind one edge; the stock OpenSSH {@code sftp} and {@code lftp}
+ * (FTPS, bridged by the edge) move a 1 GiB file through the edge while the node serving it is killed with
+ * {@code kill -9} at about a third of the way (an SFTP upload again at two thirds). The client must exit 0, the bytes
+ * must be the same, and the transfer log must have one row, an upload's with the SHA-256 of the whole file.
+ * Active-passive mode (the session waits for the new primary) is EdgeIT's.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EdgeFailoverIT {
@@ -146,21 +152,27 @@ class EdgeFailoverIT {
         }
     }
 
+    /**
+     * An upload through the edge whose serving node is killed at a third of the way, and the node that took it over
+     * killed again at two thirds: the client never notices, and the file is published once, with one row whose
+     * SHA-256 (the node's, read back from the storage when it completed) is the whole file's.
+     */
     @Test
     @Order(1)
-    void anUploadShouldSurviveTheDeathOfItsNode() throws Exception {
+    void anUploadShouldSurviveTheDeathOfItsNodeTwice() throws Exception {
         Path file = randomFile("one.bin", 1);
         CompletableFuture<OpenSshClient.Result> put = sftp("put one.bin /one.bin");
         killServingNodeAt(SIZE / 3, () -> partSize("one.bin"), put);
+        killServingNodeAt(2 * SIZE / 3, () -> partSize("one.bin"), put);
         OpenSshClient.Result result = finished(put);
         assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
         assertOneUploadRow("/one.bin", sha256(file));
-        assertStoredAs("/one.bin", file);
     }
 
     @Test
     @Order(2)
     void aDownloadShouldSurviveTheDeathOfItsNode() throws Exception {
+        awaitStarted(2); // the node serving it and one to take it over
         Path copy = work.resolve("client/one-back.bin");
         CompletableFuture<OpenSshClient.Result> get = sftp("get /one.bin one-back.bin");
         killServingNodeAt(SIZE / 3, () -> size(copy), get);
@@ -171,25 +183,12 @@ class EdgeFailoverIT {
         Files.delete(copy);
     }
 
-    @Test
-    @Order(3)
-    void anUploadShouldSurviveTwoDeaths() throws Exception {
-        awaitStarted(3); // a node for each kill, and one to finish on
-        Path file = randomFile("two.bin", 2);
-        CompletableFuture<OpenSshClient.Result> put = sftp("put two.bin /two.bin");
-        killServingNodeAt(SIZE / 3, () -> partSize("two.bin"), put);
-        killServingNodeAt(2 * SIZE / 3, () -> partSize("two.bin"), put);
-        OpenSshClient.Result result = finished(put);
-        assertThat(result.exitCode()).as(result.output() + edgeLog()).isZero();
-        assertOneUploadRow("/two.bin", sha256(file));
-        assertStoredAs("/two.bin", file);
-    }
-
     /** The same through the edge's FTPS, bridged onto SFTP, with the stock {@code lftp} (which must not retry). */
     @Test
-    @Order(4)
+    @Order(3)
     void anFtpsUploadAndDownloadShouldSurviveTheDeathOfTheirNode() throws Exception {
-        Path file = work.resolve("client/two.bin");
+        awaitStarted(2);
+        Path file = work.resolve("client/one.bin");
         CompletableFuture<String> put = lftp("put " + file + " -o three.bin");
         killServingNodeAt(SIZE / 3, () -> partSize("three.bin"), put);
         finished(put);
@@ -201,6 +200,39 @@ class EdgeFailoverIT {
         assertThat(sha256(copy)).isEqualTo(sha256(file));
         assertOneDownloadRow("/three.bin");
         Files.delete(copy);
+    }
+
+    /**
+     * A session an administrator closes is closed for the partner, not carried over to another node as a dead node's
+     * is (found by an attacker's read: the node's close looked like its death to the edge).
+     */
+    @Test
+    @Order(4)
+    void aSessionAnAdministratorClosesShouldNotBeCarriedOver() throws Exception {
+        awaitStarted(2);
+        try (SshClient client = SshClient.setUpDefaultClient()) {
+            client.setServerKeyVerifier((s, address, key) -> true);
+            client.start();
+            ClientSession session = client.connect("acme", "127.0.0.1", edge.sftp).verify(Duration.ofSeconds(20))
+                    .getSession();
+            session.addPasswordIdentity(PASSWORD);
+            session.auth().verify(Duration.ofSeconds(20));
+            SftpClient sftp = SftpClientFactory.instance().createSftpClient(session);
+            assertThat(sftp.stat("/one.bin").getSize()).isEqualTo(SIZE);
+            NodeProcess any = nodes.stream().filter(NodeProcess::alive).findFirst().orElseThrow();
+            JsonNode sessions = new ObjectMapper().readTree(any.get(ADMIN, "/api/v1/sessions").body());
+            String id = null;
+            for (JsonNode listed : sessions) {
+                if ("acme".equals(listed.path("account").asString())) {
+                    id = listed.path("id").asString();
+                }
+            }
+            assertThat(id).as(sessions.toString()).isNotNull();
+            any.delete(ADMIN, "/api/v1/sessions/" + id);
+            assertThat(session.waitFor(EnumSet.of(ClientSession.ClientSessionEvent.CLOSED), Duration.ofSeconds(20)))
+                    .contains(ClientSession.ClientSessionEvent.CLOSED);
+            assertThat(edge.logText()).contains("the node ended the session (final: closed by an administrator)");
+        }
     }
 
     /** What {@code transfer} answered, once over; the nodes it killed start again. */
@@ -300,17 +332,6 @@ class EdgeFailoverIT {
         List<String> rows = db.column("SELECT outcome FROM transfers WHERE path = '" + path
                 + "' AND direction = 'DOWNLOAD' AND edge IS NOT NULL");
         assertThat(rows).as(path).containsExactly("SUCCESS");
-    }
-
-    /** The node has the file as it was sent (read back straight from a node, not through the edge). */
-    private static void assertStoredAs(String path, Path file) throws Exception {
-        NodeProcess.awaitStarted(nodes);
-        Path back = work.resolve("client/stored.bin");
-        int port = nodes.stream().filter(NodeProcess::alive).findFirst().orElseThrow().sftp;
-        OpenSshClient.Result got = openssh.batch(port, "acme", work.resolve("client"), "get " + path + " stored.bin");
-        assertThat(got.exitCode()).as(got.output()).isZero();
-        assertThat(sha256(back)).isEqualTo(sha256(file));
-        Files.delete(back);
     }
 
     /** A file of {@link #SIZE} random bytes in the client's directory. */

@@ -79,6 +79,11 @@ final class NodeProcess {
         return send(adminPassword, path, "PATCH", json);
     }
 
+    /** DELETEs {@code path} on this node's API as the administrator; anything but 2xx fails. */
+    HttpResponse<String> delete(String adminPassword, String path) throws Exception {
+        return send(adminPassword, path, "DELETE", "");
+    }
+
     private HttpResponse<String> send(String adminPassword, String path, String method, String json)
             throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http

@@ -31,6 +31,8 @@ import java.util.function.Consumer;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.slf4j.Logger;
@@ -39,6 +41,7 @@ import org.springframework.context.SmartLifecycle;
 
 import io.ferry.common.SecretFiles;
 import io.ferry.common.ftp.FtpsTls;
+import io.ferry.common.ssh.EdgeSessions;
 import io.ferry.common.ssh.SshAlgorithms;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -93,6 +96,16 @@ public final class Backends implements SmartLifecycle {
         // the nodes send SFTP data in packets of up to this size (their own limit is the same)
         CoreModuleProperties.MAX_PACKET_SIZE.set(client, 128L * 1024);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(15));
+        // a session a node ends for good (an administrator closed it) is not carried over (NodeLink)
+        client.addSessionListener(new SessionListener() {
+            @Override
+            public void sessionDisconnect(Session session, int reason, String description, String language,
+                    boolean initiator) {
+                if (!initiator && EdgeSessions.isFinal(description)) {
+                    session.setAttribute(NodeLink.ENDED_FOR_GOOD, description);
+                }
+            }
+        });
         for (String address : properties.backends()) {
             Backend backend = new Backend(address.trim(), client, properties.name(), properties.secret(),
                     properties.backendTimeout());

@@ -42,11 +42,14 @@ final class BridgedUpload extends OutputStream {
     private long heldFrom;
     private long sinceCheckpoint;
     private boolean failedOver;
+    /** Opened afresh (truncated): the node's part holds only what this upload sent, in order. */
+    private final boolean fresh;
     private long pauseMillis;
 
     BridgedUpload(SftpView view, String path, SftpClient channel, SftpClient.CloseableHandle handle, long start,
-            EdgeProperties.Failover failover) {
+            boolean fresh, EdgeProperties.Failover failover) {
         this.view = view;
+        this.fresh = fresh;
         this.path = path;
         this.channel = channel;
         this.handle = handle;
@@ -144,16 +147,14 @@ final class BridgedUpload extends OutputStream {
                 long started = System.nanoTime();
                 view.failover(dead);
                 channel = view.transferChannel();
-                Long kept = pendingUpload();
-                if (kept == null) {
-                    long size = view.getFile(path).attributesOrFail() == null ? -1
-                            : view.getFile(path).attributesOrFail().getSize();
-                    if (UploadResume.completedThere(size, position)) {
-                        return;
-                    }
-                    throw new IOException("the node that died kept no part of the upload", e);
+                Long there = pendingUpload();
+                if (there == null) {
+                    // no upload left: the dead node may have completed the close, or not (a file of the same size
+                    // proves nothing): the partner is told, and checks
+                    throw new IOException("the node that died was completing the upload: it may or may not be "
+                            + "published; check the file", e);
                 }
-                resume(kept, e);
+                resume(there, e);
                 pauseMillis += (System.nanoTime() - started) / 1_000_000;
             }
         }
@@ -168,36 +169,45 @@ final class BridgedUpload extends OutputStream {
         long started = System.nanoTime();
         view.failover(dead);
         channel = view.transferChannel();
-        Long kept = pendingUpload();
-        if (kept == null) {
-            throw new IOException("the node that died kept no part of the upload", cause);
-        }
-        resume(kept, cause);
+        resume(pendingUpload(), cause);
         pauseMillis += (System.nanoTime() - started) / 1_000_000;
     }
 
-    /** Opens the upload again from what the node kept and sends again what the edge holds from there. */
-    private void resume(long kept, IOException cause) throws IOException {
-        String refusal = UploadResume.refusal(kept, heldFrom, position);
-        if (refusal != null) {
-            throw new IOException(refusal, cause);
+    /**
+     * Opens the upload again where the node has it ({@code there}, unchecked; null: none, and then only when the edge
+     * holds all of it, from nothing), from what the node keeps of it, and sends again what the edge holds from there.
+     */
+    private void resume(Long there, IOException cause) throws IOException {
+        if (there == null && !UploadResume.fromNothing(heldFrom)) {
+            throw new IOException("the node that died kept no part of the upload", cause);
         }
+        long from = there == null ? 0 : there;
         EnumSet<SftpClient.OpenMode> modes = EnumSet.of(SftpClient.OpenMode.Write, SftpClient.OpenMode.Create);
-        if (UploadResume.fromNothing(kept)) {
+        if (UploadResume.fromNothing(from)) {
             modes.add(SftpClient.OpenMode.Truncate);
         }
         handle = channel.open(path, modes);
-        out = stream(kept);
+        // what the node continues from, its last segments checked (the extension's size is not)
+        long kept = UploadResume.fromNothing(from) ? 0 : channel.stat(handle).getSize();
+        String refusal = UploadResume.refusal(kept, heldFrom, position);
+        if (refusal != null) {
+            channel.getChannel().close(true); // never closed: a close would publish it
+            throw new IOException(refusal, cause);
+        }
+        // what the node kept is whole only for an upload opened afresh; another is sent again from what the edge
+        // holds (UploadResume)
+        long resend = fresh ? kept : heldFrom;
+        out = stream(resend);
         long at = heldFrom;
         for (byte[] bytes : held) {
             long end = at + bytes.length;
-            if (end > kept) {
-                int skip = (int) Math.max(0, kept - at);
+            if (end > resend) {
+                int skip = (int) Math.max(0, resend - at);
                 out.write(bytes, skip, bytes.length - skip);
             }
             at = end;
         }
-        sinceCheckpoint = position - kept;
+        sinceCheckpoint = position - resend;
         failedOver = true;
     }
 

@@ -49,6 +49,8 @@ public final class EdgeSftpServer implements SmartLifecycle {
     /** The partner session's id (SessionIds), in this edge's log lines and, through the login, the node's. */
     static final AttributeKey<String> SESSION = new AttributeKey<>();
     private static final AttributeKey<Boolean> LOGGED_IN = new AttributeKey<>();
+    /** SFTP channels one partner's session may have open at once. */
+    static final int MAX_CHANNELS = 10;
 
     private final EdgeProperties properties;
     private final Backends backends;
@@ -164,6 +166,9 @@ public final class EdgeSftpServer implements SmartLifecycle {
         CoreModuleProperties.AUTH_TIMEOUT.set(server, properties.limits().authTimeout());
         CoreModuleProperties.IDLE_TIMEOUT.set(server, properties.limits().idleTimeout());
         CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, properties.limits().maxAuthAttempts());
+        // each SFTP channel holds a packet being read and, for failover, what it sent of an upload: a partner's
+        // session has a few (clients open one or two)
+        CoreModuleProperties.MAX_CONCURRENT_CHANNELS.set(server, MAX_CHANNELS);
         CoreModuleProperties.WINDOW_SIZE.set(server, properties.sftp().windowSize());
         CoreModuleProperties.TCP_NODELAY.set(server, true);
         CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(server, 256 * 1024);

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import io.ferry.common.FailureKind;
 import io.ferry.common.FtpReplies;
+import io.ferry.common.LogText;
 import io.ferry.common.ftp.FtpsCommands;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -101,7 +102,8 @@ final class FtpsBridgeTransfers {
                 return;
             }
             FtpReplies result = FtpReplies.COMPLETE;
-            BridgedUpload out = new BridgedUpload(view, file.path(), channel, handle, start, failover);
+            BridgedUpload out = new BridgedUpload(view, file.path(), channel, handle, start,
+                    modes.contains(SftpClient.OpenMode.Truncate), failover);
             try {
                 data.transferFromClient(session.getFtpletSession(), new Counting.Out(out, uploaded));
                 out.flush(); // every write acknowledged by the node; the file is still open
@@ -118,6 +120,8 @@ final class FtpsBridgeTransfers {
             channel = out.channel(); // another after a failover
             if (out.failedOver()) {
                 failovers.record(out.pauseMillis(), TimeUnit.MILLISECONDS);
+                log.info("Upload of {} for {} carried over to another node; it waited {} ms",
+                        LogText.escaped(file.path()), LogText.quoted(session.getUser().getName()), out.pauseMillis());
             }
             reply(session, result.code(), result.message());
         } catch (IOException e) {
@@ -174,6 +178,8 @@ final class FtpsBridgeTransfers {
             channel = in.channel();
             if (in.failedOver()) {
                 failovers.record(in.pauseMillis(), TimeUnit.MILLISECONDS);
+                log.info("Download of {} for {} carried over to another node; it waited {} ms",
+                        LogText.escaped(file.path()), LogText.quoted(session.getUser().getName()), in.pauseMillis());
             }
             reply(session, result.code(), result.message());
         } catch (IOException e) {

@@ -8,6 +8,7 @@ import java.util.Properties;
 import java.util.function.Consumer;
 
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,8 @@ import io.ferry.common.LogText;
 final class NodeLink {
 
     private static final Logger log = LoggerFactory.getLogger(NodeLink.class);
+    /** Set on a node's session it ended for good (the disconnect's description): never carried over. */
+    static final AttributeKey<String> ENDED_FOR_GOOD = new AttributeKey<>();
     /** How long a failover waits before asking the nodes again when none took the session. */
     private static final long RETRY_MILLIS = 250;
     /** How long the node whose session died is asked last, behind the others: it may only look alive. */
@@ -87,6 +90,10 @@ final class NodeLink {
         }
         if (!canFailOver()) {
             throw new IOException("the node's session ended");
+        }
+        String ended = dead.getAttribute(ENDED_FOR_GOOD);
+        if (ended != null) {
+            throw new IOException("the node ended the session (" + ended + ")");
         }
         Backend died = backend;
         long started = System.nanoTime();
@@ -154,6 +161,11 @@ final class NodeLink {
         session = opened;
         onOpen.accept(opened);
         return opened;
+    }
+
+    /** Whether the partner's session closed (nothing is carried over any more). */
+    boolean closed() {
+        return closed;
     }
 
     /** The node serving the session now. */

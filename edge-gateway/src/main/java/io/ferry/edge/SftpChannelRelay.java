@@ -173,18 +173,18 @@ final class SftpChannelRelay implements AsyncCommand {
         /** A listing's names the partner has, left out after a failover. */
         Set<String> listed;
         boolean filterListing;
-        /** Its close was pending when its node died and the node had completed it. */
-        boolean closedThere;
 
-        Handle(byte[] handle, byte[] path, int pflags, boolean directory) {
+        Handle(byte[] handle, byte[] path, int pflags, boolean directory, boolean failoverOn) {
             this.partnerHandle = handle;
             this.nodeHandle = handle;
             this.path = path;
             this.pflags = pflags;
             this.directory = directory;
             this.journal = !directory && (pflags & SftpPackets.PF_WRITE) != 0 ? new Journal() : null;
-            this.listed = directory ? new HashSet<>() : null;
-            if ((pflags & SftpPackets.PF_APPEND) != 0) {
+            this.listed = directory && failoverOn ? new HashSet<>() : null;
+            if (!failoverOn) {
+                unrecoverable = "failover is off"; // nothing held, no checkpoint asked for
+            } else if ((pflags & SftpPackets.PF_APPEND) != 0) {
                 unrecoverable = "opened to append"; // where its writes land is the node's to say
             }
         }
@@ -204,6 +204,8 @@ final class SftpChannelRelay implements AsyncCommand {
         /** The partner's window this channel's writer owes: released as it writes, or all at once if it dies. */
         long owed;
         boolean abandoned;
+        /** A write to the node failed: its channel was closed for that, not by the node. */
+        volatile boolean broken;
 
         NodeSide(ClientSession session) {
             this.session = session;
@@ -296,7 +298,10 @@ final class SftpChannelRelay implements AsyncCommand {
             side.channel.close(true); // the partner left while the node's channel opened
             throw new IOException("the partner's channel closed");
         }
-        side.writer = new AsyncWriter(side.channel.getAsyncIn(), () -> side.channel.close(true));
+        side.writer = new AsyncWriter(side.channel.getAsyncIn(), () -> {
+            side.broken = true; // the node's end is gone, though its session may not know yet
+            side.channel.close(true);
+        });
         return side;
     }
 
@@ -401,8 +406,14 @@ final class SftpChannelRelay implements AsyncCommand {
             }
             Pending request = new Pending(SftpPackets.id(packet), type, packet);
             describe(request);
+            if (request.extension != null && request.extension.endsWith("@ferry.io")) {
+                // the edge's own questions to the node: never a partner's
+                answerPartner(SftpPackets.status(request.partnerId, SftpPackets.FX_OP_UNSUPPORTED,
+                        "unsupported extension"));
+                return;
+            }
             send(request, null);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             log.info("Closing an SFTP channel of {}: {}", LogText.quoted(partnerChannel.getSession().getUsername()),
                     e.getMessage());
             partnerChannel.close(true);
@@ -415,7 +426,7 @@ final class SftpChannelRelay implements AsyncCommand {
         switch (request.type) {
             case SftpPackets.OPEN -> {
                 request.path = SftpPackets.string(packet, BODY);
-                request.pflags = SftpPackets.readInt(packet, SftpPackets.after(packet, BODY));
+                request.pflags = SftpPackets.intAt(packet, SftpPackets.after(packet, BODY));
             }
             case SftpPackets.OPENDIR -> request.path = SftpPackets.string(packet, BODY);
             case SftpPackets.CLOSE, SftpPackets.READ, SftpPackets.WRITE, SftpPackets.FSTAT, SftpPackets.FSETSTAT,
@@ -516,8 +527,12 @@ final class SftpChannelRelay implements AsyncCommand {
         }
         byte[] packet = write.packet;
         int at = SftpPackets.after(packet, BODY);
-        long offset = SftpPackets.readLong(packet, at);
+        long offset = SftpPackets.longAt(packet, at);
         int length = SftpPackets.stringLength(packet, at + 8);
+        if (at + 12 + length != packet.length) {
+            // what the edge holds is what it counts: no bytes beyond the data
+            throw new IOException("an SFTP write with bytes after its data");
+        }
         Journal journal = handle.journal;
         if (journal.end >= 0 && offset != journal.end) {
             unrecoverable(handle, "written out of order");
@@ -533,6 +548,14 @@ final class SftpChannelRelay implements AsyncCommand {
         held += length;
         relay.held().addAndGet(length);
         handle.sinceCheckpoint += length;
+    }
+
+    /** A handle a failover could not carry over: requests on it fail, and the edge holds nothing of it. */
+    private void lose(Handle handle, String why) {
+        handle.lost = why;
+        if (handle.journal != null) {
+            forget(handle.journal);
+        }
     }
 
     private void unrecoverable(Handle handle, String why) {
@@ -607,8 +630,13 @@ final class SftpChannelRelay implements AsyncCommand {
                 side.channel.close(true);
                 return;
             }
-            for (byte[] reply : packets) {
-                forwarded |= answer(side, reply, internal);
+            try {
+                for (byte[] reply : packets) {
+                    forwarded |= answer(side, reply, internal);
+                }
+            } catch (RuntimeException e) {
+                log.warn("The node sent an SFTP answer the edge cannot read: {}", e.toString());
+                side.channel.close(true);
             }
             if (forwarded) {
                 toPartner.then(() -> releaseNode(side, len));
@@ -671,7 +699,7 @@ final class SftpChannelRelay implements AsyncCommand {
                 if (type == SftpPackets.HANDLE) {
                     byte[] handle = SftpPackets.string(reply, BODY);
                     handles.put(key(handle), new Handle(handle, request.path, request.pflags,
-                            request.type == SftpPackets.OPENDIR));
+                            request.type == SftpPackets.OPENDIR, relay.failover().enabled()));
                 }
             }
             case SftpPackets.CLOSE -> closed(request.handle);
@@ -736,8 +764,8 @@ final class SftpChannelRelay implements AsyncCommand {
                 return;
             }
         }
-        boolean nodeDied = !side.session.isOpen() || side.session.isClosing();
-        if (ended.get() || !partnerChannel.isOpen() || partnerDone || !nodeDied || link == null
+        boolean nodeDied = side.broken || !side.session.isOpen() || side.session.isClosing();
+        if (ended.get() || !partnerChannel.isOpen() || partnerDone || !nodeDied || link == null || link.closed()
                 || !link.canFailOver() || version != 3 || init == null) {
             // the partner hears the end only after every answer the node sent is written to it
             toPartner.then(() -> end(side.channel.getExitStatus() == null ? 0 : side.channel.getExitStatus()));
@@ -799,6 +827,10 @@ final class SftpChannelRelay implements AsyncCommand {
                     (linked - started) / 1_000_000, (opened - linked) / 1_000_000, (done - opened) / 1_000_000,
                     open.size(), lost.size()));
         } catch (IOException | RuntimeException e) {
+            if (link.closed() || !session.isOpen()) {
+                end(0); // the partner left meanwhile
+                return;
+            }
             relay.withMdc(session, () -> log.warn("The SFTP channel of {} could not be carried over to another "
                     + "node: {}", LogText.quoted(session.getUsername()), e.getMessage()));
             end(1);
@@ -847,7 +879,7 @@ final class SftpChannelRelay implements AsyncCommand {
     private void reopen(NodeSide fresh, Handle handle, boolean closing, Map<Handle, Long> resumedAt)
             throws IOException {
         if (handle.unrecoverable != null) {
-            handle.lost = handle.unrecoverable;
+            lose(handle, handle.unrecoverable);
             return;
         }
         if (!handle.upload()) {
@@ -865,37 +897,47 @@ final class SftpChannelRelay implements AsyncCommand {
         byte[] state = call(new SftpPackets.Builder(SftpPackets.EXTENDED, 0).putString(UploadResume.PENDING_UPLOAD)
                 .putString(handle.path).build());
         Journal journal = handle.journal;
-        if (SftpPackets.type(state) != SftpPackets.EXTENDED_REPLY) {
-            if (closing && SftpPackets.statusCode(state) == SftpPackets.FX_NO_SUCH_FILE) {
-                // no upload left: the dead node completed the close, if the file is all the partner sent
-                long size = SftpPackets.attrsSize(call(new SftpPackets.Builder(SftpPackets.STAT, 0)
-                        .putString(handle.path).build()));
-                if (UploadResume.completedThere(size, Math.max(journal.end, 0))) {
-                    handle.closedThere = true;
-                    return;
-                }
+        long heldFrom = journal.end < 0 ? 0 : journal.start();
+        long held = SftpPackets.type(state) == SftpPackets.EXTENDED_REPLY ? SftpPackets.readLong(state, BODY) : -1;
+        if (held < 0) {
+            if (closing) {
+                // no upload left: the dead node may have completed the close, or not; the partner checks (a file of
+                // the same size proves nothing)
+                lose(handle, "the node that died was completing the upload: it may or may not be published; check "
+                        + "the file");
+                return;
             }
-            handle.lost = "the node that died kept no part of the upload";
-            return;
-        }
-        long kept = SftpPackets.readLong(state, BODY);
-        String refusal = journal.end < 0 ? null : UploadResume.refusal(kept, journal.start(), journal.end);
-        if (refusal != null) {
-            handle.lost = refusal;
-            return;
+            if (!UploadResume.fromNothing(heldFrom)) {
+                lose(handle, "the node that died kept no part of the upload");
+                return;
+            }
+            held = 0; // the edge holds all of it: it starts again from nothing
         }
         int pflags = SftpPackets.PF_WRITE | SftpPackets.PF_CREAT | (handle.pflags & SftpPackets.PF_READ)
-                | (UploadResume.fromNothing(kept) ? SftpPackets.PF_TRUNC : 0);
+                | (UploadResume.fromNothing(held) ? SftpPackets.PF_TRUNC : 0);
         adopt(handle, call(new SftpPackets.Builder(SftpPackets.OPEN, 0).putString(handle.path).putInt(pflags)
                 .putInt(0).build()));
-        if (handle.lost == null) {
-            resumedAt.put(handle, kept);
+        if (handle.lost != null) {
+            return;
         }
+        // what the node continues from, its last segments checked (the extension's size is not)
+        long kept = held == 0 ? 0 : SftpPackets.attrsSize(call(new SftpPackets.Builder(SftpPackets.FSTAT, 0)
+                .putString(handle.nodeHandle).build()));
+        String refusal = journal.end < 0 ? null : UploadResume.refusal(kept, heldFrom, journal.end);
+        if (kept < 0 || refusal != null) {
+            // its handle stays open, never closed (a close would publish it): the session's end abandons it
+            lose(handle, refusal != null ? refusal : "the new node would not say what it kept");
+            return;
+        }
+        // an upload opened afresh holds only what this handle wrote, in order: what the node kept is whole. Another
+        // (continuing a part, or a copy of the file) may hold older bytes past what the edge sent: all it holds is
+        // sent again (a rewrite of bytes already there is harmless)
+        resumedAt.put(handle, (handle.pflags & SftpPackets.PF_TRUNC) != 0 ? kept : heldFrom);
     }
 
-    private static void adopt(Handle handle, byte[] reply) throws IOException {
+    private void adopt(Handle handle, byte[] reply) throws IOException {
         if (SftpPackets.type(reply) != SftpPackets.HANDLE) {
-            handle.lost = "the new node would not open it again";
+            lose(handle, "the new node would not open it again");
             return;
         }
         handle.nodeHandle = SftpPackets.string(reply, BODY);
@@ -923,6 +965,7 @@ final class SftpChannelRelay implements AsyncCommand {
                         new SftpPackets.Builder(SftpPackets.WRITE, 0).putString(handle.nodeHandle).putLong(offset)
                                 .putString(entry.packet, entry.dataAt + skip, entry.length - skip).build());
                 write.entry = entry;
+                write.handle = handle; // another failover while it is in flight sends it again from the journal
                 send(write, entry.request == null ? new CompletableFuture<>() : null);
             }
             handle.sinceCheckpoint = handle.journal.end - from;
@@ -935,7 +978,7 @@ final class SftpChannelRelay implements AsyncCommand {
             }
             Handle handle = request.handle;
             if (request.type == SftpPackets.CLOSE && handle != null) {
-                if (!handle.upload() || handle.closedThere) {
+                if (!handle.upload()) {
                     closed(handle);
                     answerPartner(SftpPackets.status(request.partnerId, SftpPackets.FX_OK, ""));
                     continue;
@@ -949,8 +992,7 @@ final class SftpChannelRelay implements AsyncCommand {
                         "the node serving this session failed and the file could not be carried over: " + handle.lost));
                 continue;
             }
-            if (request.type == SftpPackets.WRITE && handle != null && handle.upload()
-                    && (request.entry == null || handle.closedThere)) {
+            if (request.type == SftpPackets.WRITE && handle != null && handle.upload() && request.entry == null) {
                 // a write whose bytes a checkpoint made durable before its answer came
                 answerPartner(SftpPackets.status(request.partnerId, SftpPackets.FX_OK, ""));
                 continue;

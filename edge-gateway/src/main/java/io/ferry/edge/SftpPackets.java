@@ -3,6 +3,7 @@ package io.ferry.edge;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,6 +38,7 @@ final class SftpPackets {
     static final int FX_OK = 0;
     static final int FX_NO_SUCH_FILE = 2;
     static final int FX_FAILURE = 4;
+    static final int FX_OP_UNSUPPORTED = 8;
 
     static final int PF_READ = 0x01;
     static final int PF_WRITE = 0x02;
@@ -61,6 +63,25 @@ final class SftpPackets {
 
     static void setId(byte[] packet, int id) {
         writeInt(packet, 5, id);
+    }
+
+    /** Throws unless {@code n} bytes from {@code at} are within the packet. */
+    static void need(byte[] packet, int at, int n) throws IOException {
+        if (at < 0 || n < 0 || at > packet.length - n) {
+            throw new IOException("SFTP packet too short");
+        }
+    }
+
+    /** The uint32 at {@code at}, checked against the packet. */
+    static int intAt(byte[] packet, int at) throws IOException {
+        need(packet, at, 4);
+        return readInt(packet, at);
+    }
+
+    /** The uint64 at {@code at}, checked against the packet. */
+    static long longAt(byte[] packet, int at) throws IOException {
+        need(packet, at, 8);
+        return readLong(packet, at);
     }
 
     static int readInt(byte[] b, int at) {
@@ -88,11 +109,9 @@ final class SftpPackets {
 
     /** The length of the string at {@code at}, checked against the packet. */
     static int stringLength(byte[] packet, int at) throws IOException {
-        if (at + 4 > packet.length) {
-            throw new IOException("SFTP packet too short");
-        }
+        need(packet, at, 4);
         int length = readInt(packet, at);
-        if (length < 0 || at + 4 + length > packet.length) {
+        if (length < 0 || length > packet.length - at - 4) { // never at + 4 + length: it overflows
             throw new IOException("SFTP string beyond its packet");
         }
         return length;
@@ -137,7 +156,7 @@ final class SftpPackets {
 
         private void ensure(int more) {
             if (size + more > bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
             }
         }
 
@@ -176,7 +195,7 @@ final class SftpPackets {
         }
 
         byte[] build() {
-            byte[] packet = java.util.Arrays.copyOf(bytes, size);
+            byte[] packet = Arrays.copyOf(bytes, size);
             writeInt(packet, 0, size - 4);
             return packet;
         }
@@ -189,12 +208,12 @@ final class SftpPackets {
 
     /** A status reply's code, or -1 for another kind of reply. */
     static int statusCode(byte[] reply) {
-        return type(reply) == STATUS && reply.length >= BODY + 4 ? readInt(reply, BODY) : -1;
+        return reply.length >= BODY + 4 && type(reply) == STATUS ? readInt(reply, BODY) : -1;
     }
 
     /** The size in an ATTRS reply (v3 attributes), or -1 when it carries none. */
     static long attrsSize(byte[] reply) {
-        if (type(reply) != ATTRS || reply.length < BODY + 4) {
+        if (reply.length < BODY + 4 || type(reply) != ATTRS) {
             return -1;
         }
         int flags = readInt(reply, BODY);
@@ -203,29 +222,22 @@ final class SftpPackets {
 
     /** The length of v3 attributes starting at {@code at}. */
     static int attrsLength(byte[] packet, int at) throws IOException {
-        int flags = readInt(packet, at);
+        int flags = intAt(packet, at);
         int p = at + 4;
-        if ((flags & 0x1) != 0) {
-            p += 8;
-        }
-        if ((flags & 0x2) != 0) {
-            p += 8;
-        }
-        if ((flags & 0x4) != 0) {
-            p += 4;
-        }
-        if ((flags & 0x8) != 0) {
-            p += 8;
-        }
+        p += (flags & 0x1) != 0 ? 8 : 0;
+        p += (flags & 0x2) != 0 ? 8 : 0;
+        p += (flags & 0x4) != 0 ? 4 : 0;
+        p += (flags & 0x8) != 0 ? 8 : 0;
+        need(packet, at, p - at);
         if ((flags & 0x80000000) != 0) {
-            int count = readInt(packet, p);
+            int count = intAt(packet, p);
             p += 4;
+            if (count < 0 || count > packet.length) {
+                throw new IOException("SFTP attributes beyond their packet");
+            }
             for (int i = 0; i < count * 2; i++) {
                 p = after(packet, p);
             }
-        }
-        if (p > packet.length) {
-            throw new IOException("SFTP attributes beyond their packet");
         }
         return p - at;
     }
@@ -235,7 +247,10 @@ final class SftpPackets {
     }
 
     static List<Entry> entries(byte[] name) throws IOException {
-        int count = readInt(name, BODY);
+        int count = intAt(name, BODY);
+        if (count < 0 || count > name.length) {
+            throw new IOException("an SFTP listing of " + (count & 0xffffffffL) + " names");
+        }
         List<Entry> entries = new ArrayList<>(Math.min(count, 1024));
         int p = BODY + 4;
         for (int i = 0; i < count; i++) {
@@ -274,6 +289,9 @@ final class SftpPackets {
         private int headerFill;
         private byte[] packet;
         private int fill;
+        private int size;
+        /** What a packet's buffer starts with: a usual write or read (32 KiB and its header) fits. */
+        private static final int FIRST = 64 * 1024;
 
         Framer(int max) {
             this.max = max;
@@ -296,17 +314,22 @@ final class SftpPackets {
                     if (length < 5 || length > max) {
                         throw new IOException("an SFTP packet of " + (length & 0xffffffffL) + " bytes");
                     }
-                    packet = new byte[4 + length];
+                    // grown as its bytes come, not allocated whole on the word of a 4-byte header
+                    size = 4 + length;
+                    packet = new byte[Math.min(size, FIRST)];
                     System.arraycopy(header, 0, packet, 0, 4);
                     fill = 4;
                     headerFill = 0;
                 }
-                int n = Math.min(packet.length - fill, len);
+                int n = Math.min(size - fill, len);
+                if (fill + n > packet.length) {
+                    packet = Arrays.copyOf(packet, Math.min(size, Math.max(fill + n, packet.length * 2)));
+                }
                 System.arraycopy(buf, off, packet, fill, n);
                 fill += n;
                 off += n;
                 len -= n;
-                if (fill == packet.length) {
+                if (fill == size) {
                     out.add(packet);
                     packet = null;
                 }

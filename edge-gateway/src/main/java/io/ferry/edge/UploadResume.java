@@ -3,11 +3,15 @@ package io.ferry.edge;
 /**
  * The rule for carrying an upload over to another node, for SFTP ({@link SftpChannelRelay}) and bridged FTPS
  * ({@link BridgedUpload}) alike. The edge holds what it sent since the upload's last durable point ({@code from}) up
- * to what it sent last ({@code end}); the new node says what it kept ({@code pending-upload@ferry.io}, which never
- * starts an upload or copies a file): the upload continues there only if that is within what the edge holds, from
- * nothing when nothing was kept (an open with truncation, so that the upload never becomes a copy of an older file).
- * An upload whose close was under way and that the node no longer has was completed by the node that died when the
- * file is as long as what was sent.
+ * to what it sent last ({@code end}). The new node says whether it has the upload and about how much
+ * ({@code pending-upload@ferry.io}, which never starts an upload or copies a file); the edge opens it there (with
+ * truncation when there is nothing, so that the upload never becomes a copy of an older file; or when the node has
+ * none and the edge holds all of it) and the upload continues only if what the open kept (its size, the last segments
+ * checked) is within what the edge holds. An upload opened afresh (truncated) holds only what the partner sent in
+ * order, so it continues from what the node kept; another may hold older bytes past what the edge sent (a part it
+ * continued, a copy of the file it changes), so everything the edge holds is sent again. An upload whose close was
+ * under way when its node died, and that the new node no longer has, may or may not have been published: the partner
+ * is told so.
  */
 final class UploadResume {
 
@@ -28,10 +32,5 @@ final class UploadResume {
     /** Whether the new node's open starts the upload from nothing. */
     static boolean fromNothing(long kept) {
         return kept == 0;
-    }
-
-    /** Whether a close under way when the node died had completed the upload: the file is all that was sent. */
-    static boolean completedThere(long fileSize, long end) {
-        return fileSize >= 0 && fileSize == end;
     }
 }

@@ -27,6 +27,12 @@ interface ContentFormat {
     /** The plaintext size a {@link #resumable} part can be continued from, without changing it. */
     long resumableSize(FileChannel part, boolean rewritten) throws IOException;
 
+    /**
+     * About how much plaintext a {@link #resumable} part holds, from its stored size alone (nothing is read but a
+     * header): at least what {@link #resumableSize} finds, which checks the last segments.
+     */
+    long heldSize(FileChannel part) throws IOException;
+
     /** A complete file's plaintext, in whatever format it was written (the caller's channel is taken over). */
     SeekableByteChannel reader(FileChannel file) throws IOException;
 

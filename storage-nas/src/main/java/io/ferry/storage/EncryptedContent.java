@@ -57,6 +57,17 @@ final class EncryptedContent implements ContentFormat {
     }
 
     @Override
+    public long heldSize(FileChannel part) throws IOException {
+        if (!encryptNew) {
+            return plain.heldSize(part);
+        }
+        EncryptedFormat.Header header = EncryptedFormat.readHeader(part, keys);
+        long body = Math.max(0, part.size() - header.length());
+        long rest = body % header.cipherSegment();
+        return body / header.cipherSegment() * header.segmentSize + Math.max(0, rest - EncryptedFormat.OVERHEAD);
+    }
+
+    @Override
     public SeekableByteChannel reader(FileChannel file) throws IOException {
         return EncryptedFormat.isEncrypted(file) ? new EncryptedReadChannel(file, keys) : plain.reader(file);
     }

@@ -44,9 +44,10 @@ public interface FileStore {
     }
 
     /**
-     * What the upload of {@code path} (as {@link #resolve} answered it) in progress or interrupted can be resumed
-     * from, whether or not a file of that name exists; empty when there is no such upload. An upload is resumed
-     * only from here: {@link #openUpload} without {@code truncate} and without one appends to the file.
+     * How much the upload of {@code path} (as {@link #resolve} answered it) in progress or interrupted holds, whether
+     * or not a file of that name exists; empty when there is no upload that {@link #openUpload} would continue
+     * (without one, an open without {@code truncate} appends to the file). Cheap: the last segments are not
+     * checked, so the open may continue from less ({@link Upload#startSize()} says).
      */
     OptionalLong pendingSize(Path path) throws IOException;
 

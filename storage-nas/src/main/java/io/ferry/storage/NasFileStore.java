@@ -97,7 +97,14 @@ final class NasFileStore implements FileStore {
         } catch (NoSuchFileException e) {
             return OptionalLong.empty();
         }
-        return attributes.isRegularFile() ? OptionalLong.of(size(part, attributes)) : OptionalLong.empty();
+        if (!attributes.isRegularFile()) {
+            return OptionalLong.empty();
+        }
+        try (FileChannel channel = FileChannel.open(part, StandardOpenOption.READ)) {
+            // a part the next open would start over (another format or key) is no upload to resume; the size is
+            // the stored one, unchecked: the open checks the last segments, as a resume does, and may keep less
+            return format.resumable(channel) ? OptionalLong.of(format.heldSize(channel)) : OptionalLong.empty();
+        }
     }
 
     @Override

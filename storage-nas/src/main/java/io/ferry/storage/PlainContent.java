@@ -43,6 +43,11 @@ final class PlainContent implements ContentFormat {
     }
 
     @Override
+    public long heldSize(FileChannel part) throws IOException {
+        return part.size();
+    }
+
+    @Override
     public long plaintextSize(FileChannel file) throws IOException {
         return file.size();
     }

@@ -242,6 +242,31 @@ interface FileStoreContract {
         assertThat(listed(store, "/")).containsExactly("resume.bin");
     }
 
+    /**
+     * Issue 23: what an edge asks a node taking over a session: whether there is an upload an open would continue
+     * (also beside an existing file, and ending on a segment's boundary), and about how much it holds.
+     */
+    @Test
+    default void pendingSizeShouldSayWhatAnUploadHoldsBesideTheFile() throws IOException {
+        FileStore store = store();
+        Path path = fs().getPath("/pending.bin");
+        assertThat(store.pendingSize(store.resolve(path))).isEmpty();
+        byte[] data = random(2 * 256 * 1024);
+        Upload whole = store.openUpload(store.resolve(path), true, false);
+        write(whole, data, 0, data.length);
+        whole.complete();
+        assertThat(store.pendingSize(store.resolve(path))).isEmpty(); // a file, no upload
+        for (int sent : new int[] {0, 256 * 1024, 300_000}) {
+            Upload again = store.openUpload(store.resolve(path), true, false);
+            write(again, data, 0, sent);
+            again.abandon();
+            assertThat(store.pendingSize(store.resolve(path))).as("after %d bytes", sent).hasValue(sent);
+            Upload resumed = store.openUpload(store.resolve(path), sent == 0, false);
+            assertThat(resumed.startSize()).isEqualTo(sent);
+            resumed.abandon();
+        }
+    }
+
     @Test
     default void uploadCutShortByACrashShouldResumeFromWhatIsIntact() throws IOException {
         FileStore store = store();

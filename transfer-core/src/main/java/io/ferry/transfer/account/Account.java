@@ -195,4 +195,9 @@ public class Account {
     private static java.util.List<String> split(String rules) {
         return rules == null || rules.isBlank() ? java.util.List.of() : java.util.List.of(rules.split(","));
     }
+
+    /** Changes with every change to the account (its password, addresses, permissions, being enabled). */
+    public long getVersion() {
+        return version;
+    }
 }

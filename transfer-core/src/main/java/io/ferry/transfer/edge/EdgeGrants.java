@@ -21,9 +21,9 @@ import javax.crypto.spec.SecretKeySpec;
  * partner's credentials: a grant, issued with the login's ticket, that any node of the cluster can check (sealed with
  * a key derived from the cluster's master key) and that only names what the login decided: the edge and its
  * registration, the account, the partner's address, protocol and method, and the edge's session id. A node that
- * takes a grant checks again what a login checks besides the credential (the account enabled, its address rules,
- * the address not banned, this node serving) and answers with a one-time ticket of its own; the grant buys no more
- * than the login did, for at most {@link #TTL}.
+ * takes a grant checks again what a login checks besides the credential (the account enabled and unchanged since,
+ * its address rules, the address not banned, this node serving) and answers with a one-time ticket of its own; the
+ * grant buys no more than the login did, for at most {@link #TTL}.
  */
 public final class EdgeGrants {
 
@@ -44,14 +44,18 @@ public final class EdgeGrants {
         this.clock = clock;
     }
 
-    /** What a grant stands for; {@code registration} is the edge's registration it was issued under. */
+    /**
+     * What a grant stands for; {@code registration} is the edge's registration it was issued under,
+     * {@code accountVersion} the account's version when it logged in (a changed account, a new password, ends it).
+     */
     public record Grant(String edge, String registration, String account, String clientAddress, String protocol,
-            String method, String edgeSession, Instant expires) {
+            String method, String edgeSession, long accountVersion, Instant expires) {
     }
 
-    public String issue(String edge, String registration, EdgeTickets.Ticket ticket) {
+    public String issue(String edge, String registration, EdgeTickets.Ticket ticket, long accountVersion) {
         Grant grant = new Grant(edge, registration, ticket.account(), ticket.clientAddress(), ticket.protocol(),
-                ticket.method(), ticket.edgeSession() == null ? "" : ticket.edgeSession(), clock.instant().plus(TTL));
+                ticket.method(), ticket.edgeSession() == null ? "" : ticket.edgeSession(), accountVersion,
+                clock.instant().plus(TTL));
         byte[] body = encode(grant);
         Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
         return base64.encodeToString(body) + "." + base64.encodeToString(mac(body));
@@ -106,6 +110,7 @@ public final class EdgeGrants {
                     grant.clientAddress(), grant.protocol(), grant.method(), grant.edgeSession()}) {
                 out.writeUTF(field);
             }
+            out.writeLong(grant.accountVersion());
             out.writeLong(grant.expires().getEpochSecond());
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -123,9 +128,10 @@ public final class EdgeGrants {
             for (int i = 0; i < fields.length; i++) {
                 fields[i] = in.readUTF();
             }
+            long accountVersion = in.readLong();
             Instant expires = Instant.ofEpochSecond(in.readLong());
             return new Grant(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
-                    fields[6].isEmpty() ? null : fields[6], expires);
+                    fields[6].isEmpty() ? null : fields[6], accountVersion, expires);
         } catch (IOException e) {
             return null;
         }

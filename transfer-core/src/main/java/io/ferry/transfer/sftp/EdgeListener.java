@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 import io.ferry.common.LogText;
+import io.ferry.common.ssh.EdgeSessions;
 import io.ferry.transfer.account.Account;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.edge.EdgeGrants;
@@ -389,12 +390,25 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }).toList();
     }
 
+    /**
+     * What an edge's file session ends with when the cluster ends it (an administrator, the account changed): a
+     * disconnect the edge reads as final ({@link EdgeSessions}), so that it does not carry the session over to
+     * another node as it does when a node dies.
+     */
+    private static void endForGood(ServerSession session, String reason) {
+        try {
+            session.disconnect(SshConstants.SSH2_DISCONNECT_BY_APPLICATION, EdgeSessions.FINAL + reason);
+        } catch (IOException e) {
+            session.close(true);
+        }
+    }
+
     @Override
     public boolean closeSession(String id, String reason) {
         for (ServerSession session : fileSessions()) {
             if (id.equals(session.getAttribute(SftpSessions.SESSION_ID))) {
                 SftpSessions.withMdc(session, () -> log.info("Closing the session: {}", reason));
-                session.close(true);
+                endForGood(session, reason);
                 return true;
             }
         }
@@ -407,7 +421,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         for (ServerSession session : fileSessions()) {
             if (username.equals(session.getAttribute(SftpSessions.ACCOUNT).username())) {
                 SftpSessions.withMdc(session, () -> log.info("Closing the session of {}: {}", username, reason));
-                session.close(true);
+                endForGood(session, reason);
                 closed++;
             }
         }

@@ -206,7 +206,7 @@ final class EdgeRequests {
             String ticket = tickets.issue(edge, account.get().getUsername(), address, protocol, method, edgeSession);
             answer.setProperty("ticket", ticket);
             answer.setProperty("grant", grants.issue(edge, session.getAttribute(EdgeListener.REGISTRATION),
-                    tickets.peek(ticket)));
+                    tickets.peek(ticket), account.get().getVersion()));
         }
         // a key merely offered is acceptable (the edge answers the partner's query) but earns no ticket; the success
         // is counted when the edge redeems the ticket
@@ -240,9 +240,11 @@ final class EdgeRequests {
         PartnerLogins.Attempt attempt = new PartnerLogins.Attempt(g.protocol(), g.method(), g.account(),
                 g.clientAddress(), edge);
         Optional<Account> account = logins.enabledAccount(g.account());
-        if (account.isEmpty() || !logins.addressAllowed(attempt, account.get())) {
-            log.info("Session {} of {} through edge {} not resumed here: the account is gone, disabled or refuses "
-                    + "the address", g.edgeSession(), LogText.quoted(g.account()), LogText.quoted(edge));
+        if (account.isEmpty() || account.get().getVersion() != g.accountVersion()
+                || !logins.addressAllowed(attempt, account.get())) {
+            log.info("Session {} of {} through edge {} not resumed here: the account is gone, disabled, changed since "
+                    + "the login, or refuses the address", g.edgeSession(), LogText.quoted(g.account()),
+                    LogText.quoted(edge));
             answer.setProperty("reason", "denied");
             return;
         }

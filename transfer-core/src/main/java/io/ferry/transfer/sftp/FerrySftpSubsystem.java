@@ -66,9 +66,10 @@ final class FerrySftpSubsystem extends SftpSubsystem {
     private static final String HOME_DIRECTORY = "home-directory";
     private static final String FSTATVFS = "fstatvfs@openssh.com";
     /**
-     * An edge's question, on a session it carries over from a node that died: what the upload of a path in progress
-     * there can be resumed from ({@link FileStore#pendingSize}), answered as an extended reply with the size
-     * (uint64), or "no such file" when there is no such upload. Only edges' file sessions may ask.
+     * An edge's question, on a session it carries over from a node that died: whether there is an upload of a path
+     * an open would continue, and about how much it holds ({@link FileStore#pendingSize}: the open checks its last
+     * segments and may keep less), answered as an extended reply with the size (uint64), or "no such file" when there
+     * is none. Only edges' file sessions may ask.
      */
     static final String PENDING_UPLOAD = "pending-upload@ferry.io";
     /** A block as {@code statvfs} reports the space: what sftp's {@code df} multiplies by. */
