@@ -287,6 +287,8 @@ class SftpOperationsIT extends NodeIT {
             assertThat(have).isEqualTo(firstPart);
             // what `reput` does: open without truncating, append the rest
             try (CloseableHandle rest = sftp.open("/big.bin", EnumSet.of(OpenMode.Write, OpenMode.Append))) {
+                // its handle's FSTAT answers what the upload holds (issue 23: it failed on a handle of a pending part)
+                assertThat(sftp.stat(rest).getSize()).isEqualTo(have);
                 sftp.write(rest, have, data, (int) have, data.length - (int) have);
             }
         }

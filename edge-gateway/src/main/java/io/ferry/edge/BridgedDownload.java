@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.EnumSet;
 
-import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
 import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
@@ -73,13 +72,11 @@ final class BridgedDownload extends InputStream {
                 }
                 return n;
             } catch (IOException e) {
-                ClientSession dead = ((AbstractSftpClient) channel).getClientSession();
-                if (attempt >= 3 || !view.diedUnder(dead, e)) {
+                if (attempt >= 3) {
                     throw e;
                 }
                 long started = System.nanoTime();
-                view.failover(dead);
-                channel = view.transferChannel();
+                channel = view.channelAfter(channel, e);
                 handle = channel.open(path, EnumSet.of(SftpClient.OpenMode.Read));
                 in = new SftpInputStreamAsync((AbstractSftpClient) channel, BUFFER, position, size, path, handle,
                         false);

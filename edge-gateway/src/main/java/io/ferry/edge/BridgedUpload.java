@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.EnumSet;
 
-import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.sftp.client.RawSftpClient;
@@ -140,13 +139,11 @@ final class BridgedUpload extends OutputStream {
                 channel.close(handle);
                 return;
             } catch (IOException e) {
-                ClientSession dead = ((AbstractSftpClient) channel).getClientSession();
-                if (attempt >= 3 || !view.diedUnder(dead, e)) {
+                if (attempt >= 3) {
                     throw e;
                 }
                 long started = System.nanoTime();
-                view.failover(dead);
-                channel = view.transferChannel();
+                channel = view.channelAfter(channel, e);
                 Long there = pendingUpload();
                 if (there == null) {
                     // no upload left: the dead node may have completed the close, or not (a file of the same size
@@ -162,13 +159,8 @@ final class BridgedUpload extends OutputStream {
 
     /** The node's session died under {@code cause}: the upload goes on on the node that takes it, or fails. */
     private void carryOver(IOException cause) throws IOException {
-        ClientSession dead = ((AbstractSftpClient) channel).getClientSession();
-        if (!view.diedUnder(dead, cause)) {
-            throw cause;
-        }
         long started = System.nanoTime();
-        view.failover(dead);
-        channel = view.transferChannel();
+        channel = view.channelAfter(channel, cause);
         resume(pendingUpload(), cause);
         pauseMillis += (System.nanoTime() - started) / 1_000_000;
     }

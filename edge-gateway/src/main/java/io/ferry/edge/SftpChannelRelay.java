@@ -322,9 +322,17 @@ final class SftpChannelRelay implements AsyncCommand {
                 return;
             }
             for (byte[] packet : packets) {
-                request(packet);
+                if (node == null || recovering) {
+                    waiting.add(packet); // the node died while this chunk was sent (a failed write closes it at once)
+                } else {
+                    request(packet);
+                }
             }
-            owe(node, len);
+            if (node == null || recovering) {
+                waitingWindow += len;
+            } else {
+                owe(node, len);
+            }
         }
     }
 
@@ -352,12 +360,12 @@ final class SftpChannelRelay implements AsyncCommand {
 
     /** What waited for the node's channel, sent now, in order. */
     private void drainWaiting() {
-        while (!waiting.isEmpty()) {
+        while (!waiting.isEmpty() && node != null) {
             request(waiting.poll());
         }
         long window = waitingWindow;
-        waitingWindow = 0;
-        if (window > 0) {
+        if (window > 0 && node != null) {
+            waitingWindow = 0;
             owe(node, window);
         }
     }
@@ -397,7 +405,9 @@ final class SftpChannelRelay implements AsyncCommand {
         int type = SftpPackets.type(packet);
         if (type == SftpPackets.INIT) {
             init = packet;
-            node.writer.write(new ByteArrayBuffer(packet), () -> { });
+            if (node != null) {
+                node.writer.write(new ByteArrayBuffer(packet), () -> { });
+            }
             return;
         }
         try {
@@ -455,6 +465,9 @@ final class SftpChannelRelay implements AsyncCommand {
         int id = nextId++;
         SftpPackets.setId(request.packet, id);
         pending.put(id, request);
+        if (node == null) {
+            return; // the node died meanwhile: the failover sends it again with the rest it did not answer
+        }
         node.writer.write(new ByteArrayBuffer(request.packet), () -> { });
         Handle handle = request.handle;
         if (request.type == SftpPackets.WRITE && handle != null && handle.upload()) {

@@ -74,6 +74,19 @@ final class SftpView implements FileSystemView {
         }
     }
 
+    /**
+     * A transfer's channel after {@code failure} on {@code used}: a new one on the node that took the session over,
+     * when the node's session died under it ({@link #diedUnder}); otherwise the failure is thrown.
+     */
+    SftpClient channelAfter(SftpClient used, IOException failure) throws IOException {
+        ClientSession dead = used.getClientSession();
+        if (!diedUnder(dead, failure)) {
+            throw failure;
+        }
+        failover(dead);
+        return transferChannel();
+    }
+
     /** One request of the partner's (a listing, a rename), on the node that serves the session now. */
     private interface Request<T> {
         T on(SftpClient meta) throws IOException;

@@ -116,7 +116,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
             Map<String, String> answer = new java.util.HashMap<>(status.get());
             answer.put("sessions", String.valueOf(activeSessions()));
             return answer;
-        }, tlsIdentity, hostKeys, properties.shareIdentity(), edges::firstUseOfSignature);
+        }, tlsIdentity, hostKeys, properties.shareIdentity(), edges::firstUseOfSignature, this::closedForGood);
     }
 
     /** An edge's login: {@code edge:<name>} (control) or {@code edge:<name>:<ticket>} (a partner's file session). */
@@ -403,8 +403,25 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
         }
     }
 
+    /**
+     * Edge sessions an administrator closed, by id, for {@link EdgeGrants#TTL}: every node hears of a close, so none
+     * takes such a session over when the edge asks ({@code resume}), whatever reached the edge of the close.
+     */
+    private final Map<String, java.time.Instant> closedSessions = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CLOSED_SESSIONS = 100_000;
+
+    /** Whether an administrator closed the edge session {@code id} (a grant for it is not taken). */
+    boolean closedForGood(String id) {
+        return id != null && closedSessions.containsKey(id);
+    }
+
     @Override
     public boolean closeSession(String id, String reason) {
+        java.time.Instant now = java.time.Instant.now();
+        closedSessions.values().removeIf(at -> at.isBefore(now.minus(EdgeGrants.TTL)));
+        if (closedSessions.size() < MAX_CLOSED_SESSIONS) {
+            closedSessions.put(id, now);
+        }
         for (ServerSession session : fileSessions()) {
             if (id.equals(session.getAttribute(SftpSessions.SESSION_ID))) {
                 SftpSessions.withMdc(session, () -> log.info("Closing the session: {}", reason));

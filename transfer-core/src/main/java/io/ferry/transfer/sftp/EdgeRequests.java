@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
@@ -55,10 +56,13 @@ final class EdgeRequests {
     private final boolean shareIdentity;
     private final PartnerSignatures signatures;
     private final EdgeBans edgeBans = new EdgeBans();
+    /** Edge sessions an administrator closed: not resumed. */
+    private final Predicate<String> closedForGood;
 
     EdgeRequests(PartnerLogins logins, EdgeTickets tickets, EdgeGrants grants, ServingState serving,
             Supplier<Map<String, String>> status, Supplier<Map<String, String>> tlsIdentity, List<KeyPair> hostKeys,
-            boolean shareIdentity, PartnerSignatures.Ledger ledger) {
+            boolean shareIdentity, PartnerSignatures.Ledger ledger, Predicate<String> closedForGood) {
+        this.closedForGood = closedForGood;
         this.shareIdentity = shareIdentity;
         this.signatures = new PartnerSignatures(ledger);
         this.logins = logins;
@@ -229,6 +233,12 @@ final class EdgeRequests {
             return;
         }
         EdgeGrants.Grant g = grant.get();
+        if (closedForGood.test(g.edgeSession())) {
+            log.info("Session {} of {} through edge {} not resumed: an administrator closed it", g.edgeSession(),
+                    LogText.quoted(g.account()), LogText.quoted(edge));
+            answer.setProperty("reason", "denied");
+            return;
+        }
         if (!serving.serving()) {
             answer.setProperty("reason", "not-serving");
             return;

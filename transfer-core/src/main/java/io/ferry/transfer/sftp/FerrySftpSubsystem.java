@@ -92,6 +92,14 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         return extensions;
     }
 
+    /** An extended reply to request {@code id}, its fields to be added. */
+    private Buffer extendedReply(Buffer buffer, int id) {
+        Buffer reply = prepareReply(buffer);
+        reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
+        reply.putInt(id);
+        return reply;
+    }
+
     @Override
     protected void doExtended(Buffer buffer, int id) throws IOException {
         int start = buffer.rpos();
@@ -123,9 +131,7 @@ final class FerrySftpSubsystem extends SftpSubsystem {
                 sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_EXTENDED, extension);
                 return;
             }
-            Buffer reply = prepareReply(buffer);
-            reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
-            reply.putInt(id);
+            Buffer reply = extendedReply(buffer, id);
             reply.putLong(size.getAsLong());
             send(reply);
             return;
@@ -148,9 +154,7 @@ final class FerrySftpSubsystem extends SftpSubsystem {
             sendStatus(prepareReply(buffer), id, e, SftpConstants.SSH_FXP_EXTENDED, extension);
             return;
         }
-        Buffer reply = prepareReply(buffer);
-        reply.putByte((byte) SftpConstants.SSH_FXP_EXTENDED_REPLY);
-        reply.putInt(id);
+        Buffer reply = extendedReply(buffer, id);
         reply.putLong(BLOCK); // f_bsize
         reply.putLong(BLOCK); // f_frsize
         reply.putLong(space.totalBytes() / BLOCK); // f_blocks
@@ -173,8 +177,9 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         }
         FileHandle file = (FileHandle) handles.get(handle);
         // the pending upload on the storage (the name resolves to it while the file is not published) with the
-        // size and time the handle's owner has made it
-        Path pending = store().resolve(file.getFile());
+        // size and time the handle's owner has made it; a handle that continues a pending upload holds its path
+        // already (resolved again, a reserved name, it was refused)
+        Path pending = store().isPending(file.getFile()) ? file.getFile() : store().resolve(file.getFile());
         NavigableMap<String, Object> attributes = resolveFileAttributes(pending, flags, true);
         attributes.put(IoUtils.SIZE_VIEW_ATTR, file.getFileChannel().size());
         FileTime time = upload.requestedLastModified();
