@@ -542,10 +542,8 @@ final class SftpChannelRelay implements AsyncCommand {
         int at = SftpPackets.after(packet, BODY);
         long offset = SftpPackets.longAt(packet, at);
         int length = SftpPackets.stringLength(packet, at + 8);
-        if (at + 12 + length != packet.length) {
-            // what the edge holds is what it counts: no bytes beyond the data
-            throw new IOException("an SFTP write with bytes after its data");
-        }
+        // bytes after the data are allowed (OpenSSH's server skips them; some clients send them): what the edge holds,
+        // the whole packet, is what counts against its bound
         Journal journal = handle.journal;
         if (journal.end >= 0 && offset != journal.end) {
             unrecoverable(handle, "written out of order");
@@ -557,10 +555,10 @@ final class SftpChannelRelay implements AsyncCommand {
         write.entry = entry;
         journal.entries.add(entry);
         journal.end = offset + length;
-        journal.bytes += length;
-        held += length;
-        relay.held().addAndGet(length);
-        handle.sinceCheckpoint += length;
+        journal.bytes += packet.length;
+        held += packet.length;
+        relay.held().addAndGet(packet.length);
+        handle.sinceCheckpoint += packet.length;
     }
 
     /** A handle a failover could not carry over: requests on it fail, and the edge holds nothing of it. */
@@ -607,9 +605,9 @@ final class SftpChannelRelay implements AsyncCommand {
                 Journal journal = handle.journal;
                 while (!journal.entries.isEmpty() && journal.entries.peekFirst().seq < through) {
                     Journal.Entry durable = journal.entries.pollFirst();
-                    journal.bytes -= durable.length;
-                    held -= durable.length;
-                    relay.held().addAndGet(-durable.length);
+                    journal.bytes -= durable.packet.length;
+                    held -= durable.packet.length;
+                    relay.held().addAndGet(-durable.packet.length);
                     if (durable.request != null) {
                         durable.request.entry = null; // answered or not, its bytes are durable
                     }
