@@ -60,10 +60,16 @@ final class NodeLink {
         this.onOpen = onOpen;
     }
 
-    /** The session on the node, opened with the login's ticket the first time. */
+    /**
+     * The session on the node, opened with the login's ticket the first time; one that died since (while the partner
+     * had no channel open to notice) is carried over now.
+     */
     synchronized ClientSession session() throws IOException {
         if (session != null && session.isOpen()) {
             return session;
+        }
+        if (!closed && ticket == null && session != null) {
+            return failover(session);
         }
         if (closed || ticket == null) {
             throw new IOException(closed ? "the partner's session closed" : "the node's session ended");

@@ -199,7 +199,8 @@ final class SftpChannelRelay implements AsyncCommand {
         final ClientSession session;
         final NodeChannel channel;
         AsyncWriter writer;
-        final SftpPackets.Framer framer = new SftpPackets.Framer(MAX_PACKET);
+        // the node's packets are allocated whole: it is trusted, and its 256 KiB answers are not grown into
+        final SftpPackets.Framer framer = new SftpPackets.Framer(MAX_PACKET, MAX_PACKET);
         CompletableFuture<byte[]> version;
         /** The partner's window this channel's writer owes: released as it writes, or all at once if it dies. */
         long owed;

@@ -292,9 +292,17 @@ final class SftpPackets {
         private int size;
         /** What a packet's buffer starts with: a usual write or read (32 KiB and its header) fits. */
         private static final int FIRST = 64 * 1024;
+        private final int first;
 
+        /** A partner's packets: grown as their bytes come. */
         Framer(int max) {
+            this(max, FIRST);
+        }
+
+        /** @param first what a packet's buffer starts with: {@code max} for a node's (trusted) packets, whole */
+        Framer(int max, int first) {
             this.max = max;
+            this.first = first;
         }
 
         /** The packets {@code len} more bytes complete. */
@@ -316,7 +324,7 @@ final class SftpPackets {
                     }
                     // grown as its bytes come, not allocated whole on the word of a 4-byte header
                     size = 4 + length;
-                    packet = new byte[Math.min(size, FIRST)];
+                    packet = new byte[Math.min(size, first)];
                     System.arraycopy(header, 0, packet, 0, 4);
                     fill = 4;
                     headerFill = 0;
