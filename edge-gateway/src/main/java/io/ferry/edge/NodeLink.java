@@ -41,7 +41,6 @@ final class NodeLink {
     private String ticket;
     private volatile ClientSession session;
     private volatile boolean closed;
-    private int failovers;
 
     /**
      * @param patience how long a failover may take (no node serving: in active-passive mode, until the new primary
@@ -121,7 +120,6 @@ final class NodeLink {
                         continue;
                     }
                     ClientSession resumed = next.fileSession(answer.getProperty("ticket"));
-                    failovers++;
                     log.info("The session of {} from {} moved from node {} to node {} in {} ms",
                             LogText.quoted(username), address, died.name(), next.name(),
                             (System.nanoTime() - started) / 1_000_000);
@@ -177,10 +175,6 @@ final class NodeLink {
     /** The node serving the session now. */
     synchronized Backend backend() {
         return backend;
-    }
-
-    synchronized int failovers() {
-        return failovers;
     }
 
     /** The partner's session closed: the node's closes too, and no failover opens another. */

@@ -105,7 +105,6 @@ final class SftpChannelRelay implements AsyncCommand {
     /** Bytes of uploads this channel holds for a failover; beyond the limit the partner's window stays closed. */
     private long held;
     private long withheld;
-    private boolean failedOver;
     /** A failover is under way: what the partner sends waits until the node has what it lost. */
     private boolean recovering;
 
@@ -824,7 +823,6 @@ final class SftpChannelRelay implements AsyncCommand {
             synchronized (this) {
                 handles.values().forEach(h -> h.checkpointing = false); // the dead node's were not answered
                 replay(lost, resumedAt, closing);
-                failedOver = true;
                 recovering = false;
                 drainWaiting();
                 if (partnerDone) {
@@ -1066,11 +1064,6 @@ final class SftpChannelRelay implements AsyncCommand {
         if (open != null) {
             open.channel.close(false);
         }
-    }
-
-    /** Whether this channel was carried over to another node at least once. */
-    synchronized boolean failedOver() {
-        return failedOver;
     }
 
     /** The node's side of a relay: what the node sends goes to the relay as it arrives. */

@@ -8,6 +8,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -407,7 +409,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
      * Edge sessions an administrator closed, by id, for {@link EdgeGrants#TTL}: every node hears of a close, so none
      * takes such a session over when the edge asks ({@code resume}), whatever reached the edge of the close.
      */
-    private final Map<String, java.time.Instant> closedSessions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Instant> closedSessions = new ConcurrentHashMap<>();
     private static final int MAX_CLOSED_SESSIONS = 100_000;
 
     /** Whether an administrator closed the edge session {@code id} (a grant for it is not taken). */
@@ -417,7 +419,7 @@ public final class EdgeListener implements SmartLifecycle, SessionHost {
 
     @Override
     public boolean closeSession(String id, String reason) {
-        java.time.Instant now = java.time.Instant.now();
+        Instant now = Instant.now();
         closedSessions.values().removeIf(at -> at.isBefore(now.minus(EdgeGrants.TTL)));
         if (closedSessions.size() < MAX_CLOSED_SESSIONS) {
             closedSessions.put(id, now);
