@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -220,20 +221,24 @@ class EdgeFailoverIT {
             SftpClient sftp = SftpClientFactory.instance().createSftpClient(session);
             assertThat(sftp.stat("/").isDirectory()).isTrue();
             NodeProcess any = nodes.stream().filter(n -> n.alive() && startedQuietly(n)).findFirst().orElseThrow();
-            JsonNode sessions = new ObjectMapper().readTree(any.get(ADMIN, "/api/v1/sessions").body());
-            String id = null;
-            for (JsonNode listed : sessions) {
-                if ("acme".equals(listed.path("account").asString())) {
-                    id = listed.path("id").asString();
-                }
-            }
-            assertThat(id).as(sessions.toString()).isNotNull();
+            // Another node's sessions are listed as it publishes them (every 2 s), so the list may not have it yet.
+            String id = await().atMost(Duration.ofSeconds(15)).until(() -> sessionOf(any, "acme"), Objects::nonNull);
             any.delete(ADMIN, "/api/v1/sessions/" + id);
             assertThat(session.waitFor(EnumSet.of(ClientSession.ClientSessionEvent.CLOSED), Duration.ofSeconds(20)))
                     .contains(ClientSession.ClientSessionEvent.CLOSED);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(edge.logText())
                     .contains("could not be carried over to another node"));
         }
+    }
+
+    /** The id of the live session of {@code account} that {@code node} lists, or null while it lists none. */
+    private static String sessionOf(NodeProcess node, String account) throws Exception {
+        for (JsonNode listed : new ObjectMapper().readTree(node.get(ADMIN, "/api/v1/sessions").body())) {
+            if (account.equals(listed.path("account").asString())) {
+                return listed.path("id").asString();
+            }
+        }
+        return null;
     }
 
     /** What {@code transfer} answered, once over; the nodes it killed start again. */
