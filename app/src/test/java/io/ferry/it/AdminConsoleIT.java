@@ -203,6 +203,22 @@ class AdminConsoleIT extends NodeIT {
         browser.click(browser.find("#partner-" + partner + " button.check"));
         assertThat(browser.text("#check-result")).as("the password survived the change").contains("Connected");
 
+        // the partner's OpenPGP key imported through its form, listed with its fingerprint and user id
+        PgpRouteIT.Gpg gpg = PgpRouteIT.Gpg.in(java.nio.file.Files.createTempDirectory("ferry-console-gpg"), "acme");
+        gpg.generate("Acme EDI <edi@acme.example>", "future-default", "never", "");
+        String key = uniqueUser("acme-pgp");
+        browser.click("#pgp-keys-link");
+        browser.type("#pgp-key-form input[name=name]", key);
+        browser.find("#pgp-key-form select[name=partner] option[value='" + partner + "']").click();
+        browser.type("#pgp-key-form textarea[name=armored]", gpg.run("--armor", "--export"));
+        browser.click("#pgp-key-form button[type=submit]");
+        assertThat(browser.text("#notice")).isEqualTo("OpenPGP key " + key + " imported.");
+        String fingerprint = admin().get("/api/v1/pgp-keys/" + key).json().get("fingerprint").asString();
+        assertThat(browser.text("#pgp-key-" + key)).contains(fingerprint, "Acme EDI <edi@acme.example>", "Ed25519",
+                "never", partner);
+        browser.screenshot("11b-pgp-keys");
+        gpg.stop();
+
         // a route and a push schedule through the forms; the schedule runs now and its fire is listed
         String source = uniqueUser("pushsrc");
         admin().createAccount(source, "source-password");

@@ -28,7 +28,7 @@ class PrometheusRulesTest {
 
     @Test
     void theAlertRulesShouldBeValidAndPassTheirUnitTests() throws Exception {
-        assertThat(promtool("check", "rules", "alerts.yml")).contains("SUCCESS: 13 rules found");
+        assertThat(promtool("check", "rules", "alerts.yml")).contains("SUCCESS: 15 rules found");
         assertThat(promtool("test", "rules", "alerts.test.yml")).contains("SUCCESS");
     }
 
@@ -37,11 +37,12 @@ class PrometheusRulesTest {
         String rules = Files.readString(DIR.resolve("alerts.yml"));
         for (String alert : List.of("FerryNoPrimary", "FerryMoreThanOnePrimary", "FerryMemberLost",
                 "FerryQueueAgeHigh", "FerryNasNotWritable", "FerryDatabaseDown", "FerryClockSkew", "FerryBanStorm",
-                "FerryTransferFailureRatio", "FerryNodeNearCapacity", "FerryClusterIntruder")) {
+                "FerryTransferFailureRatio", "FerryNodeNearCapacity", "FerryClusterIntruder",
+                "FerryExpectationMissed")) {
             assertThat(rules).as(alert).contains("alert: " + alert);
         }
         assertThat(Files.readString(Path.of("..", "docs", "operations.md"))).contains("FerryNoPrimary")
-                .contains("FerryNasNotWritable");
+                .contains("FerryNasNotWritable").contains("FerryExpectationMissed");
     }
 
     private static String promtool(String... arguments) throws IOException, InterruptedException {

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 public final class SecretText {
 
     private static final Pattern PRIVATE_KEY = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*?PRIVATE KEY-----|\\z)", Pattern.DOTALL);
+            "-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*?PRIVATE KEY(?: BLOCK)?-----|\\z)",
+            Pattern.DOTALL); // PEM's "PRIVATE KEY", OpenPGP's armored "PRIVATE KEY BLOCK"
     private static final Pattern OTPAUTH = Pattern.compile("otpauth://(?!\\*\\*\\*)[^\\s\"'<>]+",
             Pattern.CASE_INSENSITIVE);
     /** What stands where a secret was. */

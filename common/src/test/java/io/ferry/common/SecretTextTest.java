@@ -22,4 +22,15 @@ class SecretTextTest {
         assertThat(SecretText.redacted("nothing here")).isEqualTo("nothing here");
         assertThat(SecretText.redacted(null)).isNull();
     }
+
+    /** An OpenPGP key pair's armor says "PRIVATE KEY BLOCK" (RFC 4880, 6.2): redacted as well. */
+    @Test
+    void anOpenPgpKeyPairShouldBeRedacted() {
+        String armored = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlFgEZ1xQ8RYJKwYBBAHaRw8BAQdA\n=AbCd\n"
+                + "-----END PGP PRIVATE KEY BLOCK-----\n";
+        assertThat(SecretText.holdsSecret(armored)).isTrue();
+        assertThat(SecretText.redacted("{\"armored\":\"" + armored + "\"}")).doesNotContain("lFgEZ1xQ8RYJ")
+                .isEqualTo("{\"armored\":\"[PGP PRIVATE KEY ***]\n\"}");
+        assertThat(SecretText.holdsSecret("-----BEGIN PGP PUBLIC KEY BLOCK-----\nmDMEZ1xQ\n")).isFalse();
+    }
 }

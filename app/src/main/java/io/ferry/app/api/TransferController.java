@@ -22,13 +22,13 @@ class TransferController {
 
     record TransferView(long id, String node, String protocol, String sessionId, String account, String path,
             String direction, long startOffset, long bytes, String sha256, Instant startedAt, Instant endedAt,
-            String status, String error, String clientAddress, String tls, String edge) {
+            String status, String error, String clientAddress, String tls, String edge, Long derivedFrom) {
 
         static TransferView of(TransferRecord r) {
             return new TransferView(r.getId(), r.getNode(), r.getProtocol(), r.getSessionId(), r.getAccount(),
                     r.getPath(), r.getDirection().name().toLowerCase(Locale.ROOT), r.getStartOffset(), r.getBytes(),
                     r.getSha256(), r.getStartedAt(), r.getEndedAt(), r.getOutcome().name().toLowerCase(Locale.ROOT),
-                    r.getError(), r.getClientAddress(), r.getTls(), r.getEdge());
+                    r.getError(), r.getClientAddress(), r.getTls(), r.getEdge(), r.getDerivedFrom());
         }
     }
 

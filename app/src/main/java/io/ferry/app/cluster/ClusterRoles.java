@@ -19,6 +19,8 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryElection;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.node.SessionHost;
+import io.ferry.transfer.notify.Notifications;
+import io.ferry.transfer.notify.Webhook;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -55,16 +57,17 @@ public final class ClusterRoles implements SmartLifecycle {
     private ScheduledExecutorService publisher;
     private volatile boolean running;
 
-    private static final tools.jackson.databind.ObjectMapper JSON = new tools.jackson.databind.ObjectMapper();
     private final MeterRegistry meters;
     private final io.ferry.transfer.node.RuntimeSettings settings;
-    private final java.net.http.HttpClient webhook = java.net.http.HttpClient.newBuilder()
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Webhook webhook;
+    private final Notifications notifications;
 
     public ClusterRoles(ClusterNode node, PrimaryElection election, ServingState serving, ClusterProperties properties,
             List<SessionHost> sessionHosts, MeterRegistry meters,
-            io.ferry.transfer.node.RuntimeSettings settings) {
+            io.ferry.transfer.node.RuntimeSettings settings, Webhook webhook, Notifications notifications) {
         this.settings = settings;
+        this.webhook = webhook;
+        this.notifications = notifications;
         this.meters = meters;
         this.node = node;
         this.sessionHosts = List.copyOf(sessionHosts);
@@ -83,6 +86,11 @@ public final class ClusterRoles implements SmartLifecycle {
                 updateServing();
                 publish();
                 event("primary-acquired", node.nodeId(), token, "took the primary role");
+                notifications.raise(Notifications.FAILOVER, "Node " + node.nodeId() + " took the primary role",
+                        "Node " + node.nodeId() + " took the primary role (fencing token " + token + "): the "
+                                + "previous primary stopped, was cut off or handed the role over. Schedules, folder "
+                                + "monitors and expectations now run there; the cluster's history (console, Cluster) "
+                                + "says why.");
             }
 
             @Override
@@ -264,7 +272,8 @@ public final class ClusterRoles implements SmartLifecycle {
 
     /**
      * A role change or a lost member: logged, counted ({@code ferry.cluster.events}), and POSTed to
-     * {@code ferry.cluster.webhook-url} if set. (The database's {@code cluster_role_changes} has the role changes.)
+     * {@code cluster.webhook-url} if set (through {@link Webhook}). (The database's {@code cluster_role_changes} has
+     * the role changes.)
      */
     private void event(String type, String subject, long token, String reason) {
         log.info("Cluster event {}: {} (token {}): {}", type, subject, token, reason);
@@ -274,10 +283,6 @@ public final class ClusterRoles implements SmartLifecycle {
         } catch (Exception e) {
             log.warn("Could not record cluster event {} in the database: {}", type, e.toString());
         }
-        String url = settings.webhookUrl();
-        if (url.isBlank()) {
-            return;
-        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("event", type);
         body.put("node", subject);
@@ -285,21 +290,7 @@ public final class ClusterRoles implements SmartLifecycle {
         body.put("token", token);
         body.put("reason", reason);
         body.put("at", Instant.now().toString());
-        String json = JSON.writeValueAsString(body);
-        try {
-            webhook.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
-                    .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.discarding())
-                    .whenComplete((response, failure) -> {
-                        if (failure != null || response.statusCode() >= 300) {
-                            log.warn("Cluster webhook {} refused event {}: {}", url, type,
-                                    failure != null ? failure.toString() : "HTTP " + response.statusCode());
-                        }
-                    });
-        } catch (IllegalArgumentException e) {
-            log.warn("ferry.cluster.webhook-url is not a valid URL: {}", e.getMessage());
-        }
+        webhook.post("cluster event " + type, body);
     }
 
     /** A short fingerprint of the runtime settings this node applies now: equal on nodes that agree. */

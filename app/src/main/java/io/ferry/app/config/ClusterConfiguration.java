@@ -12,6 +12,9 @@ import io.ferry.cluster.ClusterNode;
 import io.ferry.cluster.PrimaryElection;
 import io.ferry.cluster.PrimaryLease;
 import io.ferry.transfer.node.ServingState;
+import io.ferry.transfer.notify.Notifications;
+import io.ferry.transfer.notify.Webhook;
+import io.ferry.transfer.pgp.PgpKeys;
 
 /** The primary role (a fenced lease in the database), the cluster mode, and what serves partners when. */
 @Configuration(proxyBeanMethods = false)
@@ -54,8 +57,10 @@ class ClusterConfiguration {
     @Bean
     ClusterRoles clusterRoles(ClusterNode node, PrimaryElection election, ServingState serving,
             ClusterProperties cluster, java.util.List<io.ferry.transfer.node.SessionHost> sessionHosts,
-            io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.node.RuntimeSettings settings) {
-        return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters, settings);
+            io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.node.RuntimeSettings settings,
+            Webhook webhook, Notifications notifications) {
+        return new ClusterRoles(node, election, serving, cluster, sessionHosts, meters, settings, webhook,
+                notifications);
     }
 
     @Bean
@@ -63,7 +68,7 @@ class ClusterConfiguration {
             io.ferry.transfer.partner.PartnerService partners, io.ferry.transfer.account.AccountService accounts,
             io.ferry.storage.StorageRoot storage, io.ferry.transfer.session.Transfers transfers, ServingState serving,
             ClusterNode node, io.micrometer.core.instrument.MeterRegistry meters, io.ferry.transfer.work.Intake intake,
-            io.ferry.transfer.route.TakenFiles taken) {
+            io.ferry.transfer.route.TakenFiles taken, PgpKeys pgpKeys) {
         io.micrometer.core.instrument.Gauge.builder("ferry.work.queue.depth", queue,
                 io.ferry.transfer.route.WorkQueue::depth).description("work items queued or running, cluster-wide")
                 .register(meters);
@@ -71,7 +76,7 @@ class ClusterConfiguration {
                 io.ferry.transfer.route.WorkQueue::oldestAgeSeconds).baseUnit("seconds")
                 .description("age of the oldest work item not done").register(meters);
         return new io.ferry.transfer.work.WorkDispatcher(queue, partners, accounts, storage, transfers, serving, node,
-                intake, taken);
+                intake, taken, pgpKeys);
     }
 
     /** Every transfer this node's own work makes (intake, delivery): one path to the storage and the transfer log. */

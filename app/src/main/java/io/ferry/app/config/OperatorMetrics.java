@@ -12,6 +12,7 @@ import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.log.TransferListener;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
+import io.ferry.transfer.pgp.PgpKeys;
 import io.ferry.transfer.route.WorkQueue;
 import io.ferry.transfer.sftp.SftpServer;
 import io.micrometer.core.instrument.Counter;
@@ -37,7 +38,7 @@ class OperatorMetrics {
     private final ConcurrentHashMap<String, AtomicLong> itemsByState = new ConcurrentHashMap<>();
 
     OperatorMetrics(MeterRegistry meters, TransferLog transferLog, SftpServer sftp, FtpsServer ftps, WorkQueue queue,
-            StorageRoot storage) {
+            StorageRoot storage, PgpKeys pgpKeys) {
         this.meters = meters;
         transferLog.addListener(new TransferListener() {
             @Override
@@ -76,6 +77,8 @@ class OperatorMetrics {
         Gauge.builder("ferry.storage.probe.latency", storage,
                 s -> s.health().status().probeLatency().toNanos() / 1e9).baseUnit("seconds")
                 .description("how long the last storage probe (write, fsync, read, delete) took").register(meters);
+        Gauge.builder("ferry.pgp.keys.expiring", pgpKeys, PgpKeys::expiringCount)
+                .description("OpenPGP keys that expire within 30 days or expired within the last 30").register(meters);
         Gauge.builder("ferry.storage.up", storage, s -> s.health().status().up() ? 1 : 0)
                 .description("1 while the storage probe succeeds").register(meters);
     }

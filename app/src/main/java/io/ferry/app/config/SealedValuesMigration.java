@@ -37,6 +37,12 @@ final class SealedValuesMigration implements JavaMigration {
     private static final Logger log = LoggerFactory.getLogger(SealedValuesMigration.class);
     private static final List<Column> NODE_SECRETS = List.of(Column.HOST_KEY, Column.TLS_CERTIFICATE,
             Column.STORAGE_KEY);
+    /**
+     * The columns that existed when format 2 came (V19): the only ones that can hold format 1. A column added later is
+     * sealed in format 2 from the start, and its table does not exist yet when this migration runs.
+     */
+    private static final List<Column> SEALED_BEFORE_V19 = List.of(Column.HOST_KEY, Column.TLS_CERTIFICATE,
+            Column.STORAGE_KEY, Column.PARTNER_PASSWORD, Column.PARTNER_PRIVATE_KEY, Column.ADMIN_TOTP);
 
     private final MasterKey masterKey;
 
@@ -72,7 +78,7 @@ final class SealedValuesMigration implements JavaMigration {
         Connection connection = context.getConnection();
         List<Resealed> changes = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
-        for (Column column : Column.values()) {
+        for (Column column : SEALED_BEFORE_V19) {
             for (Map<String, Object> row : rows(connection, column)) {
                 SealedPlace place = column.at(row);
                 String sealed = (String) row.get(column.column());

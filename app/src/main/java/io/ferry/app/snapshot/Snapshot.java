@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Set;
 
 import io.ferry.transfer.account.Permission;
+import io.ferry.transfer.pgp.PgpStep;
 
 /**
  * The whole configuration of a cluster as one document (JSON or XML): accounts with their keys, partners, routes,
@@ -48,7 +49,7 @@ public record Snapshot(String format, int version, Instant exportedAt, String ex
     }
 
     public record RouteEntry(String name, String account, String pathGlob, String partner, String copyTo,
-            String remoteName, String postAction, Boolean enabled) {
+            String remoteName, String postAction, Boolean enabled, PgpStep pgp) {
     }
 
     public record ScheduleEntry(String name, String kind, String cron, String timeZone, String partner,

@@ -115,8 +115,8 @@ public class SnapshotService {
                     secrets.trustedCertificates()));
         }
         List<Snapshot.RouteEntry> routeEntries = routes.list().stream().map(r -> new Snapshot.RouteEntry(r.name(),
-                r.account(), r.pathGlob(), r.partner(), r.copyTo(), r.remoteName(), r.postAction(), r.enabled()))
-                .toList();
+                r.account(), r.pathGlob(), r.partner(), r.copyTo(), r.remoteName(), r.postAction(), r.enabled(),
+                r.pgp())).toList();
         List<Snapshot.ScheduleEntry> scheduleEntries = schedules.list().stream().map(s -> new Snapshot.ScheduleEntry(
                 s.name(), s.kind(), s.cron(), s.timeZone(), s.partner(), s.account(), s.folder(), s.fileGlob(),
                 s.deleteRemote(), s.postAction(), s.misfire(), s.enabled())).toList();
@@ -307,11 +307,13 @@ public class SnapshotService {
         for (Snapshot.RouteEntry r : snapshot.routes()) {
             try {
                 RouteService.RouteRequest request = new RouteService.RouteRequest(r.name(), r.account(), r.pathGlob(),
-                        r.partner(), r.copyTo(), r.remoteName(), r.postAction(), r.enabled());
+                        r.partner(), r.copyTo(), r.remoteName(), r.postAction(), r.enabled(), r.pgp());
                 if (exists(() -> routes.get(r.name()))) {
+                    String defaultName = r.pgp() == null ? "{name}" : r.pgp().defaultName();
                     RouteService.Route wanted = new RouteService.Route(r.name(), r.account(), r.pathGlob(),
-                            r.partner(), r.copyTo(), r.remoteName() == null ? "{name}" : r.remoteName(),
-                            r.postAction() == null ? "keep" : r.postAction(), r.enabled() == null || r.enabled());
+                            r.partner(), r.copyTo(), r.remoteName() == null ? defaultName : r.remoteName(),
+                            r.postAction() == null ? "keep" : r.postAction(), r.enabled() == null || r.enabled(),
+                            r.pgp());
                     if (!routes.get(r.name()).equals(wanted)) {
                         routes.update(r.name(), request);
                         updated++;

@@ -15,6 +15,7 @@ import io.ferry.app.cluster.ClusterOverview;
 import io.ferry.storage.StorageHealth;
 import io.ferry.storage.StorageRoot;
 import io.ferry.transfer.log.TransferLog;
+import io.ferry.transfer.notify.Notifications;
 import io.ferry.transfer.route.WorkQueue;
 
 /** The dashboard: the cluster at a glance, the last hour's transfers, what failed and needs a look. */
@@ -33,8 +34,11 @@ class DashboardController {
     private final TransferLog transferLog;
     private final WorkQueue queue;
     private final StorageRoot storage;
+    private final Notifications notifications;
 
-    DashboardController(ClusterOverview cluster, TransferLog transferLog, WorkQueue queue, StorageRoot storage) {
+    DashboardController(ClusterOverview cluster, TransferLog transferLog, WorkQueue queue, StorageRoot storage,
+            Notifications notifications) {
+        this.notifications = notifications;
         this.cluster = cluster;
         this.transferLog = transferLog;
         this.queue = queue;
@@ -69,6 +73,14 @@ class DashboardController {
                     + " work items failed and wait for a resubmit (File tracking).");
         }
 
+        List<Notifications.Event> events = notifications.events(null, 10);
+        Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
+        // a missed deadline is the one event somebody must act on today: it goes to the top
+        alerts.addAll(0, notifications.events(Notifications.EXPECTATION_MISSED, 10).stream()
+                .filter(e -> e.at().isAfter(dayAgo)).map(e -> e.subject() + " (" + CLOCK.format(e.at()) + " UTC).")
+                .toList());
+
+        model.addAttribute("events", events);
         model.addAttribute("members", members);
         model.addAttribute("primary", primary.orElse(null));
         model.addAttribute("mode", cluster.mode());

@@ -11,6 +11,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import io.ferry.transfer.partner.PartnerService;
+import io.ferry.transfer.pgp.PgpKeys;
+import io.ferry.transfer.pgp.PgpStep;
 import io.ferry.transfer.route.FolderMonitorService.MonitorRequest;
 import io.ferry.transfer.route.FolderMonitorService;
 import io.ferry.transfer.route.RouteService.RouteRequest;
@@ -24,7 +26,17 @@ import io.ferry.transfer.work.PrimaryScheduler;
 class FlowPages {
 
     record RouteForm(String name, String account, String pathGlob, String partner, String copyTo, String remoteName,
-            String postAction) {
+            String postAction, String pgp, String pgpKey, String pgpSignWith) {
+
+        /** The OpenPGP step the form asks for: {@code pgp} is empty, {@code encrypt} or {@code decrypt}. */
+        PgpStep step() {
+            String key = Console.blankToNull(pgpKey);
+            return switch (pgp == null ? "" : pgp) {
+                case "encrypt" -> new PgpStep(key, Console.blankToNull(pgpSignWith), false, null);
+                case "decrypt" -> new PgpStep(null, null, true, key);
+                default -> null;
+            };
+        }
     }
 
     record ScheduleForm(String name, String kind, String cron, String timeZone, String partner, String account,
@@ -40,9 +52,11 @@ class FlowPages {
     private final FolderMonitorService monitors;
     private final PrimaryScheduler scheduler;
     private final PartnerService partners;
+    private final PgpKeys pgpKeys;
 
     FlowPages(RouteService routes, ScheduleService schedules, FolderMonitorService monitors,
-            PrimaryScheduler scheduler, PartnerService partners) {
+            PrimaryScheduler scheduler, PartnerService partners, PgpKeys pgpKeys) {
+        this.pgpKeys = pgpKeys;
         this.routes = routes;
         this.schedules = schedules;
         this.monitors = monitors;
@@ -55,6 +69,7 @@ class FlowPages {
         model.addAttribute("routes", routes.list());
         model.addAttribute("editing", edit == null ? null : routes.get(edit));
         model.addAttribute("partners", partners.list());
+        model.addAttribute("pgpKeys", pgpKeys.list());
         return "routes";
     }
 
@@ -63,7 +78,7 @@ class FlowPages {
         return Console.apply(redirect, "/routes", () -> "Route " + routes.create(new RouteRequest(
                 Console.blankToNull(f.name()), Console.blankToNull(f.account()), Console.blankToNull(f.pathGlob()),
                 Console.blankToNull(f.partner()), Console.blankToNull(f.copyTo()), Console.blankToNull(f.remoteName()),
-                Console.blankToNull(f.postAction()), true)).name() + " added.");
+                Console.blankToNull(f.postAction()), true, f.step())).name() + " added.");
     }
 
     @PostMapping("/routes/{name}")
@@ -71,13 +86,14 @@ class FlowPages {
         return Console.apply(redirect, "/routes", () -> "Route " + routes.update(name, new RouteRequest(null,
                 Console.blankToNull(f.account()), Console.blankToNull(f.pathGlob()), Console.blankToNull(f.partner()),
                 Console.blankToNull(f.copyTo()), Console.blankToNull(f.remoteName()),
-                Console.blankToNull(f.postAction()) == null ? "keep" : f.postAction(), null)).name() + " changed.");
+                Console.blankToNull(f.postAction()) == null ? "keep" : f.postAction(), null, f.step())).name()
+                + " changed.");
     }
 
     @PostMapping("/routes/{name}/enabled")
     String enableRoute(@PathVariable String name, @RequestParam boolean enabled, RedirectAttributes redirect) {
         return Console.apply(redirect, "/routes", () -> {
-            routes.update(name, new RouteRequest(null, null, null, null, null, null, null, enabled));
+            routes.update(name, new RouteRequest(null, null, null, null, null, null, null, enabled, null));
             return "Route " + name + (enabled ? " enabled." : " disabled: uploads it matches are not routed.");
         });
     }

@@ -44,11 +44,13 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.ferry.common.ftp.FtpsTls;
+import io.ferry.transfer.notify.Notifications;
 import io.ferry.transfer.secret.MasterKey;
 import io.ferry.transfer.secret.SealedPlace.Column;
 
@@ -81,17 +83,22 @@ public class TlsCertificateStore {
     static final char[] PASSWORD = "ferry".toCharArray();
     private static final String NAME = "ftps";
     private static final Duration VALIDITY = Duration.ofDays(5 * 365);
+    /** How long before its end a certificate is reported (log and {@code certificate-expiring}). */
+    private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
     private static final Logger log = LoggerFactory.getLogger(TlsCertificateStore.class);
 
     private final TlsCertificateRepository repository;
     private final MasterKey masterKey;
     private final TransactionTemplate tx;
+    private final ObjectProvider<Notifications> notifications;
     private static final Duration FINGERPRINT_FRESHNESS = Duration.ofSeconds(3);
     private volatile String configuredFingerprint;
     private volatile String storedFingerprint;
     private volatile long storedAt;
 
-    TlsCertificateStore(TlsCertificateRepository repository, MasterKey masterKey, TransactionTemplate tx) {
+    TlsCertificateStore(TlsCertificateRepository repository, MasterKey masterKey, TransactionTemplate tx,
+            ObjectProvider<Notifications> notifications) {
+        this.notifications = notifications;
         this.repository = repository;
         this.masterKey = masterKey;
         this.tx = tx;
@@ -103,8 +110,15 @@ public class TlsCertificateStore {
         X509Certificate leaf = identity.chain().get(0);
         log.info("FTPS certificate {} valid until {}, SHA-256 {}", leaf.getSubjectX500Principal().getName(),
                 leaf.getNotAfter().toInstant(), identity.fingerprint());
-        if (leaf.getNotAfter().toInstant().isBefore(Instant.now().plus(Duration.ofDays(30)))) {
+        if (leaf.getNotAfter().toInstant().isBefore(Instant.now().plus(EXPIRY_WARNING))) {
             log.warn("The FTPS certificate expires on {}: replace it", leaf.getNotAfter().toInstant());
+            // once a day per certificate and node (every node loads it), however often it is loaded
+            notifications.ifAvailable(n -> n.raise(Notifications.CERTIFICATE_EXPIRING, "The FTPS certificate "
+                    + identity.fingerprint() + " expires on " + leaf.getNotAfter().toInstant(), "Ferry's FTPS "
+                    + "certificate " + leaf.getSubjectX500Principal().getName() + " (SHA-256 " + identity.fingerprint()
+                    + ") expires on " + leaf.getNotAfter().toInstant() + ". Replace it before then: console, Settings, "
+                    + "or PUT /api/v1/ftps/certificate; partners that pinned it need the new fingerprint.",
+                    Duration.ofDays(1)));
         }
         return identity;
     }

@@ -73,6 +73,9 @@ public class TransferRecord {
     @Column(length = 64)
     private String edge;
 
+    @Column(name = "derived_from")
+    private Long derivedFrom;
+
     protected TransferRecord() {
     }
 
@@ -94,6 +97,16 @@ public class TransferRecord {
 
     public String getEdge() {
         return edge;
+    }
+
+    /** The row of the file this one was made from (decrypted, encrypted by a route); null for a file as it came. */
+    public TransferRecord withDerivedFrom(Long original) {
+        this.derivedFrom = original;
+        return this;
+    }
+
+    public Long getDerivedFrom() {
+        return derivedFrom;
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")

@@ -18,6 +18,8 @@ import io.ferry.transfer.account.AccountNotFoundException;
 import io.ferry.transfer.log.TransferListener;
 import io.ferry.transfer.log.TransferLog;
 import io.ferry.transfer.log.TransferRecord;
+import io.ferry.transfer.pgp.PgpKeys;
+import io.ferry.transfer.pgp.PgpStep;
 
 /**
  * Routes: a file uploaded into an account's folder, matching a glob, goes on to a partner, or is copied within the
@@ -30,7 +32,7 @@ public class RouteService {
 
     /** A route as the API shows it. */
     public record Route(String name, String account, String pathGlob, String partner, String copyTo,
-            String remoteName, String postAction, boolean enabled) {
+            String remoteName, String postAction, boolean enabled, PgpStep pgp) {
     }
 
     /**
@@ -38,30 +40,38 @@ public class RouteService {
      * copy the file within the storage; {@code remoteName} defaults to {@code {name}}, {@code postAction} to
      * {@code keep}
      * ({@code delete}, or {@code archive}: moved to {@code /archive/<yyyyMMdd-HHmmss>-<name>} in the account's home),
-     * {@code enabled} to true.
+     * {@code enabled} to true. A copy route may transform the file with OpenPGP on the way ({@code pgp}: encrypt
+     * to a key, or decrypt); its result is named {@code {name}.pgp} or {@code {stem}} (the name without
+     * {@code .pgp}, {@code .gpg} or {@code .asc}) unless {@code remoteName} says otherwise.
      */
     public record RouteRequest(String name, String account, String pathGlob, String partner, String copyTo,
-            String remoteName, String postAction, Boolean enabled) {
+            String remoteName, String postAction, Boolean enabled, PgpStep pgp) {
     }
 
+    /** The protocol of a file an OpenPGP step made, in the transfer log. */
+    public static final String PGP_PROTOCOL = "pgp";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final java.util.Set<String> POST_ACTIONS = java.util.Set.of("keep", "delete", "archive");
     private static final String SELECT = "SELECT name, account, path_glob, partner, copy_to, remote_name, post_action, "
-            + "enabled FROM routes ";
+            + "enabled, pgp FROM routes ";
     private static final org.springframework.jdbc.core.RowMapper<Route> ROW = (rs, i) -> new Route(rs.getString(1),
             rs.getString(2), rs.getString(3), rs.getString(4).isEmpty() ? null : rs.getString(4), rs.getString(5),
-            rs.getString(6), rs.getString(7), rs.getBoolean(8));
+            rs.getString(6), rs.getString(7), rs.getBoolean(8), PgpStep.parse(rs.getString(9)));
 
     private final JdbcTemplate jdbc;
     private final WorkQueue queue;
+    private final PgpKeys pgpKeys;
 
-    RouteService(JdbcTemplate jdbc, WorkQueue queue, TransferLog log) {
+    RouteService(JdbcTemplate jdbc, WorkQueue queue, TransferLog log, PgpKeys pgpKeys) {
         this.jdbc = jdbc;
         this.queue = queue;
+        this.pgpKeys = pgpKeys;
         log.addListener(new TransferListener() {
             @Override
             public void arrived(TransferRecord r) {
-                uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(), "copy".equals(r.getProtocol()));
+                // a file a route made (a copy, an OpenPGP step's result) is not made into another by a route
+                uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(), r.getProtocol().equals("copy")
+                        || r.getProtocol().equals(PGP_PROTOCOL));
             }
         });
     }
@@ -70,10 +80,11 @@ public class RouteService {
         Route route = validated(r);
         try {
             jdbc.update("INSERT INTO routes (name, account, path_glob, partner, copy_to, remote_name, post_action, "
-                    + "enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", route.name(), route.account(),
+                    + "enabled, created_at, pgp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", route.name(), route.account(),
                     route.pathGlob(), route.partner() == null ? "" : route.partner(), route.copyTo(),
                     route.remoteName(), route.postAction(), route.enabled(),
-                    Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)));
+                    Timestamp.valueOf(LocalDateTime.now(ZoneOffset.UTC)), route.pgp() == null ? null
+                            : route.pgp().text());
         } catch (DuplicateKeyException e) {
             throw new AccountConflictException("route '" + r.name() + "' already exists");
         }
@@ -81,8 +92,8 @@ public class RouteService {
     }
 
     /**
-     * A change: null fields stay as they are; a partner given replaces a copy target and a copy target a partner.
-     * Uploads already routed keep the items they were given.
+     * A change: null fields stay as they are; a partner given replaces a copy target and a copy target a partner
+     * (and drops an OpenPGP step, which only a copy has). Uploads already routed keep the items they were given.
      */
     public Route update(String name, RouteRequest r) {
         Route old = get(name);
@@ -93,11 +104,12 @@ public class RouteService {
         Route route = validated(new RouteRequest(name, or(r.account(), old.account()), or(r.pathGlob(), old.pathGlob()),
                 target ? r.partner() : old.partner(), target ? r.copyTo() : old.copyTo(),
                 or(r.remoteName(), old.remoteName()), or(r.postAction(), old.postAction()),
-                r.enabled() == null ? old.enabled() : r.enabled()));
+                r.enabled() == null ? old.enabled() : r.enabled(),
+                r.pgp() != null ? r.pgp() : r.partner() != null ? null : old.pgp()));
         jdbc.update("UPDATE routes SET account = ?, path_glob = ?, partner = ?, copy_to = ?, remote_name = ?, "
-                + "post_action = ?, enabled = ? WHERE name = ?", route.account(), route.pathGlob(),
+                + "post_action = ?, enabled = ?, pgp = ? WHERE name = ?", route.account(), route.pathGlob(),
                 route.partner() == null ? "" : route.partner(), route.copyTo(), route.remoteName(), route.postAction(),
-                route.enabled(), name);
+                route.enabled(), route.pgp() == null ? null : route.pgp().text(), name);
         return get(name);
     }
 
@@ -133,7 +145,15 @@ public class RouteService {
                         + "copies forever");
             }
         }
-        String remoteName = r.remoteName() == null || r.remoteName().isBlank() ? "{name}" : r.remoteName();
+        if (r.pgp() != null) {
+            if (r.copyTo() == null) {
+                throw new IllegalArgumentException("an OpenPGP step runs on a copy route (copyTo): its result is a "
+                        + "file of its own, which a route on that folder delivers");
+            }
+            pgpKeys.check(r.pgp());
+        }
+        String remoteName = r.remoteName() == null || r.remoteName().isBlank()
+                ? r.pgp() == null ? "{name}" : r.pgp().defaultName() : r.remoteName();
         if (remoteName.contains("/") || remoteName.contains("..")) {
             throw new IllegalArgumentException("remoteName is a file name in the partner's folder, not a path");
         }
@@ -142,7 +162,7 @@ public class RouteService {
             throw new IllegalArgumentException("postAction must be keep, delete or archive");
         }
         return new Route(r.name(), r.account(), r.pathGlob(), r.partner(), copyTo, remoteName, postAction,
-                r.enabled() == null || r.enabled());
+                r.enabled() == null || r.enabled(), r.pgp());
     }
 
     public Route get(String name) {
@@ -190,7 +210,7 @@ public class RouteService {
                 // a copy: "account:/folder/name" is where it goes
                 String target = route.copyTo() + (route.copyTo().endsWith("/") ? "" : "/") + name;
                 queue.enqueue("copy", route.name(), "upload-" + uploadId, uploadId, account, path, "", target, sha256,
-                        postAction);
+                        postAction, route.pgp() == null ? null : route.pgp().text());
             } else {
                 queue.add(uploadId, route.name(), account, path, route.partner(), name, sha256, postAction);
             }
@@ -210,11 +230,14 @@ public class RouteService {
         return account + ":" + folder;
     }
 
-    /** {@code {name}} the file's name, {@code {date}} yyyyMMdd and {@code {time}} HHmmss (UTC, when queued). */
+    /**
+     * {@code {name}} the file's name, {@code {stem}} that without an OpenPGP file's {@code .pgp}, {@code .gpg} or
+     * {@code .asc}, {@code {date}} yyyyMMdd and {@code {time}} HHmmss (UTC, when queued).
+     */
     static String remoteName(String template, String path) {
         LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
         String name = Path.of(path).getFileName().toString();
-        return template.replace("{name}", name).replace("{date}", now.format(DateTimeFormatter.BASIC_ISO_DATE))
-                .replace("{time}", now.format(DateTimeFormatter.ofPattern("HHmmss")));
+        return template.replace("{name}", name).replace("{stem}", PgpStep.stem(name))
+                .replace("{date}", now.format(DateTimeFormatter.BASIC_ISO_DATE)).replace("{time}", now.format(DateTimeFormatter.ofPattern("HHmmss")));
     }
 }

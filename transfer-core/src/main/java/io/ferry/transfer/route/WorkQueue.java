@@ -5,7 +5,14 @@ import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Service;
@@ -29,20 +36,35 @@ public class WorkQueue {
             String path, String partner,
             String remoteName, String sha256, String state, int attempts, int maxAttempts, LocalDateTime nextAttemptAt,
             String claimedBy, LocalDateTime leaseUntil, String lastError, LocalDateTime createdAt,
-            LocalDateTime updatedAt) {
+            LocalDateTime updatedAt, String step) {
     }
 
+    private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
     private static final Duration LONGEST_RETRY = Duration.ofMinutes(10);
     private static final String COLUMNS = "id, kind, route, group_key, upload_id, post_action, account, path, partner, "
             + "remote_name, sha256, state, "
-            + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at";
+            + "attempts, max_attempts, next_attempt_at, claimed_by, lease_until, last_error, created_at, updated_at, "
+            + "step";
     private static final RowMapper<Item> ROW = (rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getString(3),
             rs.getString(4), rs.getLong(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
             rs.getString(10), rs.getString(11), rs.getString(12), rs.getInt(13), rs.getInt(14),
             rs.getObject(15, LocalDateTime.class), rs.getString(16), rs.getObject(17, LocalDateTime.class),
-            rs.getString(18), rs.getObject(19, LocalDateTime.class), rs.getObject(20, LocalDateTime.class));
+            rs.getString(18), rs.getObject(19, LocalDateTime.class), rs.getObject(20, LocalDateTime.class),
+            rs.getString(21));
+
+    /** Told about items that change state; each method does nothing unless overridden. */
+    public interface Listener {
+
+        /**
+         * {@code item} failed its last attempt with {@code error} and waits for a resubmit. Called once per failure,
+         * on the node that ran the attempt, after the item was marked failed; it must not block.
+         */
+        default void exhausted(Item item, String error) {
+        }
+    }
 
     private final JdbcTemplate jdbc;
+    private final Supplier<Stream<Listener>> listeners;
     private final int maxAttempts;
     private final Duration firstRetry;
     private final Duration lease;
@@ -50,10 +72,22 @@ public class WorkQueue {
     private final java.util.concurrent.atomic.AtomicLong retries = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong exhausted = new java.util.concurrent.atomic.AtomicLong();
 
-    WorkQueue(JdbcTemplate jdbc, @org.springframework.beans.factory.annotation.Value("${ferry.work.max-attempts:5}")
-            int maxAttempts, @org.springframework.beans.factory.annotation.Value("${ferry.work.first-retry:2s}")
-            Duration firstRetry, @org.springframework.beans.factory.annotation.Value("${ferry.work.lease:30s}")
-            Duration lease) {
+    /** A queue nobody listens to (tests). */
+    WorkQueue(JdbcTemplate jdbc, int maxAttempts, Duration firstRetry, Duration lease) {
+        this(jdbc, maxAttempts, firstRetry, lease, Stream::empty);
+    }
+
+    @Autowired
+    WorkQueue(JdbcTemplate jdbc, @Value("${ferry.work.max-attempts:5}") int maxAttempts,
+            @Value("${ferry.work.first-retry:2s}") Duration firstRetry, @Value("${ferry.work.lease:30s}")
+            Duration lease, ObjectProvider<Listener> listeners) {
+        this(jdbc, maxAttempts, firstRetry, lease, listeners::orderedStream);
+    }
+
+    private WorkQueue(JdbcTemplate jdbc, int maxAttempts, Duration firstRetry, Duration lease,
+            Supplier<Stream<Listener>> listeners) {
+        // looked up when told, not when built: a listener may itself need beans that need this queue
+        this.listeners = listeners;
         if (lease.compareTo(Duration.ofSeconds(3)) < 0) {
             throw new IllegalArgumentException("ferry.work.lease must be at least 3s");
         }
@@ -98,11 +132,17 @@ public class WorkQueue {
      */
     public void enqueue(String kind, String route, String group, long uploadId, String account, String path,
             String partner, String remoteName, String sha256, String postAction) {
+        enqueue(kind, route, group, uploadId, account, path, partner, remoteName, sha256, postAction, null);
+    }
+
+    /** {@link #enqueue} of an item that transforms its file on the way ({@code step}: a route's OpenPGP step). */
+    public void enqueue(String kind, String route, String group, long uploadId, String account, String path,
+            String partner, String remoteName, String sha256, String postAction, String step) {
         jdbc.update("INSERT INTO work_items (kind, route, group_key, upload_id, post_action, post_done, account, path, "
                 + "partner, remote_name, sha256, state, attempts, max_attempts, next_attempt_at, created_at, "
-                + "updated_at) VALUES (?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, CURRENT_TIMESTAMP(3), "
-                + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))", kind, route, group, uploadId, postAction, account,
-                path, partner, remoteName, sha256, maxAttempts);
+                + "updated_at, step) VALUES (?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 'queued', 0, ?, "
+                + "CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), ?)", kind, route, group, uploadId, postAction, account,
+                path, partner, remoteName, sha256, maxAttempts, step);
         tellAdded(); // after the commit: a dispatcher woken before it would find nothing to claim
     }
 
@@ -198,6 +238,7 @@ public class WorkQueue {
                     + "CURRENT_TIMESTAMP(3) WHERE id = ? AND claimed_by = ? AND state = 'running'", message, item.id(),
                     node) > 0) {
                 exhausted.incrementAndGet();
+                listeners.get().forEach(listener -> tellExhausted(listener, item, message));
             }
             return;
         }
@@ -206,6 +247,27 @@ public class WorkQueue {
                 + "TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)), updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? "
                 + "AND claimed_by = ? AND state = 'running'", message, backoff(firstRetry, item.attempts()).toNanos() / 1000,
                 item.id(), node);
+    }
+
+    private static void tellExhausted(Listener listener, Item item, String error) {
+        try {
+            listener.exhausted(item, error);
+        } catch (RuntimeException e) {
+            // a listener's failure must not undo or repeat the failing of the item
+            log.warn("A work queue listener failed on item {}: {}", item.id(), e.toString());
+        }
+    }
+
+    /**
+     * The item cannot succeed however often it runs (its file was refused: quarantined): failed now, whatever attempts
+     * it has left, with {@code error} as the reason.
+     */
+    public void rejected(Item item, String node, String error) {
+        failed(new Item(item.id(), item.kind(), item.route(), item.group(), item.uploadId(), item.postAction(),
+                item.account(), item.path(), item.partner(), item.remoteName(), item.sha256(), item.state(),
+                Math.max(item.attempts(), item.maxAttempts()), item.maxAttempts(), item.nextAttemptAt(),
+                item.claimedBy(), item.leaseUntil(), item.lastError(), item.createdAt(), item.updatedAt(), item.step()),
+                node, error);
     }
 
     /** {@code first}, twice that, four times... up to 10 minutes, each with up to 50% of random jitter added. */

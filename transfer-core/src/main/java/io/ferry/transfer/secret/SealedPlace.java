@@ -37,7 +37,9 @@ public record SealedPlace(String table, String column, String row) {
                 "tls_pin", "tls_trusted"),
         PARTNER_PRIVATE_KEY("partners", "sealed_private_key", "name", "protocol", "host", "port", "username",
                 "host_key", "tls_pin", "tls_trusted"),
-        ADMIN_TOTP("admin_users", "totp_secret", "username");
+        ADMIN_TOTP("admin_users", "totp_secret", "username"),
+        /** Ferry's own OpenPGP key pair, bound to the fingerprint it was imported with. */
+        PGP_SECRET_KEY("pgp_keys", "sealed_secret", "name", "fingerprint");
 
         private final String table;
         private final String column;

@@ -193,9 +193,9 @@ public final class Transfer implements SeekableByteChannel {
         }
         TransferFailure why = failure == null ? null : TransferFailure.of(failure).as(tracker.direction());
         // the storage's hash of an upload changed out of order is of the whole published file: from offset 0
-        TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
-                sha256, why == null ? null : why.logMessage(), origin.client(), whole != null ? 0 : tracker.startOffset())
-                .withEdge(origin.edge()).withTls(origin.tls());
+        TransferRecord row = origin.stamp(tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(),
+                origin.account(), path, sha256, why == null ? null : why.logMessage(), origin.client(),
+                whole != null ? 0 : tracker.startOffset()));
         // what the caller records with a success (a pull's "taken", a delivery's "done") never rides on a failure
         Consumer<TransferRecord> also = why != null && cause == null ? null : alsoInTransaction;
         // an upload is published inside the transaction of its row: a row that cannot be committed (the database is
@@ -270,8 +270,8 @@ public final class Transfer implements SeekableByteChannel {
      */
     private TransferRecord notPublished(Throwable why) throws IOException {
         TransferFailure failure = TransferFailure.of(why).as(tracker.direction());
-        TransferRecord row = tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
-                null, failure.logMessage(), origin.client()).withEdge(origin.edge()).withTls(origin.tls());
+        TransferRecord row = origin.stamp(tracker.toRecord(nodeId, origin.protocol(), origin.sessionId(),
+                origin.account(), path, null, failure.logMessage(), origin.client()));
         try {
             uninterrupted(() -> transferLog.record(row));
         } catch (RuntimeException again) {
@@ -287,8 +287,8 @@ public final class Transfer implements SeekableByteChannel {
         if (readBack == null || readBack.bytes() == 0) {
             return;
         }
-        TransferRecord row = readBack.toRecord(nodeId, origin.protocol(), origin.sessionId(), origin.account(), path,
-                sha256, null, origin.client()).withEdge(origin.edge()).withTls(origin.tls());
+        TransferRecord row = origin.stamp(readBack.toRecord(nodeId, origin.protocol(), origin.sessionId(),
+                origin.account(), path, sha256, null, origin.client()));
         try {
             uninterrupted(() -> transferLog.record(row));
         } catch (RuntimeException e) {

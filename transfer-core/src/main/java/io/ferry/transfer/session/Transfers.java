@@ -119,10 +119,9 @@ public final class Transfers {
      */
     public TransferRecord failedBeforeOpening(Direction direction, String clientPath, TransferOrigin origin,
             Throwable cause, Consumer<TransferRecord> alsoInTransaction) {
-        TransferRecord row = new TransferTracker(direction).toRecord(nodeId, origin.protocol(), origin.sessionId(),
-                origin.account(), clientPath, null, TransferFailure.of(cause).as(direction).logMessage(),
-                origin.client())
-                .withEdge(origin.edge()).withTls(origin.tls());
+        TransferRecord row = origin.stamp(new TransferTracker(direction).toRecord(nodeId, origin.protocol(),
+                origin.sessionId(), origin.account(), clientPath, null,
+                TransferFailure.of(cause).as(direction).logMessage(), origin.client()));
         return Transfer.uninterrupted(() -> alsoInTransaction == null ? transferLog.record(row)
                 : transferLog.record(row, alsoInTransaction));
     }

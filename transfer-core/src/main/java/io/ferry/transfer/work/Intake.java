@@ -2,6 +2,7 @@ package io.ferry.transfer.work;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
@@ -55,8 +56,25 @@ public final class Intake {
     TransferRecord take(String account, String folder, String name, InputStream content, long expectedSize,
             String protocol, String sessionId, String source, Consumer<TransferRecord> alsoInTransaction)
             throws IOException {
+        return take(TransferOrigin.work(protocol, sessionId, account, source), folder, name,
+                out -> copy(content, out, expectedSize), alsoInTransaction);
+    }
+
+    /** What an intake stores: written to the upload's stream, which it must not close. */
+    @FunctionalInterface
+    interface Content {
+        void writeTo(OutputStream upload) throws IOException;
+    }
+
+    /**
+     * Stores what {@code content} writes as {@code folder/name} of {@code origin}'s account (replacing a file of that
+     * name) and logs it: a file Ferry makes (an OpenPGP step's result) rather than copies. A failure of
+     * {@code content}, at any point up to its end, leaves nothing published.
+     */
+    TransferRecord take(TransferOrigin origin, String folder, String name, Content content,
+            Consumer<TransferRecord> alsoInTransaction) throws IOException {
+        String account = origin.account();
         String path = (folder.endsWith("/") ? folder : folder + "/") + name;
-        TransferOrigin origin = TransferOrigin.work(protocol, sessionId, account, source);
         FileStore store;
         FileSystem files;
         try {
@@ -76,7 +94,7 @@ public final class Intake {
                 throw notOpened(path, origin, e);
             }
             try {
-                write(transfer, content, expectedSize);
+                content.writeTo(new UploadStream(transfer));
             } catch (IOException | RuntimeException e) {
                 discardPending(store, virtual); // while the upload still holds it: nobody else's resume is lost
                 transfer.fail(e);
@@ -102,19 +120,40 @@ public final class Intake {
         return TransferFailure.of(e).as(Direction.INBOUND).logMessage();
     }
 
-    private static void write(Transfer transfer, InputStream content, long expectedSize) throws IOException {
+    private static void copy(InputStream content, OutputStream upload, long expectedSize) throws IOException {
         byte[] block = new byte[256 * 1024];
         long offset = 0;
-        for (int n = content.readNBytes(block, 0, block.length); n > 0; n = content.readNBytes(block, 0, block.length)) {
-            ByteBuffer data = ByteBuffer.wrap(block, 0, n);
-            while (data.hasRemaining()) {
-                transfer.write(data);
-            }
+        for (int n = content.readNBytes(block, 0, block.length); n > 0;
+                n = content.readNBytes(block, 0, block.length)) {
+            upload.write(block, 0, n);
             offset += n;
         }
         if (expectedSize >= 0 && offset != expectedSize) {
             throw new IOException("received " + offset + " bytes where " + expectedSize + " were announced: the "
                     + "file changed or the transfer broke; it was not taken");
+        }
+    }
+
+    /** The upload's writes as a stream (closing it is the intake's business, not the writer's). */
+    private static final class UploadStream extends OutputStream {
+
+        private final Transfer transfer;
+
+        UploadStream(Transfer transfer) {
+            this.transfer = transfer;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            ByteBuffer data = ByteBuffer.wrap(b, off, len);
+            while (data.hasRemaining()) {
+                transfer.write(data);
+            }
         }
     }
 

@@ -1,11 +1,23 @@
 package io.ferry.transfer.work;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystem;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,8 +31,13 @@ import io.ferry.storage.StorageRoot;
 import io.ferry.storage.StoredContent;
 import io.ferry.transfer.account.AccountService;
 import io.ferry.transfer.log.Direction;
+import io.ferry.transfer.log.TransferRecord;
 import io.ferry.transfer.node.ServingState;
 import io.ferry.transfer.partner.PartnerService;
+import io.ferry.transfer.pgp.PgpKeys;
+import io.ferry.transfer.pgp.PgpRejected;
+import io.ferry.transfer.pgp.PgpStep;
+import io.ferry.transfer.route.RouteService;
 import io.ferry.transfer.route.WorkQueue;
 import io.ferry.transfer.session.Transfer;
 import io.ferry.transfer.session.TransferOrigin;
@@ -36,6 +53,8 @@ public final class WorkDispatcher implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkDispatcher.class);
     private static final int PARALLEL = 4;
+    /** Where a file OpenPGP refused goes, in its account's home. */
+    static final String QUARANTINE = "/quarantine";
 
     private final WorkQueue queue;
     private final PartnerService partners;
@@ -46,6 +65,7 @@ public final class WorkDispatcher implements SmartLifecycle {
     private final ClusterNode node;
     private final Intake intake;
     private final io.ferry.transfer.route.TakenFiles taken;
+    private final PgpKeys pgpKeys;
     private final Semaphore slots = new Semaphore(PARALLEL);
     private final com.github.benmanes.caffeine.cache.Cache<String, String> homes = com.github.benmanes.caffeine.cache
             .Caffeine.newBuilder().expireAfterWrite(java.time.Duration.ofSeconds(5)).maximumSize(10_000).build();
@@ -55,7 +75,8 @@ public final class WorkDispatcher implements SmartLifecycle {
 
     public WorkDispatcher(WorkQueue queue, PartnerService partners, AccountService accounts, StorageRoot storage,
             Transfers transfers, ServingState serving, ClusterNode node, Intake intake,
-            io.ferry.transfer.route.TakenFiles taken) {
+            io.ferry.transfer.route.TakenFiles taken, PgpKeys pgpKeys) {
+        this.pgpKeys = pgpKeys;
         this.queue = queue;
         this.partners = partners;
         this.accounts = accounts;
@@ -272,31 +293,104 @@ public final class WorkDispatcher implements SmartLifecycle {
         String target = item.remoteName();
         int colon = target.indexOf(':');
         String account = target.substring(0, colon);
-        java.nio.file.Path where = java.nio.file.Path.of(target.substring(colon + 1));
+        Path where = Path.of(target.substring(colon + 1));
         String folder = where.getParent() == null ? "/" : where.getParent().toString();
         String marker = "copy:" + item.id();
+        PgpStep step = PgpStep.parse(item.step());
+        String protocol = step == null ? "copy" : RouteService.PGP_PROTOCOL;
+        String source = item.account() + ":" + item.path();
+        FileStore store = null;
         try {
-            FileStore store = storage.open(home(item.account()), Quota.UNLIMITED);
+            store = storage.open(home(item.account()), Quota.UNLIMITED);
             if (!taken.monitored(marker, target, 0, 0)) {
-                try (java.nio.file.FileSystem files = store.openFileSystem();
+                try (FileSystem files = store.openFileSystem();
                         StoredContent in = store.openRead(store.resolve(files.getPath(item.path())))) {
-                    intake.take(account, folder, where.getFileName().toString(), java.nio.channels.Channels
-                            .newInputStream(in), in.size(), "copy", "work-" + item.id(), item.account() + ":"
-                            + item.path(), row -> taken.recordMonitored(marker, target, 0, 0));
+                    InputStream content = Channels.newInputStream(in);
+                    String name = where.getFileName().toString();
+                    Consumer<TransferRecord> recorded = row -> taken.recordMonitored(marker, target, 0, 0);
+                    if (step == null) {
+                        intake.take(account, folder, name, content, in.size(), protocol, "work-" + item.id(), source,
+                                recorded);
+                    } else {
+                        intake.take(TransferOrigin.derived(protocol, "work-" + item.id(), account, source,
+                                item.uploadId()), folder, name, out -> transform(step, content, out, item), recorded);
+                    }
                 }
             }
             queue.done(item, node.nodeId());
-            log.info("Copied {} of {} to {} (attempt {})", item.path(), item.account(), target, item.attempts());
+            log.info("{} {} of {} to {} (attempt {})", step == null ? "Copied" : step.decrypts() ? "Decrypted"
+                    : "Encrypted", item.path(), item.account(), target, item.attempts());
             afterLastDelivery(item, store);
         } catch (Exception e) {
+            PgpRejected rejected = rejection(e);
+            if (rejected != null) {
+                quarantine(item, store, rejected);
+                return;
+            }
             String error = Intake.message(e);
             log.warn("Copy {} of {} to {} failed (attempt {} of {}): {}", item.id(), item.path(), target,
                     item.attempts(), item.maxAttempts(), error);
             queue.failed(item, node.nodeId(), error);
             if (!(e instanceof Intake.IntakeFailure)) {
-                transfers.failedBeforeOpening(Direction.INBOUND, where.toString(), TransferOrigin.work("copy",
-                        "work-" + item.id(), account, item.account() + ":" + item.path()), e);
+                transfers.failedBeforeOpening(Direction.INBOUND, where.toString(), TransferOrigin.work(protocol,
+                        "work-" + item.id(), account, source), e);
             }
+        }
+    }
+
+    /** Writes what the OpenPGP {@code step} makes of {@code content} (streaming: the file is never held whole). */
+    private void transform(PgpStep step, InputStream content, OutputStream out, WorkQueue.Item item)
+            throws IOException {
+        if (step.decrypts()) {
+            try (InputStream clear = pgpKeys.decrypt(content, step)) {
+                clear.transferTo(out);
+            }
+        } else {
+            try (OutputStream sealed = pgpKeys.encrypt(out, step, Path.of(item.path()).getFileName().toString())) {
+                content.transferTo(sealed);
+            }
+        }
+    }
+
+    private static PgpRejected rejection(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof PgpRejected rejected) {
+                return rejected;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A file OpenPGP refused (not for Ferry's keys, badly signed, altered) goes to {@code /quarantine} in its
+     * account's home and its item fails at once with the reason: nothing of it is published or delivered.
+     */
+    private void quarantine(WorkQueue.Item item, FileStore store, PgpRejected rejected) {
+        String where = "";
+        try {
+            if (store != null) {
+                where = ", moved to " + moveInto(store, item.path(), QUARANTINE);
+            }
+        } catch (IOException | RuntimeException e) {
+            where = ", left where it is (it could not be moved to " + QUARANTINE + ": " + e.getMessage() + ")";
+        }
+        String reason = "refused by OpenPGP: " + rejected.getMessage() + where;
+        log.warn("Work item {}: {} of {} {}", item.id(), item.path(), item.account(), reason);
+        queue.rejected(item, node.nodeId(), reason);
+    }
+
+    /** Moves {@code path} into {@code folder} of the store as {@code <yyyyMMdd-HHmmss>-<name>}: its new path. */
+    private static String moveInto(FileStore store, String path, String folder) throws IOException {
+        try (FileSystem files = store.openFileSystem()) {
+            try {
+                store.createDirectory(store.resolve(files.getPath(folder)));
+            } catch (FileAlreadyExistsException exists) {
+                // moved there before
+            }
+            String stamp = LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            String moved = folder + "/" + stamp + "-" + Path.of(path).getFileName();
+            store.rename(store.resolve(files.getPath(path)), store.resolve(files.getPath(moved)));
+            return moved;
         }
     }
 
@@ -313,23 +407,15 @@ public final class WorkDispatcher implements SmartLifecycle {
             if (action.isEmpty()) {
                 return;
             }
-            try (java.nio.file.FileSystem files = store.openFileSystem()) {
-                java.nio.file.Path source = store.resolve(files.getPath(item.path()));
+            try {
                 if (action.get().equals("delete")) {
-                    store.delete(source);
-                } else {
-                    java.nio.file.Path archive = store.resolve(files.getPath("/archive"));
-                    try {
-                        store.createDirectory(archive);
-                    } catch (java.nio.file.FileAlreadyExistsException exists) {
-                        // archived before
+                    try (FileSystem files = store.openFileSystem()) {
+                        store.delete(store.resolve(files.getPath(item.path())));
                     }
-                    String stamp = java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)
-                            .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-                    store.rename(source, store.resolve(files.getPath("/archive/" + stamp + "-"
-                            + java.nio.file.Path.of(item.path()).getFileName())));
+                } else {
+                    moveInto(store, item.path(), "/archive");
                 }
-            } catch (java.nio.file.NoSuchFileException gone) {
+            } catch (NoSuchFileException gone) {
                 // another node did it first, or the partner deleted it meanwhile
             }
             queue.postActionDone(item);

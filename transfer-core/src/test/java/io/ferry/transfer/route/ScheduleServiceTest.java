@@ -34,7 +34,7 @@ class ScheduleServiceTest {
                 + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
         jdbc = new JdbcTemplate(db);
         Migrations.apply(jdbc, "V1__foundation.sql", "V4__cluster_primary.sql", "V8__partners.sql", "V9__routes_and_work_items.sql",
-                "V10__schedules_pulls_and_monitors.sql");
+                "V10__schedules_pulls_and_monitors.sql", "V13__work_item_batch_claims.sql", "V21__openpgp.sql");
         jdbc.update("INSERT INTO partners (name, protocol, host, port, username, master_key_id, host_key, remote_dir, "
                 + "connect_timeout_seconds, transfer_timeout_seconds, max_parallel, created_at, updated_at) VALUES "
                 + "('acme', 'sftp', 'localhost', 22, 'u', 'k', 'SHA256:x', '/', 30, 600, 4, CURRENT_TIMESTAMP(3), "

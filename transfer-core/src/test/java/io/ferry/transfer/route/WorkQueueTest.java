@@ -24,8 +24,8 @@ class WorkQueueTest {
     void database() throws Exception {
         jdbc = new JdbcTemplate(new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID()
                 + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1"));
-        Migrations.apply(jdbc, "V4__cluster_primary.sql", "V9__routes_and_work_items.sql",
-                "V10__schedules_pulls_and_monitors.sql", "V13__work_item_batch_claims.sql");
+        Migrations.apply(jdbc, "V1__foundation.sql", "V4__cluster_primary.sql", "V9__routes_and_work_items.sql",
+                "V10__schedules_pulls_and_monitors.sql", "V13__work_item_batch_claims.sql", "V21__openpgp.sql");
         queue = new WorkQueue(jdbc, 2, Duration.ofMillis(50), Duration.ofSeconds(30));
     }
 
