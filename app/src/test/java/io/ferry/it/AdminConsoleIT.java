@@ -217,6 +217,9 @@ class AdminConsoleIT extends NodeIT {
         assertThat(browser.text("#pgp-key-" + key)).contains(fingerprint, "Acme EDI <edi@acme.example>", "Ed25519",
                 "never", partner);
         browser.screenshot("11b-pgp-keys");
+        browser.click(browser.find("#pgp-key-" + key + " a.public-key"));
+        assertThat(browser.text("body")).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----").doesNotContain("PRIVATE");
+        browser.open("/partners");
         gpg.stop();
 
         // a route and a push schedule through the forms; the schedule runs now and its fire is listed

@@ -12,10 +12,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.sshd.sftp.client.SftpClient;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.operator.jcajce.JcaKeyFingerprintCalculator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,6 +56,16 @@ class PgpRouteIT extends NodeIT {
         }
 
         byte[] exec(byte[] input, String... args) throws IOException, InterruptedException {
+            Run run = attempt(input, args);
+            assertThat(run.exit()).as("gpg " + args[0] + ": " + run.errors()).isZero();
+            return run.out();
+        }
+
+        /** What gpg answered and said, whatever its exit code. */
+        record Run(int exit, byte[] out, String errors) {
+        }
+
+        Run attempt(byte[] input, String... args) throws IOException, InterruptedException {
             List<String> command = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--yes",
                     "--no-tty", "--pinentry-mode", "loopback", "--trust-model", "always"));
             command.addAll(List.of(args));
@@ -74,8 +89,7 @@ class PgpRouteIT extends NodeIT {
             assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             errors.join();
             feeder.join();
-            assertThat(process.exitValue()).as("gpg " + args[0] + ": " + err).isZero();
-            return out.toByteArray();
+            return new Run(process.exitValue(), out.toByteArray(), err.toString(StandardCharsets.UTF_8));
         }
 
         /** A key pair: a primary that signs, and (as GnuPG makes by default) a subkey that encrypts. */
@@ -283,6 +297,9 @@ class PgpRouteIT extends NodeIT {
         altered[altered.length / 2] ^= 0x40;
         // not signed at all, where the route requires the partner's signature
         byte[] unsigned = partner.exec(data, "--encrypt", "-r", "ferry@example.test");
+        // 100 MB of zeros compressed to a few hundred KiB: more than a file of its size may become
+        byte[] bomb = partner.exec(new byte[100_000_000], "--encrypt", "--sign", "--compress-algo", "zlib",
+                "--compress-level", "9", "-r", "ferry@example.test", "-u", "edi@acme.example");
 
         try (SftpClient sftp = clients.sftp(sftpPort(), account, "pgp-password")) {
             sftp.mkdir("/inbox");
@@ -290,8 +307,9 @@ class PgpRouteIT extends NodeIT {
             write(sftp, "/inbox/not-ours.pgp", notOurs);
             write(sftp, "/inbox/altered.pgp", altered);
             write(sftp, "/inbox/unsigned.pgp", unsigned);
+            write(sftp, "/inbox/bomb.pgp", bomb);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                for (String name : List.of("forged", "not-ours", "altered", "unsigned")) {
+                for (String name : List.of("forged", "not-ours", "altered", "unsigned", "bomb")) {
                     assertThat(itemOf(open, "/inbox/" + name + ".pgp").get("state").asString()).as(name)
                             .isEqualTo("failed");
                 }
@@ -302,16 +320,68 @@ class PgpRouteIT extends NodeIT {
                     .contains("none of Ferry's keys");
             assertThat(itemOf(open, "/inbox/altered.pgp").get("lastError").asString()).contains("refused by OpenPGP");
             assertThat(itemOf(open, "/inbox/unsigned.pgp").get("lastError").asString()).contains("not signed");
+            assertThat(itemOf(open, "/inbox/bomb.pgp").get("lastError").asString()).contains("more than Ferry takes");
             // no retry could help: each failed on its first attempt
             assertThat(itemOf(open, "/inbox/forged.pgp").get("attempts").asInt()).isEqualTo(1);
             List<String> quarantined = new ArrayList<>();
             sftp.readDir("/quarantine").forEach(entry -> quarantined.add(entry.getFilename()));
             assertThat(quarantined).anyMatch(n -> n.endsWith("-forged.pgp")).anyMatch(n -> n.endsWith("-not-ours.pgp"))
-                    .anyMatch(n -> n.endsWith("-altered.pgp")).anyMatch(n -> n.endsWith("-unsigned.pgp"));
+                    .anyMatch(n -> n.endsWith("-altered.pgp")).anyMatch(n -> n.endsWith("-unsigned.pgp"))
+                    .anyMatch(n -> n.endsWith("-bomb.pgp"));
             assertThat(exists(sftp, "/inbox/forged.pgp")).isFalse();
-            for (String name : List.of("forged", "not-ours", "altered", "unsigned")) {
+            for (String name : List.of("forged", "not-ours", "altered", "unsigned", "bomb")) {
                 assertThat(exists(sftp, "/inbox-clear/" + name)).as(name).isFalse();
             }
+        }
+    }
+
+    /**
+     * A subkey someone appended to a partner's key on its way to the administrator (the primary, and so the
+     * fingerprint checked out of band, unchanged) is never encrypted to: it has no binding by the partner's primary
+     * (found by an attacker's read: flags and validity were read from signatures nobody verified).
+     */
+    @Test
+    void aSubkeyAppendedToAPartnersKeyShouldNeverBeEncryptedTo() throws Exception {
+        String account = uniqueUser("pgpt");
+        admin().createAccount(account, "pgp-password");
+        PGPPublicKeyRing real = new PGPPublicKeyRing(partner.exec(null, "--export", "edi@acme.example"),
+                new JcaKeyFingerprintCalculator());
+        PGPPublicKeyRing intruder = new PGPPublicKeyRing(mallory.exec(null, "--export", "mallory@example.test"),
+                new JcaKeyFingerprintCalculator());
+        PGPPublicKey appended = null;
+        for (PGPPublicKey key : intruder) {
+            if (!key.isMasterKey()) {
+                appended = key;
+            }
+        }
+        // the intruder's subkey first, before the partner's own: a reader that takes the first subkey takes it
+        List<PGPPublicKey> keys = new ArrayList<>(List.of(real.getPublicKey(), appended));
+        for (PGPPublicKey own : real) {
+            if (!own.isMasterKey()) {
+                keys.add(own);
+            }
+        }
+        ByteArrayOutputStream armored = new ByteArrayOutputStream();
+        try (ArmoredOutputStream out = ArmoredOutputStream.builder().build(armored)) {
+            new PGPPublicKeyRing(keys).encode(out);
+        }
+        String key = uniqueUser("acme-tampered");
+        JsonNode imported = new ObjectMapper().readTree(importKey(key, armored.toString(StandardCharsets.US_ASCII),
+                null));
+        assertThat(imported.get("fingerprint").asString())
+                .isEqualTo(HexFormat.of().withUpperCase().formatHex(real.getPublicKey().getFingerprint()));
+        String seal = route(account, "/outbox/*.csv", "/outbox-sealed", "{\"encryptTo\":\"" + key + "\"}");
+        byte[] orders = "ORDERS;1;2;3\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        try (SftpClient sftp = clients.sftp(sftpPort(), account, "pgp-password")) {
+            sftp.mkdir("/outbox");
+            write(sftp, "/outbox/orders.csv", orders);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(itemOf(seal, "/outbox/orders.csv")
+                    .get("state").asString()).isEqualTo("done"));
+            byte[] sealed = read(sftp, "/outbox-sealed/orders.csv.pgp");
+            assertThat(partner.exec(sealed, "--decrypt")).isEqualTo(orders);
+            Gpg.Run intercepted = mallory.attempt(sealed, "--decrypt");
+            assertThat(intercepted.exit()).as(intercepted.errors()).isNotZero();
+            assertThat(intercepted.out()).isEmpty();
         }
     }
 }

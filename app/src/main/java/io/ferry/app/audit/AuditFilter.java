@@ -53,7 +53,7 @@ class AuditFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(AuditFilter.class);
     private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
     private static final Pattern SECRET = Pattern.compile(
-            "(?i).*(password|secret|privatekey|passphrase|_csrf|token).*");
+            "(?i).*(password|secret|privatekey|passphrase|_csrf|token|armored).*"); // armored: an OpenPGP key
     /** API paths whose GET shows the one resource a change of the same path changes. */
     private static final Pattern ONE_RESOURCE = Pattern.compile("/api/v1/[a-z-]+/[^/]+");
     private static final ObjectMapper JSON = new ObjectMapper();

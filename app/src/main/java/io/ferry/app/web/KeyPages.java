@@ -7,6 +7,7 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.ResponseBody;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import io.ferry.transfer.partner.PartnerService;
@@ -18,6 +19,10 @@ class KeyPages {
 
     /** The import form; a passphrase goes with a key pair only. */
     record KeyForm(String name, String partner, String armored, String passphrase) {
+        @Override
+        public String toString() { // never the key pair or its passphrase in a log
+            return "KeyForm[name=" + name + ", partner=" + partner + "]";
+        }
     }
 
     private final PgpKeys keys;
@@ -42,6 +47,16 @@ class KeyPages {
                 Console.blankToNull(form.name()), Console.blankToNull(form.partner()), form.armored(),
                 form.passphrase() == null || form.passphrase().isEmpty() ? null : form.passphrase())).name()
                 + " imported.");
+    }
+
+    /**
+     * The key's public part, armored, as text the browser shows (to copy to a partner); the API's
+     * {@code /api/v1/pgp-keys/{name}/public} answers the same as {@code application/pgp-keys} to API credentials.
+     */
+    @GetMapping(value = "/pgp-keys/{name}/public", produces = "text/plain;charset=US-ASCII")
+    @ResponseBody
+    String publicKey(@PathVariable String name) {
+        return keys.get(name).publicKey();
     }
 
     @PostMapping("/pgp-keys/{name}/delete")

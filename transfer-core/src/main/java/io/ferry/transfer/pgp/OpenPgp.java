@@ -2,6 +2,7 @@ package io.ferry.transfer.pgp;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,11 +132,14 @@ final class OpenPgp {
         for (Iterator<String> it = primary.getUserIDs(); it.hasNext();) {
             ids.add(it.next());
         }
-        long valid = primary.getValidSeconds();
-        Instant created = primary.getCreationTime().toInstant();
+        Status status = status(ring, primary);
+        if (!status.bound()) {
+            throw new IllegalArgumentException("the key's own signatures (of its user ids) do not verify: it is "
+                    + "damaged, or was altered");
+        }
         boolean canSign = ring instanceof PGPSecretKeyRing && canSign(ring, now);
         return new Description(HexFormat.of().withUpperCase().formatHex(primary.getFingerprint()), ids,
-                algorithm(primary), created, valid > 0 ? created.plusSeconds(valid) : null, primary.hasRevocation(),
+                algorithm(primary), primary.getCreationTime().toInstant(), status.expires(), status.revoked(),
                 encryptionKey(ring, now).isPresent(), canSign);
     }
 
@@ -165,55 +169,104 @@ final class OpenPgp {
         };
     }
 
-    /** Whether {@code key} is valid at {@code now}: not revoked, not expired. */
-    private static boolean valid(PGPPublicKey key, Instant now) {
-        long seconds = key.getValidSeconds();
-        return !key.hasRevocation()
-                && (seconds <= 0 || key.getCreationTime().toInstant().plusSeconds(seconds).isAfter(now));
-    }
+    /**
+     * What {@code key}'s own verified signatures say of it: a primary's certifications of its user ids and direct-key
+     * signatures by itself, a subkey's binding by the primary. A signature that does not verify, or that someone else
+     * made, says nothing: a subkey appended to a partner's key on its way to the administrator is not bound, and never
+     * used. The newest verified signature gives the flags and the expiry.
+     */
+    private record Status(boolean bound, int flags, Instant expires, boolean revoked) {
 
-    /** The key flags its self-signatures give {@code key}, or 0 when none says. */
-    private static int flags(PGPPublicKey key) {
-        int flags = 0;
-        for (Iterator<PGPSignature> it = key.getSignatures(); it.hasNext();) {
-            PGPSignature signature = it.next();
-            PGPSignatureSubpacketVector hashed = signature.getHashedSubPackets();
-            // the primary's own certifications, or a subkey's binding by the primary (never a third party's word)
-            boolean self = key.isMasterKey() ? signature.getKeyID() == key.getKeyID()
-                    : signature.getSignatureType() == PGPSignature.SUBKEY_BINDING;
-            if (hashed != null && self) {
-                flags |= hashed.getKeyFlags();
-            }
+        boolean validAt(Instant when) {
+            return bound && !revoked && (expires == null || expires.isAfter(when));
         }
-        return flags;
     }
 
-    /** The key of {@code ring} to encrypt to: a valid subkey flagged for encryption first, then the primary. */
-    static Optional<PGPPublicKey> encryptionKey(PGPKeyRing ring, Instant now) {
+    private static Status status(PGPKeyRing ring, PGPPublicKey key) {
         PGPPublicKey primary = ring.getPublicKey();
-        if (!valid(primary, now)) {
-            return Optional.empty();
-        }
-        PGPPublicKey found = null;
-        for (Iterator<PGPPublicKey> it = ring.getPublicKeys(); it.hasNext();) {
-            PGPPublicKey key = it.next();
-            int flags = flags(key);
-            boolean encrypts = key.isEncryptionKey()
-                    && (flags == 0 || (flags & (KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE)) != 0);
-            if (encrypts && valid(key, now) && (found == null || found.isMasterKey())) {
-                found = key;
+        PGPSignature newest = null;
+        boolean revoked = false;
+        if (key.isMasterKey()) {
+            for (Iterator<byte[]> ids = key.getRawUserIDs(); ids.hasNext();) {
+                byte[] id = ids.next();
+                for (Iterator<PGPSignature> it = key.getSignaturesForID(id); it != null && it.hasNext();) {
+                    PGPSignature signature = it.next();
+                    if (signature.isCertification() && signature.getKeyID() == key.getKeyID()
+                            && verifies(signature, key, () -> signature.verifyCertification(id, key))) {
+                        newest = newer(newest, signature);
+                    }
+                }
+            }
+            for (Iterator<PGPSignature> it = key.getSignaturesOfType(PGPSignature.DIRECT_KEY); it.hasNext();) {
+                PGPSignature signature = it.next();
+                if (signature.getKeyID() == key.getKeyID()
+                        && verifies(signature, key, () -> signature.verifyCertification(key))) {
+                    newest = newer(newest, signature);
+                }
+            }
+            for (Iterator<PGPSignature> it = key.getSignaturesOfType(PGPSignature.KEY_REVOCATION); it.hasNext();) {
+                PGPSignature signature = it.next();
+                revoked |= signature.getKeyID() == key.getKeyID()
+                        && verifies(signature, key, () -> signature.verifyCertification(key));
+            }
+        } else {
+            for (Iterator<PGPSignature> it = key.getSignaturesOfType(PGPSignature.SUBKEY_BINDING); it.hasNext();) {
+                PGPSignature signature = it.next();
+                if (signature.getKeyID() == primary.getKeyID()
+                        && verifies(signature, primary, () -> signature.verifyCertification(primary, key))) {
+                    newest = newer(newest, signature);
+                }
+            }
+            for (Iterator<PGPSignature> it = key.getSignaturesOfType(PGPSignature.SUBKEY_REVOCATION); it.hasNext();) {
+                PGPSignature signature = it.next();
+                revoked |= signature.getKeyID() == primary.getKeyID()
+                        && verifies(signature, primary, () -> signature.verifyCertification(primary, key));
             }
         }
-        return Optional.ofNullable(found);
+        if (newest == null) {
+            return new Status(false, 0, null, revoked);
+        }
+        PGPSignatureSubpacketVector hashed = newest.getHashedSubPackets();
+        long seconds = hashed == null ? 0 : hashed.getKeyExpirationTime();
+        return new Status(true, hashed == null ? 0 : hashed.getKeyFlags(),
+                seconds > 0 ? key.getCreationTime().toInstant().plusSeconds(seconds) : null, revoked);
     }
 
-    /** Whether {@code key} may make signatures: flagged for it, or (no flags) a primary of a signing algorithm. */
-    private static boolean signs(PGPPublicKey key) {
-        int flags = flags(key);
-        if (flags != 0) {
-            return (flags & KeyFlags.SIGN_DATA) != 0;
+    /** A check that may throw (Bouncy Castle's {@code verifyCertification}). */
+    private interface Verification {
+        boolean verified() throws PGPException;
+    }
+
+    private static boolean verifies(PGPSignature signature, PGPPublicKey signer, Verification check) {
+        try {
+            signature.init(new JcaPGPContentVerifierBuilderProvider().setProvider(BC), signer);
+            return check.verified();
+        } catch (PGPException | RuntimeException e) {
+            return false;
         }
-        return key.isMasterKey() && switch (key.getAlgorithm()) {
+    }
+
+    private static PGPSignature newer(PGPSignature known, PGPSignature found) {
+        return known == null || found.getCreationTime().after(known.getCreationTime()) ? found : known;
+    }
+
+    /** Whether {@code key} of {@code ring} may do what {@code wanted} (key flags) asks at {@code when}. */
+    private static boolean usable(PGPKeyRing ring, PGPPublicKey key, int wanted, Instant when) {
+        Status primary = status(ring, ring.getPublicKey());
+        Status own = key.isMasterKey() ? primary : status(ring, key);
+        if (!primary.validAt(when) || !own.validAt(when)) {
+            return false;
+        }
+        if (own.flags() != 0) {
+            return (own.flags() & wanted) != 0;
+        }
+        // no flags said: the algorithm decides (a primary signs, an encryption algorithm encrypts)
+        boolean encrypts = key.isEncryptionKey();
+        return wanted == KeyFlags.SIGN_DATA ? key.isMasterKey() && signingAlgorithm(key) : encrypts;
+    }
+
+    private static boolean signingAlgorithm(PGPPublicKey key) {
+        return switch (key.getAlgorithm()) {
             case PublicKeyAlgorithmTags.RSA_ENCRYPT, PublicKeyAlgorithmTags.ELGAMAL_ENCRYPT,
                     PublicKeyAlgorithmTags.ELGAMAL_GENERAL, PublicKeyAlgorithmTags.ECDH, PublicKeyAlgorithmTags.X25519,
                     PublicKeyAlgorithmTags.X448 -> false;
@@ -221,14 +274,25 @@ final class OpenPgp {
         };
     }
 
-    /** Whether a valid key of {@code ring} may sign. */
-    static boolean canSign(PGPKeyRing ring, Instant now) {
-        if (!valid(ring.getPublicKey(), now)) {
-            return false;
-        }
+    private static final int ENCRYPTS = KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE;
+
+    /** The key of {@code ring} to encrypt to: a valid, bound subkey flagged for encryption first, then the primary. */
+    static Optional<PGPPublicKey> encryptionKey(PGPKeyRing ring, Instant now) {
+        PGPPublicKey found = null;
         for (Iterator<PGPPublicKey> it = ring.getPublicKeys(); it.hasNext();) {
             PGPPublicKey key = it.next();
-            if (signs(key) && valid(key, now)) {
+            if (key.isEncryptionKey() && usable(ring, key, ENCRYPTS, now) && (found == null || found.isMasterKey())) {
+                found = key;
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** Whether a valid, bound key of {@code ring} may sign. */
+    static boolean canSign(PGPKeyRing ring, Instant now) {
+        for (Iterator<PGPPublicKey> it = ring.getPublicKeys(); it.hasNext();) {
+            PGPPublicKey key = it.next();
+            if (signingAlgorithm(key) && usable(ring, key, KeyFlags.SIGN_DATA, now)) {
                 return true;
             }
         }
@@ -237,13 +301,10 @@ final class OpenPgp {
 
     /** The secret key of {@code ring} to sign with: the primary if it may sign, else a valid signing subkey. */
     static Optional<PGPSecretKey> signingKey(PGPSecretKeyRing ring, Instant now) {
-        if (!valid(ring.getPublicKey(), now)) {
-            return Optional.empty();
-        }
         PGPSecretKey found = null;
         for (PGPSecretKey key : ring) {
             PGPPublicKey pub = key.getPublicKey();
-            if (!key.isPrivateKeyEmpty() && signs(pub) && valid(pub, now)
+            if (!key.isPrivateKeyEmpty() && signingAlgorithm(pub) && usable(ring, pub, KeyFlags.SIGN_DATA, now)
                     && (found == null || !found.isMasterKey() && pub.isMasterKey())) {
                 found = key;
             }
@@ -257,13 +318,14 @@ final class OpenPgp {
      */
     static OutputStream encrypt(OutputStream sink, PGPKeyRing to, PGPSecretKeyRing signWith, String fileName,
             Instant now) throws IOException {
-        PGPPublicKey recipient = encryptionKey(to, now).orElseThrow(() -> new PgpRejected("the key "
-                + fingerprint(to) + " has no valid encryption key (expired or revoked)"));
+        PGPPublicKey recipient = encryptionKey(to, now).orElseThrow(() -> new IOException("the key "
+                + fingerprint(to) + " has no valid encryption key (expired or revoked): import its renewal"));
         try {
             PGPSignatureGenerator signer = null;
             if (signWith != null) {
-                PGPSecretKey key = signingKey(signWith, now).orElseThrow(() -> new PgpRejected("the key "
-                        + fingerprint(signWith) + " has no valid signing key (expired or revoked)"));
+                PGPSecretKey key = signingKey(signWith, now).orElseThrow(() -> new IOException("the key "
+                        + fingerprint(signWith) + " has no valid signing key (expired or revoked): import its "
+                        + "renewal"));
                 signer = new PGPSignatureGenerator(new JcaPGPContentSignerBuilder(
                         key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256).setProvider(BC),
                         key.getPublicKey());
@@ -315,29 +377,37 @@ final class OpenPgp {
 
     /**
      * The file inside the OpenPGP message {@code in}, decrypted with whichever of {@code ours} it was encrypted to,
-     * as a stream. Its end is where the message is judged: a missing or bad signature (when {@code verifyWith} is given),
-     * or a failed integrity check, throws {@link PgpRejected} there instead of ending the stream, so whoever stores
-     * what it read must not publish it before the end.
+     * as a stream. Its end is where the message is judged: a missing or bad signature (when {@code verifyWith} is
+     * given), or a failed integrity check, throws {@link PgpRejected} there instead of ending the stream, so whoever
+     * stores what it read must not publish it before the end. The file may be at most {@code maxFile} bytes (a
+     * compressed message could otherwise expand without end); what comes before and after it, at most
+     * {@link #MAX_FRAMING} bytes. A failure to read {@code in} itself is passed on as it is, not as a refusal.
      */
-    static InputStream decrypt(InputStream in, List<PGPSecretKeyRing> ours, PGPKeyRing verifyWith) throws IOException {
+    static InputStream decrypt(InputStream in, List<PGPSecretKeyRing> ours, PGPKeyRing verifyWith, long maxFile,
+            Instant now) throws IOException {
+        Source source = new Source(in);
         try {
-            PGPObjectFactory outer = new JcaPGPObjectFactory(PGPUtil.getDecoderStream(in));
+            PGPObjectFactory outer = new JcaPGPObjectFactory(PGPUtil.getDecoderStream(source));
             Object next = nextObject(outer);
             while (next instanceof PGPMarker) {
                 next = nextObject(outer);
             }
             if (!(next instanceof PGPEncryptedDataList list)) {
-                throw new PgpRejected("not an OpenPGP encrypted message");
+                throw new PgpRejected("not an OpenPGP message encrypted to a key");
             }
             PGPPublicKeyEncryptedData chosen = null;
             PGPPrivateKey key = null;
             List<String> wanted = new ArrayList<>();
             for (PGPEncryptedData candidate : list) {
                 if (candidate instanceof PGPPublicKeyEncryptedData encrypted) {
-                    wanted.add(String.format("%016X", encrypted.getKeyID()));
+                    if (wanted.size() < 5) {
+                        wanted.add(String.format("%016X", encrypted.getKeyID()));
+                    }
                     for (PGPSecretKeyRing ring : ours) {
                         PGPSecretKey secret = ring.getSecretKey(encrypted.getKeyID());
-                        if (secret != null && !secret.isPrivateKeyEmpty()) {
+                        // only a key bound and flagged to encrypt decrypts: never a signing key
+                        if (chosen == null && secret != null && !secret.isPrivateKeyEmpty()
+                                && usable(ring, secret.getPublicKey(), ENCRYPTS, now)) {
                             chosen = encrypted;
                             key = secret.extractPrivateKey(null);
                         }
@@ -348,16 +418,24 @@ final class OpenPgp {
                 throw new PgpRejected("the message is encrypted to none of Ferry's keys (it names key IDs "
                         + String.join(", ", wanted) + ")");
             }
-            if (!chosen.isIntegrityProtected()) {
+            if (!chosen.isIntegrityProtected() && !chosen.isAEAD()) {
                 throw new PgpRejected("the message has no integrity protection (an old format that can be altered "
                         + "unnoticed): refused");
             }
-            InputStream clear = chosen.getDataStream(new JcePublicKeyDataDecryptorFactoryBuilder().setProvider(BC)
-                    .setContentProvider(CONTENT).build(key));
-            PGPObjectFactory inner = new JcaPGPObjectFactory(clear);
+            InputStream clear;
+            try {
+                clear = chosen.getDataStream(new JcePublicKeyDataDecryptorFactoryBuilder().setProvider(BC)
+                        .setContentProvider(CONTENT).build(key));
+            } catch (PGPException | RuntimeException e) {
+                throw new PgpRejected("the message does not open with Ferry's key"); // one reason for every cause
+            }
+            Budget budget = new Budget(clear);
+            PGPObjectFactory inner = new JcaPGPObjectFactory(budget);
             Object packet = nextObject(inner);
+            Budget content = budget;
             if (packet instanceof PGPCompressedData compressed) {
-                inner = new JcaPGPObjectFactory(compressed.getDataStream());
+                content = new Budget(compressed.getDataStream());
+                inner = new JcaPGPObjectFactory(content);
                 packet = nextObject(inner);
             }
             PGPOnePassSignature onePass = null;
@@ -375,23 +453,127 @@ final class OpenPgp {
                             + fingerprint(verifyWith));
                 }
                 signer = verifyWith.getPublicKey(onePass.getKeyID());
-                if (signer == null) {
-                    throw new PgpRejected(String.format("the message is signed by key ID %016X, not by the key %s "
-                            + "the route requires", onePass.getKeyID(), fingerprint(verifyWith)));
+                if (signer == null || !signingAlgorithm(signer) || !usable(verifyWith, signer, KeyFlags.SIGN_DATA,
+                        now)) {
+                    throw new PgpRejected(String.format("the message is signed by key ID %016X, not by a valid "
+                            + "signing key of %s, which the route requires", onePass.getKeyID(),
+                            fingerprint(verifyWith)));
                 }
                 onePass.init(new JcaPGPContentVerifierBuilderProvider().setProvider(BC), signer);
             }
-            return new Opened(literal.getInputStream(), clear, inner, chosen, signer == null ? null : onePass);
-        } catch (PGPException e) {
+            content.allow(maxFile);
+            return new Opened(literal.getInputStream(), clear, content, inner, chosen,
+                    signer == null ? null : onePass, now);
+        } catch (PGPException | RuntimeException e) {
             throw new PgpRejected("the message does not open: " + e.getMessage());
+        } catch (IOException e) {
+            throw Source.fault(e);
         }
     }
 
-    private static Object nextObject(PGPObjectFactory objects) throws PgpRejected {
+    private static Object nextObject(PGPObjectFactory objects) throws IOException {
         try {
             return objects.nextObject();
         } catch (IOException | RuntimeException e) {
-            throw new PgpRejected("not a readable OpenPGP message: " + e.getMessage());
+            throw Source.fault(e);
+        }
+    }
+
+    /** The hashes a partner's signature may use: SHA-2 and SHA-3 (never MD5 or SHA-1). */
+    private static final List<Integer> STRONG_HASHES = List.of(HashAlgorithmTags.SHA224, HashAlgorithmTags.SHA256,
+            HashAlgorithmTags.SHA384, HashAlgorithmTags.SHA512, HashAlgorithmTags.SHA3_256, HashAlgorithmTags.SHA3_512);
+
+    /** What may surround the file in a message: its packets' headers, one-pass signatures, the signatures. */
+    static final long MAX_FRAMING = 1 << 20;
+
+    /**
+     * The message being read: a failure to read it is the storage's (passed on as it is); anything Bouncy Castle
+     * makes of what it read is the message's (a refusal).
+     */
+    private static final class Source extends FilterInputStream {
+
+        /** A failure to read the source itself. */
+        private static final class Fault extends IOException {
+            private static final long serialVersionUID = 1L;
+
+            Fault(IOException cause) {
+                super(cause.getMessage(), cause);
+            }
+        }
+
+        Source(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw new Fault(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw new Fault(e);
+            }
+        }
+
+        /** The storage's own failure as it came, or a refusal of the message. */
+        static IOException fault(Throwable e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof Fault fault) {
+                    return (IOException) fault.getCause();
+                }
+                if (cause instanceof PgpRejected rejected) {
+                    return rejected;
+                }
+            }
+            return new PgpRejected("the message is damaged: " + e.getMessage());
+        }
+    }
+
+    /** A stream that refuses to give more than it is allowed: at first {@link #MAX_FRAMING} bytes. */
+    private static final class Budget extends FilterInputStream {
+
+        private long read;
+        private long limit = MAX_FRAMING;
+
+        Budget(InputStream in) {
+            super(in);
+        }
+
+        /** {@code more} bytes more than what was read so far may be read. */
+        void allow(long more) {
+            limit = read + more;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (read >= limit) {
+                throw new PgpRejected("the message holds more than Ferry takes from one of its size (a file over "
+                        + "the limit, or too many packets around it): refused");
+            }
+            int n = super.read(b, off, (int) Math.min(len, limit - read));
+            if (n > 0) {
+                read += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            return read(new byte[(int) Math.min(n, BUFFER)], 0, (int) Math.min(n, BUFFER));
         }
     }
 
@@ -404,18 +586,23 @@ final class OpenPgp {
 
         private final InputStream data;
         private final InputStream clear;
+        private final Budget content;
         private final PGPObjectFactory rest;
         private final PGPPublicKeyEncryptedData message;
         private final PGPOnePassSignature onePass;
-        private boolean judged;
+        private final Instant now;
+        private boolean ended;
+        private PgpRejected refused;
 
-        Opened(InputStream data, InputStream clear, PGPObjectFactory rest, PGPPublicKeyEncryptedData message,
-                PGPOnePassSignature onePass) {
+        Opened(InputStream data, InputStream clear, Budget content, PGPObjectFactory rest,
+                PGPPublicKeyEncryptedData message, PGPOnePassSignature onePass, Instant now) {
             this.data = data;
             this.clear = clear;
+            this.content = content;
             this.rest = rest;
             this.message = message;
             this.onePass = onePass;
+            this.now = now;
         }
 
         @Override
@@ -426,58 +613,78 @@ final class OpenPgp {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            if (refused != null) {
+                throw refused; // a refusal stays one, however often it is asked
+            }
+            if (ended) {
+                return -1;
+            }
             int n;
             try {
                 n = data.read(b, off, len);
-            } catch (IOException e) {
-                throw new PgpRejected("the message is damaged: " + e.getMessage());
-            }
-            if (n > 0 && onePass != null) {
-                onePass.update(b, off, n);
-            }
-            if (n < 0 && !judged) {
-                judged = true;
-                judge();
+                if (n > 0 && onePass != null) {
+                    onePass.update(b, off, n);
+                }
+                if (n < 0) {
+                    content.allow(MAX_FRAMING);
+                    judge();
+                    ended = true;
+                }
+            } catch (IOException | RuntimeException | PGPException e) {
+                IOException fault = Source.fault(e);
+                if (fault instanceof PgpRejected rejected) {
+                    refused = rejected;
+                }
+                throw fault;
             }
             return n;
         }
 
-        private void judge() throws IOException {
-            try {
-                if (onePass != null) {
-                    Object next = nextObject(rest);
-                    if (!(next instanceof PGPSignatureList signatures) || signatures.isEmpty()) {
-                        throw new PgpRejected("the message's signature is missing");
-                    }
-                    PGPSignature match = null;
-                    for (PGPSignature signature : signatures) {
-                        if (signature.getKeyID() == onePass.getKeyID()) {
-                            match = signature;
-                        }
-                    }
-                    if (match == null || !onePass.verify(match)) {
-                        throw new PgpRejected(String.format("bad signature: the file does not match the signature "
-                                + "made with key ID %016X", onePass.getKeyID()));
+        private void judge() throws IOException, PGPException {
+            if (onePass != null) {
+                Object next = nextObject(rest);
+                if (!(next instanceof PGPSignatureList signatures) || signatures.isEmpty()) {
+                    throw new PgpRejected("the message's signature is missing");
+                }
+                PGPSignature match = null;
+                for (PGPSignature signature : signatures) {
+                    if (signature.getKeyID() == onePass.getKeyID()) {
+                        match = signature;
                     }
                 }
-                byte[] drain = new byte[BUFFER];
-                while (clear.read(drain) >= 0) {
-                    // the integrity packet comes after everything else
+                if (match == null || match.getSignatureType() != onePass.getSignatureType()
+                        || match.getSignatureType() != PGPSignature.BINARY_DOCUMENT
+                        && match.getSignatureType() != PGPSignature.CANONICAL_TEXT_DOCUMENT) {
+                    throw new PgpRejected("the message's signature is not a signature of its file");
                 }
-                if (!message.verify()) {
-                    throw new PgpRejected("the message was altered: its integrity check failed");
+                if (!STRONG_HASHES.contains(match.getHashAlgorithm())) {
+                    throw new PgpRejected("the message is signed with a weak hash (algorithm "
+                            + match.getHashAlgorithm() + "): refused");
                 }
-            } catch (PGPException | IOException e) {
-                if (e instanceof PgpRejected rejected) {
-                    throw rejected;
+                if (match.getCreationTime().toInstant().isAfter(now.plusSeconds(300))) {
+                    throw new PgpRejected("the message's signature is dated in the future");
                 }
-                throw new PgpRejected("the message's end does not read: " + e.getMessage());
+                if (!onePass.verify(match)) {
+                    throw new PgpRejected(String.format("bad signature: the file does not match the signature "
+                            + "made with key ID %016X", onePass.getKeyID()));
+                }
+            }
+            byte[] drain = new byte[BUFFER];
+            while (clear.read(drain) >= 0) {
+                // the integrity packet comes after everything else
+            }
+            if (!message.isAEAD() && !message.verify()) {
+                throw new PgpRejected("the message was altered: its integrity check failed");
             }
         }
 
         @Override
         public void close() throws IOException {
-            data.close();
+            try {
+                data.close();
+            } finally {
+                clear.close();
+            }
         }
     }
 }

@@ -28,8 +28,8 @@ class PgpKeyExpiry implements Reminder {
             boolean expired = !key.expiresAt().isAfter(now);
             String whose = key.kind().equals("secret") ? "Ferry's own key pair"
                     : key.partner() == null ? "a partner's key" : "the key of partner " + key.partner();
-            notifications.raise(Notifications.KEY_EXPIRING, "OpenPGP key " + key.name() + (expired ? " expired " : " expires ")
-                    + key.expiresAt(), "The OpenPGP key " + key.name() + " (" + whose + ", fingerprint "
+            notifications.raise(Notifications.KEY_EXPIRING, "OpenPGP key " + key.name()
+                    + (expired ? " expired " : " expires ") + key.expiresAt(), "The OpenPGP key " + key.name() + " (" + whose + ", fingerprint "
                     + key.fingerprint() + ") " + (expired ? "expired at " : "expires at ") + key.expiresAt()
                     + ". Routes that use it fail once it has expired: import its renewal (gpg --quick-set-expire, "
                     + "then export it again) or a new key, and change the routes.", Duration.ofDays(1));

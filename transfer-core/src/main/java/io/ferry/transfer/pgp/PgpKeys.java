@@ -55,8 +55,11 @@ public class PgpKeys {
 
     /** How long before a key expires it is reported (event, console, the expiry metric's alert rule). */
     public static final Duration WARN_BEFORE = Duration.ofDays(30);
-    /** The largest key text accepted (a key with many user ids and signatures is a few KiB). */
-    static final int MAX_ARMORED = 64 * 1024;
+    /** The largest key text accepted (a key with many user ids and signatures is a few KiB; the columns hold 64). */
+    static final int MAX_ARMORED = 32 * 1024;
+    /** How many times its message's size a decrypted file may be. */
+    static final long MAX_EXPANSION = 100;
+    private static final long MIN_FILE_LIMIT = 64L << 20;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final String COLUMNS = "name, partner, kind, fingerprint, user_ids, algorithm, key_created_at, "
             + "expires_at, public_key, imported_at";
@@ -150,6 +153,14 @@ public class PgpKeys {
                         + "'");
             }
         }
+        if (get(name).kind().equals("secret") && secretRings().size() == 1) {
+            for (String pgp : jdbc.queryForList("SELECT pgp FROM routes WHERE pgp IS NOT NULL", String.class)) {
+                if (PgpStep.parse(pgp).decrypts()) {
+                    throw new AccountConflictException("'" + name + "' is Ferry's last key pair and routes decrypt "
+                            + "with it: import another first, or change the routes");
+                }
+            }
+        }
         jdbc.update("DELETE FROM pgp_keys WHERE name = ?", name);
     }
 
@@ -204,25 +215,29 @@ public class PgpKeys {
     }
 
     /**
-     * The file inside the message {@code in}, decrypted with Ferry's key pairs; its end throws {@link PgpRejected}
-     * when the message is altered or, if the step requires one, not validly signed by the step's key.
+     * The file inside the message {@code in} ({@code size} bytes), decrypted with Ferry's key pairs; its end throws
+     * {@link PgpRejected} when the message is altered or, if the step requires one, not validly signed by the step's
+     * key. The file may be at most {@value #MAX_EXPANSION} times the message's size (at least 64 MiB): compression
+     * cannot make a small upload fill the storage.
      */
-    public InputStream decrypt(InputStream in, PgpStep step) throws IOException {
-        return OpenPgp.decrypt(in, secretRings(), step.verifyWith() == null ? null : publicRing(step.verifyWith()));
+    public InputStream decrypt(InputStream in, long size, PgpStep step) throws IOException {
+        return OpenPgp.decrypt(in, secretRings(), step.verifyWith() == null ? null : publicRing(step.verifyWith()),
+                Math.max(MIN_FILE_LIMIT, size > Long.MAX_VALUE / MAX_EXPANSION ? Long.MAX_VALUE
+                        : size * MAX_EXPANSION), clock.instant());
     }
 
-    private PGPKeyRing publicRing(String name) throws PgpRejected {
+    private PGPKeyRing publicRing(String name) throws IOException {
         List<String> found = jdbc.queryForList("SELECT public_key FROM pgp_keys WHERE name = ?", String.class, name);
-        if (found.isEmpty()) {
-            throw new PgpRejected("the OpenPGP key '" + name + "' the route names is gone");
+        if (found.isEmpty()) { // the route's fault, not the file's: retried, never quarantined
+            throw new IOException("the OpenPGP key '" + name + "' the route names is gone");
         }
         return OpenPgp.readRing(found.get(0).getBytes(StandardCharsets.US_ASCII));
     }
 
-    private PGPSecretKeyRing secretRing(String name) throws PgpRejected {
+    private PGPSecretKeyRing secretRing(String name) throws IOException {
         List<PGPSecretKeyRing> found = secretRings("AND name = ?", name);
         if (found.isEmpty()) {
-            throw new PgpRejected("Ferry's OpenPGP key pair '" + name + "' the route names is gone");
+            throw new IOException("Ferry's OpenPGP key pair '" + name + "' the route names is gone");
         }
         return found.get(0);
     }

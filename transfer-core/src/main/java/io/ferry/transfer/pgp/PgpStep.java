@@ -64,8 +64,10 @@ public record PgpStep(String encryptTo, String signWith, Boolean decrypt, String
     public static String stem(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
         for (String suffix : new String[] {".pgp", ".gpg", ".asc"}) {
-            if (lower.endsWith(suffix) && name.length() > suffix.length()) {
-                return name.substring(0, name.length() - suffix.length());
+            String stem = name.substring(0, Math.max(0, name.length() - suffix.length()));
+            // never a name that is no file's: "...pgp" would otherwise become ".."
+            if (lower.endsWith(suffix) && !stem.isEmpty() && !stem.equals(".") && !stem.equals("..")) {
+                return stem;
             }
         }
         return name;

@@ -70,8 +70,8 @@ public class RouteService {
             @Override
             public void arrived(TransferRecord r) {
                 // a file a route made (a copy, an OpenPGP step's result) is not made into another by a route
-                uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(), r.getProtocol().equals("copy")
-                        || r.getProtocol().equals(PGP_PROTOCOL));
+                uploaded(r.getId(), r.getAccount(), r.getPath(), r.getSha256(), "copy".equals(r.getProtocol())
+                        || PGP_PROTOCOL.equals(r.getProtocol()));
             }
         });
     }

@@ -312,8 +312,10 @@ public final class WorkDispatcher implements SmartLifecycle {
                         intake.take(account, folder, name, content, in.size(), protocol, "work-" + item.id(), source,
                                 recorded);
                     } else {
+                        long size = in.size();
                         intake.take(TransferOrigin.derived(protocol, "work-" + item.id(), account, source,
-                                item.uploadId()), folder, name, out -> transform(step, content, out, item), recorded);
+                                item.uploadId()), folder, name, out -> transform(step, content, size, out, item),
+                                recorded);
                     }
                 }
             }
@@ -323,7 +325,7 @@ public final class WorkDispatcher implements SmartLifecycle {
             afterLastDelivery(item, store);
         } catch (Exception e) {
             PgpRejected rejected = rejection(e);
-            if (rejected != null) {
+            if (rejected != null && step != null && step.decrypts()) { // what a partner sent; never Ferry's own file
                 quarantine(item, store, rejected);
                 return;
             }
@@ -339,10 +341,10 @@ public final class WorkDispatcher implements SmartLifecycle {
     }
 
     /** Writes what the OpenPGP {@code step} makes of {@code content} (streaming: the file is never held whole). */
-    private void transform(PgpStep step, InputStream content, OutputStream out, WorkQueue.Item item)
+    private void transform(PgpStep step, InputStream content, long size, OutputStream out, WorkQueue.Item item)
             throws IOException {
         if (step.decrypts()) {
-            try (InputStream clear = pgpKeys.decrypt(content, step)) {
+            try (InputStream clear = pgpKeys.decrypt(content, size, step)) {
                 clear.transferTo(out);
             }
         } else {

@@ -35,5 +35,7 @@ class PgpStepTest {
         assertThat(PgpStep.stem("invoice.asc")).isEqualTo("invoice");
         assertThat(PgpStep.stem("invoice.csv")).isEqualTo("invoice.csv");
         assertThat(PgpStep.stem(".pgp")).isEqualTo(".pgp");
+        assertThat(PgpStep.stem("...pgp")).isEqualTo("...pgp");
+        assertThat(PgpStep.stem("..gpg")).isEqualTo("..gpg");
     }
 }
