@@ -16,8 +16,9 @@ import io.ferry.common.LogText;
 
 /**
  * What only the primary runs for notifications: the expectations' deadlines, judged every
- * {@code ferry.notify.check-interval}; the {@link Reminder}s (keys near expiry) and the purge of old events, hourly. Like the schedules, a node that stops
- * being primary stops at its next tick, and the new primary judges what nobody judged yet.
+ * {@code ferry.notify.check-interval}; the {@link Reminder}s (keys near expiry) and the purge of old events, hourly.
+ * Like the schedules, a node that stops being primary stops at its next tick, and the new primary judges what nobody
+ * judged yet.
  */
 public final class ExpectationWatch implements SmartLifecycle {
 
@@ -62,8 +63,8 @@ public final class ExpectationWatch implements SmartLifecycle {
             if (running && election.isPrimary()) {
                 task.run();
             }
-        } catch (RuntimeException e) {
-            log.warn("Expectations: {}", e.toString());
+        } catch (RuntimeException | Error e) { // nothing may cancel the schedule: it would stop without a word
+            log.warn("Expectations: {}", LogText.quoted(e.toString()));
         }
     }
 

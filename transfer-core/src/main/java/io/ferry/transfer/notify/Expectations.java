@@ -71,6 +71,9 @@ public final class Expectations {
     static final Duration LOOKBACK = Duration.ofDays(3);
     /** Rows committed this long after the deadline still count (their transfer ended before it). */
     static final Duration GRACE = Duration.ofSeconds(2);
+    /** The most '*' a pattern may have, and the longest name it is matched against (a file name's limit). */
+    private static final int MAX_STARS = 3;
+    private static final int MAX_NAME = 255;
     private static final int MAX_EXPECTATIONS = 10_000;
     private static final String SELECT = "SELECT name, kind, account, folder, pattern, partner, due_time, days, "
             + "time_zone, enabled, created_at, updated_at FROM expectations ";
@@ -261,8 +264,12 @@ public final class Expectations {
                 + "AND ended_at <= ? AND path LIKE ? ESCAPE '!' LIMIT 100000", String.class, e.account(),
                 earliestStart, due, from, due, like(prefix) + "%");
         for (String path : paths) {
+            // the database's LIKE may ignore case or accents: the folder is compared here, exactly
+            if (!path.startsWith(prefix)) {
+                continue;
+            }
             String name = path.substring(prefix.length());
-            if (!name.isEmpty() && name.indexOf('/') < 0 && matches(matcher, name)) {
+            if (!name.isEmpty() && name.length() <= MAX_NAME && name.indexOf('/') < 0 && matches(matcher, name)) {
                 return true;
             }
         }
@@ -315,8 +322,9 @@ public final class Expectations {
             throw new IllegalArgumentException("kind must be arrival (a file comes in) or delivery (a file goes out "
                     + "to a partner)");
         }
-        if (r.time() == null || !TIME.matcher(r.time()).matches()) {
-            throw new IllegalArgumentException("time must be HH:mm (00:00-23:59)");
+        if (r.time() == null || !TIME.matcher(r.time()).matches() || r.time().equals("00:00")) {
+            // what counts must end on the deadline's own day: 00:00 would leave none of it
+            throw new IllegalArgumentException("time must be HH:mm (00:01-23:59; by midnight is 23:59)");
         }
         List<String> days = r.days() == null ? weekOrder(EnumSet.allOf(DayOfWeek.class)) : dayNames(r.days());
         return new Expectation(r.name(), kind, account, folder, pattern, partner, r.time(), days,
@@ -355,6 +363,10 @@ public final class Expectations {
         if (pattern.length() > 256 || pattern.contains("/") || !pattern.equals(Notifications.oneLine(pattern, 256))) {
             throw new IllegalArgumentException("pattern is a glob on the file name, e.g. orders-*.csv (at most 256 "
                     + "characters, no '/')");
+        }
+        // a glob is matched by backtracking: each '*' multiplies the work on a partner's long, near-miss names
+        if (pattern.chars().filter(c -> c == '*').count() > MAX_STARS) {
+            throw new IllegalArgumentException("pattern may have at most " + MAX_STARS + " '*'");
         }
         try {
             FileSystems.getDefault().getPathMatcher("glob:" + pattern);

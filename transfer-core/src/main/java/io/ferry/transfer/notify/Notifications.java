@@ -153,7 +153,11 @@ public final class Notifications {
         try {
             sender.execute(() -> deliver(event, title, text, at));
         } catch (RejectedExecutionException e) {
+            // a burst (of failed items, say) filled the queue: this one is kept for the console at least, and may be
+            // sent when it is raised again
             suppressed(event, "backlog");
+            repeats.forget(event + '\n' + title);
+            record(event, title, text, at);
             return;
         }
         meters.counter("ferry.notifications.events", "event", event).increment();
@@ -164,7 +168,7 @@ public final class Notifications {
         meters.counter("ferry.notifications.suppressed", "event", event, "reason", reason).increment();
     }
 
-    private void deliver(String event, String subject, String message, Instant at) {
+    private void record(String event, String subject, String message, Instant at) {
         try {
             jdbc.update("INSERT INTO notification_events (event_type, subject, message, at, node_id) VALUES (?, ?, ?, "
                     + "?, ?)", event, subject, message, utc(at), node);
@@ -172,6 +176,10 @@ public final class Notifications {
             log.warn("Could not record notification {}: {}", event, LogText.escaped(e.getMostSpecificCause()
                     .toString()));
         }
+    }
+
+    private void deliver(String event, String subject, String message, Instant at) {
+        record(event, subject, message, at);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("event", event);
         body.put("subject", subject);
@@ -331,9 +339,9 @@ public final class Notifications {
         }
     }
 
-    /** One line (no control characters: they could forge mail headers or log lines), at most {@code max} long. */
+    /** One line (no control or format characters: they could forge mail headers, log lines or the text direction). */
     static String oneLine(String text, int max) {
-        String line = text == null ? "" : text.replaceAll("[\\p{Cntrl}\\p{Zl}\\p{Zp}]+", " ").strip();
+        String line = text == null ? "" : text.replaceAll("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]+", " ").strip();
         return bounded(line, max);
     }
 

@@ -35,4 +35,9 @@ final class RateLimit {
         }
         return passed[0];
     }
+
+    /** {@code key} passes again at once (what let it pass could not be sent after all). */
+    void forget(String key) {
+        heldUntil.remove(key);
+    }
 }

@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
 final class Recipients {
 
     static final int MAX = 20;
+    /** What the rules' column holds. */
+    static final int MAX_STORED = 2048;
     /**
      * An address as a mail server takes it (RFC 5321's dot-atom local part at a host name with a dot); quoted local
      * parts and address literals are refused: nobody needs them for an operator's mailbox.
@@ -40,7 +42,11 @@ final class Recipients {
                 kept.add(trimmed);
             }
         }
-        return String.join(",", kept);
+        String joined = String.join(",", kept);
+        if (joined.length() > MAX_STORED) {
+            throw new IllegalArgumentException("recipients: at most " + MAX_STORED + " characters in all");
+        }
+        return joined;
     }
 
     static List<String> split(String stored) {

@@ -64,7 +64,8 @@ public final class Webhook {
     }
 
     private static String shown(URI target) {
+        // scheme and host only: chat services' webhooks carry their secret in the path
         return LogText.escaped(target.getScheme() + "://" + target.getHost()
-                + (target.getPort() < 0 ? "" : ":" + target.getPort()) + target.getRawPath());
+                + (target.getPort() < 0 ? "" : ":" + target.getPort()));
     }
 }

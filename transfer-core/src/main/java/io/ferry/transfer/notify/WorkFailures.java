@@ -21,8 +21,10 @@ final class WorkFailures implements WorkQueue.Listener {
         // the subject names the item: every failed item is told once, whatever the rate limit says of others
         notifications.raise(Notifications.WORK_FAILED, "Work item " + item.id() + " failed: " + what,
                 "Work item " + item.id() + " (" + what + ", account " + item.account() + ", route " + item.route()
-                        + ") failed its last attempt (" + item.attempts() + " of " + item.maxAttempts() + "): "
-                        + error + "\n\nOnce the cause is fixed, resubmit it: console, Work items, or POST "
+                        + ") failed its last attempt (" + item.attempts() + " of " + item.maxAttempts() + "). "
+                        // a partner's server's own words, on one line and quoted: never text that poses as ours
+                        + "The last error: \u00ab" + Notifications.oneLine(error == null ? "" : error, 300)
+                        + "\u00bb\n\nOnce the cause is fixed, resubmit it: console, Work items, or POST "
                         + "/api/v1/work-items/" + item.id() + "/resubmit.");
     }
 }

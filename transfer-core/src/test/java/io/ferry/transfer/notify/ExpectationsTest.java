@@ -189,4 +189,19 @@ class ExpectationsTest {
                     .isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    /**
+     * What cannot be judged fairly is refused (found by an attacker's read): a deadline at 00:00 leaves no time on its
+     * day, and a pattern with many '*' backtracks for seconds on a partner's long near-miss names.
+     */
+    @Test
+    void aMidnightDeadlineOrAPatternThatBacktracksShouldBeRefused() {
+        assertThatThrownBy(() -> expectations.create(new ExpectationRequest("midnight", "arrival", "acme", "/in",
+                "*.csv", null, "00:00", MONDAY, "UTC", null), CREATED)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("23:59");
+        assertThatThrownBy(() -> arrival("stars", "/in", "*_*_*_*.csv")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'*'");
+        arrival("three-stars", "/in", "*_*_*.csv");
+        assertThat(expectations.get("three-stars").pattern()).isEqualTo("*_*_*.csv");
+    }
 }
