@@ -252,7 +252,11 @@ final class OpenPgp {
 
     /** Whether {@code key} of {@code ring} may do what {@code wanted} (key flags) asks at {@code when}. */
     private static boolean usable(PGPKeyRing ring, PGPPublicKey key, int wanted, Instant when) {
-        Status primary = status(ring, ring.getPublicKey());
+        return usable(status(ring, ring.getPublicKey()), ring, key, wanted, when);
+    }
+
+    /** {@link #usable} with the primary's status read once for all the keys of a ring (it verifies signatures). */
+    private static boolean usable(Status primary, PGPKeyRing ring, PGPPublicKey key, int wanted, Instant when) {
         Status own = key.isMasterKey() ? primary : status(ring, key);
         if (!primary.validAt(when) || !own.validAt(when)) {
             return false;
@@ -278,10 +282,12 @@ final class OpenPgp {
 
     /** The key of {@code ring} to encrypt to: a valid, bound subkey flagged for encryption first, then the primary. */
     static Optional<PGPPublicKey> encryptionKey(PGPKeyRing ring, Instant now) {
+        Status primary = status(ring, ring.getPublicKey());
         PGPPublicKey found = null;
         for (Iterator<PGPPublicKey> it = ring.getPublicKeys(); it.hasNext();) {
             PGPPublicKey key = it.next();
-            if (key.isEncryptionKey() && usable(ring, key, ENCRYPTS, now) && (found == null || found.isMasterKey())) {
+            if (key.isEncryptionKey() && usable(primary, ring, key, ENCRYPTS, now)
+                    && (found == null || found.isMasterKey())) {
                 found = key;
             }
         }
@@ -290,9 +296,10 @@ final class OpenPgp {
 
     /** Whether a valid, bound key of {@code ring} may sign. */
     static boolean canSign(PGPKeyRing ring, Instant now) {
+        Status primary = status(ring, ring.getPublicKey());
         for (Iterator<PGPPublicKey> it = ring.getPublicKeys(); it.hasNext();) {
             PGPPublicKey key = it.next();
-            if (signingAlgorithm(key) && usable(ring, key, KeyFlags.SIGN_DATA, now)) {
+            if (signingAlgorithm(key) && usable(primary, ring, key, KeyFlags.SIGN_DATA, now)) {
                 return true;
             }
         }
@@ -301,10 +308,11 @@ final class OpenPgp {
 
     /** The secret key of {@code ring} to sign with: the primary if it may sign, else a valid signing subkey. */
     static Optional<PGPSecretKey> signingKey(PGPSecretKeyRing ring, Instant now) {
+        Status primary = status(ring, ring.getPublicKey());
         PGPSecretKey found = null;
         for (PGPSecretKey key : ring) {
             PGPPublicKey pub = key.getPublicKey();
-            if (!key.isPrivateKeyEmpty() && signingAlgorithm(pub) && usable(ring, pub, KeyFlags.SIGN_DATA, now)
+            if (!key.isPrivateKeyEmpty() && signingAlgorithm(pub) && usable(primary, ring, pub, KeyFlags.SIGN_DATA, now)
                     && (found == null || !found.isMasterKey() && pub.isMasterKey())) {
                 found = key;
             }
