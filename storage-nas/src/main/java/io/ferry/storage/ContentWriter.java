@@ -30,8 +30,12 @@ interface ContentWriter {
     /** Forces everything written so far to stable storage: a resume after a crash starts at least from here. */
     void sync() throws IOException;
 
-    /** Seals the content as complete (for encryption: the final segment). */
-    void finish() throws IOException;
+    /**
+     * Seals the content as complete (for encryption: the final segment).
+     *
+     * @return whether it wrote to the file (what a {@link #sync()} before it made durable is then not all of it)
+     */
+    boolean finish() throws IOException;
 
     /** Writes out what is buffered so the upload can be resumed later from {@link #size()}. */
     void suspend() throws IOException;

@@ -232,12 +232,13 @@ final class EncryptedWriter implements ContentWriter {
     }
 
     @Override
-    public void finish() throws IOException {
+    public boolean finish() throws IOException {
         ensureHealthy();
         closeSegment();
         append(true);
         awaitWrites(0);
         cutAtEnd();
+        return true; // the final segment, marked as such
     }
 
     /** After a failed write, writes nothing: a resume cuts the torn tail off and starts after the last good one. */

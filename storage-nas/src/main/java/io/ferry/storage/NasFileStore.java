@@ -224,16 +224,24 @@ final class NasFileStore implements FileStore {
         }
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            boolean fresh = true;
+            try {
+                channel = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                fresh = false; // a pending upload: resumed or replaced below
+                channel = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
             FileLock lock = lock(channel, path);
             long partBefore = channel.size();
             ContentWriter writer;
             long counted = 0;
             if (truncate || partBefore == 0 || !format.resumable(channel)) {
-                channel.truncate(0);
-                PendingUploads.clearRewritten(part);
-                released(partBefore, false);
+                if (!fresh) {
+                    channel.truncate(0);
+                    PendingUploads.clearRewritten(part);
+                    released(partBefore, false);
+                }
                 writer = format.create(channel);
                 if (!truncate && targetExists) {
                     // appending to a finished file: continue a copy (in today's format and key), so the file
@@ -246,7 +254,7 @@ final class NasFileStore implements FileStore {
                 counted = partBefore;
             }
             long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file
-            return new NasUpload(this, target, part, channel, lock, writer, countsFile, credit, counted);
+            return new NasUpload(this, target, part, channel, lock, writer, countsFile, credit, counted, fresh);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();

@@ -53,10 +53,17 @@ final class NasUpload implements Upload {
     private boolean done;
     private volatile FileTime requestedTime;
     private boolean hashWhole;
+    /** The part was created by this upload: it carries no mark of an earlier one ({@link PendingUploads}). */
+    private final boolean freshPart;
+    /**
+     * Everything written so far is on stable storage (the client asked for an fsync, and nothing changed since): the
+     * completion need not force the data again.
+     */
+    private boolean durable;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, ContentWriter writer,
-            boolean newFile, long credit, long counted) {
+            boolean newFile, long credit, long counted, boolean freshPart) {
         this.store = store;
         this.target = target;
         this.part = part;
@@ -68,6 +75,7 @@ final class NasUpload implements Upload {
         this.charged = counted;
         this.startSize = writer.size();
         this.position = startSize;
+        this.freshPart = freshPart;
     }
 
     @Override
@@ -99,6 +107,7 @@ final class NasUpload implements Upload {
         if (position != size) {
             changedOutOfOrder(position < size);
         }
+        durable = false;
         try {
             writer.write(src, position);
         } catch (IOException e) {
@@ -159,6 +168,7 @@ final class NasUpload implements Upload {
         }
         grow(size, before, true);
         changedOutOfOrder(size < before);
+        durable = false;
         try {
             writer.truncate(size);
         } catch (IOException e) {
@@ -180,6 +190,7 @@ final class NasUpload implements Upload {
         } catch (IOException e) {
             throw broke(e);
         }
+        durable = !markedRewritten; // a mark to clear at completion is a change still to make durable
     }
 
     /**
@@ -242,15 +253,21 @@ final class NasUpload implements Upload {
         // a resumed upload is hashed whole from its content when its row must stand for the file (hashWhole)
         String whole = inOrder && (startSize == 0 || !hashWhole) ? (startSize == 0 ? sha256 : null) : contentSha256();
         try {
-            writer.finish();
+            boolean wrote = writer.finish();
             prepared = true; // sealed as whole: nothing more is written, and an abandon keeps it as it is
             if (whole != null) {
                 ContentDigest.record(part, whole);
-            } else {
+            } else if (!freshPart) {
                 ContentDigest.forget(part); // one a crash left on the part, just before its rename
             }
-            PendingUploads.clearRewritten(part);
-            channel.force(true);
+            if (!freshPart || markedRewritten) {
+                PendingUploads.clearRewritten(part);
+            }
+            // the content is forced unless the client's last fsync covered all of it; the checksum attribute is not
+            // content: it is bound to the file's size and time, and a crash that loses it costs a hash, not a byte
+            if (wrote || !durable) {
+                channel.force(true);
+            }
             if (requestedTime != null) {
                 Files.setLastModifiedTime(part, requestedTime); // after the last byte; a rename keeps it
             }

@@ -68,8 +68,8 @@ final class PlainWriter implements ContentWriter {
     }
 
     @Override
-    public void finish() {
-        // nothing buffered
+    public boolean finish() {
+        return false; // nothing buffered
     }
 
     @Override

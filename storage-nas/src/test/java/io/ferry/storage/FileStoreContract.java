@@ -603,6 +603,51 @@ interface FileStoreContract {
         assertThat(recorded(store, "/h.bin")).isNull();
     }
 
+    @Test
+    default void uploadSyncedByItsClientShouldCompleteWithWhatCameAfterTheSyncToo() throws IOException {
+        FileStore store = store();
+        byte[] data = random(300_000);
+        // synced, then completed: the client's fsync stands for the content (nothing is forced twice)
+        Upload synced = store.openUpload(store.resolve(fs().getPath("/synced.edi")), true, false);
+        write(synced, data, 0, data.length);
+        synced.sync();
+        synced.complete("ab".repeat(32));
+        assertThat(readAll(store, fs().getPath("/synced.edi"))).isEqualTo(data);
+        // written after its sync, cut after another: the completion keeps every change since
+        Upload changed = store.openUpload(store.resolve(fs().getPath("/changed.edi")), true, false);
+        write(changed, data, 0, 100_000);
+        changed.sync();
+        write(changed, data, 100_000, 200_000);
+        changed.sync();
+        changed.truncate(250_000);
+        changed.complete();
+        assertThat(readAll(store, fs().getPath("/changed.edi"))).isEqualTo(Arrays.copyOf(data, 250_000));
+        assertThat(listed(store, "/")).containsExactlyInAnyOrder("synced.edi", "changed.edi");
+    }
+
+    @Test
+    default void aPartLeftMarkedByAnEarlierUploadShouldNotMarkItsReplacement() throws IOException {
+        FileStore store = store();
+        byte[] data = random(200_000);
+        Path path = store.resolve(fs().getPath("/left.bin"));
+        Upload first = store.openUpload(path, true, false);
+        write(first, data, 0, 150_000);
+        first.abandon();
+        Path part = home().resolve(PendingUploads.partName("left.bin"));
+        PendingUploads.markRewritten(part); // as a crash mid-rewrite leaves it
+        boolean marks = PendingUploads.isRewritten(part);
+        Upload again = store.openUpload(store.resolve(fs().getPath("/left.bin")), true, false);
+        write(again, data, 0, data.length);
+        if (marks) {
+            assertThat(PendingUploads.isRewritten(part)).as("cleared when the part is replaced").isFalse();
+        }
+        again.sync();
+        again.complete("cd".repeat(32));
+        assertThat(readAll(store, fs().getPath("/left.bin"))).isEqualTo(data);
+        assertThat(PendingUploads.isRewritten(home().resolve("left.bin"))).isFalse();
+        assertThat(recorded(store, "/left.bin")).isEqualTo(userAttributesWork(home()) ? "cd".repeat(32) : null);
+    }
+
     /** Whether the file system under {@code dir} keeps user extended attributes. */
     static boolean userAttributesWork(Path dir) throws IOException {
         Path probe = Files.createTempFile(dir, "xattr", ".probe");
