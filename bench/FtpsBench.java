@@ -1,6 +1,7 @@
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,12 +19,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * Ferry's FTPS against vsftpd, same machine, same client (curl), same TLS 1.2 cipher, interleaved A/B. Run with
- * bench/ftps.sh, which builds Ferry, installs vsftpd if needed and provides the PAM service vsftpd logs in through.
+ * Ferry's FTPS against vsftpd, same machine, same clients (curl; lftp for many small files), same TLS 1.2 cipher,
+ * interleaved A/B, with each server's CPU per scenario. Run with bench/ftps.sh, which builds Ferry, installs vsftpd if
+ * needed and provides the PAM service vsftpd logs in through.
  *
  * Arguments: ferry.jar workDir vsftpdHome runs MiB (vsftpdHome: the bench login's home directory, its files land there)
  */
@@ -33,23 +36,48 @@ public class FtpsBench {
     static final String CIPHER = "ECDHE-ECDSA-AES128-GCM-SHA256";
     static final int STREAMS = 8;
     static final int STREAM_MIB = 128;
-    static final int SMALL_FILES = 500;
+    static final int SMALL_FILES = 2000;
     static final int SMALL_SIZE = 4096;
+    /** Many small files from several sessions at once: each its own files into its own new directory. */
+    static final int SMALL_SESSIONS = 8;
+    static final int FILES_PER_SESSION = 250;
     static final int SESSIONS = 100;
     static final long CLK_TCK = 100;
+    static final double GIB = 1024.0 * 1024 * 1024;
     static final String PASSWORD = "bench-" + Long.toHexString(new Random().nextLong());
 
     static Path work;
     static final List<Process> started = new ArrayList<>();
 
-    /** A server under test: how to reach it and where its files land on disk. */
-    record Server(String name, String user, int port, Process process, Path files) {
-        /** CPU seconds the server has used so far (its own, plus reaped children's for the forking vsftpd). */
+    /**
+     * A server under test: how to reach it and where its files land on disk. {@code process} is what the bench
+     * started, {@code main} the server's own process: the same for Ferry; for vsftpd, the listener, a child of the
+     * subreaper the bench starts it under.
+     */
+    record Server(String name, String user, int port, Process process, ProcessHandle main, Path files) {
+        /**
+         * CPU seconds the server has used so far: its own, plus reaped children's (the forking vsftpd's session
+         * processes, reaped by the listener or, orphaned, by the subreaper above it).
+         */
         double cpuSeconds() throws IOException {
-            String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+            long ticks = cpuTicks(process.pid()) + (main.pid() == process.pid() ? 0 : cpuTicks(main.pid()));
             return ticks / (double) CLK_TCK;
+        }
+
+        /**
+         * CPU seconds so far, read once every process the server forked has exited and been reaped: a vsftpd session
+         * process's CPU counts only when it has been reaped.
+         */
+        double settledCpuSeconds() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (main.children().findAny().isPresent()
+                    || process.children().anyMatch(c -> c.pid() != main.pid())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(name + ": session processes still there after 60 s");
+                }
+                Thread.sleep(10);
+            }
+            return cpuSeconds();
         }
 
         long peakRssKib() throws IOException {
@@ -66,7 +94,46 @@ public class FtpsBench {
         }
     }
 
+    /** utime + stime + cutime + cstime of a process, in clock ticks. */
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    }
+
+    /**
+     * Runs a command as the child of a subreaper that forwards SIGTERM to it, kills it when the subreaper dies and
+     * reaps every process orphaned below it, writing "orphan PID" for each. A vsftpd session's processes are often
+     * not reaped by their own parent, which exits first (about one orphan per session here); without the subreaper
+     * they went to init, and their CPU, the session's TLS and file I/O, was lost from vsftpd's count.
+     */
+    static final String SUBREAPER = String.join("\n",
+            "import ctypes, os, signal, sys",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER",
+            "pid = None",
+            "def forward(signum, frame):",
+            "    if pid is None:",
+            "        sys.exit(1)",
+            "    try:",
+            "        os.kill(pid, signum)",
+            "    except ProcessLookupError:",
+            "        pass",
+            "signal.signal(signal.SIGTERM, forward)",
+            "pid = os.fork()",
+            "if pid == 0:",
+            "    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG",
+            "    os.execv(sys.argv[1], sys.argv[1:])",
+            "while True:",
+            "    p, status = os.wait()",
+            "    if p == pid:",
+            "        sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)",
+            "    print('orphan', p, flush=True)",
+            "");
+
     static final Map<String, List<Double>> samples = new LinkedHashMap<>();
+    /** Server CPU per unit of work by scenario: seconds per GiB moved, milliseconds per file. */
+    static final Map<String, List<Double>> cpuSamples = new LinkedHashMap<>();
 
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args[0]).toAbsolutePath();
@@ -85,11 +152,18 @@ public class FtpsBench {
         for (int i = 0; i < SMALL_FILES; i++) {
             writeRandom(data.resolve("small/f" + i + ".edi"), SMALL_SIZE, 100 + i);
         }
+        for (int k = 0; k < SMALL_SESSIONS; k++) {
+            Path dir = Files.createDirectories(data.resolve("multi/s" + k));
+            for (int i = 0; i < FILES_PER_SESSION; i++) {
+                writeRandom(dir.resolve("f" + i + ".edi"), SMALL_SIZE, 100_000 + k * FILES_PER_SESSION + i);
+            }
+        }
 
         Server vsftpd = startVsftpd(vsftpdHome);
         Server ferry = startFerry(jar);
-        System.out.printf("machine: %d cores, %s; client: %s; reference: vsftpd %s; Ferry on %s; cipher %s%n",
+        System.out.printf("machine: %d cores, %s; clients: %s, %s; reference: vsftpd %s; Ferry on %s; cipher %s%n",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), firstLine(List.of("curl", "--version")),
+                firstLine(List.of("lftp", "--version")),
                 firstLine(List.of("dpkg-query", "-W", "-f=${Version}", "vsftpd")),
                 firstLine(List.of(javaBinary(), "-version")), CIPHER);
 
@@ -99,38 +173,63 @@ public class FtpsBench {
                 curl(s, "-T", data.resolve("big.bin").toString(), s.url("big.bin"));
                 curl(s, "-o", "/dev/null", s.url("big.bin"));
             }
+            // and its per-file paths (data connection, TLS resumption, the commit of each upload)
+            parallel(s, SMALL_SESSIONS, "lftp", k -> startLftp(s, "mkdir warm-up-" + k + "; cd warm-up-" + k
+                    + "; lcd " + data.resolve("multi/s" + k) + "; mput *.edi", "p" + k));
         }
-        double[] cpuAtStart = {ferry.cpuSeconds(), vsftpd.cpuSeconds()};
+        double[] cpuAtStart = {ferry.settledCpuSeconds(), vsftpd.settledCpuSeconds()};
         double[] bulkBytes = {0, 0};
         double[] bulkCpu = {0, 0};
+        String oneSession = SMALL_FILES + " x 4 KiB in one session";
+        String manySessions = SMALL_SESSIONS + " sessions x " + FILES_PER_SESSION + " x 4 KiB";
         for (int r = 0; r < runs; r++) {
             System.out.printf("run %d of %d%n", r + 1, runs);
             List<Server> pair = r % 2 == 0 ? List.of(ferry, vsftpd) : List.of(vsftpd, ferry);
             for (Server s : pair) {
                 int i = s == ferry ? 0 : 1;
-                double cpu = s.cpuSeconds();
+                double bulkStart = s.settledCpuSeconds();
                 long bytes = (long) mib << 20;
                 record(s, "1 stream upload (MB/s)", mbps(bytes,
                         curl(s, "-T", data.resolve("big.bin").toString(), s.url("big.bin"))));
+                double cpu = recordCpu(s, "1 stream upload (s/GiB)", bulkStart, bytes / GIB);
                 record(s, "1 stream download (MB/s)", mbps(bytes, curl(s, "-o", "/dev/null", s.url("big.bin"))));
+                cpu = recordCpu(s, "1 stream download (s/GiB)", cpu, bytes / GIB);
                 long total = (long) STREAMS * STREAM_MIB << 20;
-                record(s, STREAMS + " streams upload (MB/s)", mbps(total, parallel(s, STREAMS,
-                        k -> List.of("-T", data.resolve("stream.bin").toString(), s.url("stream-" + k + ".bin"))).wall));
-                record(s, STREAMS + " streams download (MB/s)", mbps(total, parallel(s, STREAMS,
-                        k -> List.of("-o", "/dev/null", s.url("stream-" + k + ".bin"))).wall));
+                record(s, STREAMS + " streams upload (MB/s)", mbps(total, parallel(s, STREAMS, "curl",
+                        k -> startCurl(s, List.of("-T", data.resolve("stream.bin").toString(),
+                                s.url("stream-" + k + ".bin")), "p" + k)).wall));
+                cpu = recordCpu(s, STREAMS + " streams upload (s/GiB)", cpu, total / GIB);
+                record(s, STREAMS + " streams download (MB/s)", mbps(total, parallel(s, STREAMS, "curl",
+                        k -> startCurl(s, List.of("-o", "/dev/null", s.url("stream-" + k + ".bin")), "p" + k)).wall));
+                cpu = recordCpu(s, STREAMS + " streams download (s/GiB)", cpu, total / GIB);
                 bulkBytes[i] += 2.0 * bytes + 2.0 * total;
-                bulkCpu[i] += s.cpuSeconds() - cpu;
+                bulkCpu[i] += cpu - bulkStart;
             }
             for (Server s : pair) {
                 // one session, one upload after the other on the same control connection. lftp, not curl: curl 7.88
                 // stalls a second before a data connection whenever the EPSV reply comes back very fast
+                double cpu = s.settledCpuSeconds();
                 double seconds = lftp(s, "mkdir small-" + r + "; cd small-" + r + "; lcd " + data.resolve("small")
                         + "; mput *.edi");
-                record(s, SMALL_FILES + " x 4 KiB in one session (files/s)", SMALL_FILES / seconds);
+                record(s, oneSession + " (files/s)", SMALL_FILES / seconds);
+                recordCpu(s, oneSession + " (ms/file)", cpu, SMALL_FILES / 1000.0);
             }
             for (Server s : pair) {
-                Parallel p = parallel(s, SESSIONS,
-                        k -> List.of("-T", data.resolve("one.bin").toString(), s.url("session-" + k + ".bin")));
+                // the same with several sessions at once, each into a directory of its own
+                int run = r;
+                double cpu = s.settledCpuSeconds();
+                Parallel p = parallel(s, SMALL_SESSIONS, "lftp", k -> startLftp(s, "mkdir multi-" + run + "-" + k
+                        + "; cd multi-" + run + "-" + k + "; lcd " + data.resolve("multi/s" + k) + "; mput *.edi",
+                        "p" + k));
+                int files = SMALL_SESSIONS * FILES_PER_SESSION;
+                record(s, manySessions + " (files/s)", files / p.wall);
+                recordCpu(s, manySessions + " (ms/file)", cpu, files / 1000.0);
+                record(s, manySessions + ": failed files", files - countFiles(s, IntStream.range(0, SMALL_SESSIONS)
+                        .mapToObj(k -> "multi-" + run + "-" + k).toList()));
+            }
+            for (Server s : pair) {
+                Parallel p = parallel(s, SESSIONS, "curl", k -> startCurl(s,
+                        List.of("-T", data.resolve("one.bin").toString(), s.url("session-" + k + ".bin")), "p" + k));
                 record(s, SESSIONS + " sessions x 1 MiB: total s", p.wall);
                 double[] times = p.times.clone();
                 Arrays.sort(times);
@@ -157,31 +256,55 @@ public class FtpsBench {
         samples.computeIfAbsent(s.name + "|" + scenario, k -> new ArrayList<>()).add(value);
     }
 
+    /**
+     * Records the server CPU a scenario took since the reading {@code before}, per unit of work: per GiB moved, or per
+     * thousand files (which gives milliseconds per file). Returns the new reading, the next scenario's start.
+     */
+    static double recordCpu(Server s, String scenario, double before, double units) throws Exception {
+        double now = s.settledCpuSeconds();
+        cpuSamples.computeIfAbsent(s.name + "|" + scenario, k -> new ArrayList<>()).add((now - before) / units);
+        return now;
+    }
+
     static void report(Server ferry, Server vsftpd, double[] bulkBytes, double[] bulkCpu, double[] cpuAtStart)
-            throws IOException {
+            throws Exception {
         System.out.println();
-        System.out.println("| scenario | Ferry | vsftpd | Ferry / vsftpd |");
-        System.out.println("|---|---|---|---|");
-        List<String> scenarios = samples.keySet().stream().filter(k -> k.startsWith("Ferry|"))
-                .map(k -> k.substring("Ferry|".length())).toList();
-        for (String scenario : scenarios) {
-            double f = median(samples.get("Ferry|" + scenario));
-            double v = median(samples.get("vsftpd|" + scenario));
-            String ratio = scenario.endsWith("failures") ? "" : String.format(Locale.ROOT, "%.2f", f / v);
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", scenario, format(f), format(v), ratio);
-        }
+        table(samples);
+        System.out.println();
+        System.out.println("server CPU (Ferry: the JVM; vsftpd: all its processes, counted when reaped):");
+        System.out.println();
+        table(cpuSamples);
         System.out.println();
         System.out.println("Every run's figure, in run order:");
-        samples.forEach((name, values) -> System.out.printf(Locale.ROOT, "  %s: %s%n", name.replace('|', ' '),
-                values.stream().map(FtpsBench::format).toList()));
+        for (Map<String, List<Double>> figures : List.of(samples, cpuSamples)) {
+            figures.forEach((name, values) -> System.out.printf(Locale.ROOT, "  %s: %s%n", name.replace('|', ' '),
+                    values.stream().map(FtpsBench::format).toList()));
+        }
         System.out.println();
-        double gib = 1024.0 * 1024 * 1024;
         System.out.printf(Locale.ROOT, "CPU seconds per GiB moved (single and %d-stream transfers): Ferry %.2f, "
-                + "vsftpd %.2f (all its processes)%n", STREAMS, bulkCpu[0] / (bulkBytes[0] / gib),
-                bulkCpu[1] / (bulkBytes[1] / gib));
+                + "vsftpd %.2f (all its processes)%n", STREAMS, bulkCpu[0] / (bulkBytes[0] / GIB),
+                bulkCpu[1] / (bulkBytes[1] / GIB));
         System.out.printf(Locale.ROOT, "Ferry peak RSS: %d MiB; CPU seconds over the whole bench: Ferry %.0f, "
-                + "vsftpd %.0f%n", ferry.peakRssKib() / 1024, ferry.cpuSeconds() - cpuAtStart[0],
-                vsftpd.cpuSeconds() - cpuAtStart[1]);
+                + "vsftpd %.0f%n", ferry.peakRssKib() / 1024, ferry.settledCpuSeconds() - cpuAtStart[0],
+                vsftpd.settledCpuSeconds() - cpuAtStart[1]);
+        try (Stream<String> lines = Files.lines(work.resolve("vsftpd/vsftpd.log"))) {
+            System.out.printf("vsftpd session processes orphaned, reaped and counted by the subreaper: %d%n",
+                    lines.filter(l -> l.startsWith("orphan ")).count());
+        }
+    }
+
+    /** One markdown table of medians by scenario, Ferry against vsftpd. */
+    static void table(Map<String, List<Double>> figures) {
+        System.out.println("| scenario | Ferry | vsftpd | Ferry / vsftpd |");
+        System.out.println("|---|---|---|---|");
+        List<String> scenarios = figures.keySet().stream().filter(k -> k.startsWith("Ferry|"))
+                .map(k -> k.substring("Ferry|".length())).toList();
+        for (String scenario : scenarios) {
+            double f = median(figures.get("Ferry|" + scenario));
+            double v = median(figures.get("vsftpd|" + scenario));
+            String ratio = scenario.contains("fail") ? "" : String.format(Locale.ROOT, "%.2f", f / v);
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", scenario, format(f), format(v), ratio);
+        }
     }
 
     // ---- servers
@@ -205,11 +328,13 @@ public class FtpsBench {
                 "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=YES", "require_ssl_reuse=NO", "ssl_ciphers=HIGH",
                 // a range as wide as Ferry's, so 100 concurrent sessions find passive ports on both
                 "pasv_enable=YES", "pasv_min_port=" + passive, "pasv_max_port=" + (passive + 300), ""));
-        Process p = new ProcessBuilder("/usr/sbin/vsftpd", config.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("vsftpd.log").toFile()).start();
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", SUBREAPER, "/usr/sbin/vsftpd", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("vsftpd.log").toFile()).start();
         started.add(p);
         awaitPort(port, p, dir.resolve("vsftpd.log"));
-        return new Server("vsftpd", "ferry-bench", port, p, files);
+        ProcessHandle listener = p.children().findFirst()
+                .orElseThrow(() -> new IllegalStateException("vsftpd is not running under its subreaper"));
+        return new Server("vsftpd", "ferry-bench", port, p, listener, files);
     }
 
     static Server startFerry(Path jar) throws Exception {
@@ -234,7 +359,8 @@ public class FtpsBench {
         Process p = pb.start();
         started.add(p);
         HttpClient client = HttpClient.newHttpClient();
-        String auth = "Basic " + Base64.getEncoder().encodeToString(("admin:" + admin).getBytes(StandardCharsets.UTF_8));
+        String auth = "Basic "
+                + Base64.getEncoder().encodeToString(("admin:" + admin).getBytes(StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (true) {
             if (!p.isAlive()) {
@@ -263,7 +389,7 @@ public class FtpsBench {
         if (r.statusCode() != 201) {
             throw new IllegalStateException("creating the bench account answered " + r.statusCode() + ": " + r.body());
         }
-        return new Server("Ferry", "bench", ftps, p, dir.resolve("data"));
+        return new Server("Ferry", "bench", ftps, p, p.toHandle(), dir.resolve("data"));
     }
 
     // ---- clients
@@ -290,29 +416,48 @@ public class FtpsBench {
         return seconds;
     }
 
-    /** One lftp session running the script over explicit FTPS (TLS 1.2, PROT P); its wall time in seconds. */
-    static double lftp(Server s, String script) throws Exception {
-        run(List.of("sync"));
+    /** An lftp session running the script over explicit FTPS (TLS 1.2, PROT P); its output goes to lftp-name.out. */
+    static Process startLftp(Server s, String script, String name) throws IOException {
         String session = String.join("; ", "set ssl:verify-certificate no", "set ftp:ssl-force true",
                 "set ftp:ssl-protect-data true", "set ssl:priority NORMAL:-VERS-ALL:+VERS-TLS1.2",
                 "set net:max-retries 1", "open -u " + s.user + "," + PASSWORD + " -p " + s.port + " 127.0.0.1", script);
+        return new ProcessBuilder("lftp", "-c", session).redirectErrorStream(true)
+                .redirectOutput(work.resolve("lftp-" + name + ".out").toFile()).start();
+    }
+
+    /** One lftp session running the script; its wall time in seconds, or the bench fails. */
+    static double lftp(Server s, String script) throws Exception {
+        run(List.of("sync"));
         long start = System.nanoTime();
-        Process p = new ProcessBuilder("lftp", "-c", session).redirectErrorStream(true)
-                .redirectOutput(work.resolve("lftp.out").toFile()).start();
+        Process p = startLftp(s, script, "single");
         int exit = p.waitFor();
         double seconds = (System.nanoTime() - start) / 1e9;
         if (exit != 0) {
             throw new IllegalStateException(s.name + ": lftp failed (" + exit + "): "
-                    + Files.readString(work.resolve("lftp.out")));
+                    + Files.readString(work.resolve("lftp-single.out")));
         }
         return seconds;
+    }
+
+    /** How many .edi files the server lists in the directories (untimed, a session of its own). */
+    static int countFiles(Server s, List<String> dirs) throws Exception {
+        String script = dirs.stream().map(d -> "cls -1 " + d + "/").collect(Collectors.joining("; "));
+        startLftp(s, script, "count").waitFor();
+        try (Stream<String> lines = Files.lines(work.resolve("lftp-count.out"))) {
+            return (int) lines.filter(l -> l.trim().endsWith(".edi")).count();
+        }
     }
 
     record Parallel(double wall, double[] times, int failures) {
     }
 
-    /** n curl runs started together; each one's time and the time until the last one ended. */
-    static Parallel parallel(Server s, int n, IntFunction<List<String>> args) throws Exception {
+    /** Starts client k of several; its output goes to tool-pk.out. */
+    interface Client {
+        Process start(int k) throws IOException;
+    }
+
+    /** n clients started together; each one's time and the time until the last one ended. */
+    static Parallel parallel(Server s, int n, String tool, Client client) throws Exception {
         run(List.of("sync"));
         Process[] processes = new Process[n];
         long[] starts = new long[n];
@@ -322,7 +467,7 @@ public class FtpsBench {
         for (int i = 0; i < n; i++) {
             int k = i;
             starts[i] = System.nanoTime();
-            processes[i] = startCurl(s, args.apply(i), "p" + i);
+            processes[i] = client.start(i);
             exits[i] = processes[i].onExit().thenRun(() -> ends[k] = System.nanoTime());
         }
         CompletableFuture.allOf(exits).get(30, TimeUnit.MINUTES);
@@ -335,8 +480,8 @@ public class FtpsBench {
             if (processes[i].exitValue() != 0) {
                 failures++;
                 if (failures <= 3) {
-                    System.out.println(s.name + ": run " + i + " failed: "
-                            + Files.readString(work.resolve("curl-p" + i + ".out")).trim());
+                    System.out.println(s.name + ": " + tool + " " + i + " failed: "
+                            + Files.readString(work.resolve(tool + "-p" + i + ".out")).trim());
                 }
             }
         }
@@ -387,7 +532,7 @@ public class FtpsBench {
             if (!p.isAlive()) {
                 throw new IllegalStateException("server exited: " + Files.readString(log));
             }
-            try (java.net.Socket ignored = new java.net.Socket("127.0.0.1", port)) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
                 return;
             } catch (IOException e) {
                 Thread.sleep(100);
