@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.criteria.Predicate;
 
 import org.springframework.data.domain.Page;
@@ -26,6 +28,12 @@ public class TransferLog {
 
     private final TransferRecordRepository records;
     private final List<TransferListener> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * Rows are inserted with the entity manager itself, not through the repository: one row per file moved, and the
+     * repository's chain of proxies cost more CPU than the insert (issue 25).
+     */
+    @PersistenceContext
+    private EntityManager entityManager;
 
     TransferLog(TransferRecordRepository records) {
         this.records = records;
@@ -54,7 +62,13 @@ public class TransferLog {
     }
 
     private TransferRecord save(TransferRecord record) {
-        TransferRecord saved = records.save(record);
+        TransferRecord saved;
+        if (record.getId() == null) {
+            entityManager.persist(record);
+            saved = record;
+        } else {
+            saved = records.save(record); // a row whose earlier commit failed after its insert: written again
+        }
         if (!listeners.isEmpty()) {
             AfterCommit.run(() -> listeners.forEach(l -> l.recorded(saved)));
         }
