@@ -224,15 +224,10 @@ final class NasFileStore implements FileStore {
         }
         FileChannel channel = null;
         try {
-            boolean fresh = true;
-            try {
-                channel = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE);
-            } catch (FileAlreadyExistsException e) {
-                fresh = false; // a pending upload: resumed or replaced below
-                channel = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            }
-            FileLock lock = lock(channel, path);
+            LockedPart locked = openPart(part, path);
+            channel = locked.channel();
+            boolean fresh = locked.fresh();
+            FileLock lock = locked.lock();
             long partBefore = channel.size();
             ContentWriter writer;
             long counted = 0;
@@ -267,6 +262,70 @@ final class NasFileStore implements FileStore {
             }
             throw e;
         }
+    }
+
+    private static final Object GONE = new Object();
+
+    /** A pending file, open and locked; {@code fresh}: this upload created it. */
+    private record LockedPart(FileChannel channel, FileLock lock, boolean fresh) {
+    }
+
+    /**
+     * Opens and locks the pending file of {@code path}: a new one this upload creates, or the one an earlier upload
+     * left. A pending file is published (renamed) or removed only by the holder of its lock, so one opened by name
+     * may have become the published file, or gone, before its lock was taken: it is used only while its name still
+     * names it once locked, and otherwise looked for again (a few times, then the upload is told another is in
+     * progress).
+     */
+    private static LockedPart openPart(Path part, Path path) throws IOException {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                FileChannel created = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                try {
+                    return new LockedPart(created, lock(created, path), true);
+                } catch (IOException | RuntimeException e) {
+                    created.close();
+                    throw e;
+                }
+            } catch (FileAlreadyExistsException pending) {
+                // an earlier upload's pending file: resumed or replaced
+            }
+            FileChannel channel;
+            Object before;
+            try {
+                before = fileKey(part);
+                channel = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException gone) {
+                continue; // published or removed meanwhile: a new one
+            }
+            boolean kept = false;
+            try {
+                FileLock lock = lock(channel, path);
+                Object after;
+                try {
+                    after = fileKey(part);
+                } catch (NoSuchFileException gone) {
+                    after = GONE;
+                }
+                // a file system without file keys cannot tell: the name is then trusted as before
+                if (before == null ? after != GONE : before.equals(after)) {
+                    kept = true;
+                    return new LockedPart(channel, lock, false);
+                }
+                lock.release(); // the name names another file now (or none): this one is not ours to write
+            } finally {
+                if (!kept) {
+                    channel.close();
+                }
+            }
+        }
+        throw new StorageException("an upload of " + path + " is already in progress");
+    }
+
+    private static Object fileKey(Path part) throws IOException {
+        return Files.readAttributes(part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     }
 
     /** One upload per file at a time, across sessions and nodes (POSIX locks hold on NFSv4). */

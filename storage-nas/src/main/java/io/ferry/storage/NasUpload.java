@@ -324,12 +324,17 @@ final class NasUpload implements Upload {
                 }
             }
         } finally {
-            release();
-            if (discard) {
-                Files.deleteIfExists(part);
-                store.released(charged, newFile);
-            } else if (newFile) {
-                store.released(0, true); // a pending upload is not a file yet
+            try {
+                if (discard) {
+                    Files.deleteIfExists(part); // while still locked: a part another upload has locked is its own
+                }
+            } finally {
+                release();
+                if (discard) {
+                    store.released(charged, newFile);
+                } else if (newFile) {
+                    store.released(0, true); // a pending upload is not a file yet
+                }
             }
         }
     }

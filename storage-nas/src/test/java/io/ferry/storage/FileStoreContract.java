@@ -648,6 +648,46 @@ interface FileStoreContract {
         assertThat(recorded(store, "/left.bin")).isEqualTo(userAttributesWork(home()) ? "cd".repeat(32) : null);
     }
 
+    @Test
+    default void uploadsOfOneNameRacingShouldEachPublishWholeOrBeToldAnotherIsInProgress() throws Exception {
+        FileStore store = store();
+        int rounds = 300;
+        byte[][] contents = {random(40_000), random(50_000)};
+        List<Throwable> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        int[] published = new int[2];
+        Thread[] racers = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            int me = t;
+            racers[t] = new Thread(() -> {
+                for (int i = 0; i < rounds && wrong.isEmpty(); i++) {
+                    try {
+                        Upload upload = store.openUpload(store.resolve(fs().getPath("/race.bin")), true, false);
+                        write(upload, contents[me], 0, contents[me].length);
+                        upload.complete();
+                        published[me]++;
+                    } catch (StorageException e) {
+                        if (!String.valueOf(e.getMessage()).contains("in progress")) {
+                            wrong.add(e);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        wrong.add(e); // a lost part (NoSuchFileException), or anything else
+                    }
+                }
+            });
+            racers[t].start();
+        }
+        for (Thread racer : racers) {
+            racer.join();
+        }
+        assertThat(wrong).isEmpty();
+        assertThat(published[0] + published[1]).isPositive();
+        // whatever won last, the file is one upload's content whole: never cut, never one written into the other
+        byte[] file = readAll(store, fs().getPath("/race.bin"));
+        assertThat(file).satisfiesAnyOf(f -> assertThat(f).isEqualTo(contents[0]),
+                f -> assertThat(f).isEqualTo(contents[1]));
+        assertThat(listed(store, "/")).containsExactly("race.bin");
+    }
+
     /** Whether the file system under {@code dir} keeps user extended attributes. */
     static boolean userAttributesWork(Path dir) throws IOException {
         Path probe = Files.createTempFile(dir, "xattr", ".probe");
