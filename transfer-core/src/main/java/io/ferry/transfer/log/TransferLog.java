@@ -66,8 +66,13 @@ public class TransferLog {
         if (record.getId() == null) {
             entityManager.persist(record);
             saved = record;
+        } else if (records.existsById(record.getId())) {
+            saved = records.save(record); // its commit went through after all: the same row, unchanged
         } else {
-            saved = records.save(record); // a row whose earlier commit failed after its insert: written again
+            // an insert whose commit failed keeps the id it was given: the row is written anew (merging it would
+            // be refused, as a row that is gone)
+            saved = record.unsaved();
+            entityManager.persist(saved);
         }
         if (!listeners.isEmpty()) {
             AfterCommit.run(() -> listeners.forEach(l -> l.recorded(saved)));

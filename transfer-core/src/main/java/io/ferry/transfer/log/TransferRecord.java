@@ -129,6 +129,16 @@ public class TransferRecord {
         this.clientAddress = truncate(clientAddress, 64);
     }
 
+    /**
+     * This row as not yet written: the same values without its id (an insert that was rolled back leaves the id
+     * it was given on the object, and a row with an id is taken for one that exists).
+     */
+    public TransferRecord unsaved() {
+        return new TransferRecord(node, protocol, sessionId, account, path, direction, startOffset, bytes, sha256,
+                startedAt, endedAt, outcome, error, clientAddress).withTls(tls).withEdge(edge)
+                .withDerivedFrom(derivedFrom);
+    }
+
     private static String truncate(String value, int max) {
         return value == null || value.length() <= max ? value : value.substring(0, max);
     }
