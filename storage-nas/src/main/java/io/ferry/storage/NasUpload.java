@@ -255,6 +255,10 @@ final class NasUpload implements Upload {
         try {
             boolean wrote = writer.finish();
             prepared = true; // sealed as whole: nothing more is written, and an abandon keeps it as it is
+            if (requestedTime != null) {
+                // after the last byte (a rename keeps it), before the checksum, which is bound to the file's time
+                Files.setLastModifiedTime(part, requestedTime);
+            }
             if (whole != null) {
                 ContentDigest.record(part, whole);
             } else if (!freshPart) {
@@ -267,9 +271,6 @@ final class NasUpload implements Upload {
             // content: it is bound to the file's size and time, and a crash that loses it costs a hash, not a byte
             if (wrote || !durable) {
                 channel.force(true);
-            }
-            if (requestedTime != null) {
-                Files.setLastModifiedTime(part, requestedTime); // after the last byte; a rename keeps it
             }
         } catch (IOException e) {
             throw broke(e);

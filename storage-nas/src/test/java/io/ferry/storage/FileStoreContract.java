@@ -579,6 +579,19 @@ interface FileStoreContract {
     }
 
     @Test
+    default void checksumShouldBeKeptForAnUploadThatTookItsClientsTime() throws IOException {
+        FileStore store = store();
+        byte[] data = random(100_000);
+        FileTime clients = FileTime.fromMillis(1_700_000_000_000L);
+        Upload upload = store.openUpload(store.resolve(fs().getPath("/dated.edi")), true, false);
+        write(upload, data, 0, data.length);
+        upload.setLastModified(clients); // as put -p, lftp's mirror and rclone ask
+        upload.complete("de".repeat(32));
+        assertThat(Files.getLastModifiedTime(home().resolve("dated.edi"))).isEqualTo(clients);
+        assertThat(recorded(store, "/dated.edi")).isEqualTo(userAttributesWork(home()) ? "de".repeat(32) : null);
+    }
+
+    @Test
     default void uploadsThatDidNotHashEveryByteShouldKeepNoChecksum() throws IOException {
         FileStore store = store();
         byte[] data = random(200_000);
