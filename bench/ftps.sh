@@ -24,24 +24,12 @@ if [ -n "${FERRY_JAR:-}" ]; then
   [ -f "$jar" ] || { echo "FERRY_JAR: no such file: $jar" >&2; exit 1; }
 fi
 cd "$(dirname "$0")/.."
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 if [ ! -x /usr/sbin/vsftpd ] || [ ! -x /usr/bin/python3 ] || ! command -v curl >/dev/null \
   || ! command -v lftp >/dev/null || ! command -v openssl >/dev/null; then
-  # install without starting the system's vsftpd service: a policy-rc.d that says no is put in place if none is
-  added_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
-    as_root chmod 755 /usr/sbin/policy-rc.d
-    added_policy=yes
-  fi
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends vsftpd curl lftp openssl \
-    python3
-  [ -z "$added_policy" ] || as_root rm -f /usr/sbin/policy-rc.d
+  install_packages vsftpd curl lftp openssl python3
 fi
 
 # vsftpd logs in system users through PAM: the bench adds one of its own (no shell, home in bench/results) and a

@@ -14,23 +14,11 @@
 # never touched: the reference sshd runs from its own config on a loopback port and stops with the bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 if [ ! -x /usr/sbin/sshd ] || [ ! -x /usr/lib/openssh/sftp-server ] || ! command -v sftp >/dev/null; then
-  # install without starting the system's ssh service: a policy-rc.d that says no is put in place if none is
-  added_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
-    as_root chmod 755 /usr/sbin/policy-rc.d
-    added_policy=yes
-  fi
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    openssh-server openssh-sftp-server openssh-client
-  [ -z "$added_policy" ] || as_root rm -f /usr/sbin/policy-rc.d
+  install_packages openssh-server openssh-sftp-server openssh-client
 fi
 
 mvn -B -q -DskipTests package -pl app -am

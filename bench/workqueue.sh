@@ -15,6 +15,8 @@
 # Everything it creates lives in bench/results/workqueue; the database it creates is dropped when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 sql=$(command -v mariadb || command -v mysql)
 schema="ferry_workqueue_$(date +%s)"
@@ -22,17 +24,7 @@ schema="ferry_workqueue_$(date +%s)"
 trap '"$sql" --protocol=TCP -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $schema"' EXIT
 
 if [ "${4:-ferry}" = openssh ] && { [ ! -x /usr/sbin/sshd ] || [ ! -x /usr/lib/openssh/sftp-server ]; }; then
-  as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-  added_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
-    as_root chmod 755 /usr/sbin/policy-rc.d
-    added_policy=yes
-  fi
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server \
-    openssh-sftp-server
-  [ -z "$added_policy" ] || as_root rm -f /usr/sbin/policy-rc.d
+  install_packages openssh-server openssh-sftp-server
 fi
 
 mvn -B -q -DskipTests package -pl app -am
