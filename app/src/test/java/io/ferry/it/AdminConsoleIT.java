@@ -21,7 +21,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * The web console in a real browser (headless Chromium): an administrator logs in, creates an account, adds its key,
  * sees the partner's SFTP upload in file tracking, resubmits a failed delivery, adds an operator and looks at the
- * cluster. Every page is saved as a screenshot under {@code target/screenshots}.
+ * cluster. Every page is saved as a screenshot under {@code target/screenshots}; the dashboard and file tracking
+ * also as the README's and docs' pictures in {@code docs/images}.
  */
 class AdminConsoleIT extends NodeIT {
 
@@ -82,6 +83,7 @@ class AdminConsoleIT extends NodeIT {
         String row = browser.text(".transfer-row");
         assertThat(row).contains("/invoice-42.edi", "upload", "sftp", "success", "22 B");
         browser.screenshot("03-file-tracking");
+        browser.screenshotForDocs("console-file-tracking");
         browser.click(".transfer-row a");
         assertThat(browser.driver.getPageSource()).contains("/invoice-42.edi");
         assertThat(browser.all("dd code").get(1).getText()).hasSize(64); // the SHA-256
@@ -132,6 +134,7 @@ class AdminConsoleIT extends NodeIT {
         browser.open("/");
         assertThat(Long.parseLong(browser.text("#hour-transfers"))).isGreaterThanOrEqualTo(2);
         browser.screenshot("08-dashboard");
+        browser.screenshotForDocs("console-dashboard");
 
         browser.open("/audit?target=/accounts/" + user);
         assertThat(browser.all(".audit-row")).extracting(WebElement::getText)

@@ -18,11 +18,13 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless Chromium driven through its chromedriver (both installed by {@code .ci/run}), with screenshots
- * saved under {@code target/screenshots}. Fails, never skips, when the browser is missing.
+ * saved under {@code target/screenshots}, and the docs' pictures under {@code docs/images}. Fails, never skips, when the browser is missing.
  */
 final class Browser implements AutoCloseable {
 
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    /** The pictures of the README and docs/, from the app module the tests run in. */
+    static final Path DOCS_IMAGES = Path.of("..", "docs", "images");
     /** Where the browser saves what it downloads. */
     static final Path DOWNLOADS = Path.of("target", "downloads").toAbsolutePath();
     private static final List<String> BROWSERS = List.of("/usr/bin/chromium", "/usr/bin/chromium-browser",
@@ -103,9 +105,25 @@ final class Browser implements AutoCloseable {
 
     /** Saves the page as {@code target/screenshots/<name>.png}. */
     Path screenshot(String name) {
+        return save(SCREENSHOTS, name);
+    }
+
+    /**
+     * Saves the page as {@code docs/images/<name>.png}, the picture the README or the docs show, so it is taken
+     * anew from the console as it is on every run and cannot go stale.
+     */
+    Path screenshotForDocs(String name) {
+        if (!Files.isDirectory(DOCS_IMAGES)) {
+            throw new IllegalStateException(DOCS_IMAGES.toAbsolutePath() + " is missing: the browser test runs in "
+                    + "the app module of a checkout");
+        }
+        return save(DOCS_IMAGES, name);
+    }
+
+    private Path save(Path dir, String name) {
         try {
-            Files.createDirectories(SCREENSHOTS);
-            Path file = SCREENSHOTS.resolve(name + ".png");
+            Files.createDirectories(dir);
+            Path file = dir.resolve(name + ".png");
             Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
             return file;
         } catch (IOException e) {

@@ -23,26 +23,32 @@ import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.ferry.FerryApplication;
 import io.ferry.cluster.ClusterNode;
+import io.ferry.transfer.ftp.FtpsServer;
 import io.ferry.transfer.sftp.SftpServer;
 
 /**
  * The first-run experience: {@code java -jar ferry-app.jar} with nothing configured but ports, on the embedded H2
  * database, then a restart on the same data directory.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class EmbeddedDefaultsIT {
 
     @TempDir
     Path dataDir;
 
     @Test
-    void firstStartShouldCreateEverythingUnderTheDataDirAndRestartsShouldKeepIt() throws Exception {
+    void firstStartShouldCreateEverythingUnderTheDataDirAndRestartsShouldKeepIt(CapturedOutput output)
+            throws Exception {
         KeyPair partnerKey = KeyUtils.generateKeyPair("ssh-ed25519", 256);
         PublicKey firstHostKey;
         String password;
@@ -58,6 +64,24 @@ class EmbeddedDefaultsIT {
             assertThat(dataDir.resolve("storage")).isDirectory();
             assertThat(node.getBean(ClusterNode.class).memberNodeIds()).hasSize(1);
             assertThat(node.getBean(DataSource.class).getConnection().getMetaData().getURL()).startsWith("jdbc:h2:");
+
+            // what the operator needs, in one block: the console, the ports, where the password is, the key to keep
+            String started = output.getAll();
+            FtpsServer ftps = node.getBean(FtpsServer.class);
+            Path dir = dataDir.toAbsolutePath().normalize();
+            assertThat(started).contains(String.join(System.lineSeparator(),
+                    "Ferry is ready. This is a new installation:",
+                    "  Web console      http://localhost:" + httpPort(node) + "/ (log in as 'admin')",
+                    "  Admin password   in " + passwordFile.toAbsolutePath().normalize() + " (only this user may "
+                            + "read it; change the password after logging in, then delete the file)",
+                    "  SFTP             port " + node.getBean(SftpServer.class).port(),
+                    "  FTPS             explicit TLS on port " + ftps.explicitPort() + ", implicit TLS on port "
+                            + ftps.implicitPort() + "; passive data ports 0",
+                    "  REST API         http://localhost:" + httpPort(node) + "/api/v1 (health: /actuator/health, "
+                            + "metrics: /actuator/prometheus)",
+                    "  Master key       " + dir.resolve("master.key") + ": back it up: without it the secrets in "
+                            + "the database cannot be read, and every node of a cluster needs the same key"));
+            assertThat(started).as("the password is in its file, never in the log").doesNotContain(password);
 
             Api api = new Api(httpPort(node), "admin", password);
             api.createAccount("acme", "acme-password");
@@ -76,7 +100,10 @@ class EmbeddedDefaultsIT {
         }
         assertThat(dataDir.resolve("storage/acme/hello.txt")).hasContent("first run");
 
+        int before = output.getAll().length();
         try (ConfigurableApplicationContext node = start()) {
+            assertThat(output.getAll().substring(before)).as("a restart is no new installation")
+                    .doesNotContain("new installation").doesNotContain("Created a new master key");
             assertThat(Files.readString(dataDir.resolve("initial-admin-password")).trim()).isEqualTo(password);
             Api api = new Api(httpPort(node), "admin", password);
             assertThat(api.get("/api/v1/accounts/acme").status()).isEqualTo(200);

@@ -21,8 +21,9 @@ import io.ferry.app.config.NodeProperties;
 
 /**
  * Creates the {@code admin} user on the first start of a new installation: with {@code ferry.admin.password}
- * ({@code FERRY_ADMIN_PASSWORD}) if given, else with a generated password that is logged once and written to
- * {@code <data-dir>/initial-admin-password}. Does nothing once an {@code admin} user exists.
+ * ({@code FERRY_ADMIN_PASSWORD}) if given, else with a generated password written to
+ * {@code <data-dir>/initial-admin-password} (owner-only), never to the log; {@link FirstStartReport} tells the
+ * operator where it is. Does nothing once an {@code admin} user exists.
  */
 @Component
 class AdminBootstrap implements SmartInitializingSingleton {
@@ -36,6 +37,14 @@ class AdminBootstrap implements SmartInitializingSingleton {
     private final PasswordEncoder encoder;
     private final AdminProperties properties;
     private final NodeProperties node;
+    private volatile Created created;
+
+    /**
+     * What this start did: it created the administrator, whose password is in {@code passwordFile} (null: the
+     * password the operator configured).
+     */
+    record Created(Path passwordFile) {
+    }
 
     AdminBootstrap(AdminUserRepository admins, PasswordEncoder encoder, AdminProperties properties,
             NodeProperties node) {
@@ -58,14 +67,17 @@ class AdminBootstrap implements SmartInitializingSingleton {
             log.info("Another node created the admin user first");
             return;
         }
+        Path file = null;
         if (generated) {
-            Path file = node.dataDir().resolve(PASSWORD_FILE);
+            file = node.dataDir().resolve(PASSWORD_FILE).toAbsolutePath().normalize();
             write(file, password);
-            log.warn("Created the administrator 'admin' with the generated password {} (also in {}). "
-                    + "It is shown only this once.", password, file.toAbsolutePath().normalize());
-        } else {
-            log.info("Created the administrator 'admin' with the password from ferry.admin.password");
         }
+        created = new Created(file);
+    }
+
+    /** Whether this start created the administrator, and how; null when it was there (or another node made it). */
+    Created created() {
+        return created;
     }
 
     private static String generate() {

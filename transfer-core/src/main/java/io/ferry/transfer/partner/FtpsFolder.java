@@ -235,6 +235,15 @@ final class FtpsFolder implements RemoteFolder {
         }
     }
 
+    /**
+     * RNFR and RNTO over the file there: FTP cannot ask a server whether it replaces, so it is tried; servers that
+     * rename with rename(2) (vsftpd, ProFTPD, Pure-FTPd) replace the file in one step, others refuse the name.
+     */
+    @Override
+    public String renameReplacing(String from, String to) throws IOException {
+        return ftp.rename(dir + from, dir + to) ? "RNFR/RNTO over the file there" : null;
+    }
+
     @Override
     public boolean isOpen() {
         return ftp.isConnected();

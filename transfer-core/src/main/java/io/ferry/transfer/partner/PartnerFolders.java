@@ -26,7 +26,10 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import io.ferry.common.LogText;
 import io.ferry.transfer.log.TransferTracker;
 import io.ferry.transfer.partner.PartnerService.Check;
 import io.ferry.transfer.partner.PartnerService.PartnerSecrets;
@@ -45,6 +48,8 @@ final class PartnerFolders {
     private interface FolderWork<T> {
         T run(RemoteFolder folder) throws Exception;
     }
+
+    private static final Logger log = LoggerFactory.getLogger(PartnerFolders.class);
 
     private final PartnerService partners;
     private final PartnerConnections connections = new PartnerConnections();
@@ -77,7 +82,7 @@ final class PartnerFolders {
             TransferTracker tracker) throws IOException {
         return withConnection(partner, folder -> {
             source.position(0);
-            return send(folder, source, remoteName, attempt, rerun, tracker);
+            return send(partner, folder, source, remoteName, attempt, rerun, tracker);
         });
     }
 
@@ -178,8 +183,8 @@ final class PartnerFolders {
     }
 
     /** The file under a temporary name, then renamed; nothing when it is already there with the same size. */
-    private static long send(RemoteFolder folder, SeekableByteChannel source, String remoteName, String attempt,
-            boolean rerun, TransferTracker tracker) throws IOException {
+    private static long send(Partner partner, RemoteFolder folder, SeekableByteChannel source, String remoteName,
+            String attempt, boolean rerun, TransferTracker tracker) throws IOException {
         String temporary = "." + remoteName + "." + attempt + ".ferry-part";
         long existing = folder.size(remoteName);
         if (rerun && existing == source.size()) {
@@ -199,11 +204,31 @@ final class PartnerFolders {
                 buffer.clear();
             }
         }
-        if (existing >= 0) {
-            folder.remove(remoteName); // another file of that name: the delivery replaces it
+        if (existing < 0) {
+            folder.rename(temporary, remoteName);
+        } else {
+            replace(partner, folder, temporary, remoteName);
         }
-        folder.rename(temporary, remoteName);
         return sent;
+    }
+
+    /**
+     * Another file of that name is at the partner: the delivery takes its place in one step where the server can,
+     * so the partner's system never finds the name missing; else it removes the file, then renames (the name is
+     * missing between the two). The log says which.
+     */
+    private static void replace(Partner partner, RemoteFolder folder, String temporary, String remoteName)
+            throws IOException {
+        String how = folder.renameReplacing(temporary, remoteName);
+        if (how != null) {
+            log.info("Replaced {} at {} in one step ({})", LogText.quoted(remoteName), LogText.quoted(partner.name()),
+                    how);
+            return;
+        }
+        folder.remove(remoteName);
+        folder.rename(temporary, remoteName);
+        log.info("Replaced {} at {} by removing it, then renaming: the server has no rename that replaces",
+                LogText.quoted(remoteName), LogText.quoted(partner.name()));
     }
 
     /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */

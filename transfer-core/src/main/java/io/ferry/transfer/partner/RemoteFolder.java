@@ -26,7 +26,15 @@ interface RemoteFolder extends AutoCloseable {
     /** Removes a file; false when there was none. */
     boolean remove(String name) throws IOException;
 
+    /** Renames a file to a name no file has (a server refuses to rename over one, or may). */
     void rename(String from, String to) throws IOException;
+
+    /**
+     * Renames {@code from} to {@code to} in one step that replaces the file of that name, if the server has such a
+     * step: how it was done (for the log), or null when it has none or refused it, and then both names are as they
+     * were.
+     */
+    String renameReplacing(String from, String to) throws IOException;
 
     /** Whether the connection still looks usable (for the pool). */
     boolean isOpen();

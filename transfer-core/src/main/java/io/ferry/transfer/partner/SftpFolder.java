@@ -9,6 +9,7 @@ import java.util.List;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 
@@ -90,6 +91,25 @@ final class SftpFolder implements RemoteFolder {
     @Override
     public void rename(String from, String to) throws IOException {
         sftp.rename(dir + from, dir + to);
+    }
+
+    /**
+     * OpenSSH's {@code posix-rename@openssh.com} where the server offers it (OpenSSH, MINA and Ferry do): rename(2),
+     * which replaces the file in one step; else the rename with overwrite and atomic flags of SFTP 5 and later;
+     * else none (SFTP 3's rename fails when the name is taken).
+     */
+    @Override
+    public String renameReplacing(String from, String to) throws IOException {
+        OpenSSHPosixRenameExtension posix = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+        if (posix != null && posix.isSupported()) {
+            posix.posixRename(dir + from, dir + to);
+            return posix.getName();
+        }
+        if (sftp.getVersion() >= SftpConstants.SFTP_V5) {
+            sftp.rename(dir + from, dir + to, SftpClient.CopyMode.Overwrite, SftpClient.CopyMode.Atomic);
+            return "SFTP " + sftp.getVersion() + " rename with overwrite";
+        }
+        return null;
     }
 
     @Override

@@ -17,9 +17,6 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.ferry.common.KeyDerivation;
 import io.ferry.common.SecretFiles;
 
@@ -36,7 +33,6 @@ import io.ferry.common.SecretFiles;
  */
 public final class MasterKey {
 
-    private static final Logger log = LoggerFactory.getLogger(MasterKey.class);
     private static final byte UNBOUND_VERSION = 1;
     private static final byte FORMAT_VERSION = 2;
     private static final int NONCE_BYTES = 12;
@@ -45,8 +41,12 @@ public final class MasterKey {
     private final SecretKeySpec key;
     private final String id;
     private final SecureRandom random = new SecureRandom();
+    private final Path file;
+    private final boolean created;
 
-    private MasterKey(byte[] raw) {
+    private MasterKey(byte[] raw, Path file, boolean created) {
+        this.file = file;
+        this.created = created;
         if (raw.length != 32) {
             throw new IllegalArgumentException("the master key must be 32 bytes (base64 of 32 random bytes), was "
                     + raw.length + " bytes");
@@ -57,10 +57,15 @@ public final class MasterKey {
 
     /** A key given in configuration, base64 of 32 bytes. */
     public static MasterKey fromBase64(String base64) {
+        return fromBase64(base64, null);
+    }
+
+    private static MasterKey fromBase64(String base64, Path file) {
         try {
-            return new MasterKey(Base64.getDecoder().decode(base64.trim()));
+            return new MasterKey(Base64.getDecoder().decode(base64.trim()), file, false);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("ferry.security.master-key is not valid: " + e.getMessage(), e);
+            throw new IllegalArgumentException((file == null ? "ferry.security.master-key" : "the master key file "
+                    + file) + " is not valid: " + e.getMessage(), e);
         }
     }
 
@@ -72,7 +77,7 @@ public final class MasterKey {
         try {
             if (Files.exists(file)) {
                 SecretFiles.requireOwnerOnly(file, "The master key file");
-                return fromBase64(Files.readString(file, StandardCharsets.US_ASCII));
+                return fromBase64(Files.readString(file, StandardCharsets.US_ASCII), file);
             }
             byte[] raw = new byte[32];
             new SecureRandom().nextBytes(raw);
@@ -83,12 +88,20 @@ public final class MasterKey {
             Files.writeString(tmp, Base64.getEncoder().encodeToString(raw) + "\n", StandardCharsets.US_ASCII,
                     StandardOpenOption.WRITE, StandardOpenOption.SYNC);
             Files.move(tmp, file);
-            log.warn("Generated a new master key in {}. Back it up: without it the secrets in the database "
-                    + "cannot be read. Every node of a cluster needs the same key.", file);
-            return new MasterKey(raw);
+            return new MasterKey(raw, file, true); // the node's start report tells the operator to back it up
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read or create the master key file " + file, e);
         }
+    }
+
+    /** The file the key is kept in; null when it was given in configuration. */
+    public Path file() {
+        return file;
+    }
+
+    /** Whether this start created {@link #file()} with a new key (which then wants a backup). */
+    public boolean created() {
+        return created;
     }
 
     /** A short, non-secret identifier of this key (first 8 bytes of SHA-256 of a derived value, hex). */
