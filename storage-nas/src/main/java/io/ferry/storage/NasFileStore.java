@@ -12,6 +12,7 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -22,6 +23,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
@@ -275,22 +277,16 @@ final class NasFileStore implements FileStore {
      * left. A pending file is published (renamed) or removed only by the holder of its lock, so one opened by name
      * may have become the published file, or gone, before its lock was taken: it is used only while its name still
      * names it once locked, and otherwise looked for again (a few times, then the upload is told another is in
-     * progress).
+     * progress). A new one is locked before it gets the pending name ({@link #createPart}), so no other upload can
+     * find it by name unlocked.
      */
     private static LockedPart openPart(Path part, Path path) throws IOException {
         for (int attempt = 0; attempt < 5; attempt++) {
-            try {
-                FileChannel created = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-                try {
-                    return new LockedPart(created, lock(created, path), true);
-                } catch (IOException | RuntimeException e) {
-                    created.close();
-                    throw e;
-                }
-            } catch (FileAlreadyExistsException pending) {
-                // an earlier upload's pending file: resumed or replaced
+            LockedPart created = createPart(part, path);
+            if (created != null) {
+                return created;
             }
+            // an earlier upload's pending file: resumed or replaced
             FileChannel channel;
             Object before;
             try {
@@ -322,6 +318,55 @@ final class NasFileStore implements FileStore {
             }
         }
         throw new StorageException("an upload of " + path + " is already in progress");
+    }
+
+    /**
+     * A new pending file, locked: created under a name of its own, locked, then given the pending name with a hard
+     * link, which is refused when that name is taken (null then). Created under the pending name itself, it would
+     * be there unlocked for a moment, and another upload of the name could lock it, write it, publish it and let
+     * go before this one locks it: this upload would then write into the published file. A file system without
+     * hard links (a CIFS share without Unix extensions) gets that older way, and its moment.
+     */
+    private static LockedPart createPart(Path part, Path path) throws IOException {
+        Path fresh = part.resolveSibling(PendingUploads.PART_PREFIX + ".new-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        FileChannel channel = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        boolean kept = false;
+        try {
+            FileLock lock = lock(channel, path); // no other upload knows this name: never refused
+            try {
+                Files.createLink(part, fresh);
+            } catch (FileAlreadyExistsException taken) {
+                return null;
+            } catch (UnsupportedOperationException | FileSystemException noLinks) {
+                return createPartUnlinked(part, path);
+            }
+            kept = true;
+            return new LockedPart(channel, lock, true);
+        } finally {
+            if (!kept) {
+                channel.close();
+            }
+            Files.deleteIfExists(fresh);
+        }
+    }
+
+    /** A new pending file created under its name, then locked; null when the name is taken. */
+    private static LockedPart createPartUnlinked(Path part, Path path) throws IOException {
+        FileChannel created;
+        try {
+            created = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        } catch (FileAlreadyExistsException taken) {
+            return null;
+        }
+        try {
+            return new LockedPart(created, lock(created, path), true);
+        } catch (IOException | RuntimeException e) {
+            created.close();
+            throw e;
+        }
     }
 
     private static Object fileKey(Path part) throws IOException {
