@@ -18,7 +18,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless Chromium driven through its chromedriver (both installed by {@code .ci/run}), with screenshots
- * saved under {@code target/screenshots}, and the docs' pictures under {@code docs/images}. Fails, never skips, when the browser is missing.
+ * saved under {@code target/screenshots}, and the docs' pictures under {@code docs/images}. Fails, never skips, when
+ * the browser is missing.
  */
 final class Browser implements AutoCloseable {
 

@@ -76,7 +76,7 @@ class EmbeddedDefaultsIT {
                             + "read it; change the password after logging in, then delete the file)",
                     "  SFTP             port " + node.getBean(SftpServer.class).port(),
                     "  FTPS             explicit TLS on port " + ftps.explicitPort() + ", implicit TLS on port "
-                            + ftps.implicitPort() + "; passive data ports 0",
+                            + ftps.implicitPort() + "; passive data ports any free port",
                     "  REST API         http://localhost:" + httpPort(node) + "/api/v1 (health: /actuator/health, "
                             + "metrics: /actuator/prometheus)",
                     "  Master key       " + dir.resolve("master.key") + ": back it up: without it the secrets in "
@@ -102,8 +102,8 @@ class EmbeddedDefaultsIT {
 
         int before = output.getAll().length();
         try (ConfigurableApplicationContext node = start()) {
-            assertThat(output.getAll().substring(before)).as("a restart is no new installation")
-                    .doesNotContain("new installation").doesNotContain("Created a new master key");
+            assertThat(output.getAll().substring(before)).as("shown again while the password's file is there")
+                    .contains("This is a new installation:").doesNotContain(password);
             assertThat(Files.readString(dataDir.resolve("initial-admin-password")).trim()).isEqualTo(password);
             Api api = new Api(httpPort(node), "admin", password);
             assertThat(api.get("/api/v1/accounts/acme").status()).isEqualTo(200);
@@ -111,6 +111,14 @@ class EmbeddedDefaultsIT {
             upload(node, partnerKey, hostKey, "/again.txt", "second run");
             assertThat(KeyUtils.compareKeys(hostKey.get(), firstHostKey)).as("same host key after a restart").isTrue();
             assertThat(api.get("/api/v1/transfers?account=acme").json().get("totalItems").asLong()).isEqualTo(2);
+        }
+
+        // the operator took the password over and deleted its file: an installation like any other
+        Files.delete(dataDir.resolve("initial-admin-password"));
+        before = output.getAll().length();
+        try (ConfigurableApplicationContext node = start()) {
+            assertThat(output.getAll().substring(before)).doesNotContain("new installation")
+                    .doesNotContain("Created a new master key");
         }
 
         byte[] otherKey = new byte[32];

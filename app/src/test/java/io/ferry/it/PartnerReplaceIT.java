@@ -84,7 +84,7 @@ class PartnerReplaceIT extends NodeIT {
 
         deliverTwice(partner, in.resolve("invoice.edi"));
 
-        assertThat(output.getAll()).contains("Replaced 'invoice.edi' at '" + partner
+        assertThat(output.getAll()).contains("Replacing 'invoice.edi' at '" + partner
                 + "' by removing it, then renaming");
         try (var listing = Files.list(in)) {
             assertThat(listing.map(p -> p.getFileName().toString())).containsExactly("invoice.edi");

@@ -75,9 +75,17 @@ class AdminBootstrap implements SmartInitializingSingleton {
         created = new Created(file);
     }
 
-    /** Whether this start created the administrator, and how; null when it was there (or another node made it). */
-    Created created() {
-        return created;
+    /**
+     * The administrator of a new installation: the one this start created, or one an earlier start created whose
+     * generated password is still in its file (the operator has not taken it over yet, or that first start ended
+     * before it was ready); null otherwise.
+     */
+    Created fresh() {
+        if (created != null) {
+            return created;
+        }
+        Path file = node.dataDir().resolve(PASSWORD_FILE).toAbsolutePath().normalize();
+        return Files.exists(file) ? new Created(file) : null;
     }
 
     private static String generate() {

@@ -18,8 +18,10 @@ import io.ferry.transfer.sftp.SftpServer;
 /**
  * What the operator of a new installation needs, in one block once the node is ready: the console's address, the
  * ports partners connect to, where the administrator's password is, and the master key to back up. The start that
- * created the administrator prints it; any other start whose master key file it created anew (a node given a data
- * directory of its own but no key) says only that, since that key wants a backup, or the cluster's key instead.
+ * created the administrator prints it, and so does every later one while the generated password's file is there
+ * (a first start that ended before it was ready loses nothing). Any other start whose master key file it created
+ * anew (a node given a data directory of its own but no key) says only that, since that key wants a backup, or the
+ * cluster's key instead.
  */
 @Component
 class FirstStartReport {
@@ -47,9 +49,9 @@ class FirstStartReport {
 
     @EventListener(ApplicationReadyEvent.class)
     void ready() {
-        AdminBootstrap.Created created = admin.created();
+        AdminBootstrap.Created created = admin.fresh();
         if (created != null) {
-            log.warn(report(created));
+            log.warn("{}", report(created));
         } else if (masterKey.created()) {
             log.warn("Created a new master key in {}: {}", masterKey.file(), BACK_IT_UP);
         }
@@ -88,7 +90,8 @@ class FirstStartReport {
         if (listeners.isEmpty()) {
             return "no listener open on this node now";
         }
-        return String.join(", ", listeners) + "; passive data ports " + ftpsProperties.passivePorts();
+        String passive = ftpsProperties.passivePorts().equals("0") ? "any free port" : ftpsProperties.passivePorts();
+        return String.join(", ", listeners) + "; passive data ports " + passive;
     }
 
     /** The web server's address as a browser on this machine reaches it. */

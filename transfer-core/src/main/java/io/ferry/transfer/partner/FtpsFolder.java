@@ -236,12 +236,24 @@ final class FtpsFolder implements RemoteFolder {
     }
 
     /**
-     * RNFR and RNTO over the file there: FTP cannot ask a server whether it replaces, so it is tried; servers that
-     * rename with rename(2) (vsftpd, ProFTPD, Pure-FTPd) replace the file in one step, others refuse the name.
+     * RNFR and RNTO over the file there: FTP cannot ask a server whether it replaces, so it is tried; a server whose
+     * RNTO renames with rename(2) replaces the file in one step. A permanent refusal of RNTO while both names exist
+     * is taken as a server that does not replace; any other failure is thrown.
      */
     @Override
     public String renameReplacing(String from, String to) throws IOException {
-        return ftp.rename(dir + from, dir + to) ? "RNFR/RNTO over the file there" : null;
+        if (!FTPReply.isPositiveIntermediate(ftp.rnfr(dir + from))) {
+            throw new IOException("cannot rename " + from + ": " + reply(ftp));
+        }
+        int code = ftp.rnto(dir + to);
+        if (FTPReply.isPositiveCompletion(code)) {
+            return "RNFR/RNTO over the file there";
+        }
+        String refusal = reply(ftp);
+        if (FTPReply.isNegativePermanent(code) && size(to) >= 0 && size(from) >= 0) {
+            return null;
+        }
+        throw new IOException("cannot rename " + from + " to " + to + ": " + refusal);
     }
 
     @Override

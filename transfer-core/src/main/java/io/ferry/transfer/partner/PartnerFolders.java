@@ -204,31 +204,39 @@ final class PartnerFolders {
                 buffer.clear();
             }
         }
-        if (existing < 0) {
-            folder.rename(temporary, remoteName);
-        } else {
-            replace(partner, folder, temporary, remoteName);
-        }
+        place(partner.name(), folder, temporary, remoteName, existing >= 0);
         return sent;
     }
 
     /**
-     * Another file of that name is at the partner: the delivery takes its place in one step where the server can,
-     * so the partner's system never finds the name missing; else it removes the file, then renames (the name is
-     * missing between the two). The log says which.
+     * Puts the sent file under its final name. Where the server renames over a file in one step, that is used, so
+     * the partner's system never finds the name missing while a file of it (there before, or arrived meanwhile) is
+     * replaced; otherwise such a file is removed first and the name is missing until the rename. The log says which
+     * was used for a file that replaced another.
      */
-    private static void replace(Partner partner, RemoteFolder folder, String temporary, String remoteName)
+    static void place(String partner, RemoteFolder folder, String temporary, String remoteName, boolean existed)
             throws IOException {
         String how = folder.renameReplacing(temporary, remoteName);
         if (how != null) {
-            log.info("Replaced {} at {} in one step ({})", LogText.quoted(remoteName), LogText.quoted(partner.name()),
-                    how);
+            if (existed) {
+                log.info("Replaced {} at {} in one step ({})", LogText.quoted(remoteName), LogText.quoted(partner),
+                        how);
+            }
             return;
         }
+        if (folder.size(remoteName) < 0) {
+            folder.rename(temporary, remoteName); // nothing to replace
+            return;
+        }
+        log.info("Replacing {} at {} by removing it, then renaming: the server has no rename that replaces a file",
+                LogText.quoted(remoteName), LogText.quoted(partner));
         folder.remove(remoteName);
-        folder.rename(temporary, remoteName);
-        log.info("Replaced {} at {} by removing it, then renaming: the server has no rename that replaces",
-                LogText.quoted(remoteName), LogText.quoted(partner.name()));
+        try {
+            folder.rename(temporary, remoteName);
+        } catch (IOException e) {
+            throw new IOException("removed the partner's earlier " + remoteName + ", then the rename failed (the new "
+                    + "one stays as " + temporary + "): " + e.getMessage(), e);
+        }
     }
 
     /** An authenticated connection to the partner's folder: SFTP with the pinned host key, or FTPS. */

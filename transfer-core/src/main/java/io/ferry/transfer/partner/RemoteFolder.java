@@ -30,9 +30,9 @@ interface RemoteFolder extends AutoCloseable {
     void rename(String from, String to) throws IOException;
 
     /**
-     * Renames {@code from} to {@code to} in one step that replaces the file of that name, if the server has such a
-     * step: how it was done (for the log), or null when it has none or refused it, and then both names are as they
-     * were.
+     * Renames {@code from} to {@code to} in one step that replaces a file of that name, if the server has such a
+     * step: how it was done (for the log); null when it has none or refuses to replace, and then both names are as
+     * they were. Throws when the rename failed for another reason.
      */
     String renameReplacing(String from, String to) throws IOException;
 

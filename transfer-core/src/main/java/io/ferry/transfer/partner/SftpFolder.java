@@ -94,22 +94,31 @@ final class SftpFolder implements RemoteFolder {
     }
 
     /**
-     * OpenSSH's {@code posix-rename@openssh.com} where the server offers it (OpenSSH, MINA and Ferry do): rename(2),
-     * which replaces the file in one step; else the rename with overwrite and atomic flags of SFTP 5 and later;
-     * else none (SFTP 3's rename fails when the name is taken).
+     * OpenSSH's {@code posix-rename@openssh.com} where the server offers it: rename(2), which replaces the file in
+     * one step; else the rename with overwrite and atomic flags of SFTP 5 and later; else none (SFTP 3's rename fails
+     * when the name is taken). A server that offers the step but refuses it (not supported, or denied by its policy,
+     * as OpenSSH's {@code sftp-server -P} does) has none.
      */
     @Override
     public String renameReplacing(String from, String to) throws IOException {
-        OpenSSHPosixRenameExtension posix = sftp.getExtension(OpenSSHPosixRenameExtension.class);
-        if (posix != null && posix.isSupported()) {
-            posix.posixRename(dir + from, dir + to);
-            return posix.getName();
+        try {
+            OpenSSHPosixRenameExtension posix = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+            if (posix != null && posix.isSupported()) {
+                posix.posixRename(dir + from, dir + to);
+                return posix.getName();
+            }
+            if (sftp.getVersion() >= SftpConstants.SFTP_V5) {
+                sftp.rename(dir + from, dir + to, SftpClient.CopyMode.Overwrite, SftpClient.CopyMode.Atomic);
+                return "SFTP " + sftp.getVersion() + " rename with overwrite";
+            }
+            return null;
+        } catch (SftpException e) {
+            if (e.getStatus() == SftpConstants.SSH_FX_OP_UNSUPPORTED
+                    || e.getStatus() == SftpConstants.SSH_FX_PERMISSION_DENIED) {
+                return null;
+            }
+            throw e;
         }
-        if (sftp.getVersion() >= SftpConstants.SFTP_V5) {
-            sftp.rename(dir + from, dir + to, SftpClient.CopyMode.Overwrite, SftpClient.CopyMode.Atomic);
-            return "SFTP " + sftp.getVersion() + " rename with overwrite";
-        }
-        return null;
     }
 
     @Override
