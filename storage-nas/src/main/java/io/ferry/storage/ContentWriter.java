@@ -39,4 +39,11 @@ interface ContentWriter {
 
     /** Writes out what is buffered so the upload can be resumed later from {@link #size()}. */
     void suspend() throws IOException;
+
+    /**
+     * Waits, on another thread than the writer's, until what the writer handed to the file so far is in it (no
+     * sync): a look at the upload in progress then reads what its writer wrote ({@link HeldParts}).
+     */
+    default void settle() {
+    }
 }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -39,7 +40,8 @@ final class EncryptedWriter implements ContentWriter {
     private final Flusher flusher;
     private final Deque<CompletableFuture<byte[]>> writing = new ArrayDeque<>();
     private final Deque<byte[]> spare = new ArrayDeque<>();
-    private CompletableFuture<byte[]> lastWrite = CompletableFuture.completedFuture(null);
+    /** Volatile: {@link #settle()} waits for it from another thread. */
+    private volatile CompletableFuture<byte[]> lastWrite = CompletableFuture.completedFuture(null);
     private int buffered;
     private long nextIndex;
     private long end;
@@ -372,6 +374,15 @@ final class EncryptedWriter implements ContentWriter {
         }, WRITERS);
         writing.addLast(lastWrite);
         flusher.written(sealedLength);
+    }
+
+    @Override
+    public void settle() {
+        try {
+            lastWrite.join();
+        } catch (CompletionException | CancellationException e) {
+            // a failed write: the look reads what is there, and the writer reports the failure
+        }
     }
 
     /** Waits until at most {@code keep} segments are still being written; reports a failed write. */

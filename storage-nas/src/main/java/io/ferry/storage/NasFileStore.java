@@ -2,6 +2,7 @@ package io.ferry.storage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
@@ -102,11 +104,29 @@ final class NasFileStore implements FileStore {
         if (!attributes.isRegularFile()) {
             return OptionalLong.empty();
         }
-        try (FileChannel channel = FileChannel.open(part, StandardOpenOption.READ)) {
-            // a part the next open would start over (another format or key) is no upload to resume; the size is
-            // the stored one, unchecked: the open checks the last segments, as a resume does, and may keep less
-            return format.resumable(channel) ? OptionalLong.of(format.heldSize(channel)) : OptionalLong.empty();
+        ReentrantLock name = HeldParts.name(part);
+        name.lock();
+        try {
+            HeldParts.Held held = HeldParts.held(part);
+            if (held != null) {
+                try {
+                    return pendingSize(held.settled()); // an upload in this process writes it: through its channel
+                } catch (ClosedChannelException letGo) {
+                    // the upload let it go meanwhile: opened by name below
+                }
+            }
+            try (FileChannel channel = FileChannel.open(part, StandardOpenOption.READ)) {
+                return pendingSize(channel);
+            }
+        } finally {
+            name.unlock();
         }
+    }
+
+    private OptionalLong pendingSize(FileChannel channel) throws IOException {
+        // a part the next open would start over (another format or key) is no upload to resume; the size is the
+        // stored one, unchecked: the open checks the last segments, as a resume does, and may keep less
+        return format.resumable(channel) ? OptionalLong.of(format.heldSize(channel)) : OptionalLong.empty();
     }
 
     @Override
@@ -121,15 +141,39 @@ final class NasFileStore implements FileStore {
             // the stored size is the plaintext size: no open on each listed entry
             return attributes.size();
         }
+        if (part) {
+            return partSize(local);
+        }
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
-            if (part) {
+            return format.plaintextSize(channel);
+        }
+    }
+
+    /** What a pending upload can be resumed from, as a client sees it; not opened while this process writes it. */
+    private long partSize(Path local) throws IOException {
+        ReentrantLock name = HeldParts.name(local);
+        name.lock();
+        try {
+            HeldParts.Held held = HeldParts.held(local);
+            if (held != null) {
+                try {
+                    // an upload in this process writes it: read through its channel, its lock kept; in progress, a
+                    // marked part is not checked whole (its writer has not torn it)
+                    FileChannel channel = held.settled();
+                    return format.resumable(channel) ? format.resumableSize(channel, false) : 0;
+                } catch (ClosedChannelException letGo) {
+                    // the upload let it go meanwhile: opened by name below
+                }
+            }
+            try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
                 // written in another format or under a retired key: the upload starts over
                 // a marked part is checked whole only when no upload holds it (a crash left it), as its resume
                 // will: the writer of one in progress has not torn it, and a client's stats cost no full decrypt
                 return format.resumable(channel) ? format.resumableSize(channel,
                         PendingUploads.isRewritten(local) && !PendingUploads.inProgress(channel)) : 0;
             }
-            return format.plaintextSize(channel);
+        } finally {
+            name.unlock();
         }
     }
 
@@ -152,16 +196,45 @@ final class NasFileStore implements FileStore {
     @Override
     public void setLastModified(Path path, FileTime time) throws IOException {
         Path local = jail.toLocal(path);
-        FileTime set = time;
-        if (PendingUploads.isPart(local.getFileName().toString())) {
-            // abandoned uploads are swept by age: a time in the future would keep one for good
-            FileTime now = FileTime.from(Instant.now());
-            set = time.compareTo(now) > 0 ? now : time;
-        }
+        FileTime now = FileTime.from(Instant.now());
+        // abandoned uploads are swept by age: a time in the future would keep one for good
+        FileTime set = PendingUploads.isPart(local.getFileName().toString()) && time.compareTo(now) > 0 ? now : time;
         try {
-            Files.setLastModifiedTime(local, set);
+            unlessHeld(local, () -> Files.setLastModifiedTime(local, set));
+        } catch (StorageException e) {
+            throw e;
         } catch (IOException e) {
             throw faulted(StorageFaults.translate(e, local));
+        }
+    }
+
+    /** An operation on a name. */
+    @FunctionalInterface
+    private interface NameAction {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code action} on a name that may be a pending upload's under the name's mutex, refused while an upload
+     * in this process holds that pending file: changing it by name (its time, removing it, taking its name) would
+     * open and close it under its upload, or pull its name away ({@link HeldParts}).
+     */
+    private static void unlessHeld(Path local, NameAction action) throws IOException {
+        String fileName = local.getFileName().toString();
+        if (!PendingUploads.isPart(fileName)) {
+            action.run();
+            return;
+        }
+        ReentrantLock name = HeldParts.name(local);
+        name.lock();
+        try {
+            if (HeldParts.held(local) != null) {
+                throw new StorageException("an upload of " + PendingUploads.targetName(fileName)
+                        + " is in progress");
+            }
+            action.run();
+        } finally {
+            name.unlock();
         }
     }
 
@@ -225,9 +298,11 @@ final class NasFileStore implements FileStore {
                     + " files");
         }
         FileChannel channel = null;
+        HeldParts.Held held = null;
         try {
             LockedPart locked = openPart(part, path);
             channel = locked.channel();
+            held = locked.held();
             boolean fresh = locked.fresh();
             FileLock lock = locked.lock();
             long partBefore = channel.size();
@@ -237,6 +312,7 @@ final class NasFileStore implements FileStore {
                 if (!fresh) {
                     channel.truncate(0);
                     PendingUploads.clearRewritten(part);
+                    lock = relock(channel, lock);
                     released(partBefore, false);
                 }
                 writer = format.create(channel);
@@ -247,14 +323,19 @@ final class NasFileStore implements FileStore {
                     released(-counted, false);
                 }
             } else {
-                writer = format.resume(channel, PendingUploads.isRewritten(part));
+                boolean rewritten = PendingUploads.isRewritten(part);
+                lock = relock(channel, lock);
+                writer = format.resume(channel, rewritten);
                 counted = partBefore;
             }
             long credit = targetExists ? Files.size(target) : 0; // freed when the upload replaces the file
-            return new NasUpload(this, target, part, channel, lock, writer, countsFile, credit, counted, fresh);
+            held.writer(writer);
+            return new NasUpload(this, target, part, channel, lock, held, writer, countsFile, credit, counted,
+                    fresh);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();
+                HeldParts.let(part, held);
             }
             if (countsFile) {
                 usage.changed(jail.home(), 0, -1);
@@ -268,8 +349,8 @@ final class NasFileStore implements FileStore {
 
     private static final Object GONE = new Object();
 
-    /** A pending file, open and locked; {@code fresh}: this upload created it. */
-    private record LockedPart(FileChannel channel, FileLock lock, boolean fresh) {
+    /** A pending file, open, locked and registered ({@link HeldParts}); {@code fresh}: this upload created it. */
+    private record LockedPart(FileChannel channel, FileLock lock, boolean fresh, HeldParts.Held held) {
     }
 
     /**
@@ -287,34 +368,43 @@ final class NasFileStore implements FileStore {
                 return created;
             }
             // an earlier upload's pending file: resumed or replaced
-            FileChannel channel;
-            Object before;
+            ReentrantLock name = HeldParts.name(part);
+            name.lock();
             try {
-                before = fileKey(part);
-                channel = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                        LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException gone) {
-                continue; // published or removed meanwhile: a new one
-            }
-            boolean kept = false;
-            try {
-                FileLock lock = lock(channel, path);
-                Object after;
+                if (HeldParts.held(part) != null) {
+                    break; // an upload in this process holds it: not opened (closing would drop its lock)
+                }
+                FileChannel channel;
+                Object before;
                 try {
-                    after = fileKey(part);
+                    before = fileKey(part);
+                    channel = FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                            LinkOption.NOFOLLOW_LINKS);
                 } catch (NoSuchFileException gone) {
-                    after = GONE;
+                    continue; // published or removed meanwhile: a new one
                 }
-                // a file system without file keys cannot tell: the name is then trusted as before
-                if (before == null ? after != GONE : before.equals(after)) {
-                    kept = true;
-                    return new LockedPart(channel, lock, false);
+                boolean kept = false;
+                try {
+                    FileLock lock = lock(channel, path);
+                    Object after;
+                    try {
+                        after = fileKey(part);
+                    } catch (NoSuchFileException gone) {
+                        after = GONE;
+                    }
+                    // a file system without file keys cannot tell: the name is then trusted as before
+                    if (before == null ? after != GONE : before.equals(after)) {
+                        kept = true;
+                        return new LockedPart(channel, lock, false, HeldParts.hold(part, channel));
+                    }
+                    lock.release(); // the name names another file now (or none): this one is not ours to write
+                } finally {
+                    if (!kept) {
+                        channel.close();
+                    }
                 }
-                lock.release(); // the name names another file now (or none): this one is not ours to write
             } finally {
-                if (!kept) {
-                    channel.close();
-                }
+                name.unlock();
             }
         }
         throw new StorageException("an upload of " + path + " is already in progress");
@@ -335,15 +425,19 @@ final class NasFileStore implements FileStore {
         boolean kept = false;
         try {
             FileLock lock = lock(channel, path); // no other upload knows this name: never refused
+            ReentrantLock name = HeldParts.name(part);
+            name.lock();
             try {
                 Files.createLink(part, fresh);
+                kept = true;
+                return new LockedPart(channel, lock, true, HeldParts.hold(part, channel));
             } catch (FileAlreadyExistsException taken) {
                 return null;
             } catch (UnsupportedOperationException | FileSystemException noLinks) {
                 return createPartUnlinked(part, path);
+            } finally {
+                name.unlock();
             }
-            kept = true;
-            return new LockedPart(channel, lock, true);
         } finally {
             if (!kept) {
                 channel.close();
@@ -352,7 +446,7 @@ final class NasFileStore implements FileStore {
         }
     }
 
-    /** A new pending file created under its name, then locked; null when the name is taken. */
+    /** A new pending file created under its name, then locked (under the name's mutex); null when it is taken. */
     private static LockedPart createPartUnlinked(Path part, Path path) throws IOException {
         FileChannel created;
         try {
@@ -362,7 +456,8 @@ final class NasFileStore implements FileStore {
             return null;
         }
         try {
-            return new LockedPart(created, lock(created, path), true);
+            FileLock lock = lock(created, path);
+            return new LockedPart(created, lock, true, HeldParts.hold(part, created));
         } catch (IOException | RuntimeException e) {
             created.close();
             throw e;
@@ -371,6 +466,27 @@ final class NasFileStore implements FileStore {
 
     private static Object fileKey(Path part) throws IOException {
         return Files.readAttributes(part, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /**
+     * The lock on a pending file taken again after something opened and closed the file by its name (the JDK does,
+     * to set its time or its attributes), which drops this process's POSIX lock on it ({@link HeldParts}). Refused
+     * when another node took the file in that moment.
+     */
+    static FileLock relock(FileChannel channel, FileLock lock) throws IOException {
+        if (lock.isValid()) {
+            lock.release();
+        }
+        FileLock again;
+        try {
+            again = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            again = null;
+        }
+        if (again == null) {
+            throw new StorageException("another upload of this file took it over");
+        }
+        return again;
     }
 
     /** One upload per file at a time, across sessions and nodes (POSIX locks hold on NFSv4). */
@@ -426,7 +542,7 @@ final class NasFileStore implements FileStore {
             return;
         }
         long size = Files.size(local);
-        Files.delete(local);
+        unlessHeld(local, () -> Files.delete(local));
         usage.changed(jail.home(), -size, PendingUploads.isPart(local.getFileName().toString()) ? 0 : -1);
     }
 
@@ -462,7 +578,7 @@ final class NasFileStore implements FileStore {
             return local;
         }
         long size = Files.size(local);
-        Files.deleteIfExists(local);
+        unlessHeld(local, () -> Files.deleteIfExists(local));
         usage.changed(jail.home(), -size, 0);
         return targetOf(local);
     }

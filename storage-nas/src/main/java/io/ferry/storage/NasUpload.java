@@ -30,7 +30,10 @@ final class NasUpload implements Upload {
     private final Path target;
     private final Path part;
     private final FileChannel channel;
-    private final FileLock lock;
+    /** Taken again after each operation on the part by name ({@link #onPart}). */
+    private FileLock lock;
+    /** Its entry among the pending files this process holds ({@link HeldParts}). */
+    private final HeldParts.Held held;
     private final ContentWriter writer;
     /** The upload counted a new file against the file quota when it opened (only when there is a file quota). */
     private final boolean newFile;
@@ -62,13 +65,14 @@ final class NasUpload implements Upload {
     private boolean durable;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
-    NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, ContentWriter writer,
-            boolean newFile, long credit, long counted, boolean freshPart) {
+    NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, HeldParts.Held held,
+            ContentWriter writer, boolean newFile, long credit, long counted, boolean freshPart) {
         this.store = store;
         this.target = target;
         this.part = part;
         this.channel = channel;
         this.lock = lock;
+        this.held = held;
         this.writer = writer;
         this.newFile = newFile;
         this.credit = credit;
@@ -232,7 +236,7 @@ final class NasUpload implements Upload {
     private void changedOutOfOrder(boolean rewrite) throws IOException {
         inOrder = false;
         if (rewrite && !markedRewritten) {
-            PendingUploads.markRewritten(part);
+            onPart(() -> PendingUploads.markRewritten(part));
             try {
                 channel.force(true);
             } catch (IOException e) {
@@ -255,18 +259,20 @@ final class NasUpload implements Upload {
         try {
             boolean wrote = writer.finish();
             prepared = true; // sealed as whole: nothing more is written, and an abandon keeps it as it is
-            if (requestedTime != null) {
-                // after the last byte (a rename keeps it), before the checksum, which is bound to the file's time
-                Files.setLastModifiedTime(part, requestedTime);
-            }
-            if (whole != null) {
-                ContentDigest.record(part, whole);
-            } else if (!freshPart) {
-                ContentDigest.forget(part); // one a crash left on the part, just before its rename
-            }
-            if (!freshPart || markedRewritten) {
-                PendingUploads.clearRewritten(part);
-            }
+            onPart(() -> {
+                if (requestedTime != null) {
+                    // after the last byte (a rename keeps it), before the checksum, bound to the file's time
+                    Files.setLastModifiedTime(part, requestedTime);
+                }
+                if (whole != null) {
+                    ContentDigest.record(part, whole);
+                } else if (!freshPart) {
+                    ContentDigest.forget(part); // one a crash left on the part, just before its rename
+                }
+                if (!freshPart || markedRewritten) {
+                    PendingUploads.clearRewritten(part);
+                }
+            });
             // the content is forced unless the client's last fsync covered all of it; the checksum attribute is not
             // content: it is bound to the file's size and time, and a crash that loses it costs a hash, not a byte
             if (wrote || !durable) {
@@ -352,7 +358,34 @@ final class NasUpload implements Upload {
                 lock.release();
             }
         } finally {
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                HeldParts.let(part, held);
+            }
+        }
+    }
+
+    /** An operation on the part by its name. */
+    @FunctionalInterface
+    private interface PartAction {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs an operation on the part by its name (its time, its attributes): the JDK opens and closes the file for
+     * it, which drops this process's lock on it ({@link HeldParts}), so the lock is taken again at once. An upload
+     * whose part another node took in that moment breaks.
+     */
+    private void onPart(PartAction action) throws IOException {
+        try {
+            action.run();
+        } finally {
+            try {
+                lock = NasFileStore.relock(channel, lock);
+            } catch (IOException e) {
+                throw broke(e);
+            }
         }
     }
 

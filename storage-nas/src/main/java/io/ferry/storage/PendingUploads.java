@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,7 +135,24 @@ final class PendingUploads {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 if (attrs.isRegularFile() && isPart(file.getFileName().toString())
                         && attrs.lastModifiedTime().toInstant().isBefore(olderThan)) {
-                    // an upload still holding its lock is idle, not abandoned
+                    sweep(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            /** Deletes one, unless an upload holds its lock (idle, not abandoned): on this node it is not opened. */
+            private void sweep(Path file) {
+                ReentrantLock name = HeldParts.name(file);
+                name.lock();
+                try {
+                    if (HeldParts.held(file) != null) {
+                        return;
+                    }
                     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
                             FileLock lock = channel.tryLock()) {
                         if (lock != null) {
@@ -147,13 +165,9 @@ final class PendingUploads {
                     } catch (IOException e) {
                         log.warn("Cannot remove the abandoned partial upload {}: {}", file, e.getMessage());
                     }
+                } finally {
+                    name.unlock();
                 }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                return FileVisitResult.CONTINUE;
             }
         });
         return deleted[0];

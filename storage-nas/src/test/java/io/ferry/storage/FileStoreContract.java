@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +26,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -266,6 +269,68 @@ interface FileStoreContract {
             assertThat(resumed.startSize()).isEqualTo(sent);
             resumed.abandon();
         }
+    }
+
+    /**
+     * A POSIX lock belongs to the process, and closing any channel of a file drops every lock the process holds on
+     * it: a look at an upload in progress (its pending size, a stat or a listing of the name, another upload of the
+     * name told to wait, the sweep of abandoned ones) must not open its pending file and close it, or another node
+     * could take the file while its upload still writes. Another process (python's {@code lockf}, the same
+     * {@code fcntl} lock) tells whether the lock is still held.
+     */
+    @Test
+    default void lookingAtAnUploadInProgressShouldLeaveItsLockHeld() throws Exception {
+        FileStore store = store();
+        Path path = fs().getPath("/held.bin");
+        Upload upload = store.openUpload(store.resolve(path), true, false);
+        byte[] data = random(100_000);
+        write(upload, data, 0, data.length);
+        Path part = home().resolve(PendingUploads.partName("held.bin"));
+        assertThat(lockedByAnotherProcess(part)).as("held by the upload").isTrue();
+
+        assertThat(store.pendingSize(store.resolve(path))).isPresent();
+        assertThat(lockedByAnotherProcess(part)).as("after its pending size").isTrue();
+        store.size(store.resolve(path));
+        assertThat(lockedByAnotherProcess(part)).as("after its size").isTrue();
+        assertThat(listed(store, "/")).doesNotContain("held.bin"); // not a file until it completes
+        assertThat(lockedByAnotherProcess(part)).as("after a listing").isTrue();
+        assertThatThrownBy(() -> store.openUpload(store.resolve(path), true, false))
+                .hasMessageContaining("in progress");
+        assertThat(lockedByAnotherProcess(part)).as("after another upload of the name was told to wait").isTrue();
+        // aged by another process: the JDK opens and closes a file to set its time, which would drop the lock here
+        Process touch = new ProcessBuilder("touch", "-m", "-d", "@" + Instant.now().minus(Duration.ofDays(30))
+                .getEpochSecond(), part.toString()).inheritIO().start();
+        assertThat(touch.waitFor(30, TimeUnit.SECONDS) && touch.exitValue() == 0).isTrue();
+        PendingUploads.sweep(home(), Instant.now().minus(Duration.ofDays(1)));
+        assertThat(part).as("an upload in progress is not swept").exists();
+        assertThat(lockedByAnotherProcess(part)).as("after the sweep").isTrue();
+
+        // another session changing the pending file by name (the JDK opens and closes it to set a time) is refused
+        assertThatThrownBy(() -> store.setLastModified(store.resolve(path), FileTime.from(Instant.now())))
+                .hasMessageContaining("in progress");
+        assertThatThrownBy(() -> store.delete(store.resolve(path))).hasMessageContaining("in progress");
+        assertThat(lockedByAnotherProcess(part)).as("after a time set and a removal were refused").isTrue();
+        // the upload's own operations on its file by name (the JDK opens and closes it for each) keep it too
+        upload.position(10);
+        upload.write(ByteBuffer.wrap(data, 10, 10)); // a rewrite: the part is marked (an attribute)
+        assertThat(lockedByAnotherProcess(part)).as("after the upload marked its part rewritten").isTrue();
+        upload.setLastModified(FileTime.from(Instant.parse("2026-01-02T03:04:05Z")));
+        upload.prepare(null); // the client's time and the checksum attribute, on the part
+        assertThat(lockedByAnotherProcess(part)).as("after the upload set its time and checksum").isTrue();
+        upload.publish();
+        assertThat(readAll(store, path)).isEqualTo(data);
+    }
+
+    /** Whether another process finds {@code file} locked (it tries an exclusive {@code lockf} without waiting). */
+    static boolean lockedByAnotherProcess(Path file) throws Exception {
+        Process probe = new ProcessBuilder("python3", "-c", "import fcntl, sys\n"
+                + "f = open(sys.argv[1], 'r+b')\n"
+                + "try:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(3)\n",
+                file.toString()).redirectErrorStream(true).start();
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(probe.exitValue()).as(output).isIn(0, 3);
+        return probe.exitValue() == 3;
     }
 
     @Test
