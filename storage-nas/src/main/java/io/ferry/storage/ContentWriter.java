@@ -46,4 +46,12 @@ interface ContentWriter {
      */
     default void settle() {
     }
+
+    /**
+     * About how much plaintext a part of {@code storedLength} bytes, written by this writer, holds (as
+     * {@link ContentFormat#heldSize}, from the length alone): a look at the upload in progress, without opening it.
+     */
+    default long heldSize(long storedLength) {
+        return storedLength;
+    }
 }

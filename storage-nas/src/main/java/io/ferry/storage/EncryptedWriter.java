@@ -377,6 +377,13 @@ final class EncryptedWriter implements ContentWriter {
     }
 
     @Override
+    public long heldSize(long storedLength) {
+        long body = Math.max(0, storedLength - header.length());
+        long rest = body % header.cipherSegment();
+        return body / header.cipherSegment() * header.segmentSize + Math.max(0, rest - EncryptedFormat.OVERHEAD);
+    }
+
+    @Override
     public void settle() {
         try {
             lastWrite.join();

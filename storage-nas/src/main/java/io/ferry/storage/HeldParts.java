@@ -1,6 +1,8 @@
 package io.ferry.storage;
 
-import java.nio.channels.FileChannel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,9 +16,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * that opened its pending file and closed it again (its size for a stat, a listing or a resume, another upload of
  * the name trying its lock, the sweep of abandoned ones) would let another node take the file while the upload
  * still writes it. So everything in this process that opens a pending file by its name does it holding the name's
- * mutex, and first asks here whether this process holds the file; if it does, it reads through the upload's own
- * channel instead of opening the file, once what the upload's writer handed to the file is in it. A file gets a
- * pending name, and is registered here, under the same mutex.
+ * mutex, and first asks here whether this process holds the file; if it does, the file is not opened: its size is
+ * worked out from its length once what the upload's writer handed to it is in it. A file gets a pending name, and
+ * is registered here, under the same mutex. The upload's own operations on its file by name (its time, its
+ * attributes: the JDK opens and closes the file for them) are followed at once by taking its lock again.
  */
 final class HeldParts {
 
@@ -38,32 +41,35 @@ final class HeldParts {
         return NAMES[Math.floorMod(key(part).hashCode(), STRIPES)];
     }
 
-    /** A pending file this process holds: its upload's channel, and its writer once the upload has one. */
+    /** A pending file this process holds, and its upload's writer once it has one. */
     static final class Held {
-        final FileChannel channel;
         private volatile ContentWriter writer;
-
-        Held(FileChannel channel) {
-            this.channel = channel;
-        }
 
         void writer(ContentWriter writer) {
             this.writer = writer;
         }
 
-        /** The upload's channel, once what its writer handed to the file is in it. */
-        FileChannel settled() {
+        /**
+         * About how much plaintext the pending file {@code part} holds, once what its writer handed to the file is
+         * in it: from its length (a stat, which opens nothing); 0 before the upload has a writer.
+         */
+        long size(Path part) throws IOException {
             ContentWriter current = writer;
-            if (current != null) {
-                current.settle();
+            if (current == null) {
+                return 0;
             }
-            return channel;
+            current.settle();
+            try {
+                return current.heldSize(Files.size(part));
+            } catch (NoSuchFileException published) {
+                return 0; // published or removed meanwhile
+            }
         }
     }
 
-    /** Registers the pending file this process has just locked, with its upload's channel (under the mutex). */
-    static Held hold(Path part, FileChannel channel) {
-        Held held = new Held(channel);
+    /** Registers the pending file this process has just locked (under the mutex). */
+    static Held hold(Path part) {
+        Held held = new Held();
         HELD.put(key(part), held);
         return held;
     }
@@ -73,10 +79,7 @@ final class HeldParts {
         HELD.remove(key(part), held);
     }
 
-    /**
-     * The pending file of that name when an upload in this process holds it, else null (under the mutex). A read
-     * through its channel may find it closed: the upload let the file go meanwhile.
-     */
+    /** The pending file of that name when an upload in this process holds it, else null (under the mutex). */
     static Held held(Path part) {
         return HELD.get(key(part));
     }

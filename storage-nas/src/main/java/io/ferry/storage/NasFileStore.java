@@ -2,7 +2,6 @@ package io.ferry.storage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -22,10 +21,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link FileStore} over a directory of the shared storage (a NAS mount, or a local directory). How the bytes of
@@ -109,11 +112,7 @@ final class NasFileStore implements FileStore {
         try {
             HeldParts.Held held = HeldParts.held(part);
             if (held != null) {
-                try {
-                    return pendingSize(held.settled()); // an upload in this process writes it: through its channel
-                } catch (ClosedChannelException letGo) {
-                    // the upload let it go meanwhile: opened by name below
-                }
+                return OptionalLong.of(held.size(part)); // an upload in this process writes it: not opened
             }
             try (FileChannel channel = FileChannel.open(part, StandardOpenOption.READ)) {
                 return pendingSize(channel);
@@ -156,14 +155,7 @@ final class NasFileStore implements FileStore {
         try {
             HeldParts.Held held = HeldParts.held(local);
             if (held != null) {
-                try {
-                    // an upload in this process writes it: read through its channel, its lock kept; in progress, a
-                    // marked part is not checked whole (its writer has not torn it)
-                    FileChannel channel = held.settled();
-                    return format.resumable(channel) ? format.resumableSize(channel, false) : 0;
-                } catch (ClosedChannelException letGo) {
-                    // the upload let it go meanwhile: opened by name below
-                }
+                return held.size(local); // an upload in this process writes it: not opened
             }
             try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
                 // written in another format or under a retired key: the upload starts over
@@ -205,6 +197,27 @@ final class NasFileStore implements FileStore {
             throw e;
         } catch (IOException e) {
             throw faulted(StorageFaults.translate(e, local));
+        }
+    }
+
+    /**
+     * Removes {@code local}: a file, or a pending file no upload holds, which is locked first (an upload on another
+     * node holding it is told about as "in progress"). Called under the name's mutex with no upload here holding it
+     * ({@link #unlessHeld}), so opening it drops no lock of this process.
+     */
+    private static void removePart(Path local) throws IOException {
+        String fileName = local.getFileName().toString();
+        if (!PendingUploads.isPart(fileName)) {
+            Files.deleteIfExists(local);
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(local, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            if (tryLock(channel) == null) {
+                throw new StorageException("an upload of " + PendingUploads.targetName(fileName) + " is in progress");
+            }
+            Files.deleteIfExists(local); // while locked
+        } catch (NoSuchFileException gone) {
+            // removed meanwhile
         }
     }
 
@@ -334,8 +347,11 @@ final class NasFileStore implements FileStore {
                     fresh);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
-                channel.close();
-                HeldParts.let(part, held);
+                try {
+                    channel.close();
+                } finally {
+                    HeldParts.let(part, held);
+                }
             }
             if (countsFile) {
                 usage.changed(jail.home(), 0, -1);
@@ -348,6 +364,7 @@ final class NasFileStore implements FileStore {
     }
 
     private static final Object GONE = new Object();
+    private static final Logger log = LoggerFactory.getLogger(NasFileStore.class);
 
     /** A pending file, open, locked and registered ({@link HeldParts}); {@code fresh}: this upload created it. */
     private record LockedPart(FileChannel channel, FileLock lock, boolean fresh, HeldParts.Held held) {
@@ -395,7 +412,7 @@ final class NasFileStore implements FileStore {
                     // a file system without file keys cannot tell: the name is then trusted as before
                     if (before == null ? after != GONE : before.equals(after)) {
                         kept = true;
-                        return new LockedPart(channel, lock, false, HeldParts.hold(part, channel));
+                        return new LockedPart(channel, lock, false, HeldParts.hold(part));
                     }
                     lock.release(); // the name names another file now (or none): this one is not ours to write
                 } finally {
@@ -418,8 +435,8 @@ final class NasFileStore implements FileStore {
      * hard links (a CIFS share without Unix extensions) gets that older way, and its moment.
      */
     private static LockedPart createPart(Path part, Path path) throws IOException {
-        Path fresh = part.resolveSibling(PendingUploads.PART_PREFIX + ".new-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path fresh = part.resolveSibling(PendingUploads.NEW_PREFIX + Long.toHexString(
+                ThreadLocalRandom.current().nextLong()));
         FileChannel channel = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         boolean kept = false;
@@ -430,10 +447,18 @@ final class NasFileStore implements FileStore {
             try {
                 Files.createLink(part, fresh);
                 kept = true;
-                return new LockedPart(channel, lock, true, HeldParts.hold(part, channel));
+                return new LockedPart(channel, lock, true, HeldParts.hold(part));
             } catch (FileAlreadyExistsException taken) {
                 return null;
-            } catch (UnsupportedOperationException | FileSystemException noLinks) {
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                if (e instanceof FileSystemException fse && !noHardLinks(fse)) {
+                    throw fse;
+                }
+                if (!linksMissingLogged) {
+                    linksMissingLogged = true;
+                    log.warn("The storage has no hard links ({}): a new pending file is created under its name, "
+                            + "then locked", e.getMessage());
+                }
                 return createPartUnlinked(part, path);
             } finally {
                 name.unlock();
@@ -442,8 +467,24 @@ final class NasFileStore implements FileStore {
             if (!kept) {
                 channel.close();
             }
-            Files.deleteIfExists(fresh);
+            try {
+                Files.deleteIfExists(fresh);
+            } catch (IOException e) {
+                // the pending file is linked and locked: the leftover name is swept by age
+                log.warn("Cannot remove {}: {}", fresh.getFileName(), e.getMessage());
+            }
         }
+    }
+
+    private static volatile boolean linksMissingLogged;
+
+    /** Whether link(2) failed because the file system has no hard links (not for want of room, nor an I/O error). */
+    private static boolean noHardLinks(FileSystemException e) {
+        // EOPNOTSUPP, EPERM, ENOSYS; and EROFS, which FUSE file systems answer for what they do not implement (a
+        // file system that is read-only indeed fails the create that follows in the same words)
+        String reason = String.valueOf(e.getReason()).toLowerCase(Locale.ROOT);
+        return reason.contains("not supported") || reason.contains("not permitted")
+                || reason.contains("not implemented") || reason.contains("read-only");
     }
 
     /** A new pending file created under its name, then locked (under the name's mutex); null when it is taken. */
@@ -457,7 +498,7 @@ final class NasFileStore implements FileStore {
         }
         try {
             FileLock lock = lock(created, path);
-            return new LockedPart(created, lock, true, HeldParts.hold(part, created));
+            return new LockedPart(created, lock, true, HeldParts.hold(part));
         } catch (IOException | RuntimeException e) {
             created.close();
             throw e;
@@ -477,12 +518,7 @@ final class NasFileStore implements FileStore {
         if (lock.isValid()) {
             lock.release();
         }
-        FileLock again;
-        try {
-            again = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            again = null;
-        }
+        FileLock again = tryLock(channel);
         if (again == null) {
             throw new StorageException("another upload of this file took it over");
         }
@@ -491,16 +527,20 @@ final class NasFileStore implements FileStore {
 
     /** One upload per file at a time, across sessions and nodes (POSIX locks hold on NFSv4). */
     private static FileLock lock(FileChannel channel, Path path) throws IOException {
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
+        FileLock lock = tryLock(channel);
         if (lock == null) {
             throw new StorageException("an upload of " + path + " is already in progress");
         }
         return lock;
+    }
+
+    /** The file's lock, or null when an upload holds it (in this process or another). */
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
     }
 
     private long copy(Path source, ContentWriter writer) throws IOException {
@@ -542,7 +582,7 @@ final class NasFileStore implements FileStore {
             return;
         }
         long size = Files.size(local);
-        unlessHeld(local, () -> Files.delete(local));
+        unlessHeld(local, () -> removePart(local));
         usage.changed(jail.home(), -size, PendingUploads.isPart(local.getFileName().toString()) ? 0 : -1);
     }
 
@@ -578,7 +618,7 @@ final class NasFileStore implements FileStore {
             return local;
         }
         long size = Files.size(local);
-        unlessHeld(local, () -> Files.deleteIfExists(local));
+        unlessHeld(local, () -> removePart(local));
         usage.changed(jail.home(), -size, 0);
         return targetOf(local);
     }

@@ -63,6 +63,8 @@ final class NasUpload implements Upload {
      * completion need not force the data again.
      */
     private boolean durable;
+    /** The lock could not be taken again after an operation by name ({@link #onPart}): the part is not ours. */
+    private boolean lockLost;
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     NasUpload(NasFileStore store, Path target, Path part, FileChannel channel, FileLock lock, HeldParts.Held held,
@@ -313,6 +315,13 @@ final class NasUpload implements Upload {
             return;
         }
         done = true;
+        if (lockLost) {
+            release(); // another node holds the part now: it is neither kept, changed nor removed from here
+            if (newFile) {
+                store.released(0, true); // a pending upload is not a file yet
+            }
+            return;
+        }
         // a broken upload that was changed out of order may lack a change it acknowledged (a rewrite not yet
         // sealed): a resume from its size would publish the file without it, so it is not kept
         boolean discard = quotaBroken || broken != null && !inOrder;
@@ -320,11 +329,14 @@ final class NasUpload implements Upload {
             if (!discard) {
                 if (!prepared) {
                     writer.suspend(); // a prepared part is whole already: a resume continues it as it is
-                } else if (requestedTime != null) {
+                }
+                channel.force(true);
+                // its operations by name come last: the JDK's open and close of the file for them drops the lock,
+                // which is let go next anyway
+                if (prepared && requestedTime != null) {
                     // it took the client's time for the file: abandoned uploads are swept by age, and it is new
                     Files.setLastModifiedTime(part, FileTime.from(Instant.now()));
                 }
-                channel.force(true);
                 if (broken == null) {
                     // suspended cleanly: every segment is whole, and a resume need not check them all
                     PendingUploads.clearRewritten(part);
@@ -384,6 +396,7 @@ final class NasUpload implements Upload {
             try {
                 lock = NasFileStore.relock(channel, lock);
             } catch (IOException e) {
+                lockLost = true; // the part is another node's now: nothing more is done to it
                 throw broke(e);
             }
         }

@@ -28,6 +28,11 @@ final class PendingUploads {
 
     static final String RESERVED_PREFIX = ".ferry-";
     static final String PART_PREFIX = ".ferry-part-";
+    /**
+     * A new pending file's own name until it is linked to its pending name (a moment; a crash can leave one behind,
+     * a second name of a pending file, which the sweep unlinks by age without opening it).
+     */
+    static final String NEW_PREFIX = ".ferry-new-";
     /** Longest file name most file systems (and NFS) accept, in bytes. */
     static final int NAME_MAX = 255;
 
@@ -133,9 +138,17 @@ final class PendingUploads {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (attrs.isRegularFile() && isPart(file.getFileName().toString())
-                        && attrs.lastModifiedTime().toInstant().isBefore(olderThan)) {
+                String name = file.getFileName().toString();
+                boolean old = attrs.lastModifiedTime().toInstant().isBefore(olderThan);
+                if (attrs.isRegularFile() && isPart(name) && old) {
                     sweep(file);
+                } else if (attrs.isRegularFile() && old
+                        && name.regionMatches(true, 0, NEW_PREFIX, 0, NEW_PREFIX.length())) {
+                    try {
+                        Files.deleteIfExists(file); // only a name: never opened, its file may be an upload's
+                    } catch (IOException e) {
+                        log.warn("Cannot remove the leftover name {}: {}", file, e.getMessage());
+                    }
                 }
                 return FileVisitResult.CONTINUE;
             }

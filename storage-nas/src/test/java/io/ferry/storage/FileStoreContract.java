@@ -292,17 +292,21 @@ interface FileStoreContract {
         assertThat(lockedByAnotherProcess(part)).as("after its pending size").isTrue();
         store.size(store.resolve(path));
         assertThat(lockedByAnotherProcess(part)).as("after its size").isTrue();
-        assertThat(listed(store, "/")).doesNotContain("held.bin"); // not a file until it completes
+        assertThat(listed(store, "/")).doesNotContain("held.bin"); // not a file until it completes, nor opened
         assertThat(lockedByAnotherProcess(part)).as("after a listing").isTrue();
         assertThatThrownBy(() -> store.openUpload(store.resolve(path), true, false))
                 .hasMessageContaining("in progress");
         assertThat(lockedByAnotherProcess(part)).as("after another upload of the name was told to wait").isTrue();
+        // a second name of the pending file, as a crash between the link and the unlink of a new one leaves
+        Path leftover = home().resolve(PendingUploads.NEW_PREFIX + "0123abcd");
+        Files.createLink(leftover, part);
         // aged by another process: the JDK opens and closes a file to set its time, which would drop the lock here
         Process touch = new ProcessBuilder("touch", "-m", "-d", "@" + Instant.now().minus(Duration.ofDays(30))
                 .getEpochSecond(), part.toString()).inheritIO().start();
         assertThat(touch.waitFor(30, TimeUnit.SECONDS) && touch.exitValue() == 0).isTrue();
         PendingUploads.sweep(home(), Instant.now().minus(Duration.ofDays(1)));
         assertThat(part).as("an upload in progress is not swept").exists();
+        assertThat(leftover).as("a leftover name is unlinked by age, never opened").doesNotExist();
         assertThat(lockedByAnotherProcess(part)).as("after the sweep").isTrue();
 
         // another session changing the pending file by name (the JDK opens and closes it to set a time) is refused

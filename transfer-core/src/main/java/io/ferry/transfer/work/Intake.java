@@ -96,8 +96,10 @@ public final class Intake {
             try {
                 content.writeTo(new UploadStream(transfer));
             } catch (IOException | RuntimeException e) {
-                discardPending(store, virtual); // while the upload still holds it: nobody else's resume is lost
                 transfer.fail(e);
+                // once the upload let it go: the store removes a pending file only if it can lock it, so one that
+                // another upload of the name took meanwhile (a resume) stays
+                discardPending(store, virtual);
                 throw new IntakeFailure(message(e), e);
             }
             try {
