@@ -61,10 +61,7 @@ final class EncryptedContent implements ContentFormat {
         if (!encryptNew) {
             return plain.heldSize(part);
         }
-        EncryptedFormat.Header header = EncryptedFormat.readHeader(part, keys);
-        long body = Math.max(0, part.size() - header.length());
-        long rest = body % header.cipherSegment();
-        return body / header.cipherSegment() * header.segmentSize + Math.max(0, rest - EncryptedFormat.OVERHEAD);
+        return EncryptedFormat.heldSize(EncryptedFormat.readHeader(part, keys), part.size());
     }
 
     @Override

@@ -196,6 +196,16 @@ final class EncryptedFormat {
     }
 
     /**
+     * About how much plaintext a pending file of {@code storedLength} bytes holds, from its length alone: its whole
+     * segments, and what a shorter last one holds beyond its overhead (a part may end anywhere).
+     */
+    static long heldSize(Header header, long storedLength) {
+        long body = Math.max(0, storedLength - header.length());
+        long rest = body % header.cipherSegment();
+        return body / header.cipherSegment() * header.segmentSize + Math.max(0, rest - OVERHEAD);
+    }
+
+    /**
      * The plaintext size of a finished file, from its length alone (no decryption). A length no finished file can
      * have is reported as an error: the file was truncated.
      */

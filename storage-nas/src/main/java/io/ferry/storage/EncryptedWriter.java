@@ -378,9 +378,7 @@ final class EncryptedWriter implements ContentWriter {
 
     @Override
     public long heldSize(long storedLength) {
-        long body = Math.max(0, storedLength - header.length());
-        long rest = body % header.cipherSegment();
-        return body / header.cipherSegment() * header.segmentSize + Math.max(0, rest - EncryptedFormat.OVERHEAD);
+        return EncryptedFormat.heldSize(header, storedLength);
     }
 
     @Override

@@ -69,7 +69,7 @@ class AdminBootstrap implements SmartInitializingSingleton {
         }
         Path file = null;
         if (generated) {
-            file = node.dataDir().resolve(PASSWORD_FILE).toAbsolutePath().normalize();
+            file = passwordFile();
             write(file, password);
         }
         created = new Created(file);
@@ -84,8 +84,12 @@ class AdminBootstrap implements SmartInitializingSingleton {
         if (created != null) {
             return created;
         }
-        Path file = node.dataDir().resolve(PASSWORD_FILE).toAbsolutePath().normalize();
+        Path file = passwordFile();
         return Files.exists(file) ? new Created(file) : null;
+    }
+
+    private Path passwordFile() {
+        return node.dataDir().resolve(PASSWORD_FILE).toAbsolutePath().normalize();
     }
 
     private static String generate() {

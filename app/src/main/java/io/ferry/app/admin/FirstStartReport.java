@@ -58,7 +58,7 @@ class FirstStartReport {
     }
 
     /** The block, one line per item. */
-    String report(AdminBootstrap.Created created) {
+    private String report(AdminBootstrap.Created created) {
         String web = webAddress();
         List<String> lines = new ArrayList<>();
         lines.add("Ferry is ready. This is a new installation:");
