@@ -7,6 +7,7 @@ import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.ferry.transfer.log.Direction;
 import io.ferry.transfer.log.Outcome;
@@ -21,6 +22,47 @@ class TransferLogIT extends NodeIT {
 
     @Autowired
     TransferLog transferLog;
+
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @Test
+    void aRowShouldReadBackAsItWasWritten() {
+        // rows are inserted with JDBC and read with JPA: both must agree on every column, the times in UTC (whole
+        // seconds: MySQL's Connector/J takes MariaDB, which answers as "5.5.5-10.x", for a server without
+        // fractional seconds and drops them, whichever way a time is written)
+        Instant started = Instant.parse("2026-03-29T00:59:58Z");
+        Instant ended = Instant.parse("2026-03-29T01:00:01Z");
+        TransferRecord row = new TransferRecord("it-node", "ftps", "s-" + System.nanoTime(), uniqueUser("log"),
+                "/in/ünïcode 'name'.edi", Direction.UPLOAD, 7, 4096, "cd".repeat(32), started, ended,
+                Outcome.FAILED, "the client hung up", "192.0.2.7").withTls("TLSv1.3 TLS_AES_128_GCM_SHA256")
+                .withEdge("edge-1").withDerivedFrom(42L);
+
+        long id = transferLog.record(row).getId();
+
+        assertThat(transferLog.find(id)).hasValueSatisfying(stored -> {
+            assertThat(stored.getNode()).isEqualTo("it-node");
+            assertThat(stored.getProtocol()).isEqualTo("ftps");
+            assertThat(stored.getSessionId()).isEqualTo(row.getSessionId());
+            assertThat(stored.getAccount()).isEqualTo(row.getAccount());
+            assertThat(stored.getPath()).isEqualTo("/in/ünïcode 'name'.edi");
+            assertThat(stored.getDirection()).isEqualTo(Direction.UPLOAD);
+            assertThat(stored.getStartOffset()).isEqualTo(7);
+            assertThat(stored.getBytes()).isEqualTo(4096);
+            assertThat(stored.getSha256()).isEqualTo("cd".repeat(32));
+            assertThat(stored.getStartedAt()).isEqualTo(started);
+            assertThat(stored.getEndedAt()).isEqualTo(ended);
+            assertThat(stored.getOutcome()).isEqualTo(Outcome.FAILED);
+            assertThat(stored.getError()).isEqualTo("the client hung up");
+            assertThat(stored.getClientAddress()).isEqualTo("192.0.2.7");
+            assertThat(stored.getTls()).isEqualTo("TLSv1.3 TLS_AES_128_GCM_SHA256");
+            assertThat(stored.getEdge()).isEqualTo("edge-1");
+            assertThat(stored.getDerivedFrom()).isEqualTo(42L);
+        });
+        assertThat(jdbc.queryForObject("SELECT DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s.%f') FROM transfers "
+                + "WHERE id = ?", String.class, id)).as("stored as UTC wall-clock time").isEqualTo(
+                        "2026-03-29 00:59:58.000000");
+    }
 
     @Test
     void aRowWhoseCommitFailedShouldBeRecordedWhenWrittenAgain() {

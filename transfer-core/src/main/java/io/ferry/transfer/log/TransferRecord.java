@@ -139,6 +139,11 @@ public class TransferRecord {
                 .withDerivedFrom(derivedFrom);
     }
 
+    /** The id the database gave this row when {@link TransferLog} inserted it. */
+    void written(long id) {
+        this.id = id;
+    }
+
     private static String truncate(String value, int max) {
         return value == null || value.length() <= max ? value : value.substring(0, max);
     }
