@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -119,12 +120,19 @@ class ExecutableJarIT {
         OpenSshClient.Result log = run(workDir, "curl", "-s", "-u", "admin:from-the-environment",
                 "http://127.0.0.1:" + restartedPort + "/api/v1/transfers?account=acme");
         assertThat(log.stdout()).contains("\"status\":\"success\"").contains(SftpOperationsIT.sha256(data));
+        // the node's JVM runs in Kathmandu (UTC+05:45): the row's time is still the upload's own
+        Matcher started = Pattern.compile("\"startedAt\":\"([^\"]+)\"").matcher(log.stdout());
+        assertThat(started.find()).as(log.stdout()).isTrue();
+        assertThat(Duration.between(Instant.parse(started.group(1)), Instant.now()).abs())
+                .isLessThan(Duration.ofMinutes(10));
     }
 
     private void start(Path log) throws Exception {
         Path jar = Path.of("target/ferry-app.jar").toAbsolutePath();
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-jar", jar.toString(), "--ferry.cluster.name=ferry-kill-it",
+        // a JVM not in UTC, as on many an administrator's machine: embedded H2 stores UTC all the same
+        ProcessBuilder builder = new ProcessBuilder(java, "-Duser.timezone=Asia/Kathmandu", "-jar", jar.toString(),
+                "--ferry.cluster.name=ferry-kill-it",
                 "--server.port=0", "--ferry.sftp.port=0", "--ferry.sftp.bind-address=127.0.0.1",
                 "--ferry.ftps.explicit-port=0", "--ferry.ftps.implicit-port=0", "--ferry.ftps.passive-ports=0")
                 .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());

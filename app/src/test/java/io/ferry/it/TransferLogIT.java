@@ -3,8 +3,10 @@ package io.ferry.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
+import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -62,6 +64,33 @@ class TransferLogIT extends NodeIT {
         assertThat(jdbc.queryForObject("SELECT DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s.%f') FROM transfers "
                 + "WHERE id = ?", String.class, id)).as("stored as UTC wall-clock time").isEqualTo(
                         "2026-03-29 00:59:58.000000");
+    }
+
+    @Test
+    void aCommittedUploadRecordedAgainShouldNotBeRoutedAgain() throws Exception {
+        // what Transfer#publishedUnconfirmed does when a commit it was not told about went through after all
+        String source = uniqueUser("src");
+        String destination = uniqueUser("dst");
+        admin().createAccount(source, "source-password");
+        admin().createAccount(destination, "destination-password");
+        Api.Response route = admin().post("/api/v1/routes", "{\"name\":\"" + uniqueUser("route")
+                + "\",\"account\":\"" + source + "\",\"pathGlob\":\"/in/*.edi\",\"copyTo\":\"" + destination
+                + ":/copies\"}");
+        assertThat(route.status()).as(route.body()).isEqualTo(201);
+        try (SftpClient sftp = clients.sftp(sftpPort(), source, "source-password")) {
+            sftp.mkdir("/in");
+            try (var out = sftp.write("/in/order.edi")) {
+                out.write("UNA:+.? '".getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        long id = jdbc.queryForObject("SELECT id FROM transfers WHERE account = ? AND path = '/in/order.edi'",
+                Long.class, source);
+        TransferRecord committed = transferLog.find(id).orElseThrow();
+
+        assertThat(transferLog.record(committed).getId()).isEqualTo(id);
+
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM work_items WHERE upload_id = ?", Long.class, id))
+                .as("one copy for one upload").isEqualTo(1);
     }
 
     @Test

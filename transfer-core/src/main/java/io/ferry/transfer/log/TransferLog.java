@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -25,7 +26,9 @@ import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.Assert;
 
 import io.ferry.transfer.node.AfterCommit;
 
@@ -67,7 +70,7 @@ public class TransferLog {
 
     /** Inserts and commits the row in its own transaction (with what the upload listeners add). */
     public TransferRecord record(TransferRecord record) {
-        return ownTransaction.execute(status -> save(record));
+        return inOwnTransaction(() -> save(record));
     }
 
     /**
@@ -75,11 +78,20 @@ public class TransferLog {
      * pull or a folder monitor records about the file it took in, so that it is taken in once).
      */
     public TransferRecord record(TransferRecord record, Consumer<TransferRecord> alsoInTransaction) {
-        return ownTransaction.execute(status -> {
+        return inOwnTransaction(() -> {
             TransferRecord saved = save(record);
             alsoInTransaction.accept(saved);
             return saved;
         });
+    }
+
+    private TransferRecord inOwnTransaction(Supplier<TransferRecord> work) {
+        // a caller inside a JPA transaction would have this one run on that transaction's connection, committing
+        // or rolling back its work: JPA's manager binds the connection without marking it as a JDBC transaction,
+        // so REQUIRES_NEW here would not suspend it
+        Assert.state(!TransactionSynchronizationManager.isActualTransactionActive(),
+                "a transfer-log row is recorded outside any other transaction");
+        return ownTransaction.execute(status -> work.get());
     }
 
     private TransferRecord save(TransferRecord record) {
@@ -88,7 +100,9 @@ public class TransferLog {
             saved = insert(record);
         } else if (jdbc.queryForObject("SELECT COUNT(*) FROM transfers WHERE id = ?", Long.class,
                 record.getId()) > 0) {
-            saved = record; // its commit went through after all: the same row, unchanged
+            // its commit went through after all: the same row, unchanged, and what its listeners wrote with it
+            // (the routes' work items) committed with it; they are not told twice
+            return record;
         } else {
             // an insert whose commit failed keeps the id it was given: the row is written anew
             saved = insert(record.unsaved());
