@@ -157,6 +157,11 @@ public class SftpBench {
             }
             sftp(s, AES, "mkdir warmup\ncd warmup\nput " + data.resolve("small") + "/*");
         }
+        if (selected("single") || selected("streams")) {
+            for (Server s : List.of(ferry, openssh)) {
+                warmBulk(s, data.resolve("big.bin"), (long) mib << 20);
+            }
+        }
         if (selected("small") || selected("small8")) {
             for (Server s : List.of(ferry, openssh)) {
                 warmSmallFiles(s, data.resolve("small"));
@@ -297,6 +302,39 @@ public class SftpBench {
         rounds.forEach(perFile -> figures.append(String.format(" %.2f", perFile)));
         System.out.printf("warm-up, %s: CPU ms per durable small file, round by round (%d files each):%s%n", s.name,
                 SMALL_FILES, figures);
+    }
+
+    static final int WARM_BULK_MIN = 3;
+    static final int WARM_BULK_MAX = 8;
+
+    /**
+     * Moves {@code file} up and down with both ciphers, round after round, until the server's CPU per GiB has
+     * settled (at least {@link #WARM_BULK_MIN} rounds, then until the last three are within {@link #WARM_WITHIN},
+     * at most {@link #WARM_BULK_MAX}); prints each round's figure. After one round Ferry's JIT still compiles its
+     * bulk path: the first measured run cost 2.5 times the third.
+     */
+    static void warmBulk(Server s, Path file, long bytes) throws Exception {
+        List<Double> rounds = new ArrayList<>();
+        while (rounds.size() < WARM_BULK_MAX) {
+            double[] cpu = new double[1];
+            withCpu(s, () -> {
+                double seconds = 0;
+                for (String cipher : List.of(AES, CHACHA)) {
+                    seconds += sftp(s, cipher, "put " + file + " big.bin\nget big.bin /dev/null");
+                }
+                return seconds;
+            }, cpu);
+            rounds.add(cpu[0] / (4.0 * bytes / GIB));
+            if (rounds.size() >= WARM_BULK_MIN) {
+                List<Double> last = rounds.subList(rounds.size() - 3, rounds.size());
+                if (Collections.max(last) <= (1 + WARM_WITHIN) * Collections.min(last)) {
+                    break;
+                }
+            }
+        }
+        StringBuilder figures = new StringBuilder();
+        rounds.forEach(perGib -> figures.append(String.format(" %.2f", perGib)));
+        System.out.printf("warm-up, %s: CPU s per GiB moved up and down, round by round:%s%n", s.name, figures);
     }
 
     /** Runs a small-file scenario and records the server's CPU milliseconds per file; returns its result. */
