@@ -285,23 +285,14 @@ public class SftpBench {
      * The rounds are the cold server's cost, printed for that reason.
      */
     static void warmSmallFiles(Server s, Path files) throws Exception {
-        List<Double> rounds = new ArrayList<>();
-        while (rounds.size() < WARM_ROUNDS_MAX) {
-            String dir = "warm-small-" + rounds.size();
+        String rounds = untilSettled(WARM_ROUNDS_MIN, WARM_ROUNDS_MAX, round -> {
+            String dir = "warm-small-" + round;
             double[] cpu = new double[1];
             withCpu(s, () -> sftp(s, AES, "mkdir " + dir + "\ncd " + dir + "\nput -f " + files + "/*"), cpu);
-            rounds.add(cpu[0] * 1000 / SMALL_FILES);
-            if (rounds.size() >= WARM_ROUNDS_MIN) {
-                List<Double> last = rounds.subList(rounds.size() - 3, rounds.size());
-                if (Collections.max(last) <= (1 + WARM_WITHIN) * Collections.min(last)) {
-                    break;
-                }
-            }
-        }
-        StringBuilder figures = new StringBuilder();
-        rounds.forEach(perFile -> figures.append(String.format(" %.2f", perFile)));
+            return cpu[0] * 1000 / SMALL_FILES;
+        });
         System.out.printf("warm-up, %s: CPU ms per durable small file, round by round (%d files each):%s%n", s.name,
-                SMALL_FILES, figures);
+                SMALL_FILES, rounds);
     }
 
     static final int WARM_BULK_MIN = 3;
@@ -314,8 +305,7 @@ public class SftpBench {
      * bulk path: the first measured run cost 2.5 times the third.
      */
     static void warmBulk(Server s, Path file, long bytes) throws Exception {
-        List<Double> rounds = new ArrayList<>();
-        while (rounds.size() < WARM_BULK_MAX) {
+        String rounds = untilSettled(WARM_BULK_MIN, WARM_BULK_MAX, round -> {
             double[] cpu = new double[1];
             withCpu(s, () -> {
                 double seconds = 0;
@@ -324,8 +314,25 @@ public class SftpBench {
                 }
                 return seconds;
             }, cpu);
-            rounds.add(cpu[0] / (4.0 * bytes / GIB));
-            if (rounds.size() >= WARM_BULK_MIN) {
+            return cpu[0] / (4.0 * bytes / GIB);
+        });
+        System.out.printf("warm-up, %s: CPU s per GiB moved up and down, round by round:%s%n", s.name, rounds);
+    }
+
+    /** One warm-up round (numbered from 0); its figure. */
+    interface Round {
+        double run(int round) throws Exception;
+    }
+
+    /**
+     * Runs rounds until the last three figures are within {@link #WARM_WITHIN} of each other (at least {@code min}
+     * rounds, at most {@code max}); every round's figure, for printing.
+     */
+    static String untilSettled(int min, int max, Round round) throws Exception {
+        List<Double> rounds = new ArrayList<>();
+        while (rounds.size() < max) {
+            rounds.add(round.run(rounds.size()));
+            if (rounds.size() >= min) {
                 List<Double> last = rounds.subList(rounds.size() - 3, rounds.size());
                 if (Collections.max(last) <= (1 + WARM_WITHIN) * Collections.min(last)) {
                     break;
@@ -333,8 +340,8 @@ public class SftpBench {
             }
         }
         StringBuilder figures = new StringBuilder();
-        rounds.forEach(perGib -> figures.append(String.format(" %.2f", perGib)));
-        System.out.printf("warm-up, %s: CPU s per GiB moved up and down, round by round:%s%n", s.name, figures);
+        rounds.forEach(figure -> figures.append(String.format(" %.2f", figure)));
+        return figures.toString();
     }
 
     /** Runs a small-file scenario and records the server's CPU milliseconds per file; returns its result. */
