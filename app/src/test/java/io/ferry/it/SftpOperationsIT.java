@@ -28,6 +28,7 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
 import org.apache.sshd.sftp.client.SftpClient.DirEntry;
@@ -85,6 +86,36 @@ class SftpOperationsIT extends NodeIT {
         String user = uniqueUser("stock");
         admin().createAccount(user, "stock-password-1");
         StockClients.check("sftp", sftpPort(), user, "stock-password-1", "stock");
+    }
+
+    /**
+     * Replies go packed into the channel's packets ({@code ChannelWriter}): a client with OpenSSH's 32 KiB packets,
+     * reading 32 KiB at a time with reads ahead (each reply 13 bytes longer than a packet) and asking for attributes
+     * between them, gets every byte in order and every reply whole.
+     */
+    @Test
+    void readsAheadThroughThirtyTwoKiBPacketsShouldArriveWhole() throws Exception {
+        String user = uniqueUser("packed");
+        admin().createAccount(user, PASSWORD);
+        byte[] data = random(5 * 1024 * 1024 + 5);
+        try (ClientSession session = clients.login(sftpPort(), user, PASSWORD)) {
+            CoreModuleProperties.MAX_PACKET_SIZE.set(session, 32L * 1024);
+            try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+                write(sftp, "/packed.bin", data);
+                ByteArrayOutputStream received = new ByteArrayOutputStream();
+                int reads = 0;
+                try (InputStream in = sftp.read("/packed.bin", 32 * 1024)) {
+                    byte[] chunk = new byte[7919];
+                    for (int n; (n = in.read(chunk)) > 0; reads++) {
+                        received.write(chunk, 0, n);
+                        if (reads % 8 == 0) {
+                            assertThat(sftp.stat("/packed.bin").getSize()).isEqualTo(data.length);
+                        }
+                    }
+                }
+                assertThat(received.toByteArray()).isEqualTo(data);
+            }
+        }
     }
 
     @Test

@@ -36,6 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.common.LogText;
+import io.ferry.common.ssh.ChannelWriter;
 
 /**
  * One SFTP channel of a partner's session at the edge, relayed to an SFTP channel on the partner's file session on its
@@ -83,7 +84,7 @@ final class SftpChannelRelay implements AsyncCommand {
     private final ChannelSession partnerChannel;
     private IoOutputStream partnerOut;
     private ExitCallback exit;
-    private volatile AsyncWriter toPartner;
+    private volatile ChannelWriter toPartner;
     private final AtomicBoolean ended = new AtomicBoolean();
     private NodeLink link;
 
@@ -197,7 +198,7 @@ final class SftpChannelRelay implements AsyncCommand {
     private final class NodeSide {
         final ClientSession session;
         final NodeChannel channel;
-        AsyncWriter writer;
+        ChannelWriter writer;
         // the node's packets are allocated whole: it is trusted, and its 256 KiB answers are not grown into
         final SftpPackets.Framer framer = new SftpPackets.Framer(MAX_PACKET, MAX_PACKET);
         CompletableFuture<byte[]> version;
@@ -253,7 +254,7 @@ final class SftpChannelRelay implements AsyncCommand {
     @Override
     public void start(ChannelSession ignored, Environment env) {
         ServerSession session = partnerChannel.getServerSession();
-        toPartner = new AsyncWriter(partnerOut, () -> end(1));
+        toPartner = new ChannelWriter(partnerChannel, partnerOut, () -> end(1));
         relay.workers().execute(() -> {
             try {
                 link = relay.link(session);
@@ -298,7 +299,7 @@ final class SftpChannelRelay implements AsyncCommand {
             side.channel.close(true); // the partner left while the node's channel opened
             throw new IOException("the partner's channel closed");
         }
-        side.writer = new AsyncWriter(side.channel.getAsyncIn(), () -> {
+        side.writer = new ChannelWriter(side.channel, side.channel.getAsyncIn(), () -> {
             side.broken = true; // the node's end is gone, though its session may not know yet
             side.channel.close(true);
         });

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,13 @@ import java.util.NavigableMap;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.apache.sshd.common.io.IoOutputStream;
 import org.apache.sshd.common.util.GenericUtils;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.BufferUtils;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.io.IoUtils;
+import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.session.ServerSession;
@@ -32,6 +36,7 @@ import org.apache.sshd.sftp.server.SftpSubsystem;
 import org.apache.sshd.sftp.server.SftpSubsystemConfigurator;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
+import io.ferry.common.ssh.ChannelWriter;
 import io.ferry.storage.FileStore;
 import io.ferry.storage.Upload;
 import io.ferry.transfer.session.Transfer;
@@ -43,6 +48,7 @@ import io.ferry.transfer.session.Transfer;
  * {@code RMDIR} of a directory that does not exist answers "no such file" as OpenSSH does. It also answers OpenSSH's
  * {@code statvfs@openssh.com} and {@code fstatvfs@openssh.com} (sftp's {@code df}) with the account's quota as its
  * file system, not the storage's, and offers {@code limits@openssh.com} and {@code copy-data} (sftp's {@code cp}).
+ * Its replies go out packed into the channel's SSH packets, as OpenSSH's do ({@link ChannelWriter}).
  */
 final class FerrySftpSubsystem extends SftpSubsystem {
 
@@ -75,6 +81,46 @@ final class FerrySftpSubsystem extends SftpSubsystem {
     /** A block as {@code statvfs} reports the space: what sftp's {@code df} multiplies by. */
     private static final long BLOCK = 4096;
     private static final long ST_NOSUID = 2;
+    private static final Runnable NOTHING = () -> { };
+
+    /** The subsystem's replies, packed into the channel's packets. */
+    private ChannelWriter replies;
+    /** How many reply bytes may wait for the client to take them before the subsystem waits, and how long it waits. */
+    private int maxPending;
+    private Duration maxWait;
+
+    @Override
+    public void setIoOutputStream(IoOutputStream stream) {
+        ChannelSession channel = getServerChannelSession();
+        // a failed write fails every later reply (send throws), which ends the subsystem
+        replies = new ChannelWriter(channel, stream, () -> { });
+        maxPending = CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getRequired(channel);
+        maxWait = CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_WAIT.getRequired(channel);
+        out = stream;
+    }
+
+    /**
+     * Sends a reply through {@link ChannelWriter}, packed into the channel's packets with the replies before and after
+     * it, instead of MINA's send (each reply in packets of its own). As MINA's does, it waits while the client has not
+     * taken the replies before it (past {@code maxPending} bytes, at most {@code maxWait}).
+     */
+    @Override
+    protected void send(Buffer reply) throws IOException {
+        BufferUtils.updateLengthPlaceholder(reply, 0);
+        replies.awaitBelow(maxPending, maxWait);
+        replies.write(reply, NOTHING);
+    }
+
+    /** The subsystem is ending: its last replies go before the channel's exit. */
+    @Override
+    protected void closeAllHandles() {
+        super.closeAllHandles();
+        try {
+            replies.awaitWritten(maxWait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     @Override
     protected List<OpenSSHExtension> resolveOpenSSHExtensions(ServerSession session) {
