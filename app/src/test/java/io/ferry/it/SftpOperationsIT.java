@@ -23,11 +23,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
+import org.apache.sshd.client.channel.ChannelSubsystem;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.BufferUtils;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
@@ -89,33 +94,132 @@ class SftpOperationsIT extends NodeIT {
     }
 
     /**
-     * Replies go packed into the channel's packets ({@code ChannelWriter}): a client with OpenSSH's 32 KiB packets,
-     * reading 32 KiB at a time with reads ahead (each reply 13 bytes longer than a packet) and asking for attributes
-     * between them, gets every byte in order and every reply whole.
+     * Replies go packed into the channel's packets ({@code ChannelWriter}), as OpenSSH's do. A client with OpenSSH's
+     * 32 KiB packets reading 32 KiB at a time, its requests all sent at once and a STAT between them, gets every
+     * reply whole and in order. Each read's reply is 13 bytes longer than a packet, and MINA's own writes sent every
+     * one as a full packet and a 13-byte one (128 packets here); behind a small window the replies that wait for it
+     * go out as full packets.
      */
     @Test
-    void readsAheadThroughThirtyTwoKiBPacketsShouldArriveWhole() throws Exception {
+    void repliesShouldBePackedIntoTheClientsPackets() throws Exception {
         String user = uniqueUser("packed");
         admin().createAccount(user, PASSWORD);
-        byte[] data = random(5 * 1024 * 1024 + 5);
+        int reads = 64;
+        int chunk = 32 * 1024;
+        byte[] data = random(reads * chunk);
+        try (SftpClient sftp = clients.sftp(sftpPort(), user, PASSWORD)) {
+            write(sftp, "/packed.bin", data);
+        }
         try (ClientSession session = clients.login(sftpPort(), user, PASSWORD)) {
-            CoreModuleProperties.MAX_PACKET_SIZE.set(session, 32L * 1024);
-            try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
-                write(sftp, "/packed.bin", data);
-                ByteArrayOutputStream received = new ByteArrayOutputStream();
-                int reads = 0;
-                try (InputStream in = sftp.read("/packed.bin", 32 * 1024)) {
-                    byte[] chunk = new byte[7919];
-                    for (int n; (n = in.read(chunk)) > 0; reads++) {
-                        received.write(chunk, 0, n);
-                        if (reads % 8 == 0) {
-                            assertThat(sftp.stat("/packed.bin").getSize()).isEqualTo(data.length);
-                        }
+            CoreModuleProperties.MAX_PACKET_SIZE.set(session, (long) chunk);
+            CoreModuleProperties.WINDOW_SIZE.set(session, 2L * chunk);
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            int[] packets = {0};
+            OutputStream counting = new OutputStream() {
+                @Override
+                public synchronized void write(int b) {
+                    packets[0]++;
+                    received.write(b);
+                }
+
+                @Override
+                public synchronized void write(byte[] b, int off, int len) {
+                    packets[0]++; // the channel hands each SSH packet's data over in one call
+                    received.write(b, off, len);
+                }
+            };
+            try (ChannelSubsystem channel = session.createSubsystemChannel("sftp")) {
+                channel.setOut(counting);
+                channel.setErr(OutputStream.nullOutputStream());
+                channel.open().verify(SftpClients.TIMEOUT);
+                OutputStream requests = channel.getInvertedIn();
+                requests.write(sftpMessage(SftpConstants.SSH_FXP_INIT, b -> b.putInt(3)));
+                requests.write(sftpMessage(SftpConstants.SSH_FXP_OPEN, b -> {
+                    b.putInt(1);
+                    b.putString("/packed.bin");
+                    b.putInt(SftpConstants.SSH_FXF_READ);
+                    b.putInt(0);
+                }));
+                requests.flush();
+                Buffer opened = awaitMessages(received, 2).get(1);
+                assertThat(opened.getUByte()).isEqualTo(SftpConstants.SSH_FXP_HANDLE);
+                opened.getInt(); // the id
+                byte[] handle = opened.getBytes();
+                ByteArrayOutputStream batch = new ByteArrayOutputStream();
+                for (int i = 0; i < reads; i++) {
+                    int id = 100 + i;
+                    long offset = (long) i * chunk;
+                    batch.write(sftpMessage(SftpConstants.SSH_FXP_READ, b -> {
+                        b.putInt(id);
+                        b.putBytes(handle);
+                        b.putLong(offset);
+                        b.putInt(chunk);
+                    }));
+                    if (i == reads / 2) {
+                        batch.write(sftpMessage(SftpConstants.SSH_FXP_STAT, b -> {
+                            b.putInt(99);
+                            b.putString("/packed.bin");
+                        }));
                     }
                 }
-                assertThat(received.toByteArray()).isEqualTo(data);
+                int before = packets[0];
+                requests.write(batch.toByteArray());
+                requests.flush();
+                List<Buffer> replies = awaitMessages(received, 2 + reads + 1);
+                ByteArrayOutputStream content = new ByteArrayOutputStream();
+                for (Buffer reply : replies.subList(2, replies.size())) {
+                    int type = reply.getUByte();
+                    int id = reply.getInt();
+                    if (type == SftpConstants.SSH_FXP_ATTRS) {
+                        assertThat(id).isEqualTo(99);
+                        continue;
+                    }
+                    assertThat(type).isEqualTo(SftpConstants.SSH_FXP_DATA);
+                    assertThat(id).isEqualTo(100 + content.size() / chunk); // in order
+                    content.write(reply.getBytes());
+                }
+                assertThat(content.toByteArray()).isEqualTo(data);
+                int sent;
+                synchronized (counting) {
+                    sent = packets[0] - before;
+                }
+                assertThat(sent).as("packets for %d replies of 32,781 bytes and one STAT's", reads)
+                        .isLessThan(2 * reads);
             }
         }
+    }
+
+    /** An SFTP message of {@code type}, its fields put by {@code fields}, with its length before it. */
+    private static byte[] sftpMessage(int type, Consumer<Buffer> fields) {
+        Buffer buffer = new ByteArrayBuffer();
+        buffer.putInt(0);
+        buffer.putByte((byte) type);
+        fields.accept(buffer);
+        BufferUtils.updateLengthPlaceholder(buffer, 0);
+        return buffer.getCompactData();
+    }
+
+    /** The first {@code count} SFTP messages in what the channel received, each from its type on, once they are. */
+    private static List<Buffer> awaitMessages(ByteArrayOutputStream received, int count) {
+        List<Buffer> messages = new ArrayList<>();
+        await().atMost(SftpClients.TIMEOUT).until(() -> {
+            byte[] bytes;
+            synchronized (received) {
+                bytes = received.toByteArray();
+            }
+            messages.clear();
+            Buffer stream = new ByteArrayBuffer(bytes);
+            while (messages.size() < count && stream.available() >= Integer.BYTES) {
+                int length = stream.getInt();
+                if (stream.available() < length) {
+                    break;
+                }
+                messages.add(new ByteArrayBuffer(stream.array(), stream.rpos(), length));
+                stream.rpos(stream.rpos() + length);
+            }
+            return messages.size() == count;
+        });
+        return messages;
     }
 
     @Test

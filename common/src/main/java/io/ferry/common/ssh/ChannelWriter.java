@@ -13,8 +13,12 @@ import java.util.function.LongSupplier;
 
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.Channel;
+import org.apache.sshd.common.channel.RemoteWindow;
 import org.apache.sshd.common.io.IoOutputStream;
+import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes a channel's messages (SFTP's) to the channel's asynchronous stream packed into the channel's SSH packets, as
@@ -33,6 +37,8 @@ import org.apache.sshd.common.util.buffer.Buffer;
  * was waiting, or comes after it, is dropped ({@link #awaitBelow} tells a producer that may wait).
  */
 public final class ChannelWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(ChannelWriter.class);
 
     /** The most one packet carries, whatever larger packets the peer allows. */
     public static final int MAX_PACKET = 64 * 1024;
@@ -58,12 +64,22 @@ public final class ChannelWriter {
      * @param onError runs once, on the first write that fails
      */
     public ChannelWriter(Channel channel, IoOutputStream out, Runnable onError) {
-        this(() -> channel.getRemoteWindow().getPacketSize(),
+        this(() -> room(channel.getRemoteWindow()),
                 size -> channel.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, size), out, onError);
     }
 
     /**
-     * @param packetSize the data one packet may carry (the peer's maximum packet)
+     * The data the next packet may carry: the peer's maximum packet, or the window left when it is smaller (a packet
+     * larger than the window would be copied by the channel and sent in parts); a closed window waits in the channel.
+     */
+    private static long room(RemoteWindow window) {
+        long packet = window.getPacketSize();
+        long left = window.getSize();
+        return left > 0 ? Math.min(packet, left) : packet;
+    }
+
+    /**
+     * @param packetSize the data the next packet may carry
      * @param newPacket  a new packet buffer for that much data and the message code, channel and length before it
      */
     ChannelWriter(LongSupplier packetSize, IntFunction<Buffer> newPacket, IoOutputStream out, Runnable onError) {
@@ -110,15 +126,17 @@ public final class ChannelWriter {
     /**
      * Waits until fewer than {@code limit} bytes are queued or being written, at most {@code timeout}: the writer's
      * bound for a producer that may wait (a subsystem's own thread; never a session's I/O thread). Throws when the
-     * time is up, the writer has failed or the thread is interrupted.
+     * writer has failed or the thread is interrupted, and when the time is up, which fails the writer.
      */
     public void awaitBelow(long limit, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        long waiting = 0;
         synchronized (this) {
             while (!failed && queued + inFlight >= limit) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IOException("the peer has not taken " + (queued + inFlight) + " bytes for " + timeout);
+                    waiting = queued + inFlight;
+                    break;
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -130,6 +148,10 @@ public final class ChannelWriter {
             if (failed) {
                 throw new EOFException("the channel's stream has failed");
             }
+        }
+        if (waiting > 0) {
+            fail(); // as MINA's buffered stream does: the later writes fail at once, not after another wait each
+            throw new IOException("the peer has not taken " + waiting + " bytes for " + timeout);
         }
     }
 
@@ -148,66 +170,104 @@ public final class ChannelWriter {
         }
     }
 
-    /** Writes the next packet: as much of the queue as one packet carries; runs the markers it reaches first. */
+    /**
+     * Writes the next packets: as much of the queue as one packet carries, running the markers it reaches first, until
+     * a write is left in flight or nothing waits. A write that completes at once is followed here, not deeper in the
+     * stack.
+     */
     private void next() {
-        Buffer packet;
-        List<Runnable> now = new ArrayList<>(0); // markers with nothing unwritten before them
-        List<Runnable> done = new ArrayList<>(2);
-        synchronized (this) {
-            if (failed) {
-                return;
-            }
-            int size = (int) Math.min(queued, Math.max(1, Math.min(MAX_PACKET, packetSize.getAsLong())));
-            packet = size == 0 ? null : newPacket.apply(size + 12);
-            if (packet != null) {
-                packet.rpos(DATA);
-                packet.wpos(DATA);
-            }
-            while (!queue.isEmpty()) {
-                Message head = queue.peek();
-                if (head.data == null || head.data.available() == 0) { // a marker: once what is before it is written
-                    queue.poll();
-                    (packet == null || packet.available() == 0 ? now : done).add(head.written);
-                    continue;
-                }
-                if (packet == null || packet.available() == size) {
-                    break;
-                }
-                int n = Math.min(head.data.available(), size - packet.available());
-                packet.putRawBytes(head.data.array(), head.data.rpos(), n);
-                head.data.rpos(head.data.rpos() + n);
-                queued -= n;
-                if (head.data.available() == 0) {
-                    queue.poll();
-                    done.add(head.written);
-                }
-            }
-            if (packet == null) {
-                writing = false;
-                notifyAll();
-            } else {
-                inFlight = packet.available();
-            }
-        }
-        now.forEach(Runnable::run);
-        if (packet == null) {
-            return;
-        }
-        try {
-            out.writeBuffer(packet).addListener(f -> {
-                if (f.getException() != null) {
-                    fail();
+        while (true) {
+            Buffer packet;
+            List<Runnable> now = new ArrayList<>(0); // markers with nothing unwritten before them
+            List<Runnable> done = new ArrayList<>(2);
+            synchronized (this) {
+                if (failed) {
                     return;
                 }
-                synchronized (this) {
-                    inFlight = 0;
-                    notifyAll();
+                int size = (int) Math.min(queued, Math.max(1, Math.min(MAX_PACKET, packetSize.getAsLong())));
+                packet = size == 0 ? null : newPacket.apply(size + 12);
+                if (packet != null) {
+                    packet.rpos(DATA);
+                    packet.wpos(DATA);
                 }
-                done.forEach(Runnable::run);
-                next();
-            });
-        } catch (IOException | RuntimeException e) {
+                while (!queue.isEmpty()) {
+                    Message head = queue.peek();
+                    if (head.data == null || head.data.available() == 0) { // a marker: once all before it is written
+                        queue.poll();
+                        (packet == null || packet.available() == 0 ? now : done).add(head.written);
+                        continue;
+                    }
+                    if (packet == null || packet.available() == size) {
+                        break;
+                    }
+                    int n = Math.min(head.data.available(), size - packet.available());
+                    packet.putRawBytes(head.data.array(), head.data.rpos(), n);
+                    head.data.rpos(head.data.rpos() + n);
+                    queued -= n;
+                    if (head.data.available() == 0) {
+                        queue.poll();
+                        done.add(head.written);
+                    }
+                }
+                if (packet != null && packet.available() == 0) {
+                    packet = null;
+                }
+                if (packet == null && now.isEmpty() && done.isEmpty()) {
+                    writing = false;
+                    notifyAll();
+                    return;
+                }
+                inFlight = packet == null ? 0 : packet.available();
+            }
+            // still writing: what is queued meanwhile waits behind these markers
+            run(now);
+            if (packet == null) {
+                run(done);
+                continue;
+            }
+            IoWriteFuture future;
+            try {
+                future = out.writeBuffer(packet);
+            } catch (IOException | RuntimeException e) {
+                fail();
+                return;
+            }
+            if (!future.isDone()) {
+                future.addListener(f -> {
+                    if (written(f, done)) {
+                        next();
+                    }
+                });
+                return;
+            }
+            if (!written(future, done)) {
+                return;
+            }
+        }
+    }
+
+    /** A packet's write has completed; whether it was written (and its messages' callbacks have run). */
+    private boolean written(IoWriteFuture future, List<Runnable> done) {
+        if (!future.isWritten()) {
             fail();
+            return false;
+        }
+        synchronized (this) {
+            inFlight = 0;
+            notifyAll();
+        }
+        run(done);
+        return true;
+    }
+
+    /** Runs callbacks; one that throws is logged and does not stop the writer or the others. */
+    private static void run(List<Runnable> callbacks) {
+        for (Runnable callback : callbacks) {
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                log.warn("An action after a channel's write failed", e);
+            }
         }
     }
 

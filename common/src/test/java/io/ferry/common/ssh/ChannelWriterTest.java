@@ -182,9 +182,61 @@ class ChannelWriterTest {
         assertThat(waited).isNotDone();
         stream.complete();
         waited.get(20, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> writer.awaitBelow(1, Duration.ofMillis(50))).isInstanceOf(IOException.class)
-                .hasMessageContaining("has not taken " + PACKET + " bytes");
         stream.complete();
         assertThat(writer.awaitWritten(Duration.ofSeconds(1))).isTrue();
+    }
+
+    @Test
+    void aPeerThatTakesNothingForTheWholeWaitShouldFailTheWriter() throws Exception {
+        writer.write(message(3 * PACKET, 1), () -> { });
+        assertThatThrownBy(() -> writer.awaitBelow(PACKET, Duration.ofMillis(50))).isInstanceOf(IOException.class)
+                .hasMessageContaining("has not taken " + 3 * PACKET + " bytes");
+        assertThat(events).containsExactly("error");
+        // the next reply fails at once instead of waiting as long again
+        assertThatThrownBy(() -> writer.awaitBelow(PACKET, Duration.ofSeconds(20))).isInstanceOf(EOFException.class);
+        assertThat(writer.awaitWritten(Duration.ofSeconds(20))).isFalse();
+    }
+
+    @Test
+    void writesThatCompleteAtOnceShouldNotDeepenTheStack() {
+        List<Integer> sizes = new ArrayList<>();
+        IoOutputStream immediate = new Immediate(sizes);
+        ChannelWriter fast = new ChannelWriter(() -> 16, size -> new PacketBuffer(new byte[size + 64], false),
+                immediate, () -> events.add("error"));
+        int[] callbacks = {0};
+        fast.write(message(16 * 20_000, 5), () -> callbacks[0]++);
+        assertThat(sizes).hasSize(20_000).allMatch(size -> size == 16);
+        assertThat(callbacks[0]).isEqualTo(1);
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void aCallbackThatThrowsShouldNotStopTheWriter() throws Exception {
+        writer.write(message(10, 1), () -> {
+            throw new IllegalStateException("a callback's fault");
+        });
+        writer.then(() -> events.add("marker"));
+        writer.write(message(10, 2), () -> events.add("second"));
+        stream.complete();
+        stream.complete();
+        assertThat(events).containsExactly("marker", "second");
+        assertThat(writer.awaitWritten(Duration.ofSeconds(1))).isTrue();
+    }
+
+    /** A stream whose every write completes before it returns. */
+    private static final class Immediate extends AbstractCloseable implements IoOutputStream {
+        private final List<Integer> sizes;
+
+        Immediate(List<Integer> sizes) {
+            this.sizes = sizes;
+        }
+
+        @Override
+        public IoWriteFuture writeBuffer(Buffer buffer) {
+            sizes.add(buffer.available());
+            IoWriteFutureImpl future = new IoWriteFutureImpl(sizes.size(), buffer);
+            future.setValue(Boolean.TRUE);
+            return future;
+        }
     }
 }

@@ -96,7 +96,7 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         replies = new ChannelWriter(channel, stream, () -> { });
         maxPending = CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_SIZE.getRequired(channel);
         maxWait = CoreModuleProperties.BUFFERED_IO_OUTPUT_MAX_PENDING_WRITE_WAIT.getRequired(channel);
-        out = stream;
+        // MINA's out stays unset: only send wrote to it, and the channel's stream takes one writer
     }
 
     /**
@@ -111,14 +111,25 @@ final class FerrySftpSubsystem extends SftpSubsystem {
         replies.write(reply, NOTHING);
     }
 
-    /** The subsystem is ending: its last replies go before the channel's exit. */
+    /**
+     * The subsystem is ending: its handles close (uploads end and are logged) on a thread that is not interrupted,
+     * whatever ended it (a file channel closes on an interrupted thread's I/O), and its last replies go before the
+     * channel's exit (unless it was interrupted: then it is being stopped).
+     */
     @Override
     protected void closeAllHandles() {
-        super.closeAllHandles();
+        boolean interrupted = Thread.interrupted();
         try {
-            replies.awaitWritten(maxWait);
+            super.closeAllHandles();
+            if (!interrupted) {
+                replies.awaitWritten(maxWait);
+            }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
