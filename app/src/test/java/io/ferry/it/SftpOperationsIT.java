@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.apache.sshd.client.channel.ChannelSubsystem;
@@ -97,8 +98,8 @@ class SftpOperationsIT extends NodeIT {
      * Replies go packed into the channel's packets ({@code ChannelWriter}), as OpenSSH's do. A client with OpenSSH's
      * 32 KiB packets reading 32 KiB at a time, its requests all sent at once and a STAT between them, gets every
      * reply whole and in order. Each read's reply is 13 bytes longer than a packet, and MINA's own writes sent every
-     * one as a full packet and a 13-byte one (128 packets here); behind a small window the replies that wait for it
-     * go out as full packets.
+     * one as a full packet and a 13-byte one (129 packets here, with the STAT's). The client is a slow one behind a
+     * small window (a millisecond per packet, a 64 KiB window), so replies wait for it and go out as full packets.
      */
     @Test
     void repliesShouldBePackedIntoTheClientsPackets() throws Exception {
@@ -126,6 +127,7 @@ class SftpOperationsIT extends NodeIT {
                 public synchronized void write(byte[] b, int off, int len) {
                     packets[0]++; // the channel hands each SSH packet's data over in one call
                     received.write(b, off, len);
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // a slow network: the window is the limit
                 }
             };
             try (ChannelSubsystem channel = session.createSubsystemChannel("sftp")) {

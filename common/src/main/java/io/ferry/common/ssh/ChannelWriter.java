@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * 13-byte one.
  * <p>
  * A message's callback runs once its last byte is written; the first failure runs {@code onError} once, and what
- * was waiting, or comes after it, is dropped ({@link #awaitBelow} tells a producer that may wait).
+ * was waiting, or comes after it, is dropped ({@link #awaitBelow} tells a producer that may wait); a packet already
+ * being written still runs its callbacks if it is written.
  */
 public final class ChannelWriter {
 
@@ -124,15 +125,15 @@ public final class ChannelWriter {
     }
 
     /**
-     * Waits until fewer than {@code limit} bytes are queued or being written, at most {@code timeout}: the writer's
-     * bound for a producer that may wait (a subsystem's own thread; never a session's I/O thread). Throws when the
-     * writer has failed or the thread is interrupted, and when the time is up, which fails the writer.
+     * Waits until fewer than {@code limit} bytes (or none) are queued or being written, at most {@code timeout}: the
+     * writer's bound for a producer that may wait (a subsystem's own thread; never a session's I/O thread). Throws when
+     * the writer has failed or the thread is interrupted, and when the time is up, which fails the writer.
      */
     public void awaitBelow(long limit, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long waiting = 0;
         synchronized (this) {
-            while (!failed && queued + inFlight >= limit) {
+            while (!failed && queued + inFlight > 0 && queued + inFlight >= limit) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     waiting = queued + inFlight;
