@@ -95,27 +95,22 @@ public final class ChannelWriter {
      * {@code written} runs. Dropped when the writer has failed.
      */
     public void write(Buffer message, Runnable written) {
-        synchronized (this) {
-            if (failed) {
-                return;
-            }
-            queue.add(new Message(message, written));
-            queued += message.available();
-            if (writing) {
-                return;
-            }
-            writing = true;
-        }
-        next();
+        enqueue(new Message(message, written));
     }
 
     /** Runs {@code action} once everything queued so far is written (at once if it is). */
     public void then(Runnable action) {
+        enqueue(new Message(null, action));
+    }
+
+    /** Queues a message or a marker, and starts writing unless a write is going on. */
+    private void enqueue(Message message) {
         synchronized (this) {
             if (failed) {
                 return;
             }
-            queue.add(new Message(null, action));
+            queue.add(message);
+            queued += message.data == null ? 0 : message.data.available();
             if (writing) {
                 return;
             }
