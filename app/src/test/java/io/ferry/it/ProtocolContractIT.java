@@ -46,6 +46,7 @@ import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
 import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -236,17 +237,27 @@ class ProtocolContractIT extends NodeIT {
         String user = account(door.name());
         IntSupplier port = "sftp".equals(door.name()) ? this::sftpPort : () -> edgeSftp;
         // a default cipher (the edge follows its nodes within a status poll, so an earlier reset may still be coming)
-        await().atMost(Duration.ofSeconds(15)).until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
+        clientsStopping().until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
         try {
             Api.Response set = admin().put("/api/v1/settings/sftp.ciphers", "{\"value\":\"aes256-ctr\"}");
             assertThat(set.status()).as(set.body()).isEqualTo(200);
-            await().atMost(Duration.ofSeconds(15)).until(() -> !connects(port.getAsInt(), user,
-                    BuiltinCiphers.aes128gcm));
+            clientsStopping().until(() -> !connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
             assertThat(connects(port.getAsInt(), user, BuiltinCiphers.aes256ctr)).isTrue();
         } finally {
             assertThat(admin().delete("/api/v1/settings/sftp.ciphers").status()).isEqualTo(200);
         }
-        await().atMost(Duration.ofSeconds(15)).until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
+        clientsStopping().until(() -> connects(port.getAsInt(), user, BuiltinCiphers.aes128gcm));
+    }
+
+    /**
+     * Waits up to 15 s for what {@link #connects} says, without failing on another thread's uncaught exception (which
+     * Awaitility does by default): a MINA client stopped right after its session was refused may still have a read
+     * completing on the JDK's epoll thread, which then finds the client's executor shut down and throws there
+     * (apache/mina-sshd#409; seen here once in CI as "Executor has been shut down"). What the test asks is answered
+     * by the login's outcome on the test's thread.
+     */
+    private static ConditionFactory clientsStopping() {
+        return await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(15));
     }
 
     /** Whether a client that offers only {@code cipher} logs in at {@code port}. */
