@@ -253,8 +253,8 @@ class ProtocolContractIT extends NodeIT {
      * Waits up to 15 s for what {@link #connects} says, without failing on another thread's uncaught exception (which
      * Awaitility does by default): a MINA client stopped right after its session was refused may still have a read
      * completing on the JDK's epoll thread, which then finds the client's executor shut down and throws there
-     * (apache/mina-sshd#409; seen here once in CI as "Executor has been shut down"). What the test asks is answered
-     * by the login's outcome on the test's thread.
+     * (apache/mina-sshd#409; seen here once in a full verify as "Executor has been shut down"). What the test asks
+     * is answered by the login's outcome on the test's thread.
      */
     private static ConditionFactory clientsStopping() {
         return await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(15));
