@@ -5,12 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+
+import org.springframework.util.FileSystemUtils;
 
 /**
  * The command line the tests start node and edge JVMs with: this JVM's {@code java}, a heap cap, and flags that make
@@ -86,7 +86,7 @@ final class TestJvm {
             Path stamp = dir.resolve("source");
             String source = Files.size(jar) + " " + Files.getLastModifiedTime(jar).toMillis();
             if (!Files.exists(stamp) || !Files.readString(stamp).equals(source) || !Files.exists(extracted)) {
-                delete(dir);
+                FileSystemUtils.deleteRecursively(dir);
                 if (!run(List.of(java(), "-Djarmode=tools", "-jar", jar.toString(), "extract", "--destination",
                         dir.toString()), dir.getParent(), "extracting " + name)) {
                     throw new IllegalStateException("could not extract " + jar + ": see target/launch/launch.log");
@@ -119,7 +119,7 @@ final class TestJvm {
                 Files.deleteIfExists(archive);
             }
         } finally {
-            delete(data);
+            FileSystemUtils.deleteRecursively(data);
         }
     }
 
@@ -147,17 +147,6 @@ final class TestJvm {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void delete(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }
