@@ -24,6 +24,8 @@ final class TestJvm {
 
     /** The node's jar: the one whose starts the tests count in dozens, trained for a class data sharing archive. */
     private static final String NODE_JAR = "ferry-app.jar";
+    /** Where the extraction and the training write their output, in the folder they ran in. */
+    private static final String LOG = "launch.log";
     private static final Map<Path, Launch> LAUNCHES = new HashMap<>();
 
     private TestJvm() {
@@ -89,12 +91,13 @@ final class TestJvm {
                 FileSystemUtils.deleteRecursively(dir);
                 if (!run(List.of(java(), "-Djarmode=tools", "-jar", jar.toString(), "extract", "--destination",
                         dir.toString()), dir.getParent(), "extracting " + name)) {
-                    throw new IllegalStateException("could not extract " + jar + ": see target/launch/launch.log");
+                    throw new IllegalStateException("could not extract " + jar + ": see "
+                            + dir.getParent().resolve(LOG));
                 }
-                if (NODE_JAR.equals(name)) {
-                    train(extracted, archive);
+                // a training that failed is tried again by the next run on the same jar
+                if (!NODE_JAR.equals(name) || train(extracted, archive)) {
+                    Files.writeString(stamp, source);
                 }
-                Files.writeString(stamp, source);
             }
             Launch launch = new Launch(extracted, Files.exists(archive) ? archive : null);
             LAUNCHES.put(jar, launch);
@@ -104,8 +107,11 @@ final class TestJvm {
         }
     }
 
-    /** One start of the node that exits after its context refreshed, recording the classes it loaded. */
-    private static void train(Path extracted, Path archive) throws IOException {
+    /**
+     * One start of the node that exits after its context refreshed, recording the classes it loaded; whether the
+     * archive was made.
+     */
+    private static boolean train(Path extracted, Path archive) throws IOException {
         Path data = Files.createTempDirectory("ferry-cds-training-");
         try {
             List<String> command = new ArrayList<>(flags("512m", false));
@@ -118,6 +124,7 @@ final class TestJvm {
             if (!run(command, extracted.getParent(), "training the node's class data sharing archive")) {
                 Files.deleteIfExists(archive);
             }
+            return Files.exists(archive);
         } finally {
             FileSystemUtils.deleteRecursively(data);
         }
@@ -126,7 +133,7 @@ final class TestJvm {
     /** Runs {@code command} in {@code dir} (3 minutes at most); whether it exited 0. Its output goes to a log there. */
     private static boolean run(List<String> command, Path dir, String what) throws IOException {
         Files.createDirectories(dir);
-        Path log = dir.resolve("launch.log");
+        Path log = dir.resolve(LOG);
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // none of this JVM's Ferry or Spring settings: the training start must not reach a database or cluster
