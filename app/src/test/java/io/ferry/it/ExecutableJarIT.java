@@ -88,6 +88,14 @@ class ExecutableJarIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> read(log).contains("Uploaded /hello.txt"));
         String uploaded = read(log).lines().filter(l -> l.contains("Uploaded /hello.txt")).findFirst().orElseThrow();
         assertThat(uploaded).containsPattern("\\[sftp [0-9a-f]{12} acme@127\\.0\\.0\\.1\\]");
+
+        // stopped as a service manager stops it (SIGTERM): the embedded database stays open until Spring has
+        // finished with it, so the node gives up its primary role in the database and records that it did
+        node.destroy();
+        assertThat(node.waitFor(60, TimeUnit.SECONDS)).as("stopped within a minute").isTrue();
+        String stopped = read(log);
+        assertThat(stopped).contains("released the primary role").contains("Cluster event primary-given-up")
+                .doesNotContain("Database is already closed").doesNotContain("Could not record cluster event");
     }
 
     @Test
