@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.sshd.sftp.client.SftpClient;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,16 @@ class PartnerReplaceIT extends NodeIT {
                     .containsPattern("posix-rename old \"" + in + "/\\.invoice\\.edi\\.[^\"]+\\.ferry-part\" new \""
                             + target + "\"")
                     .doesNotContain("remove name \"" + target + "\"");
+            // each copy is on the partner's disk before it takes the name: fsync@openssh.com, then the rename
+            Matcher renamed = Pattern.compile("rename old \"(" + Pattern.quote(in + "/")
+                    + "\\.invoice\\.edi\\.[^\"]+\\.ferry-part)\"").matcher(operations);
+            int copies = 0;
+            while (renamed.find()) {
+                copies++;
+                assertThat(operations.indexOf("fsync \"" + renamed.group(1) + "\"")).as(operations)
+                        .isBetween(0, renamed.start());
+            }
+            assertThat(copies).as(operations).isEqualTo(2);
             assertThat(output.getAll()).contains("Replaced 'invoice.edi' at '" + partner
                     + "' in one step (posix-rename@openssh.com)");
             try (var listing = Files.list(in)) {

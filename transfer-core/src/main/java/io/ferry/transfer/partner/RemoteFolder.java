@@ -17,7 +17,10 @@ interface RemoteFolder extends AutoCloseable {
     /** The size of a file, or -1 when there is none of that name. */
     long size(String name) throws IOException;
 
-    /** Writes a new file (replacing one of that name); closing the stream completes it, or throws. */
+    /**
+     * Writes a new file (replacing one of that name); closing the stream completes it (on the server's stable storage
+     * where the protocol can ask for that: SFTP's {@code fsync@openssh.com}), or throws.
+     */
     OutputStream write(String name) throws IOException;
 
     /** Reads a file; closing the stream ends the read, and throws when the server reports it failed. */

@@ -9,7 +9,10 @@ import java.util.List;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHFsyncExtension;
 import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
+import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
+import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 
@@ -20,6 +23,8 @@ final class SftpFolder implements RemoteFolder {
     private final ClientSession session;
     private final SftpClient sftp;
     private final String dir;
+    /** Whether the server takes {@code fsync@openssh.com} (until it refuses one). */
+    private boolean fsyncs = true;
 
     SftpFolder(SshClient client, ClientSession session, SftpClient sftp, String remoteDir) {
         this.client = client;
@@ -65,9 +70,54 @@ final class SftpFolder implements RemoteFolder {
         }
     }
 
+    /**
+     * A new file, written with MINA's pipelined writes. Where the server offers OpenSSH's {@code fsync@openssh.com}
+     * (OpenSSH, MINA and Ferry do), closing the stream asks it to put the file on its stable storage before the
+     * file is closed: a delivery renamed into place and recorded as done is then not lost to the partner's crash.
+     * A server that refuses the request (its policy, as OpenSSH's {@code sftp-server -P} can) is not asked again on
+     * this connection; any other failure of it fails the delivery.
+     */
     @Override
     public OutputStream write(String name) throws IOException {
-        return sftp.write(dir + name);
+        String path = dir + name;
+        OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
+        if (!fsyncs || fsync == null || !fsync.isSupported() || !(sftp instanceof AbstractSftpClient client)) {
+            return sftp.write(path);
+        }
+        SftpClient.CloseableHandle handle = sftp.open(path, SftpClient.OpenMode.Write, SftpClient.OpenMode.Create,
+                SftpClient.OpenMode.Truncate);
+        OutputStream pipelined = new SftpOutputStreamAsync(client, 0, path, handle, false);
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                pipelined.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                pipelined.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                try (handle) {
+                    pipelined.close(); // what is left sent, every write acknowledged
+                    force(fsync, handle);
+                }
+            }
+        };
+    }
+
+    private void force(OpenSSHFsyncExtension fsync, SftpClient.Handle handle) throws IOException {
+        try {
+            fsync.fsync(handle);
+        } catch (SftpException e) {
+            if (e.getStatus() != SftpConstants.SSH_FX_OP_UNSUPPORTED
+                    && e.getStatus() != SftpConstants.SSH_FX_PERMISSION_DENIED) {
+                throw e;
+            }
+            fsyncs = false;
+        }
     }
 
     @Override
