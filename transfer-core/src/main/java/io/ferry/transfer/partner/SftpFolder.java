@@ -72,10 +72,12 @@ final class SftpFolder implements RemoteFolder {
 
     /**
      * A new file, written with MINA's pipelined writes. Where the server offers OpenSSH's {@code fsync@openssh.com}
-     * (OpenSSH, MINA and Ferry do), closing the stream asks it to put the file on its stable storage before the
-     * file is closed: a delivery renamed into place and recorded as done is then not lost to the partner's crash.
-     * A server that refuses the request (its policy, as OpenSSH's {@code sftp-server -P} can) is not asked again on
-     * this connection; any other failure of it fails the delivery.
+     * (OpenSSH, MINA and Ferry do), closing the stream asks it to put the file's content on its stable storage
+     * before the file is closed, so that what is renamed into place afterwards is whole after a crash of the
+     * partner's system. (Whether the rename itself survives such a crash is up to the server: SFTP cannot sync a
+     * directory.) A server that refuses the request, or cannot do it for that file (its policy, as OpenSSH's
+     * {@code sftp-server -P} can; a file system without fsync), is not asked again on this connection; any other
+     * failure of it fails the delivery. A stream whose write failed is closed without it.
      */
     @Override
     public OutputStream write(String name) throws IOException {
@@ -86,37 +88,74 @@ final class SftpFolder implements RemoteFolder {
         }
         SftpClient.CloseableHandle handle = sftp.open(path, SftpClient.OpenMode.Write, SftpClient.OpenMode.Create,
                 SftpClient.OpenMode.Truncate);
-        OutputStream pipelined = new SftpOutputStreamAsync(client, 0, path, handle, false);
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                pipelined.write(b);
+        try {
+            return new DurableStream(new SftpOutputStreamAsync(client, 0, path, handle, false), handle, fsync);
+        } catch (RuntimeException e) {
+            try {
+                handle.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
             }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                pipelined.write(b, off, len);
-            }
-
-            @Override
-            public void close() throws IOException {
-                try (handle) {
-                    pipelined.close(); // what is left sent, every write acknowledged
-                    force(fsync, handle);
-                }
-            }
-        };
+            throw e;
+        }
     }
 
-    private void force(OpenSSHFsyncExtension fsync, SftpClient.Handle handle) throws IOException {
-        try {
-            fsync.fsync(handle);
-        } catch (SftpException e) {
-            if (e.getStatus() != SftpConstants.SSH_FX_OP_UNSUPPORTED
-                    && e.getStatus() != SftpConstants.SSH_FX_PERMISSION_DENIED) {
+    /** The pipelined writes into a handle of ours; closing it forces the file, then closes the handle (once). */
+    private final class DurableStream extends OutputStream {
+
+        private final OutputStream pipelined;
+        private final SftpClient.CloseableHandle handle;
+        private final OpenSSHFsyncExtension fsync;
+        private boolean failed;
+        private boolean closed;
+
+        DurableStream(OutputStream pipelined, SftpClient.CloseableHandle handle, OpenSSHFsyncExtension fsync) {
+            this.pipelined = pipelined;
+            this.handle = handle;
+            this.fsync = fsync;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                pipelined.write(b, off, len);
+            } catch (IOException | RuntimeException e) {
+                failed = true;
                 throw e;
             }
-            fsyncs = false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try (handle) {
+                pipelined.close(); // what is left sent, the writes' acknowledgements awaited
+                if (!failed) {
+                    force();
+                }
+            }
+        }
+
+        private void force() throws IOException {
+            try {
+                fsync.fsync(handle);
+            } catch (SftpException e) {
+                int status = e.getStatus();
+                // OpenSSH answers an fsync(2) that fails with EINVAL (no sync for that file) with BAD_MESSAGE
+                if (status != SftpConstants.SSH_FX_OP_UNSUPPORTED && status != SftpConstants.SSH_FX_PERMISSION_DENIED
+                        && status != SftpConstants.SSH_FX_BAD_MESSAGE) {
+                    throw e;
+                }
+                fsyncs = false;
+            }
         }
     }
 
