@@ -23,7 +23,7 @@ final class SftpFolder implements RemoteFolder {
     private final ClientSession session;
     private final SftpClient sftp;
     private final String dir;
-    /** Whether the server takes {@code fsync@openssh.com} (until it refuses one). */
+    /** Whether to ask the server for {@code fsync@openssh.com} (until it refuses one or cannot do it). */
     private boolean fsyncs = true;
 
     SftpFolder(SshClient client, ClientSession session, SftpClient sftp, String remoteDir) {
