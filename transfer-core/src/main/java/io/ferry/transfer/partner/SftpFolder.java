@@ -23,14 +23,19 @@ final class SftpFolder implements RemoteFolder {
     private final ClientSession session;
     private final SftpClient sftp;
     private final String dir;
-    /** Whether to ask the server for {@code fsync@openssh.com} (until it refuses one or cannot do it). */
-    private boolean fsyncs = true;
+    /**
+     * The server's {@code fsync@openssh.com}, looked up once: null where it has none, or once it refused one or could
+     * not do it.
+     */
+    private OpenSSHFsyncExtension fsync;
 
     SftpFolder(SshClient client, ClientSession session, SftpClient sftp, String remoteDir) {
         this.client = client;
         this.session = session;
         this.sftp = sftp;
         this.dir = remoteDir.endsWith("/") ? remoteDir : remoteDir + "/";
+        OpenSSHFsyncExtension offered = sftp.getExtension(OpenSSHFsyncExtension.class);
+        this.fsync = offered != null && offered.isSupported() && sftp instanceof AbstractSftpClient ? offered : null;
     }
 
     @Override
@@ -82,14 +87,13 @@ final class SftpFolder implements RemoteFolder {
     @Override
     public OutputStream write(String name) throws IOException {
         String path = dir + name;
-        OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
-        if (!fsyncs || fsync == null || !fsync.isSupported() || !(sftp instanceof AbstractSftpClient client)) {
+        if (fsync == null || !(sftp instanceof AbstractSftpClient client)) {
             return sftp.write(path);
         }
         SftpClient.CloseableHandle handle = sftp.open(path, SftpClient.OpenMode.Write, SftpClient.OpenMode.Create,
                 SftpClient.OpenMode.Truncate);
         try {
-            return new DurableStream(new SftpOutputStreamAsync(client, 0, path, handle, false), handle, fsync);
+            return new DurableStream(new SftpOutputStreamAsync(client, 0, path, handle, false), handle);
         } catch (RuntimeException e) {
             try {
                 handle.close();
@@ -105,14 +109,12 @@ final class SftpFolder implements RemoteFolder {
 
         private final OutputStream pipelined;
         private final SftpClient.CloseableHandle handle;
-        private final OpenSSHFsyncExtension fsync;
         private boolean failed;
         private boolean closed;
 
-        DurableStream(OutputStream pipelined, SftpClient.CloseableHandle handle, OpenSSHFsyncExtension fsync) {
+        DurableStream(OutputStream pipelined, SftpClient.CloseableHandle handle) {
             this.pipelined = pipelined;
             this.handle = handle;
-            this.fsync = fsync;
         }
 
         @Override
@@ -138,7 +140,7 @@ final class SftpFolder implements RemoteFolder {
             closed = true;
             try (handle) {
                 pipelined.close(); // what is left sent, the writes' acknowledgements awaited
-                if (!failed) {
+                if (!failed && fsync != null) {
                     force();
                 }
             }
@@ -154,7 +156,7 @@ final class SftpFolder implements RemoteFolder {
                         && status != SftpConstants.SSH_FX_BAD_MESSAGE) {
                     throw e;
                 }
-                fsyncs = false;
+                fsync = null;
             }
         }
     }
